@@ -1,0 +1,147 @@
+package dev.railyard.proxy.apply;
+
+import dev.railyard.proxy.model.IpFamily;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * Feeds a rendered ruleset to {@code iptables-restore} / {@code ip6tables-restore} the way kube-proxy does:
+ * {@code -w 5 --noflush --counters}, rules on stdin.
+ *
+ * <ul>
+ *   <li>{@code -w 5}: wait up to 5 s for the xtables lock instead of failing when kubelet, a CNI plugin or
+ *       firewalld is running iptables at the same moment.</li>
+ *   <li>{@code --noflush}: only the chains declared in the input are replaced; tables and built-in chains we
+ *       do not own (and the jump rules in them, see {@link JumpRules}) are left alone.</li>
+ *   <li>{@code --counters}: accept {@code [packets:bytes]} counters in the input.</li>
+ * </ul>
+ *
+ * Instances are immutable and thread-safe. On failure an {@link IptablesRestoreException} carries stderr
+ * and, when iptables-restore named the failed line, that line and its neighbours.
+ *
+ * <pre>{@code
+ * IptablesRestore restore = IptablesRestore.of(IpFamily.V4);
+ * restore.restore(rules);                       // on the host
+ * restore.withCommandPrefix(List.of("ip", "netns", "exec", "ry-k3x9qa")).restore(rules);   // in a namespace
+ * }</pre>
+ */
+public final class IptablesRestore {
+
+    /** Seconds to wait for the xtables lock; kube-proxy's value. */
+    public static final String LOCK_WAIT_SECONDS = "5";
+    /** Lines of context on each side of the failed line in error reports. */
+    public static final int EXCERPT_CONTEXT = 1;
+    /** Generous: a 100k-rule restore on a loaded node can take tens of seconds, plus the lock wait. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+
+    private final IpFamily family;
+    private final List<String> commandPrefix;
+    private final Duration timeout;
+
+    private IptablesRestore(IpFamily family, List<String> commandPrefix, Duration timeout) {
+        this.family = Objects.requireNonNull(family);
+        this.commandPrefix = List.copyOf(commandPrefix);
+        this.timeout = Objects.requireNonNull(timeout);
+    }
+
+    public static IptablesRestore of(IpFamily family) {
+        return new IptablesRestore(family, List.of(), DEFAULT_TIMEOUT);
+    }
+
+    /** The same restorer running every command behind {@code prefix}, e.g. {@code ip netns exec NAME}. */
+    public IptablesRestore withCommandPrefix(List<String> prefix) {
+        return new IptablesRestore(family, prefix, timeout);
+    }
+
+    public IptablesRestore withTimeout(Duration timeout) {
+        return new IptablesRestore(family, commandPrefix, timeout);
+    }
+
+    public IpFamily family() {
+        return family;
+    }
+
+    /**
+     * Applies {@code rules} (iptables-save format) to the kernel, atomically per table.
+     *
+     * @throws IptablesRestoreException if iptables-restore rejected the input (with the failed line if known)
+     * @throws IptablesException if iptables-restore could not be run or timed out
+     */
+    public void restore(byte[] rules) throws IptablesException, InterruptedException {
+        restore(rules, rules.length);
+    }
+
+    /** Applies the first {@code length} bytes of {@code rules}, so a reused render buffer need not be copied. */
+    public void restore(byte[] rules, int length) throws IptablesException, InterruptedException {
+        run(false, rules, length);
+    }
+
+    /** Applies the bytes between {@code rules}' position and limit; the buffer's position is not changed. */
+    public void restore(ByteBuffer rules) throws IptablesException, InterruptedException {
+        Slice slice = Slice.of(rules);
+        run(false, slice.bytes, slice.length);
+    }
+
+    /** Checks {@code rules} with {@code --test}: parsed and validated, nothing is committed. */
+    public void test(byte[] rules) throws IptablesException, InterruptedException {
+        test(rules, rules.length);
+    }
+
+    public void test(byte[] rules, int length) throws IptablesException, InterruptedException {
+        run(true, rules, length);
+    }
+
+    public void test(ByteBuffer rules) throws IptablesException, InterruptedException {
+        Slice slice = Slice.of(rules);
+        run(true, slice.bytes, slice.length);
+    }
+
+    /** The full argv, for logs and tests. */
+    public List<String> command(boolean testOnly) {
+        List<String> command = new ArrayList<>(commandPrefix);
+        command.add(IptablesBinaries.restore(family));
+        command.addAll(List.of("-w", LOCK_WAIT_SECONDS, "--noflush", "--counters"));
+        if (testOnly) {
+            command.add("--test");
+        }
+        return command;
+    }
+
+    private void run(boolean testOnly, byte[] rules, int length) throws IptablesException, InterruptedException {
+        if (length < 0 || length > rules.length) {
+            throw new IllegalArgumentException("length " + length + " outside buffer of " + rules.length + " bytes");
+        }
+        List<String> command = command(testOnly);
+        ProcessRunner.Result result = ProcessRunner.run(command, rules, length, timeout);
+        if (result.exitCode() != 0) {
+            // iptables-restore prints some errors on stdout (nft backend), so look at both.
+            String output = (result.stderr() + "\n" + result.stdout()).strip();
+            OptionalInt line = RestoreErrors.failedLine(output);
+            List<InputLine> excerpt = line.isPresent()
+                    ? RestoreErrors.extractLines(rules, length, line.getAsInt(), EXCERPT_CONTEXT)
+                    : List.of();
+            throw new IptablesRestoreException(command, result.exitCode(), output, line, excerpt);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return String.join(" ", command(false));
+    }
+
+    /** A ByteBuffer's readable bytes as an array slice, copying only for direct or read-only buffers. */
+    private record Slice(byte[] bytes, int length) {
+        static Slice of(ByteBuffer buffer) {
+            if (buffer.hasArray() && buffer.arrayOffset() + buffer.position() == 0) {
+                return new Slice(buffer.array(), buffer.remaining());
+            }
+            byte[] copy = new byte[buffer.remaining()];
+            buffer.duplicate().get(copy);
+            return new Slice(copy, copy.length);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.railyard.proxy.model;
+
+import java.util.Objects;
+
+/**
+ * One backend of one service port, with the conditions EndpointSlices carry. Immutable; the KUBE-SEP- hash is
+ * computed once because a sync may render a hundred thousand of these.
+ */
+public final class Endpoint {
+    private final String ip;
+    private final int port;
+    private final boolean ready;
+    private final boolean serving;
+    private final boolean terminating;
+    private final String nodeName;
+    private final String zone;
+    private final String hostPort;
+    private final String hash;
+
+    private Endpoint(Builder b) {
+        this.ip = Objects.requireNonNull(b.ip, "ip");
+        if (b.port < 1 || b.port > 65535) {
+            throw new IllegalArgumentException("endpoint port " + b.port + " is out of range 1-65535");
+        }
+        this.port = b.port;
+        this.ready = b.ready;
+        this.serving = b.serving;
+        this.terminating = b.terminating;
+        this.nodeName = b.nodeName;
+        this.zone = b.zone;
+        this.hostPort = (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + port;
+        this.hash = Objects.requireNonNull(b.servicePort, "servicePort").endpointHash(hostPort);
+    }
+
+    /** @param ip canonical textual form (see {@link IpAddresses#canonical}) */
+    public static Builder builder(ServicePortName servicePort, String ip, int port) {
+        return new Builder(servicePort, ip, port);
+    }
+
+    public String ip() {
+        return ip;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Ready to receive new connections (the API's nil means ready). */
+    public boolean ready() {
+        return ready;
+    }
+
+    public boolean serving() {
+        return serving;
+    }
+
+    public boolean terminating() {
+        return terminating;
+    }
+
+    /** Null when the slice does not say. */
+    public String nodeName() {
+        return nodeName;
+    }
+
+    public String zone() {
+        return zone;
+    }
+
+    public boolean isOn(String node) {
+        return nodeName != null && nodeName.equals(node);
+    }
+
+    /** "ip:port", with brackets around IPv6 addresses, as DNAT --to-destination wants it. */
+    public String hostPort() {
+        return hostPort;
+    }
+
+    /** kube-proxy's KUBE-SEP- suffix for this endpoint of its service port. */
+    public String hash() {
+        return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Endpoint)) {
+            return false;
+        }
+        Endpoint that = (Endpoint) o;
+        return hash.equals(that.hash) && hostPort.equals(that.hostPort) && ready == that.ready
+                && serving == that.serving && terminating == that.terminating
+                && Objects.equals(nodeName, that.nodeName) && Objects.equals(zone, that.zone);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return hostPort + (ready ? "" : serving ? (terminating ? " (serving, terminating)" : " (serving)")
+                : (terminating ? " (terminating)" : " (not ready)")) + (nodeName == null ? "" : " on " + nodeName);
+    }
+
+    public static final class Builder {
+        private final ServicePortName servicePort;
+        private final String ip;
+        private final int port;
+        private boolean ready = true;
+        private boolean serving = true;
+        private boolean terminating;
+        private String nodeName;
+        private String zone;
+
+        private Builder(ServicePortName servicePort, String ip, int port) {
+            this.servicePort = servicePort;
+            this.ip = ip;
+            this.port = port;
+        }
+
+        public Builder ready(boolean value) {
+            this.ready = value;
+            return this;
+        }
+
+        public Builder serving(boolean value) {
+            this.serving = value;
+            return this;
+        }
+
+        public Builder terminating(boolean value) {
+            this.terminating = value;
+            return this;
+        }
+
+        public Builder nodeName(String value) {
+            this.nodeName = value;
+            return this;
+        }
+
+        public Builder zone(String value) {
+            this.zone = value;
+            return this;
+        }
+
+        public Endpoint build() {
+            return new Endpoint(this);
+        }
+    }
+}

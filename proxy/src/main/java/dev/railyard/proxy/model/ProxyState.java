@@ -1,0 +1,94 @@
+package dev.railyard.proxy.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * What one proxier programs: every service port of one IP family with its endpoints, in a fixed order so that
+ * rendering is deterministic. Immutable; a sync builds a new one and reuses unchanged ports and endpoints.
+ */
+public final class ProxyState {
+    private static final Comparator<Endpoint> BY_HOST_PORT = Comparator.comparing(Endpoint::hostPort);
+    private static final ProxyState EMPTY = new ProxyState(IpFamily.V4, List.of());
+
+    private final IpFamily family;
+    private final List<Entry> entries;
+    private final int endpointCount;
+
+    private ProxyState(IpFamily family, List<Entry> entries) {
+        this.family = family;
+        this.entries = entries;
+        int count = 0;
+        for (Entry entry : entries) {
+            count += entry.endpoints.size();
+        }
+        this.endpointCount = count;
+    }
+
+    public static ProxyState empty(IpFamily family) {
+        return family == IpFamily.V4 ? EMPTY : new ProxyState(family, List.of());
+    }
+
+    /**
+     * @param services  service ports of this family
+     * @param endpoints endpoints by service port; those without a service are ignored, as kube-proxy does
+     */
+    public static ProxyState of(IpFamily family, Iterable<ServicePort> services,
+                                Map<ServicePortName, List<Endpoint>> endpoints) {
+        TreeMap<ServicePortName, ServicePort> sorted = new TreeMap<>();
+        for (ServicePort port : services) {
+            if (sorted.put(port.name(), port) != null) {
+                throw new IllegalArgumentException("service port " + port.name() + "/" + port.protocol()
+                        + " appears twice");
+            }
+        }
+        List<Entry> entries = new ArrayList<>(sorted.size());
+        for (ServicePort port : sorted.values()) {
+            List<Endpoint> list = new ArrayList<>(endpoints.getOrDefault(port.name(), List.of()));
+            list.sort(BY_HOST_PORT);
+            entries.add(new Entry(port, Collections.unmodifiableList(list)));
+        }
+        return new ProxyState(family, Collections.unmodifiableList(entries));
+    }
+
+    public IpFamily family() {
+        return family;
+    }
+
+    /** Service ports in (namespace, name, port name, protocol) order. */
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    public int serviceCount() {
+        return entries.size();
+    }
+
+    public int endpointCount() {
+        return endpointCount;
+    }
+
+    /** A service port and its endpoints, sorted by "ip:port" as kube-proxy keeps them. */
+    public static final class Entry {
+        private final ServicePort service;
+        private final List<Endpoint> endpoints;
+
+        Entry(ServicePort service, List<Endpoint> endpoints) {
+            this.service = Objects.requireNonNull(service);
+            this.endpoints = endpoints;
+        }
+
+        public ServicePort service() {
+            return service;
+        }
+
+        public List<Endpoint> endpoints() {
+            return endpoints;
+        }
+    }
+}

@@ -1,0 +1,558 @@
+package dev.railyard.proxy.render;
+
+import dev.railyard.proxy.model.Endpoint;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.model.ServicePort;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.railyard.proxy.render.Chains.ENDPOINT_PREFIX;
+import static dev.railyard.proxy.render.Chains.EXTERNAL_PREFIX;
+import static dev.railyard.proxy.render.Chains.EXTERNAL_SERVICES;
+import static dev.railyard.proxy.render.Chains.FIREWALL_PREFIX;
+import static dev.railyard.proxy.render.Chains.FORWARD;
+import static dev.railyard.proxy.render.Chains.KUBELET_FIREWALL;
+import static dev.railyard.proxy.render.Chains.MARK_MASQ;
+import static dev.railyard.proxy.render.Chains.NODE_PORTS;
+import static dev.railyard.proxy.render.Chains.POSTROUTING;
+import static dev.railyard.proxy.render.Chains.PROXY_FIREWALL;
+import static dev.railyard.proxy.render.Chains.SERVICES;
+import static dev.railyard.proxy.render.Chains.SERVICE_LOCAL_PREFIX;
+import static dev.railyard.proxy.render.Chains.SERVICE_PREFIX;
+
+/**
+ * Renders the whole desired state of one IP family as iptables-restore input for the filter and nat tables,
+ * with the chains, rules and order of kube-proxy's iptables mode, so the result can be diffed against it.
+ *
+ * <p>One instance per IP family, used by one thread: its buffers are reused by every render, which is what
+ * keeps a render of a large cluster free of allocation. The returned buffer is valid until the next render.
+ */
+public final class IptablesRenderer {
+    /** Above this many endpoints kube-proxy drops per-endpoint comments to keep the ruleset small. */
+    public static final int LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
+
+    /** nfacct counter names, which kube-proxy's metrics read. */
+    public static final String INVALID_DROPPED_COUNTER = "ct_state_invalid_dropped_pkts";
+    public static final String LOCALHOST_NODEPORT_COUNTER = "localhost_nps_accepted_pkts";
+
+    private static final String HAS_NO_ENDPOINTS = " has no endpoints";
+    private static final String HAS_NO_LOCAL_ENDPOINTS = " has no local endpoints";
+
+    private final RenderConfig config;
+    private final boolean ipv6;
+    private final String maskedMark;
+    private final List<String> nodePortIps;
+    private final Probabilities probabilities = new Probabilities();
+    private final EndpointSelection selection = new EndpointSelection();
+
+    private final LineBuffer filterChains = new LineBuffer(1 << 10);
+    private final LineBuffer filterRules = new LineBuffer(1 << 16);
+    private final LineBuffer natChains = new LineBuffer(1 << 16);
+    private final LineBuffer natRules = new LineBuffer(1 << 16);
+    private final LineBuffer output = new LineBuffer(1 << 16);
+
+    private final Set<String> activeNatChains = new HashSet<>();
+    private boolean trackActiveChains;
+    private boolean largeClusterMode;
+    private int deletedChains;
+
+    public IptablesRenderer(RenderConfig config) {
+        this.config = config;
+        this.ipv6 = config.family() == IpFamily.V6;
+        this.maskedMark = config.masqueradeMark() + "/" + config.masqueradeMark();
+        this.nodePortIps = config.nodePortsOnAllAddresses() ? List.of() : config.nodePortIps();
+    }
+
+    public RenderConfig config() {
+        return config;
+    }
+
+    /** Renders every chain and rule for {@code state}; the result is valid until the next call. */
+    public LineBuffer render(ProxyState state) {
+        return render(state, List.of());
+    }
+
+    /**
+     * Renders every chain and rule for {@code state}, and deletes those of {@code existingNatChains} that are
+     * per-service chains no longer in use (the caller lists the nat table's chains, e.g. from iptables-save).
+     */
+    public LineBuffer render(ProxyState state, Collection<String> existingNatChains) {
+        if (state.family() != config.family()) {
+            throw new IllegalArgumentException("state is " + state.family() + " but renderer is " + config.family());
+        }
+        filterChains.reset();
+        filterRules.reset();
+        natChains.reset();
+        natRules.reset();
+
+        deletedChains = 0;
+        activeNatChains.clear();
+        trackActiveChains = !existingNatChains.isEmpty();
+        writeTopLevelChains();
+        largeClusterMode = state.endpointCount() > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+        List<ProxyState.Entry> entries = state.entries();
+        for (int i = 0, n = entries.size(); i < n; i++) {
+            ProxyState.Entry entry = entries.get(i);
+            writeService(entry.service(), entry.endpoints());
+        }
+        selection.clear();
+        if (trackActiveChains) {
+            deleteStaleChains(existingNatChains);
+        }
+        writeNodePortsJump();
+        writeForwardRules();
+
+        output.reset();
+        output.raw("*filter");
+        output.end();
+        output.append(filterChains);
+        output.append(filterRules);
+        output.raw("COMMIT");
+        output.end();
+        output.raw("*nat");
+        output.end();
+        output.append(natChains);
+        output.append(natRules);
+        output.raw("COMMIT");
+        output.end();
+        return output;
+    }
+
+    /** Rules (not chain declarations) in the filter table written by the last render. */
+    public int filterRuleCount() {
+        return filterRules.lines();
+    }
+
+    /** Rules (not chain declarations) in the nat table written by the last render. */
+    public int natRuleCount() {
+        return natRules.lines();
+    }
+
+    /** Stale per-service chains the last render deleted. */
+    public int deletedChainCount() {
+        return deletedChains;
+    }
+
+    /** Chains declared in the nat table by the last render. */
+    public int natChainCount() {
+        return natChains.lines();
+    }
+
+    private void writeTopLevelChains() {
+        filterChains.chainLine(SERVICES);
+        filterChains.chainLine(EXTERNAL_SERVICES);
+        filterChains.chainLine(FORWARD);
+        filterChains.chainLine(NODE_PORTS);
+        filterChains.chainLine(PROXY_FIREWALL);
+        natChains.chainLine(SERVICES);
+        natChains.chainLine(NODE_PORTS);
+        natChains.chainLine(POSTROUTING);
+        natChains.chainLine(MARK_MASQ);
+
+        // A whole chain for masquerading makes it easy to flush and change, e.g. if the mark changes.
+        natRules.word("-A").word(POSTROUTING).word("-m").word("mark").word("!").word("--mark").word(maskedMark)
+                .word("-j").word("RETURN").end();
+        // Clear the mark so a packet that re-traverses the stack is not masqueraded twice.
+        natRules.word("-A").word(POSTROUTING).word("-j").word("MARK").word("--xor-mark")
+                .word(config.masqueradeMark()).end();
+        natRules.word("-A").word(POSTROUTING).word("-m").word("comment").word("--comment")
+                .word("\"kubernetes service traffic requiring SNAT\"").word("-j").word("MASQUERADE");
+        if (config.randomFully()) {
+            natRules.word("--random-fully");
+        }
+        natRules.end();
+        natRules.word("-A").word(MARK_MASQ).word("-j").word("MARK").word("--or-mark").word(config.masqueradeMark())
+                .end();
+
+        if (config.localhostNodePorts()) {
+            // route_localnet, which localhost NodePorts need, lets martian packets to 127/8 in; this closes that
+            // hole the same way kubelet does (https://issue.k8s.io/90259).
+            filterChains.chainLine(KUBELET_FIREWALL);
+            filterRules.word("-A").word(KUBELET_FIREWALL).word("-m").word("comment").word("--comment")
+                    .word("\"block incoming localnet connections\"").word("-d").word("127.0.0.0/8")
+                    .word("!").word("-s").word("127.0.0.0/8").word("-m").word("conntrack")
+                    .word("!").word("--ctstate").word("RELATED,ESTABLISHED,DNAT").word("-j").word("DROP").end();
+        }
+    }
+
+    private void writeService(ServicePort svc, List<Endpoint> endpoints) {
+        String protocol = svc.protocol().lowerCase();
+        String name = svc.name().toString();
+        String hash = svc.name().hash();
+
+        selection.select(svc, endpoints, config.nodeName());
+        boolean hasEndpoints = selection.hasAnyEndpoints();
+        boolean usesClusterPolicyChain = selection.clusterCount() > 0 && svc.usesClusterEndpoints();
+        boolean usesLocalPolicyChain = selection.localCount() > 0 && svc.usesLocalEndpoints();
+
+        String internalPolicyPrefix = SERVICE_PREFIX;
+        boolean hasInternalEndpoints = hasEndpoints;
+        if (svc.internalPolicyLocal()) {
+            internalPolicyPrefix = SERVICE_LOCAL_PREFIX;
+            hasInternalEndpoints = selection.localCount() > 0;
+        }
+        String externalPolicyPrefix = SERVICE_PREFIX;
+        boolean hasExternalEndpoints = hasEndpoints;
+        if (svc.externalPolicyLocal()) {
+            externalPolicyPrefix = SERVICE_LOCAL_PREFIX;
+            hasExternalEndpoints = selection.localCount() > 0;
+        }
+        // The EXT chain is needed even without externally usable endpoints, for the short-circuit rules that
+        // let local traffic reach the service.
+        boolean usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible();
+        boolean usesFirewallChain = hasEndpoints && !svc.loadBalancerIps().isEmpty()
+                && !svc.loadBalancerSourceRanges().isEmpty();
+        String loadBalancerTrafficPrefix = usesFirewallChain ? FIREWALL_PREFIX : EXTERNAL_PREFIX;
+
+        // Where the filter table must turn traffic away, and what it says about it.
+        String internalFilterTarget = null;
+        String internalFilterReason = null;
+        String externalFilterTarget = null;
+        String externalFilterReason = null;
+        if (!hasEndpoints) {
+            internalFilterTarget = "REJECT";
+            internalFilterReason = HAS_NO_ENDPOINTS;
+            externalFilterTarget = "REJECT";
+            externalFilterReason = HAS_NO_ENDPOINTS;
+        } else {
+            if (!hasInternalEndpoints) {
+                internalFilterTarget = "DROP";
+                internalFilterReason = HAS_NO_LOCAL_ENDPOINTS;
+            }
+            if (!hasExternalEndpoints) {
+                externalFilterTarget = "DROP";
+                externalFilterReason = HAS_NO_LOCAL_ENDPOINTS;
+            }
+        }
+
+        // Capture the cluster IP.
+        if (hasInternalEndpoints) {
+            natRules.word("-A").word(SERVICES);
+            comment(natRules, name, " cluster IP");
+            match(natRules, protocol, svc.clusterIp(), svc.port());
+            natRules.word("-j").word(internalPolicyPrefix, hash).end();
+        } else {
+            filterRules.word("-A").word(SERVICES);
+            comment(filterRules, name, internalFilterReason);
+            match(filterRules, protocol, svc.clusterIp(), svc.port());
+            filterRules.word("-j").word(internalFilterTarget).end();
+        }
+
+        // Capture external IPs.
+        List<String> externalIps = svc.externalIps();
+        for (int i = 0, n = externalIps.size(); i < n; i++) {
+            String externalIp = externalIps.get(i);
+            if (hasEndpoints) {
+                natRules.word("-A").word(SERVICES);
+                comment(natRules, name, " external IP");
+                match(natRules, protocol, externalIp, svc.port());
+                natRules.word("-j").word(EXTERNAL_PREFIX, hash).end();
+            }
+            if (!hasExternalEndpoints) {
+                // No endpoints at all (REJECT), or none for external traffic (DROP what the EXT chain did not
+                // short-circuit).
+                filterRules.word("-A").word(EXTERNAL_SERVICES);
+                comment(filterRules, name, externalFilterReason);
+                match(filterRules, protocol, externalIp, svc.port());
+                filterRules.word("-j").word(externalFilterTarget).end();
+            }
+        }
+
+        // Capture load-balancer ingress.
+        List<String> loadBalancerIps = svc.loadBalancerIps();
+        for (int i = 0, n = loadBalancerIps.size(); i < n; i++) {
+            String lbIp = loadBalancerIps.get(i);
+            if (hasEndpoints) {
+                natRules.word("-A").word(SERVICES);
+                comment(natRules, name, " loadbalancer IP");
+                match(natRules, protocol, lbIp, svc.port());
+                natRules.word("-j").word(loadBalancerTrafficPrefix, hash).end();
+            }
+            if (usesFirewallChain) {
+                filterRules.word("-A").word(PROXY_FIREWALL).word("-m").word("comment").word("--comment")
+                        .word("\"").raw(name).raw(" traffic not accepted by ").raw(FIREWALL_PREFIX).raw(hash).raw("\"");
+                match(filterRules, protocol, lbIp, svc.port());
+                filterRules.word("-j").word("DROP").end();
+            }
+        }
+        if (!hasExternalEndpoints) {
+            for (int i = 0, n = loadBalancerIps.size(); i < n; i++) {
+                filterRules.word("-A").word(EXTERNAL_SERVICES);
+                comment(filterRules, name, externalFilterReason);
+                match(filterRules, protocol, loadBalancerIps.get(i), svc.port());
+                filterRules.word("-j").word(externalFilterTarget).end();
+            }
+        }
+
+        // Capture node ports. They are not subject to loadBalancerSourceRanges, for better or worse.
+        if (svc.nodePort() != 0) {
+            if (hasEndpoints) {
+                if (config.localhostNodePorts() && config.nfacctCounters()) {
+                    natRules.word("-A").word(NODE_PORTS).word("-m").word("comment").word("--comment").word(name)
+                            .word("-m").word(protocol).word("-p").word(protocol).word("-d").word("127.0.0.0/8")
+                            .word("--dport").word(svc.nodePort()).word("-m").word("nfacct").word("--nfacct-name")
+                            .word(LOCALHOST_NODEPORT_COUNTER).word("-j").word(EXTERNAL_PREFIX, hash).end();
+                }
+                natRules.word("-A").word(NODE_PORTS).word("-m").word("comment").word("--comment").word(name)
+                        .word("-m").word(protocol).word("-p").word(protocol).word("--dport").word(svc.nodePort())
+                        .word("-j").word(EXTERNAL_PREFIX, hash).end();
+            }
+            if (!hasExternalEndpoints) {
+                filterRules.word("-A").word(EXTERNAL_SERVICES);
+                comment(filterRules, name, externalFilterReason);
+                filterRules.word("-m").word("addrtype").word("--dst-type").word("LOCAL")
+                        .word("-m").word(protocol).word("-p").word(protocol).word("--dport").word(svc.nodePort())
+                        .word("-j").word(externalFilterTarget).end();
+            }
+        }
+
+        // The health check node port must accept connections whether or not there are local endpoints.
+        if (svc.healthCheckNodePort() != 0) {
+            filterRules.word("-A").word(NODE_PORTS);
+            comment(filterRules, name, " health check node port");
+            filterRules.word("-m").word("tcp").word("-p").word("tcp").word("--dport").word(svc.healthCheckNodePort())
+                    .word("-j").word("ACCEPT").end();
+        }
+
+        // Internal traffic from outside the pod network (or all of it, with --masquerade-all) is masqueraded:
+        // a static route for the service range to any node then works, though the node may bounce it off-node.
+        if (hasInternalEndpoints) {
+            if (config.masqueradeAll()) {
+                natRules.word("-A").word(internalPolicyPrefix, hash);
+                comment(natRules, name, " cluster IP");
+                match(natRules, protocol, svc.clusterIp(), svc.port());
+                natRules.word("-j").word(MARK_MASQ).end();
+            } else if (config.clusterCidr() != null) {
+                natRules.word("-A").word(internalPolicyPrefix, hash);
+                comment(natRules, name, " cluster IP");
+                match(natRules, protocol, svc.clusterIp(), svc.port());
+                natRules.word("!").word("-s").word(config.clusterCidr()).word("-j").word(MARK_MASQ).end();
+            }
+        }
+
+        if (usesExternalTrafficChain) {
+            writeExternalChain(svc, name, hash, externalPolicyPrefix, hasExternalEndpoints);
+        }
+        if (usesFirewallChain) {
+            writeFirewallChain(svc, name, hash);
+        }
+        if (usesClusterPolicyChain) {
+            declareNatChain(SERVICE_PREFIX, hash);
+            writeServiceToEndpointRules(svc, name, SERVICE_PREFIX, hash, true);
+        }
+        if (usesLocalPolicyChain) {
+            declareNatChain(SERVICE_LOCAL_PREFIX, hash);
+            writeServiceToEndpointRules(svc, name, SERVICE_LOCAL_PREFIX, hash, false);
+        }
+        for (int i = 0, n = selection.reachableCount(); i < n; i++) {
+            writeEndpointChain(svc, name, protocol, selection.reachable(i));
+        }
+    }
+
+    private void declareNatChain(String prefix, String hash) {
+        natChains.chainLine(prefix, hash);
+        if (trackActiveChains) {
+            activeNatChains.add(prefix + hash);
+        }
+    }
+
+    /** A chain line flushes the chain, after which -X can delete it. */
+    private void deleteStaleChains(Collection<String> existingNatChains) {
+        List<String> stale = new ArrayList<>();
+        for (String chain : existingNatChains) {
+            if (Chains.isServiceChain(chain) && !activeNatChains.contains(chain)) {
+                stale.add(chain);
+            }
+        }
+        Collections.sort(stale);
+        for (String chain : stale) {
+            natChains.chainLine(chain);
+            natRules.word("-X").word(chain).end();
+        }
+        deletedChains = stale.size();
+        activeNatChains.clear();
+    }
+
+    private void writeExternalChain(ServicePort svc, String name, String hash, String externalPolicyPrefix,
+                                    boolean hasExternalEndpoints) {
+        declareNatChain(EXTERNAL_PREFIX, hash);
+        if (!svc.externalPolicyLocal()) {
+            // Endpoints may be on other nodes, so the reply must come back through this one.
+            natRules.word("-A").word(EXTERNAL_PREFIX, hash);
+            comment(natRules, "masquerade traffic for ", name, " external destinations");
+            natRules.word("-j").word(MARK_MASQ).end();
+        } else {
+            if (config.clusterCidr() != null) {
+                // Pod traffic to an external address is subject to neither policy, as if it had gone out to
+                // the load balancer and come back.
+                natRules.word("-A").word(EXTERNAL_PREFIX, hash);
+                comment(natRules, "pod traffic for ", name, " external destinations");
+                natRules.word("-s").word(config.clusterCidr()).word("-j").word(SERVICE_PREFIX, hash).end();
+            }
+            // Traffic from the node itself has a local source address, which must be masqueraded, and may go
+            // to any endpoint.
+            natRules.word("-A").word(EXTERNAL_PREFIX, hash);
+            comment(natRules, "masquerade LOCAL traffic for ", name, " external destinations");
+            natRules.word("-m").word("addrtype").word("--src-type").word("LOCAL").word("-j").word(MARK_MASQ).end();
+            natRules.word("-A").word(EXTERNAL_PREFIX, hash);
+            comment(natRules, "route LOCAL traffic for ", name, " external destinations");
+            natRules.word("-m").word("addrtype").word("--src-type").word("LOCAL")
+                    .word("-j").word(SERVICE_PREFIX, hash).end();
+        }
+        if (hasExternalEndpoints) {
+            natRules.word("-A").word(EXTERNAL_PREFIX, hash).word("-j").word(externalPolicyPrefix, hash).end();
+        }
+    }
+
+    private void writeFirewallChain(ServicePort svc, String name, String hash) {
+        declareNatChain(FIREWALL_PREFIX, hash);
+        // Source ranges only work for VIP-like load balancers that preserve the client address.
+        boolean allowFromNode = false;
+        List<String> ranges = svc.loadBalancerSourceRanges();
+        String nodeIp = config.nodeIps().isEmpty() ? null : config.nodeIps().get(0);
+        for (int i = 0, n = ranges.size(); i < n; i++) {
+            String range = ranges.get(i);
+            natRules.word("-A").word(FIREWALL_PREFIX, hash);
+            comment(natRules, name, " loadbalancer IP");
+            natRules.word("-s").word(range).word("-j").word(EXTERNAL_PREFIX, hash).end();
+            if (nodeIp != null && Cidrs.contains(range, nodeIp)) {
+                allowFromNode = true;
+            }
+        }
+        // A VIP is often a local address of the node, so the node's own requests arrive from the VIP.
+        if (allowFromNode) {
+            List<String> lbIps = svc.loadBalancerIps();
+            for (int i = 0, n = lbIps.size(); i < n; i++) {
+                natRules.word("-A").word(FIREWALL_PREFIX, hash);
+                comment(natRules, name, " loadbalancer IP");
+                natRules.word("-s").word(lbIps.get(i)).word("-j").word(EXTERNAL_PREFIX, hash).end();
+            }
+        }
+        // Whatever falls through was not DNATed, so KUBE-PROXY-FIREWALL drops it in the filter table.
+        natRules.word("-A").word(FIREWALL_PREFIX, hash);
+        comment(natRules, "other traffic to ", name, " will be dropped by KUBE-PROXY-FIREWALL");
+        natRules.end();
+    }
+
+    private void writeServiceToEndpointRules(ServicePort svc, String name, String chainPrefix, String hash,
+                                             boolean clusterPolicy) {
+        int count = clusterPolicy ? selection.clusterCount() : selection.localCount();
+        if (svc.clientIpAffinity()) {
+            for (int i = 0; i < count; i++) {
+                Endpoint ep = clusterPolicy ? selection.cluster(i) : selection.local(i);
+                natRules.word("-A").word(chainPrefix, hash);
+                endpointComment(name, ep);
+                natRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash())
+                        .word("--rcheck").word("--seconds").word(svc.affinityTimeoutSeconds()).word("--reap")
+                        .word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            Endpoint ep = clusterPolicy ? selection.cluster(i) : selection.local(i);
+            natRules.word("-A").word(chainPrefix, hash);
+            endpointComment(name, ep);
+            if (i < count - 1) {
+                // Each rule but the last is a random match with the probability that spreads load evenly.
+                natRules.word("-m").word("statistic").word("--mode").word("random")
+                        .word("--probability").word(probabilities.of(count - i));
+            }
+            natRules.word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
+        }
+    }
+
+    private void writeEndpointChain(ServicePort svc, String name, String protocol, Endpoint ep) {
+        declareNatChain(ENDPOINT_PREFIX, ep.hash());
+        // Traffic that loops back to its own origin must be masqueraded or the reply would bypass the DNAT.
+        natRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
+        serviceComment(name);
+        natRules.word("-s").word(ep.ip()).word("-j").word(MARK_MASQ).end();
+        natRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
+        serviceComment(name);
+        if (svc.clientIpAffinity()) {
+            natRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash()).word("--set");
+        }
+        natRules.word("-m").word(protocol).word("-p").word(protocol).word("-j").word("DNAT")
+                .word("--to-destination").word(ep.hostPort()).end();
+    }
+
+    /** The jump to KUBE-NODEPORTS, which must be the last rule of KUBE-SERVICES. */
+    private void writeNodePortsJump() {
+        if (config.nodePortsOnAllAddresses()) {
+            natRules.word("-A").word(SERVICES).word("-m").word("comment").word("--comment")
+                    .word("\"kubernetes service nodeports; NOTE: this must be the last rule in this chain\"")
+                    .word("-m").word("addrtype").word("--dst-type").word("LOCAL");
+            // Localhost NodePorts never work in IPv6, and in IPv4 only with route_localnet.
+            if (ipv6) {
+                natRules.word("!").word("-d").word("::1/128");
+            } else if (!config.localhostNodePorts()) {
+                natRules.word("!").word("-d").word("127.0.0.0/8");
+            }
+            natRules.word("-j").word(NODE_PORTS).end();
+            return;
+        }
+        for (int i = 0, n = nodePortIps.size(); i < n; i++) {
+            String ip = nodePortIps.get(i);
+            boolean loopback = ip.equals("::1") || ip.startsWith("127.");
+            if (loopback && (ipv6 || !config.localhostNodePorts())) {
+                continue;
+            }
+            natRules.word("-A").word(SERVICES).word("-m").word("comment").word("--comment")
+                    .word("\"kubernetes service nodeports; NOTE: this must be the last rule in this chain\"")
+                    .word("-d").word(ip).word("-j").word(NODE_PORTS).end();
+        }
+    }
+
+    private void writeForwardRules() {
+        if (!config.conntrackTcpBeLiberal()) {
+            // INVALID packets would otherwise reach pods un-NATed and provoke resets
+            // (kubernetes issues 74839 and 117924).
+            filterRules.word("-A").word(FORWARD).word("-m").word("conntrack").word("--ctstate").word("INVALID");
+            if (config.nfacctCounters()) {
+                filterRules.word("-m").word("nfacct").word("--nfacct-name").word(INVALID_DROPPED_COUNTER);
+            }
+            filterRules.word("-j").word("DROP").end();
+        }
+        // Forward what was marked for masquerading even when FORWARD's policy is not ACCEPT, and its replies.
+        filterRules.word("-A").word(FORWARD).word("-m").word("comment").word("--comment")
+                .word("\"kubernetes forwarding rules\"").word("-m").word("mark").word("--mark").word(maskedMark)
+                .word("-j").word("ACCEPT").end();
+        filterRules.word("-A").word(FORWARD).word("-m").word("comment").word("--comment")
+                .word("\"kubernetes forwarding conntrack rule\"").word("-m").word("conntrack").word("--ctstate")
+                .word("RELATED,ESTABLISHED").word("-j").word("ACCEPT").end();
+    }
+
+    private static void match(LineBuffer rules, String protocol, String destination, int port) {
+        rules.word("-m").word(protocol).word("-p").word(protocol).word("-d").word(destination)
+                .word("--dport").word(port);
+    }
+
+    /** -m comment --comment "NAME SUFFIX". */
+    private static void comment(LineBuffer rules, String name, String suffix) {
+        rules.word("-m").word("comment").word("--comment").word("\"").raw(name).raw(suffix).raw("\"");
+    }
+
+    /** -m comment --comment "PREFIX NAME SUFFIX". */
+    private static void comment(LineBuffer rules, String prefix, String name, String suffix) {
+        rules.word("-m").word("comment").word("--comment").word("\"").raw(prefix).raw(name).raw(suffix).raw("\"");
+    }
+
+    /** Per-endpoint comments are dropped in large clusters, where they can be 40% of the ruleset. */
+    private void serviceComment(String name) {
+        if (!largeClusterMode) {
+            natRules.word("-m").word("comment").word("--comment").word(name);
+        }
+    }
+
+    private void endpointComment(String name, Endpoint ep) {
+        if (!largeClusterMode) {
+            natRules.word("-m").word("comment").word("--comment").word("\"").raw(name).raw(" -> ")
+                    .raw(ep.hostPort()).raw("\"");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.railyard.proxy.source;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
+import java.util.Map;
+
+/**
+ * One Kubernetes object read from a manifest file, as JSON, with the line each field came from so that a
+ * problem can point at the line to fix.
+ */
+public final class ManifestObject {
+    private final String source;
+    private final int line;
+    private final JsonObject json;
+    private final Map<String, Integer> fieldLines;
+
+    ManifestObject(String source, int line, JsonObject json, Map<String, Integer> fieldLines) {
+        this.source = source;
+        this.line = line;
+        this.json = json;
+        this.fieldLines = Map.copyOf(fieldLines);
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** 1-based line where the object starts. */
+    public int line() {
+        return line;
+    }
+
+    public JsonObject json() {
+        return json;
+    }
+
+    public String kind() {
+        return string("kind");
+    }
+
+    public String apiVersion() {
+        return string("apiVersion");
+    }
+
+    /** "kind namespace/name" as far as the object says. */
+    public String describe() {
+        String kind = kind() == null ? "object" : kind();
+        JsonElement metadata = json.get("metadata");
+        String name = null;
+        String namespace = null;
+        if (metadata != null && metadata.isJsonObject()) {
+            name = primitive(metadata.getAsJsonObject().get("name"));
+            namespace = primitive(metadata.getAsJsonObject().get("namespace"));
+        }
+        if (name == null) {
+            return kind + " (unnamed)";
+        }
+        return kind + " " + (namespace == null ? "default" : namespace) + "/" + name;
+    }
+
+    /** "file:line" of a field such as "spec.ports[0].port", or of the nearest enclosing field that has a line. */
+    public String locate(String field) {
+        String path = field == null ? "" : field;
+        while (!path.isEmpty()) {
+            Integer at = fieldLines.get(path);
+            if (at != null) {
+                return source + ":" + at;
+            }
+            int cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+            path = cut < 0 ? "" : path.substring(0, cut);
+        }
+        return source + ":" + line;
+    }
+
+    private String string(String member) {
+        return primitive(json.get(member));
+    }
+
+    private static String primitive(JsonElement element) {
+        return element != null && element.isJsonPrimitive() ? element.getAsString() : null;
+    }
+}
