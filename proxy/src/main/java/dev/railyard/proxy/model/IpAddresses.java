@@ -10,29 +10,27 @@ import inet.ipaddr.IPAddressStringParameters;
  * net.IPNet String(): lower-case, RFC 5952 compressed IPv6, network address for CIDRs).
  */
 public final class IpAddresses {
-    private static final IPAddressStringParameters ADDRESS = new IPAddressStringParameters.Builder()
-            .allowEmpty(false)
-            .allowAll(false)
-            .allowMask(false)
-            .allowPrefix(false)
-            .allowSingleSegment(false)
-            .allowWildcardedSeparator(false)
-            .setEmptyAsLoopback(false)
-            .getIPv4AddressParametersBuilder().allowWildcardedSeparator(false).allow_inet_aton(false).getParentBuilder()
-            .getIPv6AddressParametersBuilder().allowWildcardedSeparator(false).allowZone(false).getParentBuilder()
-            .toParams();
-    private static final IPAddressStringParameters CIDR = new IPAddressStringParameters.Builder()
-            .allowEmpty(false)
-            .allowAll(false)
-            .allowMask(false)
-            .allowSingleSegment(false)
-            .allowWildcardedSeparator(false)
-            .setEmptyAsLoopback(false)
-            .getIPv4AddressParametersBuilder().allowWildcardedSeparator(false).allow_inet_aton(false).getParentBuilder()
-            .getIPv6AddressParametersBuilder().allowWildcardedSeparator(false).allowZone(false).getParentBuilder()
-            .toParams();
+    private static final IPAddressStringParameters ADDRESS = strict(false);
+    private static final IPAddressStringParameters CIDR = strict(true);
 
     private IpAddresses() {
+    }
+
+    /** Plain dotted-quad and RFC 4291 text only: no wildcards, masks, zones or inet_aton forms. */
+    private static IPAddressStringParameters strict(boolean prefixAllowed) {
+        return new IPAddressStringParameters.Builder()
+                .allowEmpty(false)
+                .allowAll(false)
+                .allowMask(false)
+                .allowPrefix(prefixAllowed)
+                .allowSingleSegment(false)
+                .allowWildcardedSeparator(false)
+                .setEmptyAsLoopback(false)
+                .getIPv4AddressParametersBuilder().allowWildcardedSeparator(false).allow_inet_aton(false)
+                .getParentBuilder()
+                .getIPv6AddressParametersBuilder().allowWildcardedSeparator(false).allowZone(false)
+                .getParentBuilder()
+                .toParams();
     }
 
     /** A parsed single address, or an {@link IllegalArgumentException} that says why not. */

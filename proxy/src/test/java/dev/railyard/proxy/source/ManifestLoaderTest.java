@@ -123,7 +123,7 @@ class ManifestLoaderTest {
                 "cluster.yaml:33: Service ns/Not_A_Label: metadata.name: \"Not_A_Label\" is not a valid DNS-1035 "
                         + "label (lower-case letters, digits and '-', starting with a letter, at most 63 characters)",
                 "cluster.yaml:41: Service ns/no-port: spec.ports[0].port: missing",
-                "cluster.yaml:47: Service ns/wrong-type: spec.ports[0].port: expected an integer but found "
+                "cluster.yaml:48: Service ns/wrong-type: spec.ports[0].port: expected an integer but found "
                         + "\"eighty\"");
     }
 
