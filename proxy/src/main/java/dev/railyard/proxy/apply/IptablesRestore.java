@@ -1,7 +1,6 @@
 package dev.railyard.proxy.apply;
 
 import dev.railyard.proxy.model.IpFamily;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,12 +79,6 @@ public final class IptablesRestore {
         run(false, rules, length);
     }
 
-    /** Applies the bytes between {@code rules}' position and limit; the buffer's position is not changed. */
-    public void restore(ByteBuffer rules) throws IptablesException, InterruptedException {
-        Slice slice = Slice.of(rules);
-        run(false, slice.bytes, slice.length);
-    }
-
     /** Checks {@code rules} with {@code --test}: parsed and validated, nothing is committed. */
     public void test(byte[] rules) throws IptablesException, InterruptedException {
         test(rules, rules.length);
@@ -93,11 +86,6 @@ public final class IptablesRestore {
 
     public void test(byte[] rules, int length) throws IptablesException, InterruptedException {
         run(true, rules, length);
-    }
-
-    public void test(ByteBuffer rules) throws IptablesException, InterruptedException {
-        Slice slice = Slice.of(rules);
-        run(true, slice.bytes, slice.length);
     }
 
     /** The full argv, for logs and tests. */
@@ -131,17 +119,5 @@ public final class IptablesRestore {
     @Override
     public String toString() {
         return String.join(" ", command(false));
-    }
-
-    /** A ByteBuffer's readable bytes as an array slice, copying only for direct or read-only buffers. */
-    private record Slice(byte[] bytes, int length) {
-        static Slice of(ByteBuffer buffer) {
-            if (buffer.hasArray() && buffer.arrayOffset() + buffer.position() == 0) {
-                return new Slice(buffer.array(), buffer.remaining());
-            }
-            byte[] copy = new byte[buffer.remaining()];
-            buffer.duplicate().get(copy);
-            return new Slice(copy, copy.length);
-        }
     }
 }
