@@ -117,9 +117,13 @@ public final class ServicePort {
         return nodePort != 0 || !loadBalancerIps.isEmpty() || !externalIps.isEmpty();
     }
 
-    /** Some traffic to this port is spread over endpoints cluster-wide. */
+    /**
+     * Some traffic to this port is spread over endpoints cluster-wide: internal traffic under Cluster policy, and
+     * any externally accessible port, since even under external Local policy, traffic from pods and from the
+     * node itself is short-circuited to all endpoints.
+     */
     public boolean usesClusterEndpoints() {
-        return !internalPolicyLocal || (externallyAccessible() && !externalPolicyLocal);
+        return !internalPolicyLocal || externallyAccessible();
     }
 
     /** Some traffic to this port goes only to endpoints on this node. */

@@ -8,8 +8,10 @@ import dev.railyard.proxy.model.ServicePort;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static dev.railyard.proxy.render.Chains.ENDPOINT_PREFIX;
@@ -58,6 +60,8 @@ public final class IptablesRenderer {
     private final LineBuffer output = new LineBuffer(1 << 16);
 
     private final Set<String> activeNatChains = new HashSet<>();
+    /** Parsing CIDRs is the only allocation a render would otherwise make; the answer never changes. */
+    private final Map<String, Boolean> rangeHoldsNodeIp = new HashMap<>();
     private boolean trackActiveChains;
     private boolean largeClusterMode;
     private int deletedChains;
@@ -421,7 +425,7 @@ public final class IptablesRenderer {
             natRules.word("-A").word(FIREWALL_PREFIX, hash);
             comment(natRules, name, " loadbalancer IP");
             natRules.word("-s").word(range).word("-j").word(EXTERNAL_PREFIX, hash).end();
-            if (nodeIp != null && Cidrs.contains(range, nodeIp)) {
+            if (nodeIp != null && rangeHoldsNodeIp.computeIfAbsent(range, r -> Cidrs.contains(r, nodeIp))) {
                 allowFromNode = true;
             }
         }

@@ -62,7 +62,7 @@ final class GoldenCases {
         return List.of(
                 clusterIp(), noEndpoints(), nodePortEverywhere(), nodePortOnSelectedAddresses(), externalIps(),
                 loadBalancerSourceRanges(), clientIpAffinity(), externalPolicyLocal(),
-                externalPolicyLocalWithoutLocalEndpoints(), internalPolicyLocal(), terminatingFallback(),
+                externalPolicyLocalWithoutLocalEndpoints(), internalPolicyLocal(), bothPoliciesLocal(), terminatingFallback(),
                 masqueradeAll(), udpAndSctp(), dualStackIpv6());
     }
 
@@ -261,6 +261,26 @@ final class GoldenCases {
                 - addresses: [10.244.2.17]
                   nodeName: node-b
                 """, "- {name: redis, port: 6379, protocol: TCP}\n"), EXPECTED_ITP_LOCAL);
+    }
+
+    /** Cluster-wide endpoints stay in use for pod and node traffic to external addresses (short-circuit). */
+    static Case bothPoliciesLocal() {
+        return new Case("both-policies-local", IpFamily.V4, defaults(), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: gateway, namespace: ns}
+                spec:
+                  type: NodePort
+                  clusterIP: 10.96.0.29
+                  internalTrafficPolicy: Local
+                  externalTrafficPolicy: Local
+                  ports: [{name: http, port: 80, nodePort: 30082, protocol: TCP}]
+                """ + slice("gateway", "IPv4", """
+                - addresses: [10.244.1.20]
+                  nodeName: node-a
+                - addresses: [10.244.2.20]
+                  nodeName: node-b
+                """, "- {name: http, port: 8080, protocol: TCP}\n"), EXPECTED_BOTH_LOCAL);
     }
 
     static Case terminatingFallback() {
@@ -714,6 +734,51 @@ final class GoldenCases {
             -A KUBE-SVL-ORYT5ZXSBOTRWN4I -m comment --comment "ns/agent:metrics -> 10.244.1.16:9100" -j KUBE-SEP-GV534PY2USSOS664
             -A KUBE-SEP-GV534PY2USSOS664 -m comment --comment ns/agent:metrics -s 10.244.1.16 -j KUBE-MARK-MASQ
             -A KUBE-SEP-GV534PY2USSOS664 -m comment --comment ns/agent:metrics -m tcp -p tcp -j DNAT --to-destination 10.244.1.16:9100
+            -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+            COMMIT
+            """;
+
+    static final String EXPECTED_BOTH_LOCAL = """
+            *filter
+            :KUBE-SERVICES - [0:0]
+            :KUBE-EXTERNAL-SERVICES - [0:0]
+            :KUBE-FORWARD - [0:0]
+            :KUBE-NODEPORTS - [0:0]
+            :KUBE-PROXY-FIREWALL - [0:0]
+            :KUBE-FIREWALL - [0:0]
+            -A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+            -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+            -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x00004000/0x00004000 -j ACCEPT
+            -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+            COMMIT
+            *nat
+            :KUBE-SERVICES - [0:0]
+            :KUBE-NODEPORTS - [0:0]
+            :KUBE-POSTROUTING - [0:0]
+            :KUBE-MARK-MASQ - [0:0]
+            :KUBE-EXT-GGNJ3N2IC6OF5KVD - [0:0]
+            :KUBE-SVC-GGNJ3N2IC6OF5KVD - [0:0]
+            :KUBE-SVL-GGNJ3N2IC6OF5KVD - [0:0]
+            :KUBE-SEP-EGLL6OLVXYEJTQQK - [0:0]
+            :KUBE-SEP-6ZFRTACQ7ZLWT7EC - [0:0]
+            -A KUBE-POSTROUTING -m mark ! --mark 0x00004000/0x00004000 -j RETURN
+            -A KUBE-POSTROUTING -j MARK --xor-mark 0x00004000
+            -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+            -A KUBE-MARK-MASQ -j MARK --or-mark 0x00004000
+            -A KUBE-SERVICES -m comment --comment "ns/gateway:http cluster IP" -m tcp -p tcp -d 10.96.0.29 --dport 80 -j KUBE-SVL-GGNJ3N2IC6OF5KVD
+            -A KUBE-NODEPORTS -m comment --comment ns/gateway:http -m tcp -p tcp --dport 30082 -j KUBE-EXT-GGNJ3N2IC6OF5KVD
+            -A KUBE-SVL-GGNJ3N2IC6OF5KVD -m comment --comment "ns/gateway:http cluster IP" -m tcp -p tcp -d 10.96.0.29 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ
+            -A KUBE-EXT-GGNJ3N2IC6OF5KVD -m comment --comment "pod traffic for ns/gateway:http external destinations" -s 10.244.0.0/16 -j KUBE-SVC-GGNJ3N2IC6OF5KVD
+            -A KUBE-EXT-GGNJ3N2IC6OF5KVD -m comment --comment "masquerade LOCAL traffic for ns/gateway:http external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ
+            -A KUBE-EXT-GGNJ3N2IC6OF5KVD -m comment --comment "route LOCAL traffic for ns/gateway:http external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-GGNJ3N2IC6OF5KVD
+            -A KUBE-EXT-GGNJ3N2IC6OF5KVD -j KUBE-SVL-GGNJ3N2IC6OF5KVD
+            -A KUBE-SVC-GGNJ3N2IC6OF5KVD -m comment --comment "ns/gateway:http -> 10.244.1.20:8080" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-EGLL6OLVXYEJTQQK
+            -A KUBE-SVC-GGNJ3N2IC6OF5KVD -m comment --comment "ns/gateway:http -> 10.244.2.20:8080" -j KUBE-SEP-6ZFRTACQ7ZLWT7EC
+            -A KUBE-SVL-GGNJ3N2IC6OF5KVD -m comment --comment "ns/gateway:http -> 10.244.1.20:8080" -j KUBE-SEP-EGLL6OLVXYEJTQQK
+            -A KUBE-SEP-EGLL6OLVXYEJTQQK -m comment --comment ns/gateway:http -s 10.244.1.20 -j KUBE-MARK-MASQ
+            -A KUBE-SEP-EGLL6OLVXYEJTQQK -m comment --comment ns/gateway:http -m tcp -p tcp -j DNAT --to-destination 10.244.1.20:8080
+            -A KUBE-SEP-6ZFRTACQ7ZLWT7EC -m comment --comment ns/gateway:http -s 10.244.2.20 -j KUBE-MARK-MASQ
+            -A KUBE-SEP-6ZFRTACQ7ZLWT7EC -m comment --comment ns/gateway:http -m tcp -p tcp -j DNAT --to-destination 10.244.2.20:8080
             -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
             COMMIT
             """;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds and runs the render benchmarks: the JMH RenderBenchmark (1,000 and 10,000 services, with -prof gc)
+# and the bounded RenderVsRestore run (render next to iptables-restore in fresh network namespaces; needs root).
+# Everything goes to benchmarks/target/render-results/<UTC timestamp>/; docs/performance.md quotes from there.
+# Takes about 9 minutes on a 2-core machine (most of it iptables-restore).
+#
+#   benchmarks/run-render-benchmarks.sh                 # offline Maven build, both runs
+#   MVN_OFFLINE= benchmarks/run-render-benchmarks.sh    # let Maven download what is missing
+#   JMH_ARGS="-wi 5 -i 10 -f 3" benchmarks/run-render-benchmarks.sh   # longer JMH run
+#   SKIP_BUILD=1 / SKIP_JMH=1 / SKIP_RESTORE=1          # skip a step
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT="benchmarks/target/render-results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+MVN=(mvn -B -q ${MVN_OFFLINE--o})
+JMH_ARGS=${JMH_ARGS:-"-wi 3 -i 5 -f 1 -w 2s -r 2s"}
+JVM_OPTS=${JVM_OPTS:-"-Xms1g -Xmx1g"}
+
+# --- build -------------------------------------------------------------------------------------------------
+CLASSES=benchmarks/target/render-classes
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+    "${MVN[@]}" -pl testkit,proxy install -DskipTests
+    if "${MVN[@]}" -pl benchmarks package > "$OUT/build.log" 2>&1; then
+        CP="benchmarks/target/benchmarks.jar:benchmarks/target/lib/*"
+    else
+        # Another benchmark in the module may not compile yet (work in progress elsewhere): compile only the
+        # render benchmarks (top-level package) with javac, against the module's resolved classpath.
+        echo "benchmarks module did not build (see $OUT/build.log); compiling the render benchmarks alone" >&2
+        "${MVN[@]}" -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$PWD/$OUT/classpath.txt" \
+            -Dmdep.includeScope=compile
+        DEPS=$(cat "$OUT/classpath.txt")
+        rm -rf "$CLASSES" && mkdir -p "$CLASSES"
+        javac --release 17 -d "$CLASSES" -cp "$DEPS" -processorpath "$DEPS" \
+            benchmarks/src/main/java/dev/railyard/benchmarks/*.java
+        CP="$CLASSES:$DEPS"
+    fi
+    echo "$CP" > benchmarks/target/render-classpath.txt
+else
+    CP=$(cat benchmarks/target/render-classpath.txt)
+fi
+
+# --- machine -----------------------------------------------------------------------------------------------
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "kernel: $(uname -r)"
+    echo "java: $(java -version 2>&1 | head -n 2 | tr '\n' ' ')"
+    echo "iptables: $(iptables --version 2>&1)"
+    echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt"
+
+# --- bounded render vs iptables-restore run (root) ---------------------------------------------------------
+if [[ -z "${SKIP_RESTORE:-}" ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "not root: skipping RenderVsRestore (it needs network namespaces and iptables-restore)" >&2
+    else
+        # shellcheck disable=SC2086
+        java $JVM_OPTS -cp "$CP" dev.railyard.benchmarks.RenderVsRestore 1000,10000 60 3 120 \
+            | tee "$OUT/render-vs-restore.txt"
+        echo "load after RenderVsRestore: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
+    fi
+fi
+
+# --- JMH ---------------------------------------------------------------------------------------------------
+if [[ -z "${SKIP_JMH:-}" ]]; then
+    # shellcheck disable=SC2086
+    java -cp "$CP" org.openjdk.jmh.Main 'dev\.railyard\.benchmarks\.RenderBenchmark' $JMH_ARGS -prof gc \
+        -rf json -rff "$OUT/jmh.json" | tee "$OUT/jmh.txt"
+    echo "load after JMH: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
+    echo
+    echo "== output sizes (from @Setup)"
+    grep '^# output:' "$OUT/jmh.txt" | sort -u
+    echo "== JMH summary"
+    sed -n '/^Benchmark /,$p' "$OUT/jmh.txt"
+fi
+echo "results in $OUT"
