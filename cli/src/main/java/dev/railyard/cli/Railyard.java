@@ -1,5 +1,6 @@
 package dev.railyard.cli;
 
+import dev.railyard.overlay.cli.OverlayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,8 +8,9 @@ import picocli.CommandLine.Command;
 @Command(name = "railyard",
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
-        description = "A Kubernetes node networking engine: kube-proxy-compatible service rules and more.",
-        subcommands = {RenderCommand.class, CommandLine.HelpCommand.class})
+        description = "A Kubernetes node networking engine: kube-proxy-compatible service rules and a "
+                + "flannel-compatible pod network.",
+        subcommands = {RenderCommand.class, OverlayCommand.class, CommandLine.HelpCommand.class})
 public final class Railyard {
 
     public static void main(String[] args) {

@@ -4,7 +4,6 @@ import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Names;
-import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.model.ServicePortName;
 import inet.ipaddr.IPAddress;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
@@ -85,22 +84,8 @@ public final class EndpointSliceConverter {
         List<ServicePortName> portNames = new ArrayList<>(ports.size());
         for (int i = 0; i < ports.size(); i++) {
             DiscoveryV1EndpointPort port = ports.get(i);
-            String field = "ports[" + i + "]";
-            String portName = port.getName() == null ? "" : port.getName();
-            if (!portName.isEmpty() && !Names.isDns1123Label(portName)) {
-                throw new InvalidFieldException(field + ".name", "\"" + portName + "\" is not a valid DNS-1123 label");
-            }
-            Protocol protocol;
-            try {
-                protocol = Protocol.parse(port.getProtocol());
-            } catch (IllegalArgumentException e) {
-                throw new InvalidFieldException(field + ".protocol", e.getMessage());
-            }
-            if (port.getPort() == null) {
-                throw new InvalidFieldException(field + ".port", "missing");
-            }
-            ServiceConverter.port(port.getPort(), field + ".port", false);
-            portNames.add(ServicePortName.of(namespace, service, portName, protocol));
+            portNames.add(Fields.endpointPort(namespace, service, port.getName(), port.getProtocol(), port.getPort(),
+                    "ports[" + i + "]"));
         }
 
         List<V1Endpoint> endpoints = slice.getEndpoints() == null ? List.of() : slice.getEndpoints();
@@ -114,7 +99,7 @@ public final class EndpointSliceConverter {
             if (endpoint.getAddresses() == null || endpoint.getAddresses().isEmpty()) {
                 throw new InvalidFieldException(field + ".addresses", "an endpoint needs at least one address");
             }
-            IPAddress address = ServiceConverter.address(endpoint.getAddresses().get(0), field + ".addresses[0]");
+            IPAddress address = Fields.address(endpoint.getAddresses().get(0), field + ".addresses[0]");
             if (IpAddresses.familyOf(address) != family) {
                 throw new InvalidFieldException(field + ".addresses[0]", "\"" + endpoint.getAddresses().get(0)
                         + "\" is not an " + family.kubernetesName() + " address, as the slice's addressType says");

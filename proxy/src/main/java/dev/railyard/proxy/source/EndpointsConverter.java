@@ -4,7 +4,6 @@ import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Names;
-import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.model.ServicePortName;
 import inet.ipaddr.IPAddress;
 import io.kubernetes.client.openapi.models.CoreV1EndpointPort;
@@ -51,23 +50,8 @@ public final class EndpointsConverter {
             List<ServicePortName> names = new ArrayList<>();
             for (int p = 0; p < ports.size(); p++) {
                 CoreV1EndpointPort port = ports.get(p);
-                String portField = field + ".ports[" + p + "]";
-                String portName = port.getName() == null ? "" : port.getName();
-                if (!portName.isEmpty() && !Names.isDns1123Label(portName)) {
-                    throw new InvalidFieldException(portField + ".name", "\"" + portName
-                            + "\" is not a valid DNS-1123 label");
-                }
-                Protocol protocol;
-                try {
-                    protocol = Protocol.parse(port.getProtocol());
-                } catch (IllegalArgumentException e) {
-                    throw new InvalidFieldException(portField + ".protocol", e.getMessage());
-                }
-                if (port.getPort() == null) {
-                    throw new InvalidFieldException(portField + ".port", "missing");
-                }
-                ServiceConverter.port(port.getPort(), portField + ".port", false);
-                names.add(ServicePortName.of(namespace, service, portName, protocol));
+                names.add(Fields.endpointPort(namespace, service, port.getName(), port.getProtocol(), port.getPort(),
+                        field + ".ports[" + p + "]"));
             }
             addAll(byFamily, subset.getAddresses(), field + ".addresses", names, ports, true);
             addAll(byFamily, subset.getNotReadyAddresses(), field + ".notReadyAddresses", names, ports, false);
@@ -88,7 +72,7 @@ public final class EndpointsConverter {
         }
         for (int a = 0; a < addresses.size(); a++) {
             V1EndpointAddress address = addresses.get(a);
-            IPAddress ip = ServiceConverter.address(address.getIp(), field + "[" + a + "].ip");
+            IPAddress ip = Fields.address(address.getIp(), field + "[" + a + "].ip");
             String nodeName = address.getNodeName();
             if (nodeName != null && !Names.isDns1123Subdomain(nodeName)) {
                 throw new InvalidFieldException(field + "[" + a + "].nodeName", "\"" + nodeName

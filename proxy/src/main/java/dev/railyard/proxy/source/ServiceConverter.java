@@ -107,7 +107,7 @@ public final class ServiceConverter {
         boolean internalPolicyLocal = "Local".equals(internalPolicy);
         int healthCheckNodePort = 0;
         if (type.equals("LoadBalancer") && externalPolicyLocal && spec.getHealthCheckNodePort() != null) {
-            healthCheckNodePort = port(spec.getHealthCheckNodePort(), "spec.healthCheckNodePort", true);
+            healthCheckNodePort = Fields.port(spec.getHealthCheckNodePort(), "spec.healthCheckNodePort", true);
         }
 
         List<V1ServicePort> ports = spec.getPorts() == null ? List.of() : spec.getPorts();
@@ -119,20 +119,11 @@ public final class ServiceConverter {
         for (int i = 0; i < ports.size(); i++) {
             V1ServicePort port = ports.get(i);
             String field = "spec.ports[" + i + "]";
-            String portName = port.getName() == null ? "" : port.getName();
-            if (!portName.isEmpty() && !Names.isDns1123Label(portName)) {
-                throw new InvalidFieldException(field + ".name", "\"" + portName
-                        + "\" is not a valid DNS-1123 label");
-            }
+            String portName = Fields.portName(port.getName(), field + ".name");
             if (portName.isEmpty() && ports.size() > 1) {
                 throw new InvalidFieldException(field + ".name", "required when a service has more than one port");
             }
-            Protocol protocol;
-            try {
-                protocol = Protocol.parse(port.getProtocol());
-            } catch (IllegalArgumentException e) {
-                throw new InvalidFieldException(field + ".protocol", e.getMessage());
-            }
+            Protocol protocol = Fields.protocol(port.getProtocol(), field + ".protocol");
             if (!seen.add(portName + "/" + protocol)) {
                 throw new InvalidFieldException(field + ".name", "duplicate port \"" + portName + "\" over "
                         + protocol);
@@ -140,8 +131,8 @@ public final class ServiceConverter {
             if (port.getPort() == null) {
                 throw new InvalidFieldException(field + ".port", "missing");
             }
-            int number = port(port.getPort(), field + ".port", false);
-            int nodePort = port.getNodePort() == null ? 0 : port(port.getNodePort(), field + ".nodePort", true);
+            int number = Fields.port(port.getPort(), field + ".port", false);
+            int nodePort = port.getNodePort() == null ? 0 : Fields.port(port.getNodePort(), field + ".nodePort", true);
             if (type.equals("ClusterIP")) {
                 nodePort = 0; // a leftover nodePort on a ClusterIP service opens nothing
             }
@@ -171,7 +162,7 @@ public final class ServiceConverter {
         if (clusterIps != null && !clusterIps.isEmpty()) {
             for (int i = 0; i < clusterIps.size(); i++) {
                 String field = "spec.clusterIPs[" + i + "]";
-                IPAddress address = address(clusterIps.get(i), field);
+                IPAddress address = Fields.address(clusterIps.get(i), field);
                 IpFamily family = IpAddresses.familyOf(address);
                 if (result.put(family, IpAddresses.canonical(address)) != null) {
                     throw new InvalidFieldException(field, "two " + family.kubernetesName() + " cluster IPs");
@@ -186,7 +177,7 @@ public final class ServiceConverter {
         }
         String clusterIp = spec.getClusterIP();
         if (clusterIp != null && !clusterIp.isEmpty()) {
-            IPAddress address = address(clusterIp, "spec.clusterIP");
+            IPAddress address = Fields.address(clusterIp, "spec.clusterIP");
             result.put(IpAddresses.familyOf(address), IpAddresses.canonical(address));
         }
         return result;
@@ -199,7 +190,7 @@ public final class ServiceConverter {
             return result;
         }
         for (int i = 0; i < values.size(); i++) {
-            IPAddress address = address(values.get(i), field + "[" + i + "]");
+            IPAddress address = Fields.address(values.get(i), field + "[" + i + "]");
             result.computeIfAbsent(IpAddresses.familyOf(address), f -> new ArrayList<>())
                     .add(IpAddresses.canonical(address));
         }
@@ -241,7 +232,7 @@ public final class ServiceConverter {
             if (entry.getIp() == null || entry.getIp().isEmpty()) {
                 continue; // hostname-only ingress: nothing to capture
             }
-            IPAddress address = address(entry.getIp(), field + ".ip");
+            IPAddress address = Fields.address(entry.getIp(), field + ".ip");
             String mode = entry.getIpMode();
             if (mode != null && !mode.equals("VIP") && !mode.equals("Proxy")) {
                 throw new InvalidFieldException(field + ".ipMode", "unknown mode \"" + mode
@@ -286,20 +277,5 @@ public final class ServiceConverter {
             return value;
         }
         throw new InvalidFieldException(field, "unknown policy \"" + value + "\" (must be Cluster or Local)");
-    }
-
-    static int port(int value, String field, boolean zeroAllowed) throws InvalidFieldException {
-        if ((value == 0 && zeroAllowed) || (value >= 1 && value <= 65535)) {
-            return value;
-        }
-        throw new InvalidFieldException(field, value + " is out of range " + (zeroAllowed ? "0" : "1") + "-65535");
-    }
-
-    static IPAddress address(String text, String field) throws InvalidFieldException {
-        try {
-            return IpAddresses.parse(text == null ? "" : text);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidFieldException(field, e.getMessage());
-        }
     }
 }

@@ -1,0 +1,32 @@
+package dev.railyard.overlay.backend;
+
+import dev.railyard.overlay.lease.Lease;
+import dev.railyard.overlay.lease.LeaseListener;
+
+/**
+ * Programs the data plane from lease events, and nothing else: it never talks to etcd. Leases of
+ * this host and of hosts using another backend type are ignored.
+ */
+public interface Backend extends LeaseListener {
+
+    /** flannel's {@code BackendType} string published in this host's lease. */
+    String type();
+
+    /** {@code BackendData} JSON published in this host's lease (e.g. the VTEP MAC), or "null". */
+    String backendDataJson();
+
+    /** MTU pods should use (FLANNEL_MTU). */
+    int mtu();
+
+    /** Tells the backend which subnet is ours, once leased and again if it ever changes. */
+    void localLease(Lease own);
+
+    /**
+     * Re-applies everything already programmed, repairing entries removed behind our back (an
+     * administrator, a link that went down and took its routes with it). Idempotent.
+     */
+    void reconcile();
+
+    /** Removes everything this backend programmed (peers and devices), for tests and teardown. */
+    void teardown();
+}

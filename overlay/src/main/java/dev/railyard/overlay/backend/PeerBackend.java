@@ -1,0 +1,158 @@
+package dev.railyard.overlay.backend;
+
+import dev.railyard.overlay.config.Ip4Net;
+import dev.railyard.overlay.ip.BatchResult;
+import dev.railyard.overlay.ip.ExternalInterface;
+import dev.railyard.overlay.ip.IpRunner;
+import dev.railyard.overlay.lease.Lease;
+import dev.railyard.overlay.lease.LeaseEvent;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bookkeeping shared by backends: which peer leases are programmed, what a reset or a batch of
+ * events changes, and turning that difference into one batch of commands. Subclasses only say how
+ * one peer is added or removed.
+ */
+abstract class PeerBackend implements Backend {
+    private static final Logger log = LoggerFactory.getLogger(PeerBackend.class);
+
+    protected final IpRunner ip;
+    protected final ExternalInterface external;
+    private final Map<Ip4Net, Lease> programmed = new HashMap<>();
+    private volatile Lease own;
+
+    PeerBackend(IpRunner ip, ExternalInterface external) {
+        this.ip = ip;
+        this.external = external;
+    }
+
+    @Override
+    public void localLease(Lease own) {
+        this.own = own;
+    }
+
+    /** Commands to program one peer, appended to the ip and bridge batches. */
+    protected abstract void add(Lease peer, List<String> ipLines, List<String> bridgeLines);
+
+    /** Commands to remove one previously programmed peer. */
+    protected abstract void remove(Lease peer, List<String> ipLines, List<String> bridgeLines);
+
+    /** Whether this backend can program {@code peer} at all (e.g. the VXLAN backend needs a VTEP MAC). */
+    protected abstract boolean accepts(Lease peer);
+
+    private boolean relevant(Lease l) {
+        Lease me = own;
+        if (me != null && (l.subnet().equals(me.subnet()) || l.attrs().publicIp() == me.attrs().publicIp())) {
+            return false;
+        }
+        if (!type().equals(l.attrs().backendType())) {
+            log.warn("ignoring lease {} of {}: backend {} is not {}", l.subnet(), l.attrs().publicIpString(),
+                    l.attrs().backendType(), type());
+            return false;
+        }
+        return accepts(l);
+    }
+
+    @Override
+    public synchronized void reset(List<Lease> leases) {
+        Map<Ip4Net, Lease> desired = new HashMap<>();
+        for (Lease l : leases) {
+            if (relevant(l)) {
+                desired.put(l.subnet(), l);
+            }
+        }
+        List<Lease> removals = new ArrayList<>();
+        for (Lease p : programmed.values()) {
+            if (!same(p, desired.get(p.subnet()))) {
+                removals.add(p);
+            }
+        }
+        List<Lease> additions = new ArrayList<>();
+        for (Lease d : desired.values()) {
+            if (!same(d, programmed.get(d.subnet()))) {
+                additions.add(d);
+            }
+        }
+        apply(removals, additions);
+    }
+
+    @Override
+    public synchronized void changed(List<LeaseEvent> events) {
+        // Collapse the batch to its net effect per subnet so one subnet is touched once.
+        Map<Ip4Net, Lease> last = new HashMap<>();
+        for (LeaseEvent e : events) {
+            last.put(e.lease().subnet(), e.type() == LeaseEvent.Type.ADDED && relevant(e.lease()) ? e.lease() : null);
+        }
+        List<Lease> removals = new ArrayList<>();
+        List<Lease> additions = new ArrayList<>();
+        last.forEach((subnet, lease) -> {
+            Lease current = programmed.get(subnet);
+            if (current != null && !same(current, lease)) {
+                removals.add(current);
+            }
+            if (lease != null && !same(lease, current)) {
+                additions.add(lease);
+            }
+        });
+        apply(removals, additions);
+    }
+
+    /** Only what is programmed matters; a new etcd lease ID for the same peer changes nothing. */
+    private static boolean same(Lease a, Lease b) {
+        return a != null && b != null && a.subnet().equals(b.subnet()) && a.attrs().equals(b.attrs());
+    }
+
+    private void apply(List<Lease> removals, List<Lease> additions) {
+        if (removals.isEmpty() && additions.isEmpty()) {
+            return;
+        }
+        List<String> ipLines = new ArrayList<>();
+        List<String> bridgeLines = new ArrayList<>();
+        for (Lease r : removals) {
+            remove(r, ipLines, bridgeLines);
+            programmed.remove(r.subnet());
+        }
+        int removalIpLines = ipLines.size();
+        int removalBridgeLines = bridgeLines.size();
+        for (Lease a : additions) {
+            add(a, ipLines, bridgeLines);
+            programmed.put(a.subnet(), a);
+        }
+        // FDB first: a route to a VTEP without its forwarding entry would blackhole briefly.
+        report(ip.bridgeBatch(bridgeLines), removalBridgeLines);
+        report(ip.ipBatch(ipLines), removalIpLines);
+        log.info("programmed {} peer(s), removed {} ({} total)", additions.size(), removals.size(), programmed.size());
+    }
+
+    private static void report(BatchResult r, int removalLines) {
+        for (BatchResult.Failure f : r.failures()) {
+            if (f.lineNumber() <= removalLines) {
+                // removing what is already gone (e.g. the kernel dropped the route with its link) is fine
+                log.debug("removal '{}' failed: {}", f.line(), f.message());
+            } else {
+                log.error("failed to program '{}': {}", f.line(), f.message());
+            }
+        }
+    }
+
+    @Override
+    public synchronized void reconcile() {
+        List<String> ipLines = new ArrayList<>();
+        List<String> bridgeLines = new ArrayList<>();
+        for (Lease p : programmed.values()) {
+            add(p, ipLines, bridgeLines);
+        }
+        report(ip.bridgeBatch(bridgeLines), 0);
+        report(ip.ipBatch(ipLines), 0);
+    }
+
+    @Override
+    public synchronized void teardown() {
+        apply(List.copyOf(programmed.values()), List.of());
+    }
+}

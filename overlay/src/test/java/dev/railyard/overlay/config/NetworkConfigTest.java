@@ -1,0 +1,83 @@
+package dev.railyard.overlay.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class NetworkConfigTest {
+
+    @Test
+    void appliesFlannelDefaultsForALargeNetwork() {
+        NetworkConfig c = NetworkConfig.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        assertThat(c.subnetLen()).isEqualTo(24);
+        assertThat(Ip4Net.formatAddress(c.subnetMin())).isEqualTo("10.244.1.0");
+        assertThat(Ip4Net.formatAddress(c.subnetMax())).isEqualTo("10.244.255.0");
+        assertThat(c.subnetCount()).isEqualTo(255);
+        assertThat(c.backend()).isEqualTo(new BackendConfig(BackendType.VXLAN, 1, 8472, false));
+    }
+
+    @Test
+    void smallNetworkIsSplitInFour() {
+        NetworkConfig c = NetworkConfig.parse("{\"Network\":\"10.0.0.0/26\",\"Backend\":{\"Type\":\"host-gw\"}}");
+        assertThat(c.subnetLen()).isEqualTo(28);
+        assertThat(c.subnetCount()).isEqualTo(3);
+        assertThat(c.subnetAt(0)).isEqualTo(Ip4Net.parse("10.0.0.16/28"));
+        assertThat(c.subnetAt(2)).isEqualTo(Ip4Net.parse("10.0.0.48/28"));
+        assertThat(c.backend().type()).isEqualTo(BackendType.HOST_GW);
+    }
+
+    @Test
+    void explicitFieldsAreHonoured() {
+        NetworkConfig c = NetworkConfig.parse("""
+                {"Network":"10.0.0.0/8","SubnetLen":20,"SubnetMin":"10.10.0.0","SubnetMax":"10.20.0.0",
+                 "Backend":{"Type":"vxlan","VNI":42,"Port":4789,"DirectRouting":true}}""");
+        assertThat(c.subnetLen()).isEqualTo(20);
+        assertThat(c.subnetCount()).isEqualTo(((0x14 - 0x0a) << 4) + 1);
+        assertThat(c.backend()).isEqualTo(new BackendConfig(BackendType.VXLAN, 42, 4789, true));
+        assertThat(c.isAllocatable(Ip4Net.parse("10.10.0.0/20"))).isTrue();
+        assertThat(c.isAllocatable(Ip4Net.parse("10.9.240.0/20"))).isFalse();
+        assertThat(c.isAllocatable(Ip4Net.parse("10.10.0.0/24"))).isFalse();
+        assertThat(c.indexOf(c.subnetAt(17))).isEqualTo(17);
+    }
+
+    @Test
+    void slash8WithSlash24HoldsAllButTheFirst() {
+        NetworkConfig c = NetworkConfig.parse("{\"Network\":\"10.0.0.0/8\",\"Backend\":{\"Type\":\"host-gw\"}}");
+        assertThat(c.subnetCount()).isEqualTo(65535);
+        assertThat(c.subnetAt(65534)).isEqualTo(Ip4Net.parse("10.255.255.0/24"));
+    }
+
+    @Test
+    void roundTripsThroughJson() {
+        NetworkConfig c = NetworkConfig.parse("{\"Network\":\"172.16.0.0/12\",\"SubnetLen\":26,\"Backend\":{\"Type\":\"vxlan\",\"VNI\":7}}");
+        assertThat(NetworkConfig.parse(c.toJson())).isEqualTo(c);
+    }
+
+    @Test
+    void badInputNamesTheField() {
+        assertError("not json", "not valid JSON");
+        assertError("[1]", "not a JSON object");
+        assertError("{\"Backend\":{\"Type\":\"vxlan\"}}", "field Network: missing");
+        assertError("{\"Network\":\"10.0.0.0\"}", "field Network: '10.0.0.0' is not a CIDR");
+        assertError("{\"Network\":\"10.0.0.1/16\"}", "field Network: 10.0.0.1/16 has host bits set");
+        assertError("{\"Network\":\"10.0.0.0/30\"}", "field Network: 10.0.0.0/30 is too small");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetLen\":17}", "field SubnetLen: /17 does not fit four");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetLen\":31}", "field SubnetLen: 31 must be in 1..30");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetLen\":\"24\"}", "field SubnetLen: expected a number");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetMin\":\"10.1.0.0\",\"SubnetMax\":\"10.0.5.0\"}",
+                "field SubnetMin: 10.1.0.0 is not in the Network");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetMin\":\"10.0.1.5\"}", "field SubnetMin: 10.0.1.5 is not on a /24 boundary");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetMin\":\"10.0.9.0\",\"SubnetMax\":\"10.0.5.0\"}",
+                "cannot hold one subnet");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}", "field Backend.Type: 'udp' is not supported");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{}}", "field Backend.Type: missing");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"VNI\":16777216}}", "field Backend.VNI");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Subnetlen\":24}", "field Subnetlen: unknown field");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"EnableIPv6\":true}", "field EnableIPv6");
+    }
+
+    private static void assertError(String json, String message) {
+        assertThatThrownBy(() -> NetworkConfig.parse(json)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+}
