@@ -18,23 +18,9 @@ JMH_ARGS=${JMH_ARGS:-"-wi 3 -i 5 -f 1 -w 2s -r 2s"}
 JVM_OPTS=${JVM_OPTS:-"-Xms1g -Xmx1g"}
 
 # --- build -------------------------------------------------------------------------------------------------
-CLASSES=benchmarks/target/render-classes
+CP="benchmarks/target/benchmarks.jar:benchmarks/target/lib/*"
 if [[ -z "${SKIP_BUILD:-}" ]]; then
-    "${MVN[@]}" -pl testkit,proxy install -DskipTests
-    if "${MVN[@]}" -pl benchmarks package > "$OUT/build.log" 2>&1; then
-        CP="benchmarks/target/benchmarks.jar:benchmarks/target/lib/*"
-    else
-        # Another benchmark in the module may not compile yet (work in progress elsewhere): compile only the
-        # render benchmarks (top-level package) with javac, against the module's resolved classpath.
-        echo "benchmarks module did not build (see $OUT/build.log); compiling the render benchmarks alone" >&2
-        "${MVN[@]}" -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$PWD/$OUT/classpath.txt" \
-            -Dmdep.includeScope=compile
-        DEPS=$(cat "$OUT/classpath.txt")
-        rm -rf "$CLASSES" && mkdir -p "$CLASSES"
-        javac --release 17 -d "$CLASSES" -cp "$DEPS" -processorpath "$DEPS" \
-            benchmarks/src/main/java/dev/railyard/benchmarks/*.java
-        CP="$CLASSES:$DEPS"
-    fi
+    "${MVN[@]}" -pl benchmarks -am package -DskipTests > "$OUT/build.log" 2>&1
     echo "$CP" > benchmarks/target/render-classpath.txt
 else
     CP=$(cat benchmarks/target/render-classpath.txt)
