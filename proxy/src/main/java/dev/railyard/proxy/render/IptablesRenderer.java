@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import static dev.railyard.proxy.render.Chains.ENDPOINT_PREFIX;
@@ -34,6 +35,12 @@ import static dev.railyard.proxy.render.Chains.SERVICE_PREFIX;
  *
  * <p>One instance per IP family, used by one thread: its buffers are reused by every render, which is what
  * keeps a render of a large cluster free of allocation. The returned buffer is valid until the next render.
+ *
+ * <p>A partial render ({@link #renderPartial}) is kube-proxy's MinimizeIPTablesRestore: the top-level chains
+ * (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, the filter chains...) are always written whole, since
+ * every service has rules in them, but the per-service nat chains (SVC, SVL, EXT, FW, SEP) of services that did
+ * not change are rendered into discarding buffers: counted, not written, and so left as they are in the kernel
+ * by {@code iptables-restore --noflush}.
  */
 public final class IptablesRenderer {
     /** Above this many endpoints kube-proxy drops per-endpoint comments to keep the ruleset small. */
@@ -58,8 +65,15 @@ public final class IptablesRenderer {
     private final LineBuffer natChains = new LineBuffer(1 << 16);
     private final LineBuffer natRules = new LineBuffer(1 << 16);
     private final LineBuffer output = new LineBuffer(1 << 16);
+    /** Where the per-service chains of unchanged services go in a partial render. */
+    private final LineBuffer skippedNatChains = LineBuffer.discarding();
+    private final LineBuffer skippedNatRules = LineBuffer.discarding();
+    /** The current service's chain declarations and rules: the nat buffers, or the skipped ones. */
+    private LineBuffer serviceChains = natChains;
+    private LineBuffer serviceRules = natRules;
 
-    private final Set<String> activeNatChains = new HashSet<>();
+    /** Per-service chains the last tracking render declared or skipped; a new set per render, never mutated after. */
+    private Set<String> activeNatChains = Set.of();
     /** Parsing CIDRs is the only allocation a render would otherwise make; the answer never changes. */
     private final Map<String, Boolean> rangeHoldsNodeIp = new HashMap<>();
     private boolean trackActiveChains;
@@ -79,14 +93,40 @@ public final class IptablesRenderer {
 
     /** Renders every chain and rule for {@code state}; the result is valid until the next call. */
     public LineBuffer render(ProxyState state) {
-        return render(state, List.of());
+        return render(state, null, List.of(), false);
     }
 
     /**
      * Renders every chain and rule for {@code state}, and deletes those of {@code existingNatChains} that are
-     * per-service chains no longer in use (the caller lists the nat table's chains, e.g. from iptables-save).
+     * per-service chains no longer in use (the caller lists the nat table's chains, e.g. from iptables-save, or
+     * remembers {@link #activeNatChains()} of the last render it applied).
      */
     public LineBuffer render(ProxyState state, Collection<String> existingNatChains) {
+        return render(state, null, existingNatChains, true);
+    }
+
+    /**
+     * Renders the top-level chains whole but the per-service nat chains only of the services in
+     * {@code changedServiceKeys} ("namespace/name"); to be restored with {@code --noflush} on top of the ruleset
+     * of the last successful render, which must have used the same large-cluster mode
+     * ({@link #isLargeCluster}), since that mode changes the rules of every service. Per-service chains in
+     * {@code existingNatChains} that no service uses any more are deleted, as in a full render. With every
+     * service marked changed the output is that of {@link #render(ProxyState, Collection)}.
+     */
+    public LineBuffer renderPartial(ProxyState state, Set<String> changedServiceKeys,
+                                    Collection<String> existingNatChains) {
+        return render(state, Objects.requireNonNull(changedServiceKeys, "changedServiceKeys"), existingNatChains,
+                true);
+    }
+
+    /** Whether kube-proxy's large-cluster mode (no per-endpoint comments) applies to {@code state}. */
+    public static boolean isLargeCluster(ProxyState state) {
+        return state.endpointCount() > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+    }
+
+    /** @param changedServiceKeys null for a full render */
+    private LineBuffer render(ProxyState state, Set<String> changedServiceKeys, Collection<String> existingNatChains,
+                              boolean trackChains) {
         if (state.family() != config.family()) {
             throw new IllegalArgumentException("state is " + state.family() + " but renderer is " + config.family());
         }
@@ -94,20 +134,30 @@ public final class IptablesRenderer {
         filterRules.reset();
         natChains.reset();
         natRules.reset();
+        skippedNatChains.reset();
+        skippedNatRules.reset();
 
         deletedChains = 0;
-        activeNatChains.clear();
-        trackActiveChains = !existingNatChains.isEmpty();
+        trackActiveChains = trackChains;
+        Set<String> active = trackChains ? new HashSet<>() : Set.of();
+        activeNatChains = active;
         writeTopLevelChains();
-        largeClusterMode = state.endpointCount() > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+        largeClusterMode = isLargeCluster(state);
         List<ProxyState.Entry> entries = state.entries();
         for (int i = 0, n = entries.size(); i < n; i++) {
             ProxyState.Entry entry = entries.get(i);
+            boolean skipChains = changedServiceKeys != null
+                    && !changedServiceKeys.contains(entry.service().name().serviceKey());
+            serviceChains = skipChains ? skippedNatChains : natChains;
+            serviceRules = skipChains ? skippedNatRules : natRules;
             writeService(entry.service(), entry.endpoints());
         }
+        serviceChains = natChains;
+        serviceRules = natRules;
         selection.clear();
-        if (trackActiveChains) {
-            deleteStaleChains(existingNatChains);
+        if (trackChains) {
+            deleteStaleChains(existingNatChains, active);
+            activeNatChains = Collections.unmodifiableSet(active);
         }
         writeNodePortsJump();
         writeForwardRules();
@@ -126,6 +176,25 @@ public final class IptablesRenderer {
         output.raw("COMMIT");
         output.end();
         return output;
+    }
+
+    /**
+     * The per-service nat chains the last {@link #render(ProxyState, Collection)} or {@link #renderPartial} uses,
+     * whether written or skipped: what a later render is to be told exists. Immutable; empty after
+     * {@link #render(ProxyState)}, which does not track them.
+     */
+    public Set<String> activeNatChains() {
+        return activeNatChains;
+    }
+
+    /** nat rules of unchanged services that the last (partial) render computed but did not write. */
+    public int skippedNatRuleCount() {
+        return skippedNatRules.lines();
+    }
+
+    /** nat chains of unchanged services that the last (partial) render computed but did not declare. */
+    public int skippedNatChainCount() {
+        return skippedNatChains.lines();
     }
 
     /** Rules (not chain declarations) in the filter table written by the last render. */
@@ -328,15 +397,15 @@ public final class IptablesRenderer {
         // a static route for the service range to any node then works, though the node may bounce it off-node.
         if (hasInternalEndpoints) {
             if (config.masqueradeAll()) {
-                natRules.word("-A").word(internalPolicyPrefix, hash);
-                comment(natRules, name, " cluster IP");
-                match(natRules, protocol, svc.clusterIp(), svc.port());
-                natRules.word("-j").word(MARK_MASQ).end();
+                serviceRules.word("-A").word(internalPolicyPrefix, hash);
+                comment(serviceRules, name, " cluster IP");
+                match(serviceRules, protocol, svc.clusterIp(), svc.port());
+                serviceRules.word("-j").word(MARK_MASQ).end();
             } else if (config.clusterCidr() != null) {
-                natRules.word("-A").word(internalPolicyPrefix, hash);
-                comment(natRules, name, " cluster IP");
-                match(natRules, protocol, svc.clusterIp(), svc.port());
-                natRules.word("!").word("-s").word(config.clusterCidr()).word("-j").word(MARK_MASQ).end();
+                serviceRules.word("-A").word(internalPolicyPrefix, hash);
+                comment(serviceRules, name, " cluster IP");
+                match(serviceRules, protocol, svc.clusterIp(), svc.port());
+                serviceRules.word("!").word("-s").word(config.clusterCidr()).word("-j").word(MARK_MASQ).end();
             }
         }
 
@@ -360,17 +429,17 @@ public final class IptablesRenderer {
     }
 
     private void declareNatChain(String prefix, String hash) {
-        natChains.chainLine(prefix, hash);
+        serviceChains.chainLine(prefix, hash);
         if (trackActiveChains) {
             activeNatChains.add(prefix + hash);
         }
     }
 
     /** A chain line flushes the chain, after which -X can delete it. */
-    private void deleteStaleChains(Collection<String> existingNatChains) {
+    private void deleteStaleChains(Collection<String> existingNatChains, Set<String> active) {
         List<String> stale = new ArrayList<>();
         for (String chain : existingNatChains) {
-            if (Chains.isServiceChain(chain) && !activeNatChains.contains(chain)) {
+            if (Chains.isServiceChain(chain) && !active.contains(chain)) {
                 stale.add(chain);
             }
         }
@@ -380,7 +449,6 @@ public final class IptablesRenderer {
             natRules.word("-X").word(chain).end();
         }
         deletedChains = stale.size();
-        activeNatChains.clear();
     }
 
     private void writeExternalChain(ServicePort svc, String name, String hash, String externalPolicyPrefix,
@@ -388,29 +456,29 @@ public final class IptablesRenderer {
         declareNatChain(EXTERNAL_PREFIX, hash);
         if (!svc.externalPolicyLocal()) {
             // Endpoints may be on other nodes, so the reply must come back through this one.
-            natRules.word("-A").word(EXTERNAL_PREFIX, hash);
-            comment(natRules, "masquerade traffic for ", name, " external destinations");
-            natRules.word("-j").word(MARK_MASQ).end();
+            serviceRules.word("-A").word(EXTERNAL_PREFIX, hash);
+            comment(serviceRules, "masquerade traffic for ", name, " external destinations");
+            serviceRules.word("-j").word(MARK_MASQ).end();
         } else {
             if (config.clusterCidr() != null) {
                 // Pod traffic to an external address is subject to neither policy, as if it had gone out to
                 // the load balancer and come back.
-                natRules.word("-A").word(EXTERNAL_PREFIX, hash);
-                comment(natRules, "pod traffic for ", name, " external destinations");
-                natRules.word("-s").word(config.clusterCidr()).word("-j").word(SERVICE_PREFIX, hash).end();
+                serviceRules.word("-A").word(EXTERNAL_PREFIX, hash);
+                comment(serviceRules, "pod traffic for ", name, " external destinations");
+                serviceRules.word("-s").word(config.clusterCidr()).word("-j").word(SERVICE_PREFIX, hash).end();
             }
             // Traffic from the node itself has a local source address, which must be masqueraded, and may go
             // to any endpoint.
-            natRules.word("-A").word(EXTERNAL_PREFIX, hash);
-            comment(natRules, "masquerade LOCAL traffic for ", name, " external destinations");
-            natRules.word("-m").word("addrtype").word("--src-type").word("LOCAL").word("-j").word(MARK_MASQ).end();
-            natRules.word("-A").word(EXTERNAL_PREFIX, hash);
-            comment(natRules, "route LOCAL traffic for ", name, " external destinations");
-            natRules.word("-m").word("addrtype").word("--src-type").word("LOCAL")
+            serviceRules.word("-A").word(EXTERNAL_PREFIX, hash);
+            comment(serviceRules, "masquerade LOCAL traffic for ", name, " external destinations");
+            serviceRules.word("-m").word("addrtype").word("--src-type").word("LOCAL").word("-j").word(MARK_MASQ).end();
+            serviceRules.word("-A").word(EXTERNAL_PREFIX, hash);
+            comment(serviceRules, "route LOCAL traffic for ", name, " external destinations");
+            serviceRules.word("-m").word("addrtype").word("--src-type").word("LOCAL")
                     .word("-j").word(SERVICE_PREFIX, hash).end();
         }
         if (hasExternalEndpoints) {
-            natRules.word("-A").word(EXTERNAL_PREFIX, hash).word("-j").word(externalPolicyPrefix, hash).end();
+            serviceRules.word("-A").word(EXTERNAL_PREFIX, hash).word("-j").word(externalPolicyPrefix, hash).end();
         }
     }
 
@@ -422,9 +490,9 @@ public final class IptablesRenderer {
         String nodeIp = config.nodeIps().isEmpty() ? null : config.nodeIps().get(0);
         for (int i = 0, n = ranges.size(); i < n; i++) {
             String range = ranges.get(i);
-            natRules.word("-A").word(FIREWALL_PREFIX, hash);
-            comment(natRules, name, " loadbalancer IP");
-            natRules.word("-s").word(range).word("-j").word(EXTERNAL_PREFIX, hash).end();
+            serviceRules.word("-A").word(FIREWALL_PREFIX, hash);
+            comment(serviceRules, name, " loadbalancer IP");
+            serviceRules.word("-s").word(range).word("-j").word(EXTERNAL_PREFIX, hash).end();
             if (nodeIp != null && rangeHoldsNodeIp.computeIfAbsent(range, r -> Cidrs.contains(r, nodeIp))) {
                 allowFromNode = true;
             }
@@ -433,15 +501,15 @@ public final class IptablesRenderer {
         if (allowFromNode) {
             List<String> lbIps = svc.loadBalancerIps();
             for (int i = 0, n = lbIps.size(); i < n; i++) {
-                natRules.word("-A").word(FIREWALL_PREFIX, hash);
-                comment(natRules, name, " loadbalancer IP");
-                natRules.word("-s").word(lbIps.get(i)).word("-j").word(EXTERNAL_PREFIX, hash).end();
+                serviceRules.word("-A").word(FIREWALL_PREFIX, hash);
+                comment(serviceRules, name, " loadbalancer IP");
+                serviceRules.word("-s").word(lbIps.get(i)).word("-j").word(EXTERNAL_PREFIX, hash).end();
             }
         }
         // Whatever falls through was not DNATed, so KUBE-PROXY-FIREWALL drops it in the filter table.
-        natRules.word("-A").word(FIREWALL_PREFIX, hash);
-        comment(natRules, "other traffic to ", name, " will be dropped by KUBE-PROXY-FIREWALL");
-        natRules.end();
+        serviceRules.word("-A").word(FIREWALL_PREFIX, hash);
+        comment(serviceRules, "other traffic to ", name, " will be dropped by KUBE-PROXY-FIREWALL");
+        serviceRules.end();
     }
 
     private void writeServiceToEndpointRules(ServicePort svc, String name, String chainPrefix, String hash,
@@ -450,38 +518,38 @@ public final class IptablesRenderer {
         if (svc.clientIpAffinity()) {
             for (int i = 0; i < count; i++) {
                 Endpoint ep = clusterPolicy ? selection.cluster(i) : selection.local(i);
-                natRules.word("-A").word(chainPrefix, hash);
+                serviceRules.word("-A").word(chainPrefix, hash);
                 endpointComment(name, ep);
-                natRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash())
+                serviceRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash())
                         .word("--rcheck").word("--seconds").word(svc.affinityTimeoutSeconds()).word("--reap")
                         .word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
             }
         }
         for (int i = 0; i < count; i++) {
             Endpoint ep = clusterPolicy ? selection.cluster(i) : selection.local(i);
-            natRules.word("-A").word(chainPrefix, hash);
+            serviceRules.word("-A").word(chainPrefix, hash);
             endpointComment(name, ep);
             if (i < count - 1) {
                 // Each rule but the last is a random match with the probability that spreads load evenly.
-                natRules.word("-m").word("statistic").word("--mode").word("random")
+                serviceRules.word("-m").word("statistic").word("--mode").word("random")
                         .word("--probability").word(probabilities.of(count - i));
             }
-            natRules.word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
+            serviceRules.word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
         }
     }
 
     private void writeEndpointChain(ServicePort svc, String name, String protocol, Endpoint ep) {
         declareNatChain(ENDPOINT_PREFIX, ep.hash());
         // Traffic that loops back to its own origin must be masqueraded or the reply would bypass the DNAT.
-        natRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
+        serviceRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
         serviceComment(name);
-        natRules.word("-s").word(ep.ip()).word("-j").word(MARK_MASQ).end();
-        natRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
+        serviceRules.word("-s").word(ep.ip()).word("-j").word(MARK_MASQ).end();
+        serviceRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
         serviceComment(name);
         if (svc.clientIpAffinity()) {
-            natRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash()).word("--set");
+            serviceRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash()).word("--set");
         }
-        natRules.word("-m").word(protocol).word("-p").word(protocol).word("-j").word("DNAT")
+        serviceRules.word("-m").word(protocol).word("-p").word(protocol).word("-j").word("DNAT")
                 .word("--to-destination").word(ep.hostPort()).end();
     }
 
@@ -549,13 +617,13 @@ public final class IptablesRenderer {
     /** Per-endpoint comments are dropped in large clusters, where they can be 40% of the ruleset. */
     private void serviceComment(String name) {
         if (!largeClusterMode) {
-            natRules.word("-m").word("comment").word("--comment").word(name);
+            serviceRules.word("-m").word("comment").word("--comment").word(name);
         }
     }
 
     private void endpointComment(String name, Endpoint ep) {
         if (!largeClusterMode) {
-            natRules.word("-m").word("comment").word("--comment").word("\"").raw(name).raw(" -> ")
+            serviceRules.word("-m").word("comment").word("--comment").word("\"").raw(name).raw(" -> ")
                     .raw(ep.hostPort()).raw("\"");
         }
     }

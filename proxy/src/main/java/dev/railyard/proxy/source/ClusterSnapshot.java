@@ -6,10 +6,8 @@ import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
 import dev.railyard.proxy.model.ServicePortName;
 
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -58,25 +56,8 @@ public final class ClusterSnapshot {
      */
     public ProxyState state(IpFamily family, String nodeName) {
         Map<ServicePortName, List<Endpoint>> endpoints = new HashMap<>();
-        for (Map.Entry<String, List<EndpointSliceConverter.Converted>> service : sources().entrySet()) {
-            Map<ServicePortName, Map<String, Endpoint>> merged = new HashMap<>();
-            for (EndpointSliceConverter.Converted slice : service.getValue()) {
-                if (slice.family() != family) {
-                    continue;
-                }
-                for (Map.Entry<ServicePortName, List<Endpoint>> port : slice.endpoints().entrySet()) {
-                    Map<String, Endpoint> byAddress = merged.computeIfAbsent(port.getKey(), k -> new LinkedHashMap<>());
-                    for (Endpoint endpoint : port.getValue()) {
-                        Endpoint existing = byAddress.get(endpoint.hostPort());
-                        if (existing == null || (endpoint.isOn(nodeName) && !existing.isOn(nodeName))) {
-                            byAddress.put(endpoint.hostPort(), endpoint);
-                        }
-                    }
-                }
-            }
-            for (Map.Entry<ServicePortName, Map<String, Endpoint>> port : merged.entrySet()) {
-                endpoints.put(port.getKey(), new ArrayList<>(port.getValue().values()));
-            }
+        for (List<EndpointSliceConverter.Converted> slices : sources().values()) {
+            endpoints.putAll(SliceMerge.merge(slices, family, nodeName));
         }
         return ProxyState.of(family, servicePorts(family), endpoints);
     }

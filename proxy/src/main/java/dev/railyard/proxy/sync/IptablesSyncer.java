@@ -1,0 +1,234 @@
+package dev.railyard.proxy.sync;
+
+import dev.railyard.proxy.apply.IptablesException;
+import dev.railyard.proxy.apply.IptablesRestore;
+import dev.railyard.proxy.apply.JumpRules;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.model.ServicePortName;
+import dev.railyard.proxy.render.IptablesRenderer;
+import dev.railyard.proxy.render.LineBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The iptables proxier of one IP family: kube-proxy's syncProxyRules around a {@link ChangeTracker}, an
+ * {@link IptablesRenderer} and {@link IptablesRestore}, driven by its own {@link BoundedFrequencyRunner}.
+ *
+ * <p>Each sync drains the tracker and writes the new rules with one {@code iptables-restore --noflush}. Nothing
+ * is written until both Services and EndpointSlices have synced, so a half-listed cluster never replaces good
+ * rules. The first sync, the first after any failure, one at least every {@code syncPeriod} and one where the
+ * large-cluster mode flips are full: every chain is rewritten and the jump rules from the built-in chains are
+ * ensured. The others are partial: only the per-service chains of changed services are rewritten. Chains of
+ * services that went away are deleted by comparing with the chains of the last successful sync (plus, after a
+ * failure, those the failed sync may have created).
+ *
+ * <p>A failed sync is reported, forces the next sync to be full (the drained changes are gone, so a partial one
+ * could miss them) and asks the runner for a retry after {@code retryInterval}.
+ */
+public final class IptablesSyncer {
+    private static final Logger LOG = LoggerFactory.getLogger(IptablesSyncer.class);
+
+    /**
+     * @param minSyncPeriod kube-proxy's --iptables-min-sync-period: the least time between syncs (after a burst)
+     * @param syncPeriod    kube-proxy's --iptables-sync-period: the most time between syncs, and between full ones
+     * @param retryInterval how soon a failed sync is retried (kube-proxy uses the sync period)
+     */
+    public record Settings(Duration minSyncPeriod, Duration syncPeriod, Duration retryInterval) {
+        public Settings {
+            Objects.requireNonNull(minSyncPeriod, "minSyncPeriod");
+            Objects.requireNonNull(syncPeriod, "syncPeriod");
+            Objects.requireNonNull(retryInterval, "retryInterval");
+            if (syncPeriod.compareTo(minSyncPeriod) < 0 || syncPeriod.isZero()) {
+                throw new IllegalArgumentException("syncPeriod " + syncPeriod + " must be positive and at least "
+                        + "minSyncPeriod " + minSyncPeriod);
+            }
+        }
+
+        /** kube-proxy's defaults: 1 s minimum, 30 s period, retry after one period. */
+        public static Settings kubeProxyDefaults() {
+            return new Settings(Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(30));
+        }
+    }
+
+    private final IpFamily family;
+    private final ChangeTracker tracker;
+    private final IptablesRenderer renderer;
+    private final IptablesRestore restore;
+    private final JumpRules jumpRules;
+    private final Settings settings;
+    private final Clock clock;
+    private final Consumer<SyncResult> resultListener;
+    private final BoundedFrequencyRunner runner;
+
+    /** Asked for from outside (e.g. an iptables monitor): read, without waiting for a sync in progress. */
+    private final AtomicBoolean fullSyncRequested = new AtomicBoolean();
+    // Guarded by this; only the runner's thread (or a caller of syncNow) touches them.
+    private boolean needFullSync = true;
+    private Instant lastFullSyncAt;
+    private boolean appliedLargeCluster;
+    /** Per-service chains that may exist in the kernel: to be deleted when no longer in use. */
+    private volatile Set<String> knownNatChains;
+    /** What failed syncs drained, to be reported with the next successful one. */
+    private final List<StaleUdpEndpoint> unreportedGoneUdp = new ArrayList<>();
+    private final Set<ServicePortName> unreportedNewlyActiveUdp = new HashSet<>();
+    private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
+    private volatile SyncResult lastResult;
+
+    /**
+     * @param existingNatChains nat chains already in the kernel when the proxier starts (e.g. from
+     *                          {@code iptables-save -t nat}), so that per-service chains a previous run left
+     *                          behind are deleted by the first sync; empty to leave them
+     * @param resultListener    told about every sync, for metrics and logs; must not block
+     */
+    public IptablesSyncer(ChangeTracker tracker, IptablesRenderer renderer, IptablesRestore restore,
+                          JumpRules jumpRules, Settings settings, Clock clock, Collection<String> existingNatChains,
+                          Consumer<SyncResult> resultListener) {
+        this.family = renderer.config().family();
+        if (restore.family() != family) {
+            throw new IllegalArgumentException("restore is " + restore.family() + " but renderer is " + family);
+        }
+        this.tracker = Objects.requireNonNull(tracker, "tracker");
+        this.renderer = renderer;
+        this.restore = restore;
+        this.jumpRules = Objects.requireNonNull(jumpRules, "jumpRules");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.knownNatChains = Set.copyOf(existingNatChains);
+        this.resultListener = Objects.requireNonNull(resultListener, "resultListener");
+        this.runner = new BoundedFrequencyRunner("iptables-sync-" + family.kubernetesName(), this::syncNow,
+                settings.minSyncPeriod(), settings.syncPeriod(), BoundedFrequencyRunner.KUBE_PROXY_BURST);
+    }
+
+    public IpFamily family() {
+        return family;
+    }
+
+    /** Starts the sync thread; syncs then follow {@link #requestSync()} and the sync period. */
+    public void start() {
+        runner.start();
+    }
+
+    /** Asks for a sync soon (coalesced, rate-limited); what the tracker's change listener should call. */
+    public void requestSync() {
+        runner.run();
+    }
+
+    /** Makes the next sync a full one, e.g. after something else flushed the tables, and asks for it. */
+    public void requestFullSync() {
+        fullSyncRequested.set(true);
+        runner.run();
+    }
+
+    /** Stops the sync thread, waiting up to {@code timeout} for a sync in progress. */
+    public boolean stop(Duration timeout) throws InterruptedException {
+        return runner.stop(timeout);
+    }
+
+    /** The last sync's result; null before the first. */
+    public SyncResult lastResult() {
+        return lastResult;
+    }
+
+    /** Per-service nat chains that may be in the kernel: those of the last successful sync, plus a failed one's. */
+    public Set<String> activeNatChains() {
+        return knownNatChains;
+    }
+
+    /** One sync, now, on the calling thread; the runner calls this, and tests and one-shot tools may. */
+    public synchronized SyncResult syncNow() {
+        Instant startedAt = clock.instant();
+        if (!tracker.isSynced()) {
+            // Like kube-proxy: never program a view of the cluster the informers have not finished listing.
+            return publish(SyncResult.skipped(family, startedAt));
+        }
+        boolean requested = fullSyncRequested.getAndSet(false);
+        boolean full = requested || needFullSync || lastFullSyncAt == null
+                || !startedAt.isBefore(lastFullSyncAt.plus(settings.syncPeriod()));
+        StateUpdate update = tracker.drain(family);
+        ProxyState state = update.state();
+        boolean largeCluster = IptablesRenderer.isLargeCluster(state);
+        if (largeCluster != appliedLargeCluster) {
+            full = true; // the mode changes the rules of every service, not only the changed ones
+        }
+        unreportedGoneUdp.addAll(update.goneUdpEndpoints());
+        unreportedNewlyActiveUdp.addAll(update.newlyActiveUdpPorts());
+        update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
+                (a, b) -> a.isBefore(b) ? a : b));
+
+        long renderStart = System.nanoTime();
+        LineBuffer rules = full ? renderer.render(state, knownNatChains)
+                : renderer.renderPartial(state, update.changedServices(), knownNatChains);
+        Set<String> active = renderer.activeNatChains();
+        long restoreStart = System.nanoTime();
+        String error = null;
+        try {
+            if (full) {
+                // Not part of the restore: declaring INPUT or PREROUTING there would flush them.
+                jumpRules.ensure();
+            }
+            restore.restore(rules.array(), rules.length());
+        } catch (IptablesException e) {
+            error = e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted while running iptables";
+        }
+        long restoreEnd = System.nanoTime();
+
+        boolean succeeded = error == null;
+        SyncResult result = new SyncResult(family, full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
+                startedAt, error, Duration.ofNanos(restoreStart - renderStart),
+                Duration.ofNanos(restoreEnd - restoreStart), rules.length(), renderer.filterRuleCount(),
+                renderer.natRuleCount(), renderer.skippedNatRuleCount(), renderer.natChainCount(),
+                renderer.skippedNatChainCount(), renderer.deletedChainCount(), state.serviceCount(),
+                state.endpointCount(), full ? Set.of() : update.changedServices(),
+                succeeded ? unreportedGoneUdp : List.of(), succeeded ? unreportedNewlyActiveUdp : Set.of(),
+                succeeded ? unreportedChangeTimes : Map.of());
+        if (succeeded) {
+            knownNatChains = active;
+            needFullSync = false;
+            appliedLargeCluster = largeCluster;
+            if (full) {
+                lastFullSyncAt = startedAt;
+            }
+            unreportedGoneUdp.clear();
+            unreportedNewlyActiveUdp.clear();
+            unreportedChangeTimes.clear();
+        } else {
+            // The failed restore may have applied some tables (each commits on its own): remember its chains too.
+            Set<String> mayExist = new HashSet<>(knownNatChains);
+            mayExist.addAll(active);
+            knownNatChains = Set.copyOf(mayExist);
+            needFullSync = true;
+            LOG.warn("{} {} sync failed, retrying in {} with a full sync: {}", family.kubernetesName(),
+                    result.kind(), settings.retryInterval(), error);
+            runner.retryAfter(settings.retryInterval());
+        }
+        return publish(result);
+    }
+
+    private SyncResult publish(SyncResult result) {
+        lastResult = result;
+        try {
+            resultListener.accept(result);
+        } catch (RuntimeException e) {
+            LOG.error("sync result listener failed", e);
+        }
+        return result;
+    }
+}

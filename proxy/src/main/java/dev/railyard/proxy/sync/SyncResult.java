@@ -1,0 +1,77 @@
+package dev.railyard.proxy.sync;
+
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ServicePortName;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What one {@link IptablesSyncer} pass did, with what kube-proxy's sync metrics need. Immutable.
+ *
+ * @param kind                 skipped (sources not synced yet), full or partial
+ * @param error                why iptables-restore (or the jump rules) failed; null on success
+ * @param renderTime           building the restore input
+ * @param restoreTime          iptables-restore (and on full syncs ensuring the jump rules)
+ * @param bytesWritten         size of the restore input
+ * @param filterRules          filter rules written (every sync writes the filter table whole)
+ * @param natRulesWritten      nat rules written, including the {@code -X} lines of deleted chains
+ * @param natRulesSkipped      nat rules of unchanged services computed but not written (partial syncs)
+ * @param natChainsWritten     nat chain lines written
+ * @param natChainsSkipped     nat chains of unchanged services not written (partial syncs)
+ * @param deletedChains        stale per-service chains deleted
+ * @param services             service ports programmed
+ * @param endpoints            endpoints known
+ * @param changedServices      services whose chains were rewritten in a partial sync ("namespace/name")
+ * @param goneUdpEndpoints     UDP endpoints to clear from conntrack, since the last successful sync
+ * @param newlyActiveUdpPorts  UDP ports that got their first serving endpoint, since the last successful sync
+ * @param firstChangeTimes     per service programmed by this sync, its earliest pending change; empty on failure
+ */
+public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String error, Duration renderTime,
+                         Duration restoreTime, int bytesWritten, int filterRules, int natRulesWritten,
+                         int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
+                         int services, int endpoints, Set<String> changedServices,
+                         List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
+                         Map<String, Instant> firstChangeTimes) {
+
+    public enum Kind {
+        /** Not both kinds of source have synced: nothing was drained or written. */
+        SKIPPED,
+        FULL,
+        PARTIAL
+    }
+
+    public SyncResult {
+        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(startedAt, "startedAt");
+        Objects.requireNonNull(renderTime, "renderTime");
+        Objects.requireNonNull(restoreTime, "restoreTime");
+        changedServices = Set.copyOf(changedServices);
+        goneUdpEndpoints = List.copyOf(goneUdpEndpoints);
+        newlyActiveUdpPorts = Set.copyOf(newlyActiveUdpPorts);
+        firstChangeTimes = Map.copyOf(firstChangeTimes);
+    }
+
+    static SyncResult skipped(IpFamily family, Instant now) {
+        return new SyncResult(family, Kind.SKIPPED, now, null, Duration.ZERO, Duration.ZERO, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, Set.of(), List.of(), Set.of(), Map.of());
+    }
+
+    public boolean succeeded() {
+        return error == null && kind != Kind.SKIPPED;
+    }
+
+    public boolean failed() {
+        return error != null;
+    }
+
+    /** nat rules in the kernel after a successful sync, as kube-proxy's sync_proxy_rules_iptables_total counts. */
+    public int natRulesTotal() {
+        return natRulesWritten + natRulesSkipped - deletedChains;
+    }
+}
