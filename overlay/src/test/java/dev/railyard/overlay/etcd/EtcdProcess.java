@@ -8,6 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -136,10 +139,28 @@ public final class EtcdProcess {
     public record Result(int exitCode, String output) {
     }
 
+    /** Below Linux's ephemeral range (32768+), so no outgoing connection can take it before etcd binds it. */
+    private static final int FIRST_PORT = 20000;
+    private static final int PORT_SPAN = 12000;
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A free loopback port that this JVM has not handed out before; etcd members keep their ports across
+     * restarts, so a port must stay theirs after the member stops.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = FIRST_PORT + ThreadLocalRandom.current().nextInt(PORT_SPAN);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException inUse) {
+                // taken by something else on the machine: try another
+            }
         }
+        throw new IOException("no free loopback port in " + FIRST_PORT + "-" + (FIRST_PORT + PORT_SPAN - 1));
     }
 
     public static Path findBinary(String name) {
