@@ -5,6 +5,8 @@ final class ExitCodes {
     static final int OK = 0;
     /** The output was written, but some objects were invalid and left out. */
     static final int SKIPPED_OBJECTS = 1;
+    /** A long-running command (railyard proxy) failed after its settings were accepted. */
+    static final int FAILED = 1;
     /** Nothing was written: bad usage, an unreadable or unparseable file. */
     static final int USAGE = 2;
 

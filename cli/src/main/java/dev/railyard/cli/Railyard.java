@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         versionProvider = Version.class,
         description = "A Kubernetes node networking engine: kube-proxy-compatible service rules and a "
                 + "flannel-compatible pod network.",
-        subcommands = {RenderCommand.class, OverlayCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RenderCommand.class, ProxyCommand.class, OverlayCommand.class, CommandLine.HelpCommand.class})
 public final class Railyard {
 
     public static void main(String[] args) {

@@ -178,7 +178,7 @@ final class RenderCommand implements Callable<Integer> {
     }
 
     /** kube-proxy's default node name: the host name, lower-cased. */
-    private static String localHostname() {
+    static String localHostname() {
         try {
             return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
         } catch (UnknownHostException e) {

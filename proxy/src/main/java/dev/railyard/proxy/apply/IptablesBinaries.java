@@ -16,4 +16,9 @@ final class IptablesBinaries {
     static String restore(IpFamily family) {
         return family == IpFamily.V4 ? "iptables-restore" : "ip6tables-restore";
     }
+
+    /** {@code iptables-save} or {@code ip6tables-save}. */
+    static String save(IpFamily family) {
+        return family == IpFamily.V4 ? "iptables-save" : "ip6tables-save";
+    }
 }

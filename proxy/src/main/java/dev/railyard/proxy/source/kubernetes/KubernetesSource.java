@@ -1,6 +1,7 @@
 package dev.railyard.proxy.source.kubernetes;
 
 import dev.railyard.proxy.source.ClusterEventHandler;
+import dev.railyard.proxy.source.ClusterSource;
 import io.kubernetes.client.common.KubernetesListObject;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.informer.ListerWatcher;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * a synced signal that follows the delivery of the initial list, one delivery thread per kind, and
  * optionally a periodic resync.
  */
-public final class KubernetesSource implements AutoCloseable {
+public final class KubernetesSource implements ClusterSource {
     private static final Logger log = LoggerFactory.getLogger(KubernetesSource.class);
 
     private final SharedInformerFactory informers;
@@ -92,6 +93,7 @@ public final class KubernetesSource implements AutoCloseable {
     }
 
     /** Starts listing and watching; returns at once. */
+    @Override
     public synchronized void start() {
         if (closed) {
             throw new IllegalStateException("the source is closed");
@@ -106,6 +108,7 @@ public final class KubernetesSource implements AutoCloseable {
     }
 
     /** Both kinds' initial lists have been delivered and their synced calls made. */
+    @Override
     public boolean hasSynced() {
         return services.hasSynced() && endpointSlices.hasSynced();
     }

@@ -47,9 +47,9 @@ import java.util.regex.Pattern;
  * selectors, {@code limit}/{@code continue} paging (the API server may ignore {@code limit}, and does
  * for {@code resourceVersion=0}; so does this), writes over HTTP (tests write through the methods here).
  */
-final class TestApiServer implements AutoCloseable {
+public final class TestApiServer implements AutoCloseable {
     /** The kinds served. */
-    enum Resource {
+    public enum Resource {
         SERVICES("/api/v1", "services", "v1", "Service"),
         ENDPOINT_SLICES("/apis/discovery.k8s.io/v1", "endpointslices", "discovery.k8s.io/v1", "EndpointSlice");
 
@@ -158,11 +158,11 @@ final class TestApiServer implements AutoCloseable {
         this.port = listen(0);
     }
 
-    static TestApiServer start() throws IOException {
+    public static TestApiServer start() throws IOException {
         return new TestApiServer();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + port;
     }
 
@@ -170,7 +170,7 @@ final class TestApiServer implements AutoCloseable {
 
     /** Stores a new object (namespace "default" when unset) and returns it as stored. */
     @SuppressWarnings("unchecked")
-    <T extends KubernetesObject> T create(T object) {
+    public <T extends KubernetesObject> T create(T object) {
         Resource resource = Resource.of(object);
         lock.lock();
         try {
@@ -193,7 +193,7 @@ final class TestApiServer implements AutoCloseable {
     }
 
     /** Replaces an existing object and returns it as stored, with its new resourceVersion. */
-    <T extends KubernetesObject> T update(T object) {
+    public <T extends KubernetesObject> T update(T object) {
         Resource resource = Resource.of(object);
         lock.lock();
         try {
@@ -215,7 +215,7 @@ final class TestApiServer implements AutoCloseable {
         }
     }
 
-    void delete(KubernetesObject object) {
+    public void delete(KubernetesObject object) {
         Resource resource = Resource.of(object);
         lock.lock();
         try {
@@ -321,7 +321,7 @@ final class TestApiServer implements AutoCloseable {
     }
 
     /** The API server goes away: the port stops listening, open connections are cut. State is kept. */
-    void stop() {
+    public void stop() {
         lock.lock();
         try {
             if (!serving) {
@@ -343,7 +343,7 @@ final class TestApiServer implements AutoCloseable {
     }
 
     /** The API server comes back on the same port with the same objects and history. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         listen(port);
     }
 
@@ -354,7 +354,7 @@ final class TestApiServer implements AutoCloseable {
 
     // ---- observations ----
 
-    int listRequests(Resource resource) {
+    public int listRequests(Resource resource) {
         return listRequests.get(resource).get();
     }
 

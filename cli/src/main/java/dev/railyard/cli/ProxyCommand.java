@@ -1,0 +1,301 @@
+package dev.railyard.cli;
+
+import dev.railyard.proxy.apply.IptablesCleanup;
+import dev.railyard.proxy.apply.IptablesException;
+import dev.railyard.proxy.daemon.ProxyDaemon;
+import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.source.ClusterEventHandler;
+import dev.railyard.proxy.source.ClusterSource;
+import dev.railyard.proxy.source.ManifestDirectorySource;
+import dev.railyard.proxy.source.kubernetes.ApiClients;
+import dev.railyard.proxy.source.kubernetes.ClientConfigException;
+import dev.railyard.proxy.source.kubernetes.KubernetesSource;
+import dev.railyard.proxy.source.kubernetes.KubernetesSourceSettings;
+import io.kubernetes.client.openapi.ApiClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+
+/**
+ * railyard proxy: kube-proxy's iptables mode as a daemon, with kube-proxy's flag names so that it can replace
+ * kube-proxy in an existing DaemonSet. Settings come from flags over {@code --config} over kube-proxy's defaults
+ * and are all checked before anything touches the kernel.
+ */
+@Command(name = "proxy",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Program this node's iptables (filter and nat, IPv4 and, on IPv6 nodes, IPv6) with kube-proxy's "
+                    + "rules for the cluster's Services and EndpointSlices, and keep them in sync.",
+            "Cluster state comes from the API server (--kubeconfig, --master, or in-cluster) or from a directory "
+                    + "of manifests (--manifests). Stops on SIGTERM, leaving the rules in place; --cleanup "
+                    + "removes them."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:stopped by a signal, or --cleanup done",
+            "1:failed while running (e.g. iptables missing), or --cleanup failed",
+            "2:bad settings (nothing was changed)"})
+final class ProxyCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
+    static final String DEFAULT_HEALTHZ = "0.0.0.0:10256";
+    static final String DEFAULT_METRICS = "127.0.0.1:10249";
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) YAML file; flags override it.")
+    Path config;
+
+    @Option(names = "--proxy-mode", paramLabel = "MODE", description = "Only 'iptables' (the default).")
+    String mode;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Kubeconfig to reach the API server.")
+    Path kubeconfig;
+
+    @Option(names = "--master", paramLabel = "URL", description = "The API server's URL (overrides the kubeconfig's).")
+    String master;
+
+    @Option(names = "--manifests", paramLabel = "DIR",
+            description = "Read Services and EndpointSlices from *.yaml, *.yml and *.json files in DIR instead of an "
+                    + "API server, following changes.")
+    Path manifests;
+
+    @Option(names = "--hostname-override", paramLabel = "NAME",
+            description = "This node's name, which decides which endpoints are local (default: the host name).")
+    String hostnameOverride;
+
+    @Option(names = "--node-ip", paramLabel = "IP", split = ",",
+            description = "This node's addresses, the first of each family its primary; an IPv6 one enables IPv6 "
+                    + "rules. Repeatable.")
+    List<String> nodeIps = new ArrayList<>();
+
+    @Option(names = "--ipv6", description = "Program IPv6 rules too, even without an IPv6 --node-ip.")
+    boolean ipv6;
+
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
+            description = "The pod network (one CIDR per family): traffic from outside it to a cluster IP is "
+                    + "masqueraded.")
+    List<String> clusterCidrs;
+
+    @Option(names = "--masquerade-all", arity = "0..1", fallbackValue = "true",
+            description = "Masquerade all traffic to cluster IPs.")
+    Boolean masqueradeAll;
+
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
+            description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); default: all.")
+    List<String> nodePortAddresses;
+
+    @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT",
+            description = "The fwmark bit that marks packets for SNAT, 0-31. Default: 14.")
+    Integer masqueradeBit;
+
+    @Option(names = "--iptables-min-sync-period", paramLabel = "DURATION",
+            description = "The least time between syncs, e.g. 1s, 500ms. Default: 1s.")
+    String minSyncPeriod;
+
+    @Option(names = "--iptables-sync-period", paramLabel = "DURATION",
+            description = "The most time between (full) syncs. Default: 30s.")
+    String syncPeriod;
+
+    @Option(names = "--iptables-localhost-nodeports", arity = "0..1", fallbackValue = "true",
+            description = "Let NodePorts answer on 127.0.0.1 (IPv4 only). Default: true.")
+    Boolean localhostNodePorts;
+
+    @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT",
+            description = "Where the health check will be served (empty: off). Default: " + DEFAULT_HEALTHZ + ".")
+    String healthzBindAddress;
+
+    @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT",
+            description = "Where metrics will be served (empty: off). Default: " + DEFAULT_METRICS + ".")
+    String metricsBindAddress;
+
+    @Option(names = "--cleanup",
+            description = "Remove every chain and rule Railyard (or kube-proxy's iptables mode) installed, then exit.")
+    boolean cleanup;
+
+    @Option(names = "--netns", hidden = true,
+            description = "Program the named network namespace instead of our own (tests, debugging).")
+    String netns;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        ProxySettings settings;
+        ProxyDaemonSettings daemonSettings;
+        try {
+            settings = resolve();
+            daemonSettings = settings.daemonSettings();
+        } catch (IllegalArgumentException e) {
+            err.println("railyard proxy: " + e.getMessage());
+            err.flush();
+            return ExitCodes.USAGE;
+        }
+        if (cleanup) {
+            return cleanup(settings, err);
+        }
+        Function<ClusterEventHandler, ClusterSource> source;
+        String sourceName;
+        try {
+            if (settings.manifests() != null) {
+                sourceName = settings.manifests().toString();
+                source = handler -> new ManifestDirectorySource(settings.manifests(), handler);
+            } else {
+                ApiClient client = ApiClients.fromFlags(settings.kubeconfig(), settings.master());
+                sourceName = "api-server";
+                source = handler -> new KubernetesSource(client, handler, KubernetesSourceSettings.defaults());
+            }
+        } catch (ClientConfigException e) {
+            err.println("railyard proxy: " + e.getMessage());
+            err.flush();
+            return ExitCodes.USAGE;
+        }
+        if (!settings.healthzBindAddress().disabled() || !settings.metricsBindAddress().disabled()) {
+            log.info("health checks ({}) and metrics ({}) are not served yet", settings.healthzBindAddress(),
+                    settings.metricsBindAddress());
+        }
+
+        ProxyDaemon daemon;
+        try {
+            daemon = ProxyDaemon.start(daemonSettings, sourceName, source, result -> { });
+        } catch (IptablesException | IllegalArgumentException e) {
+            err.println("railyard proxy: cannot start: " + e.getMessage());
+            err.flush();
+            return ExitCodes.FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread shutdownHook = new Thread(() -> {
+            // SIGTERM/SIGINT: stop watching and syncing; the rules stay, so traffic keeps flowing meanwhile.
+            log.info("stopping");
+            daemon.close();
+            stopped.countDown();
+        }, "railyard-proxy-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            // Run in-process (tests, an embedding program): interrupting the caller stops the proxy the same way.
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            daemon.close();
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Flags over the configuration file over kube-proxy's defaults, checked together. */
+    ProxySettings resolve() {
+        ProxyConfigFile file = config == null ? ProxyConfigFile.EMPTY : ProxyConfigFile.load(config);
+        String resolvedMode = first(mode, file.mode(), "iptables");
+        if (!resolvedMode.equals("iptables")) {
+            throw new IllegalArgumentException("proxy mode \"" + resolvedMode + "\""
+                    + (mode != null ? " (--proxy-mode)" : " (mode in " + config + ")")
+                    + " is not supported; only \"iptables\" is implemented");
+        }
+        Path resolvedKubeconfig = kubeconfig != null ? kubeconfig
+                : file.kubeconfig() == null || file.kubeconfig().isEmpty() ? null : Path.of(file.kubeconfig());
+        if (manifests != null && (resolvedKubeconfig != null || master != null)) {
+            throw new IllegalArgumentException("--manifests reads cluster state from files and cannot be combined "
+                    + "with " + (master != null ? "--master" : kubeconfig != null ? "--kubeconfig"
+                    : "clientConnection.kubeconfig in " + config) + ", which name an API server; use one or the other");
+        }
+        String nodeName = first(hostnameOverride, emptyToNull(file.hostnameOverride()), RenderCommand.localHostname());
+        if (nodeName.isBlank()) {
+            throw new IllegalArgumentException("cannot tell this node's name; set --hostname-override");
+        }
+        nodeName = nodeName.trim().toLowerCase(Locale.ROOT);
+
+        List<String> cidrs = clusterCidrs != null ? clusterCidrs
+                : file.clusterCidr() == null || file.clusterCidr().isBlank() ? List.of()
+                : List.of(file.clusterCidr().split(","));
+        List<String> resolvedNodePorts = first(nodePortAddresses, file.nodePortAddresses(), List.of());
+        Duration minSync = minSyncPeriod != null ? GoDurations.parse("--iptables-min-sync-period", minSyncPeriod)
+                : first(file.minSyncPeriod(), null, Duration.ofSeconds(1));
+        Duration sync = syncPeriod != null ? GoDurations.parse("--iptables-sync-period", syncPeriod)
+                : first(file.syncPeriod(), null, Duration.ofSeconds(30));
+        if (sync.isZero()) {
+            throw new IllegalArgumentException("--iptables-sync-period must be positive");
+        }
+        if (minSync.compareTo(sync) > 0) {
+            throw new IllegalArgumentException("--iptables-min-sync-period (" + minSync + ") is longer than "
+                    + "--iptables-sync-period (" + sync + "); the minimum must not exceed the period");
+        }
+        BindAddress healthz = BindAddress.parse("--healthz-bind-address",
+                first(healthzBindAddress, file.healthzBindAddress(), DEFAULT_HEALTHZ));
+        BindAddress metrics = BindAddress.parse("--metrics-bind-address",
+                first(metricsBindAddress, file.metricsBindAddress(), DEFAULT_METRICS));
+        if (healthz.overlaps(metrics)) {
+            throw new IllegalArgumentException("--healthz-bind-address " + healthz + " and --metrics-bind-address "
+                    + metrics + " overlap; they need different ports");
+        }
+
+        List<IpFamily> families = new ArrayList<>(List.of(IpFamily.V4));
+        boolean hasIpv6 = ipv6;
+        for (String ip : nodeIps) {
+            hasIpv6 |= IpAddresses.familyOf(parseIp("--node-ip", ip)) == IpFamily.V6;
+        }
+        for (String cidr : cidrs) {
+            hasIpv6 |= cidr.contains(":");
+        }
+        if (hasIpv6) {
+            families.add(IpFamily.V6);
+        }
+        List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
+        ProxySettings settings = new ProxySettings(resolvedMode, resolvedKubeconfig, master, manifests, nodeName,
+                nodeIps, cidrs, first(masqueradeAll, file.masqueradeAll(), false), resolvedNodePorts,
+                first(masqueradeBit, file.masqueradeBit(), 14), minSync, sync,
+                first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix);
+        settings.renderConfigs(); // validates CIDRs, node-port addresses and the mark bit now, not at first sync
+        return settings;
+    }
+
+    private static int cleanup(ProxySettings settings, PrintWriter err) throws InterruptedException {
+        int failures = 0;
+        for (IpFamily family : IpFamily.values()) {
+            try {
+                List<String> deleted = IptablesCleanup.of(family).withCommandPrefix(settings.commandPrefix()).run();
+                log.info("cleanup {}: deleted {} chains and the jump rules", family.kubernetesName(), deleted.size());
+            } catch (IptablesException e) {
+                // An IPv4-only node may lack ip6tables; one family failing must not stop the other's cleanup.
+                err.println("railyard proxy --cleanup: " + family.kubernetesName() + ": " + e.getMessage());
+                failures++;
+            }
+        }
+        err.flush();
+        return failures == 0 ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    private static inet.ipaddr.IPAddress parseIp(String flag, String text) {
+        try {
+            return IpAddresses.parse(text.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+        }
+    }
+
+    private static String emptyToNull(String value) {
+        return value == null || value.isEmpty() ? null : value;
+    }
+
+    @SafeVarargs
+    private static <T> T first(T... values) {
+        for (T value : values) {
+            if (value != null) {
+                return value;
+            }
+        }
+        throw new IllegalStateException("no default");
+    }
+}

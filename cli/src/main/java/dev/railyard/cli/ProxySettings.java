@@ -1,0 +1,60 @@
+package dev.railyard.cli;
+
+import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.sync.IptablesSyncer;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code railyard proxy}'s settings after merging flags over the configuration file over kube-proxy's defaults,
+ * and validating them together. Immutable.
+ *
+ * @param kubeconfig    null unless given
+ * @param master        null unless given
+ * @param manifests     null unless given; then kubeconfig and master are null
+ * @param families      the IP families to program, IPv4 first
+ * @param commandPrefix what every iptables command runs behind (a hidden option, for tests and debugging)
+ */
+record ProxySettings(String mode, Path kubeconfig, String master, Path manifests, String nodeName,
+                     List<String> nodeIps, List<String> clusterCidrs, boolean masqueradeAll,
+                     List<String> nodePortAddresses, int masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
+                     boolean localhostNodePorts, BindAddress healthzBindAddress, BindAddress metricsBindAddress,
+                     List<IpFamily> families, List<String> commandPrefix) {
+    ProxySettings {
+        nodeIps = List.copyOf(nodeIps);
+        clusterCidrs = List.copyOf(clusterCidrs);
+        nodePortAddresses = List.copyOf(nodePortAddresses);
+        families = List.copyOf(families);
+        commandPrefix = List.copyOf(commandPrefix);
+    }
+
+    /** One render configuration per family; the builders validate CIDRs, addresses and the mark bit. */
+    List<RenderConfig> renderConfigs() {
+        List<RenderConfig> configs = new ArrayList<>();
+        for (IpFamily family : families) {
+            configs.add(RenderConfig.builder(family)
+                    .nodeName(nodeName)
+                    .nodeIps(nodeIps)
+                    .clusterCidrs(clusterCidrs)
+                    .masqueradeAll(masqueradeAll)
+                    .masqueradeBit(masqueradeBit)
+                    .nodePortAddresses(nodePortAddresses)
+                    .localhostNodePorts(localhostNodePorts)
+                    .build());
+        }
+        return configs;
+    }
+
+    ProxyDaemonSettings daemonSettings() {
+        // kube-proxy retries a failed sync after the sync period; a shorter retry only repeats the failure
+        // sooner, so its value is kept.
+        return new ProxyDaemonSettings(nodeName, renderConfigs(),
+                new IptablesSyncer.Settings(minSyncPeriod, syncPeriod, syncPeriod), commandPrefix,
+                Duration.ofSeconds(30));
+    }
+}

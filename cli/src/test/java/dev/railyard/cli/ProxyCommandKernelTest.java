@@ -1,0 +1,135 @@
+package dev.railyard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.railyard.testkit.NetworkNamespace;
+import dev.railyard.testkit.RequiresPrivileges;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The railyard proxy command itself, with --manifests, programming a network namespace; then --cleanup. */
+@RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
+        "ip6tables-save", "ip6tables", "ip"})
+class ProxyCommandKernelTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path manifests;
+
+    @Test
+    void programsFromAManifestDirectoryFollowsChangesStopsAndCleansUp() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create()) {
+            node.execChecked("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "198.51.100.0/24",
+                    "-j", "MASQUERADE");
+            write("web.yaml", service("web", "10.96.0.10") + "---\n" + slice("web-1", "web", "10.244.1.5"));
+
+            AtomicInteger exitCode = new AtomicInteger(-1);
+            StringWriter err = new StringWriter();
+            Thread proxy = new Thread(() -> {
+                picocli.CommandLine commandLine = Railyard.commandLine();
+                commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
+                exitCode.set(commandLine.execute("proxy", "--manifests", manifests.toString(),
+                        "--netns", node.name(), "--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16",
+                        "--iptables-min-sync-period", "100ms", "--healthz-bind-address", "",
+                        "--metrics-bind-address", ""));
+            }, "railyard-proxy-under-test");
+            proxy.start();
+            try {
+                awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.5:8080"), "web programmed");
+                assertThat(nat(node)).contains("\"default/web cluster IP\"");
+
+                write("web.yaml", service("web", "10.96.0.10") + "---\n" + slice("web-1", "web", "10.244.1.6"));
+                awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.6:8080")
+                        && !nat.contains("10.244.1.5"), "the changed file followed");
+            } finally {
+                proxy.interrupt();
+                proxy.join(WAIT.toMillis());
+            }
+            assertThat(proxy.isAlive()).as("stopped").isFalse();
+            assertThat(exitCode.get()).as("exit status; stderr: %s", err).isZero();
+            assertThat(nat(node)).as("rules stay after stop").contains("--to-destination 10.244.1.6:8080");
+
+            StringWriter cleanupErr = new StringWriter();
+            picocli.CommandLine cleanup = Railyard.commandLine();
+            cleanup.getSubcommands().get("proxy").setErr(new PrintWriter(cleanupErr));
+            assertThat(cleanup.execute("proxy", "--cleanup", "--netns", node.name(), "--hostname-override", "node-a"))
+                    .as("cleanup; stderr: %s", cleanupErr).isZero();
+            String all = node.execChecked("iptables-save").stdout() + node.execChecked("ip6tables-save").stdout();
+            assertThat(all).doesNotContain("KUBE-").contains("-A POSTROUTING -s 198.51.100.0/24 -j MASQUERADE");
+        }
+    }
+
+    /** As in a DaemonSet: a separate JVM, stopped by SIGTERM, which stops it cleanly and leaves the rules. */
+    @Test
+    void sigtermStopsTheProcessAndLeavesTheRules() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create()) {
+            write("web.yaml", service("web", "10.96.0.10") + "---\n" + slice("web-1", "web", "10.244.1.5"));
+            Path log = Files.createTempFile("railyard-proxy", ".log");
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process process = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                    Railyard.class.getName(), "proxy", "--manifests", manifests.toString(), "--netns", node.name(),
+                    "--hostname-override", "node-a", "--iptables-min-sync-period", "100ms")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.5:8080"), "web programmed");
+                String before = node.execChecked("iptables-save", "-t", "nat").stdout()
+                        .replaceAll("(?m)^#.*\n", "");
+                process.destroy(); // SIGTERM
+                assertThat(process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                        .as("exited after SIGTERM").isTrue();
+                assertThat(Files.readString(log)).contains("stopping", "proxy stopped; rules left in place");
+                assertThat(node.execChecked("iptables-save", "-t", "nat").stdout().replaceAll("(?m)^#.*\n", ""))
+                        .as("rules unchanged by the stop").isEqualTo(before);
+            } finally {
+                process.destroyForcibly();
+                process.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                Files.deleteIfExists(log);
+            }
+        }
+    }
+
+    private void write(String name, String text) throws Exception {
+        Path temp = Files.createTempFile(manifests, ".tmp", ".part");
+        Files.writeString(temp, text);
+        Files.move(temp, manifests.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String service(String name, String clusterIp) {
+        return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  type: ClusterIP\n"
+                + "  clusterIP: " + clusterIp + "\n  clusterIPs: [" + clusterIp + "]\n"
+                + "  ports:\n  - protocol: TCP\n    port: 80\n    targetPort: 8080\n";
+    }
+
+    private static String slice(String name, String service, String address) {
+        return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: " + name + "\n"
+                + "  labels:\n    kubernetes.io/service-name: " + service + "\naddressType: IPv4\n"
+                + "ports:\n- protocol: TCP\n  port: 8080\nendpoints:\n- addresses: [" + address + "]\n"
+                + "  conditions: {ready: true}\n";
+    }
+
+    private static String nat(NetworkNamespace node) {
+        return node.execChecked("iptables-save", "-t", "nat").stdout();
+    }
+
+    private static void awaitNat(NetworkNamespace node, Predicate<String> condition, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.test(nat(node))) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("timed out after " + WAIT + " waiting for: " + what);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.railyard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.RenderConfig;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** railyard proxy's settings: flags, the configuration file, their merge, and what is refused. */
+class ProxyCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreKubeProxys() {
+        ProxySettings settings = resolve("--hostname-override", "Node-A");
+        assertThat(settings.mode()).isEqualTo("iptables");
+        assertThat(settings.nodeName()).isEqualTo("node-a");
+        assertThat(settings.minSyncPeriod()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(settings.syncPeriod()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.masqueradeBit()).isEqualTo(14);
+        assertThat(settings.localhostNodePorts()).isTrue();
+        assertThat(settings.masqueradeAll()).isFalse();
+        assertThat(settings.healthzBindAddress()).isEqualTo(new BindAddress("0.0.0.0", 10256));
+        assertThat(settings.metricsBindAddress()).isEqualTo(new BindAddress("127.0.0.1", 10249));
+        assertThat(settings.families()).containsExactly(IpFamily.V4);
+        assertThat(settings.commandPrefix()).isEmpty();
+        assertThat(settings.manifests()).isNull();
+        assertThat(settings.kubeconfig()).isNull();
+    }
+
+    @Test
+    void flagsAreParsedIntoRenderAndSyncSettings() {
+        ProxySettings settings = resolve("--hostname-override", "n1", "--node-ip", "192.0.2.1",
+                "--node-ip", "2001:db8::1", "--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56", "--masquerade-all",
+                "--nodeport-addresses", "192.0.2.0/24", "--iptables-masquerade-bit", "13",
+                "--iptables-min-sync-period", "500ms", "--iptables-sync-period", "1m",
+                "--iptables-localhost-nodeports=false", "--healthz-bind-address", "[::]:10300",
+                "--metrics-bind-address", "", "--netns", "ry-test");
+        assertThat(settings.families()).containsExactly(IpFamily.V4, IpFamily.V6);
+        assertThat(settings.minSyncPeriod()).isEqualTo(Duration.ofMillis(500));
+        assertThat(settings.syncPeriod()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(settings.localhostNodePorts()).isFalse();
+        assertThat(settings.metricsBindAddress().disabled()).isTrue();
+        assertThat(settings.commandPrefix()).containsExactly("ip", "netns", "exec", "ry-test");
+        List<RenderConfig> configs = settings.renderConfigs();
+        assertThat(configs).extracting(RenderConfig::family).containsExactly(IpFamily.V4, IpFamily.V6);
+        assertThat(configs.get(0).masqueradeAll()).isTrue();
+        assertThat(configs.get(0).masqueradeMark()).isEqualTo("0x00002000");
+        assertThat(configs.get(0).clusterCidr()).isEqualTo("10.244.0.0/16");
+        assertThat(configs.get(1).clusterCidr()).isEqualTo("fd00:10:244::/56");
+        assertThat(configs.get(1).nodeIps()).containsExactly("2001:db8::1");
+        assertThat(settings.daemonSettings().sync().minSyncPeriod()).isEqualTo(Duration.ofMillis(500));
+        assertThat(resolve("--hostname-override", "n1", "--healthz-bind-address", ":10256",
+                "--metrics-bind-address", "127.0.0.1:0").healthzBindAddress()).isEqualTo(new BindAddress("", 10256));
+        assertThat(resolve("--hostname-override", "n1", "--ipv6").families())
+                .containsExactly(IpFamily.V4, IpFamily.V6);
+    }
+
+    @Test
+    void theConfigFileIsReadAndFlagsOverrideIt() throws IOException {
+        Path file = write("""
+                apiVersion: kubeproxy.config.k8s.io/v1alpha1
+                kind: KubeProxyConfiguration
+                mode: iptables
+                clientConnection:
+                  kubeconfig: /etc/kubernetes/proxy.conf
+                clusterCIDR: 10.244.0.0/16
+                hostnameOverride: from-file
+                nodePortAddresses: [192.0.2.0/24]
+                healthzBindAddress: 0.0.0.0:10266
+                metricsBindAddress: 127.0.0.1:10259
+                iptables:
+                  masqueradeAll: true
+                  masqueradeBit: 12
+                  minSyncPeriod: 2s
+                  syncPeriod: 1m30s
+                  localhostNodePorts: false
+                """);
+        ProxySettings fromFile = resolve("--config", file.toString());
+        assertThat(fromFile.kubeconfig()).isEqualTo(Path.of("/etc/kubernetes/proxy.conf"));
+        assertThat(fromFile.nodeName()).isEqualTo("from-file");
+        assertThat(fromFile.clusterCidrs()).containsExactly("10.244.0.0/16");
+        assertThat(fromFile.nodePortAddresses()).containsExactly("192.0.2.0/24");
+        assertThat(fromFile.masqueradeAll()).isTrue();
+        assertThat(fromFile.masqueradeBit()).isEqualTo(12);
+        assertThat(fromFile.minSyncPeriod()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(fromFile.syncPeriod()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(fromFile.localhostNodePorts()).isFalse();
+        assertThat(fromFile.healthzBindAddress().port()).isEqualTo(10266);
+        assertThat(fromFile.metricsBindAddress().port()).isEqualTo(10259);
+
+        ProxySettings overridden = resolve("--config", file.toString(), "--hostname-override", "from-flag",
+                "--masquerade-all=false", "--iptables-sync-period", "45s", "--iptables-localhost-nodeports",
+                "--cluster-cidr", "10.10.0.0/16", "--kubeconfig", "/other.conf");
+        assertThat(overridden.nodeName()).isEqualTo("from-flag");
+        assertThat(overridden.masqueradeAll()).isFalse();
+        assertThat(overridden.syncPeriod()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(overridden.minSyncPeriod()).as("not overridden").isEqualTo(Duration.ofSeconds(2));
+        assertThat(overridden.localhostNodePorts()).isTrue();
+        assertThat(overridden.clusterCidrs()).containsExactly("10.10.0.0/16");
+        assertThat(overridden.kubeconfig()).isEqualTo(Path.of("/other.conf"));
+    }
+
+    @Test
+    void unknownConfigFieldsAndBadValuesAreNamed() throws IOException {
+        assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCore: 0}\n").toString()),
+                "conntrack: unknown or unsupported field");
+        assertFails(List.of("--config", write("iptables:\n  masqueradeBits: 14\n").toString()),
+                "iptables.masqueradeBits: unknown or unsupported field");
+        assertFails(List.of("--config", write("iptables:\n  syncPeriod: soon\n").toString()),
+                "iptables.syncPeriod: \"soon\" is not a duration");
+        assertFails(List.of("--config", write("apiVersion: kubeproxy.config.k8s.io/v1beta9\n").toString()),
+                "apiVersion: \"kubeproxy.config.k8s.io/v1beta9\" is not supported");
+        assertFails(List.of("--config", write("mode: ipvs\n").toString()), "proxy mode \"ipvs\"", "mode in");
+        assertFails(List.of("--config", dir.resolve("missing.yaml").toString()), "missing.yaml: cannot read");
+    }
+
+    @Test
+    void unsupportedModesAndContradictionsFailAtStartWithTheirNames() {
+        assertFails(List.of("--proxy-mode", "nftables"), "proxy mode \"nftables\" (--proxy-mode) is not supported",
+                "only \"iptables\"");
+        assertFails(List.of("--manifests", dir.toString(), "--kubeconfig", "/etc/k.conf"),
+                "--manifests", "--kubeconfig", "cannot be combined");
+        assertFails(List.of("--manifests", dir.toString(), "--master", "https://10.0.0.1:6443"),
+                "--manifests", "--master", "cannot be combined");
+        assertFails(List.of("--iptables-min-sync-period", "1m", "--iptables-sync-period", "30s"),
+                "--iptables-min-sync-period (PT1M) is longer than --iptables-sync-period (PT30S)");
+        assertFails(List.of("--iptables-sync-period", "0"), "--iptables-sync-period must be positive");
+        assertFails(List.of("--iptables-sync-period", "30"), "--iptables-sync-period: \"30\" is not a duration");
+        assertFails(List.of("--iptables-masquerade-bit", "32"), "--iptables-masquerade-bit must be within 0-31");
+        assertFails(List.of("--healthz-bind-address", "0.0.0.0:10249", "--metrics-bind-address", "127.0.0.1:10249"),
+                "--healthz-bind-address 0.0.0.0:10249 and --metrics-bind-address 127.0.0.1:10249 overlap");
+        assertFails(List.of("--healthz-bind-address", ":10249"),
+                "--healthz-bind-address :10249 and --metrics-bind-address 127.0.0.1:10249 overlap");
+        assertFails(List.of("--healthz-bind-address", "localhost:10256"), "localhost is not an IP address");
+        assertFails(List.of("--metrics-bind-address", "127.0.0.1:70000"), "the port must be 0-65535");
+        assertFails(List.of("--node-ip", "192.0.2.300"), "--node-ip", "192.0.2.300");
+        assertFails(List.of("--cluster-cidr", "10.0.0.0/8,10.1.0.0/16"), "--cluster-cidr has two IPv4 CIDRs");
+    }
+
+    @Test
+    void goDurations() {
+        assertThat(GoDurations.parse("x", "1s")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(GoDurations.parse("x", "1m30s")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(GoDurations.parse("x", "1.5h")).isEqualTo(Duration.ofMinutes(90));
+        assertThat(GoDurations.parse("x", "250ms")).isEqualTo(Duration.ofMillis(250));
+        assertThat(GoDurations.parse("x", "0")).isEqualTo(Duration.ZERO);
+        for (String bad : List.of("", "1", "-1s", "1 s", "s", "1d", "1s2")) {
+            assertThatThrownBy(() -> GoDurations.parse("--x", bad)).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--x: ");
+        }
+    }
+
+    private ProxySettings resolve(String... args) {
+        CommandLine commandLine = Railyard.commandLine();
+        CommandLine.ParseResult result = commandLine.parseArgs(prepend(args));
+        ProxyCommand command = (ProxyCommand) result.subcommand().commandSpec().userObject();
+        return command.resolve();
+    }
+
+    /** Runs the real command: bad settings must stop it before anything runs, with exit status 2. */
+    private void assertFails(List<String> args, String... messageParts) {
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = Railyard.commandLine();
+        commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
+        List<String> withNode = new java.util.ArrayList<>(List.of("--hostname-override", "n1"));
+        withNode.addAll(args);
+        int code = commandLine.execute(prepend(withNode.toArray(String[]::new)));
+        assertThat(code).as("exit status for %s: %s", args, err).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("railyard proxy: ").contains(messageParts);
+    }
+
+    private static String[] prepend(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "proxy";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return all;
+    }
+
+    private Path write(String text) throws IOException {
+        Path file = Files.createTempFile(dir, "kube-proxy", ".yaml");
+        Files.writeString(file, text);
+        return file;
+    }
+}

@@ -1,0 +1,169 @@
+package dev.railyard.proxy.daemon;
+
+import dev.railyard.proxy.apply.IptablesCleanup;
+import dev.railyard.proxy.apply.IptablesException;
+import dev.railyard.proxy.apply.IptablesRestore;
+import dev.railyard.proxy.apply.JumpRules;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.IptablesRenderer;
+import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.source.ClusterEventHandler;
+import dev.railyard.proxy.source.ClusterSource;
+import dev.railyard.proxy.source.Problem;
+import dev.railyard.proxy.sync.ChangeTracker;
+import dev.railyard.proxy.sync.IptablesSyncer;
+import dev.railyard.proxy.sync.SyncResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * {@code railyard proxy}: a source of cluster state feeding a {@link ChangeTracker}, and one {@link IptablesSyncer}
+ * per IP family the node has, as kube-proxy's ProxyServer wires its config informers to its proxiers (one per
+ * family in dual-stack).
+ *
+ * <p>Every tracker change asks every syncer for a sync; the syncers do nothing until both kinds have synced, so a
+ * half-listed cluster is never programmed. {@link #close()} stops the source, then the syncers, and leaves the
+ * rules in place: a restarted daemon takes over the same chains (it reads which per-service chains exist at
+ * start, so those of services deleted meanwhile are removed by its first sync) and rewrites identical rules.
+ *
+ * <p>The sync hook, {@link #lastResults()} and {@link #isSynced()} are where metrics and health checks plug in.
+ */
+public final class ProxyDaemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyDaemon.class);
+
+    private final ProxyDaemonSettings settings;
+    private final ChangeTracker tracker;
+    private final List<IptablesSyncer> syncers;
+    private final ClusterSource source;
+    private boolean closed;
+
+    private ProxyDaemon(ProxyDaemonSettings settings, String sourceName,
+                        Function<ClusterEventHandler, ClusterSource> sourceFactory, Consumer<SyncResult> syncHook)
+            throws IptablesException, InterruptedException {
+        this.settings = settings;
+        // The syncers need the tracker and the tracker's listener needs the syncers: it reads this list, which
+        // is filled before the source starts, so no event can find it empty.
+        List<IptablesSyncer> created = new ArrayList<>();
+        this.tracker = new ChangeTracker(settings.nodeName(), sourceName, Clock.systemUTC(),
+                () -> created.forEach(IptablesSyncer::requestSync), ProxyDaemon::reportProblem);
+        Consumer<SyncResult> listener = new SyncLog().andThen(result -> {
+            try {
+                syncHook.accept(result);
+            } catch (RuntimeException e) {
+                log.error("sync hook failed", e);
+            }
+        });
+        for (RenderConfig config : settings.families()) {
+            IpFamily family = config.family();
+            // Per-service chains a previous run left: the first sync deletes those no service needs any more.
+            Set<String> existing = IptablesCleanup.of(family).withCommandPrefix(settings.commandPrefix())
+                    .existingServiceNatChains();
+            created.add(new IptablesSyncer(tracker, new IptablesRenderer(config),
+                    IptablesRestore.of(family).withCommandPrefix(settings.commandPrefix()),
+                    JumpRules.of(family).withCommandPrefix(settings.commandPrefix()),
+                    settings.sync(), Clock.systemUTC(), existing, listener));
+        }
+        this.syncers = List.copyOf(created);
+        this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
+    }
+
+    /**
+     * Builds the proxier of each family, starts their sync threads, then the source.
+     *
+     * @param sourceName    names the source in problem reports ("api-server", the manifests directory)
+     * @param sourceFactory builds the source around the handler it must feed
+     * @param syncHook      told about every sync of every family (after the log line); must not block
+     * @throws IptablesException if the existing chains cannot be listed (no iptables for a family?)
+     */
+    public static ProxyDaemon start(ProxyDaemonSettings settings, String sourceName,
+                                    Function<ClusterEventHandler, ClusterSource> sourceFactory,
+                                    Consumer<SyncResult> syncHook) throws IptablesException, InterruptedException {
+        ProxyDaemon daemon = new ProxyDaemon(settings, sourceName, sourceFactory, syncHook);
+        daemon.syncers.forEach(IptablesSyncer::start);
+        try {
+            daemon.source.start();
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
+        log.info("proxy started: node={} families={} source={} minSyncPeriod={} syncPeriod={}",
+                settings.nodeName(), settings.ipFamilies(), sourceName, settings.sync().minSyncPeriod(),
+                settings.sync().syncPeriod());
+        return daemon;
+    }
+
+    public ProxyDaemonSettings settings() {
+        return settings;
+    }
+
+    public List<IpFamily> families() {
+        return settings.ipFamilies();
+    }
+
+    /** Both Services and EndpointSlices have delivered their initial lists (rules may be programmed). */
+    public boolean isSynced() {
+        return tracker.isSynced();
+    }
+
+    /** The last sync result of each family that has synced (or skipped) at least once. */
+    public Map<IpFamily, SyncResult> lastResults() {
+        Map<IpFamily, SyncResult> results = new EnumMap<>(IpFamily.class);
+        for (IptablesSyncer syncer : syncers) {
+            SyncResult result = syncer.lastResult();
+            if (result != null) {
+                results.put(syncer.family(), result);
+            }
+        }
+        return Map.copyOf(results);
+    }
+
+    /** Objects skipped because they are invalid (their last valid version, if any, stays programmed). */
+    public List<Problem> problems() {
+        return tracker.problems();
+    }
+
+    public ClusterSource source() {
+        return source;
+    }
+
+    /** Forces a full sync of every family soon, e.g. after something flushed the tables. */
+    public void requestFullSync() {
+        syncers.forEach(IptablesSyncer::requestFullSync);
+    }
+
+    /** Stops the source, then the syncers; the rules stay in the kernel. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        source.close();
+        for (IptablesSyncer syncer : syncers) {
+            try {
+                if (!syncer.stop(settings.stopTimeout())) {
+                    log.warn("{} sync still running after {}", syncer.family().kubernetesName(),
+                            settings.stopTimeout());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        log.info("proxy stopped; rules left in place");
+    }
+
+    private static void reportProblem(Problem problem) {
+        log.warn("skipped invalid object: {}", problem);
+    }
+}

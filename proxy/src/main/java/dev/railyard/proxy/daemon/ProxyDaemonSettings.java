@@ -1,0 +1,49 @@
+package dev.railyard.proxy.daemon;
+
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.sync.IptablesSyncer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What {@link ProxyDaemon} needs, already validated: one render configuration per IP family to program (IPv4
+ * first), the sync periods, and the command prefix every iptables command runs behind (empty on a node;
+ * {@code ip netns exec NAME} to program a network namespace). Immutable.
+ *
+ * @param nodeName      this node, which decides which endpoints are local
+ * @param families      one configuration per family, each family at most once
+ * @param sync          kube-proxy's --iptables-min-sync-period and --iptables-sync-period
+ * @param commandPrefix prepended to every iptables command
+ * @param stopTimeout   how long {@link ProxyDaemon#close()} waits for a sync in progress
+ */
+public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
+                                  List<String> commandPrefix, Duration stopTimeout) {
+    public ProxyDaemonSettings {
+        Objects.requireNonNull(nodeName, "nodeName");
+        families = List.copyOf(families);
+        Objects.requireNonNull(sync, "sync");
+        commandPrefix = List.copyOf(commandPrefix);
+        Objects.requireNonNull(stopTimeout, "stopTimeout");
+        if (families.isEmpty()) {
+            throw new IllegalArgumentException("at least one IP family must be programmed");
+        }
+        Set<IpFamily> seen = new HashSet<>();
+        for (RenderConfig config : families) {
+            if (!seen.add(config.family())) {
+                throw new IllegalArgumentException("IP family " + config.family().kubernetesName() + " given twice");
+            }
+        }
+    }
+
+    public List<IpFamily> ipFamilies() {
+        List<IpFamily> result = new ArrayList<>();
+        families.forEach(config -> result.add(config.family()));
+        return List.copyOf(result);
+    }
+}
