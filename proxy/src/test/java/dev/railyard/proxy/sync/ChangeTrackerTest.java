@@ -1,5 +1,6 @@
 package dev.railyard.proxy.sync;
 
+import dev.railyard.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.proxy.model.Endpoint;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ChangeTrackerTest {
     private static final Instant START = Instant.parse("2026-11-23T10:00:00Z");
 
-    private final MutableClock clock = new MutableClock(START);
+    private final ManualClock clock = new ManualClock(START);
     private final AtomicInteger changeCalls = new AtomicInteger();
     private final List<Problem> reported = new ArrayList<>();
     private final ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock,

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.sync;
 
+import dev.railyard.testkit.ManualClock;
 import static dev.railyard.proxy.sync.SyncResult.Kind.FULL;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,7 +35,7 @@ class IptablesSyncerKernelTest {
     @Test
     void eventsBecomeRulesFirstWithAFullSyncThenWithPartialOnes() throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create()) {
-            MutableClock clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
+            ManualClock clock = new ManualClock(Instant.parse("2026-11-23T10:00:00Z"));
             ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
             IptablesSyncer syncer = syncer(node, tracker, States.config(), clock, Duration.ofHours(1), r -> { });
 
@@ -101,7 +102,7 @@ class IptablesSyncerKernelTest {
     @Test
     void crossingTheLargeClusterThresholdForcesAFullSync() throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create()) {
-            MutableClock clock = new MutableClock(Instant.parse("2026-11-23T10:00:00Z"));
+            ManualClock clock = new ManualClock(Instant.parse("2026-11-23T10:00:00Z"));
             ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
             IptablesSyncer syncer = syncer(node, tracker, States.config(), clock, Duration.ofHours(1), r -> { });
             String[] endpoints = new String[IptablesRenderer.LARGE_CLUSTER_ENDPOINTS_THRESHOLD];

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.daemon.ops;
 
+import dev.railyard.testkit.ManualClock;
 import static dev.railyard.proxy.daemon.ops.TestSupport.T0;
 import static dev.railyard.proxy.daemon.ops.TestSupport.get;
 import static dev.railyard.proxy.daemon.ops.TestSupport.success;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** Real HTTP on loopback. */
 class OpsServerTest {
-    private final TestSupport.ManualClock clock = new TestSupport.ManualClock(T0);
+    private final ManualClock clock = new ManualClock(T0);
     private final ProxyHealth health = ProxyHealth.forSyncPeriod(Duration.ofSeconds(30), clock);
     private final ProxyMetrics metrics = new ProxyMetrics(clock);
     private OpsServer server;

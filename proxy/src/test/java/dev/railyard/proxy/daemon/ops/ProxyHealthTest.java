@@ -1,5 +1,6 @@
 package dev.railyard.proxy.daemon.ops;
 
+import dev.railyard.testkit.ManualClock;
 import static dev.railyard.proxy.daemon.ops.TestSupport.T0;
 import static dev.railyard.proxy.daemon.ops.TestSupport.result;
 import static dev.railyard.proxy.daemon.ops.TestSupport.success;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class ProxyHealthTest {
     private static final Duration SYNC_PERIOD = Duration.ofSeconds(30);
 
-    private final TestSupport.ManualClock clock = new TestSupport.ManualClock(T0);
+    private final ManualClock clock = new ManualClock(T0);
     private final ProxyHealth health = ProxyHealth.forSyncPeriod(SYNC_PERIOD, clock);
 
     @Test

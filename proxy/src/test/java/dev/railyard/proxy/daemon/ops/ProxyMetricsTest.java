@@ -1,5 +1,6 @@
 package dev.railyard.proxy.daemon.ops;
 
+import dev.railyard.testkit.ManualClock;
 import static dev.railyard.proxy.daemon.ops.TestSupport.T0;
 import static dev.railyard.proxy.daemon.ops.TestSupport.result;
 import static dev.railyard.proxy.daemon.ops.TestSupport.success;
@@ -20,7 +21,7 @@ class ProxyMetricsTest {
     private static final Map<String, String> V4 = Map.of("ip_family", "IPv4");
     private static final Map<String, String> V6 = Map.of("ip_family", "IPv6");
 
-    private final TestSupport.ManualClock clock = new TestSupport.ManualClock(T0);
+    private final ManualClock clock = new ManualClock(T0);
     private final ProxyMetrics metrics = new ProxyMetrics(clock);
 
     @Test
