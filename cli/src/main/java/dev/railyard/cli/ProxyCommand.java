@@ -4,8 +4,15 @@ import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.daemon.ProxyDaemon;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.ops.ConntrackCleaner;
+import dev.railyard.proxy.daemon.ops.HealthCheckTarget;
+import dev.railyard.proxy.daemon.ops.OpsServer;
+import dev.railyard.proxy.daemon.ops.ProxyHealth;
+import dev.railyard.proxy.daemon.ops.ProxyMetrics;
+import dev.railyard.proxy.daemon.ops.ServiceHealthServers;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.ClusterSource;
 import dev.railyard.proxy.source.ManifestDirectorySource;
@@ -13,6 +20,7 @@ import dev.railyard.proxy.source.kubernetes.ApiClients;
 import dev.railyard.proxy.source.kubernetes.ClientConfigException;
 import dev.railyard.proxy.source.kubernetes.KubernetesSource;
 import dev.railyard.proxy.source.kubernetes.KubernetesSourceSettings;
+import dev.railyard.proxy.sync.SyncResult;
 import io.kubernetes.client.openapi.ApiClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,13 +30,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -117,11 +130,11 @@ final class ProxyCommand implements Callable<Integer> {
     Boolean localhostNodePorts;
 
     @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT",
-            description = "Where the health check will be served (empty: off). Default: " + DEFAULT_HEALTHZ + ".")
+            description = "Where /healthz and /livez are served (empty: off). Default: " + DEFAULT_HEALTHZ + ".")
     String healthzBindAddress;
 
     @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT",
-            description = "Where metrics will be served (empty: off). Default: " + DEFAULT_METRICS + ".")
+            description = "Where /metrics is served (empty: off). Default: " + DEFAULT_METRICS + ".")
     String metricsBindAddress;
 
     @Option(names = "--cleanup",
@@ -164,24 +177,47 @@ final class ProxyCommand implements Callable<Integer> {
             err.flush();
             return ExitCodes.USAGE;
         }
-        if (!settings.healthzBindAddress().disabled() || !settings.metricsBindAddress().disabled()) {
-            log.info("health checks ({}) and metrics ({}) are not served yet", settings.healthzBindAddress(),
-                    settings.metricsBindAddress());
-        }
-
-        ProxyDaemon daemon;
+        ProxyMetrics metrics = new ProxyMetrics();
+        ProxyHealth health = ProxyHealth.forSyncPeriod(settings.syncPeriod(), Clock.systemUTC());
+        OpsServer opsServer;
         try {
-            daemon = ProxyDaemon.start(daemonSettings, sourceName, source, result -> { });
-        } catch (IptablesException | IllegalArgumentException e) {
-            err.println("railyard proxy: cannot start: " + e.getMessage());
+            opsServer = new OpsServer(opsAddress(settings.healthzBindAddress()),
+                    opsAddress(settings.metricsBindAddress()), health, metrics);
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            err.println("railyard proxy: cannot serve health checks or metrics: " + e.getMessage());
             err.flush();
             return ExitCodes.FAILED;
         }
+        log.info("serving /healthz on {}, /metrics on {}", describe(opsServer.healthzAddress()),
+                describe(opsServer.metricsAddress()));
+        // Every address, as kube-proxy: load balancers probe the node's addresses on the healthCheckNodePort.
+        ServiceHealthServers serviceHealth = new ServiceHealthServers(null, health::isHealthy);
+        SyncHook syncHook = new SyncHook(settings, metrics, health, serviceHealth);
+        Consumer<IpFamily> queued = family -> {
+            health.queued(family);
+            metrics.queued(family);
+        };
+
+        ProxyDaemon daemon;
+        try {
+            daemon = ProxyDaemon.start(daemonSettings, sourceName, source, syncHook, queued, health::started);
+        } catch (IptablesException | IllegalArgumentException e) {
+            err.println("railyard proxy: cannot start: " + e.getMessage());
+            err.flush();
+            serviceHealth.close();
+            opsServer.close();
+            return ExitCodes.FAILED;
+        }
+        Runnable stop = () -> {
+            daemon.close();
+            serviceHealth.close();
+            opsServer.close();
+        };
         CountDownLatch stopped = new CountDownLatch(1);
         Thread shutdownHook = new Thread(() -> {
             // SIGTERM/SIGINT: stop watching and syncing; the rules stay, so traffic keeps flowing meanwhile.
             log.info("stopping");
-            daemon.close();
+            stop.run();
             stopped.countDown();
         }, "railyard-proxy-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -190,9 +226,63 @@ final class ProxyCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             // Run in-process (tests, an embedding program): interrupting the caller stops the proxy the same way.
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            daemon.close();
+            stop.run();
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * What every sync of every family feeds (after the daemon's log line): metrics, proxier health, conntrack
+     * cleanup, then the service health-check ports. Runs on the syncers' threads, one per family.
+     */
+    private static final class SyncHook implements Consumer<SyncResult> {
+        private final String nodeName;
+        private final ProxyMetrics metrics;
+        private final ProxyHealth health;
+        private final ServiceHealthServers serviceHealth;
+        /** One per family: a cleaner remembers the service ports of the state it last cleaned after. */
+        private final Map<IpFamily, ConntrackCleaner> cleaners = new EnumMap<>(IpFamily.class);
+        /** The last programmed state of each family, guarded by this. */
+        private final Map<IpFamily, ProxyState> programmed = new EnumMap<>(IpFamily.class);
+
+        SyncHook(ProxySettings settings, ProxyMetrics metrics, ProxyHealth health,
+                 ServiceHealthServers serviceHealth) {
+            this.nodeName = settings.nodeName();
+            this.metrics = metrics;
+            this.health = health;
+            this.serviceHealth = serviceHealth;
+            for (IpFamily family : settings.families()) {
+                cleaners.put(family, new ConntrackCleaner(settings.commandPrefix(), Duration.ofSeconds(10)));
+            }
+        }
+
+        @Override
+        public void accept(SyncResult result) {
+            metrics.accept(result);
+            health.accept(result);
+            if (!result.succeeded()) {
+                return; // as kube-proxy: a sync that did not program its state changes neither conntrack nor ports
+            }
+            ConntrackCleaner cleaner = cleaners.get(result.family());
+            if (cleaner != null) {
+                cleaner.clean(result, result.state());
+            }
+            // Under the lock from reading the states to opening the ports: otherwise the two families' threads
+            // could apply an older view after a newer one.
+            synchronized (this) {
+                programmed.put(result.family(), result.state());
+                serviceHealth.sync(HealthCheckTarget.of(nodeName, programmed.values().toArray(ProxyState[]::new)));
+            }
+        }
+    }
+
+    /** The cli's parsed address as OpsServer takes it: "" when disabled, else IP:PORT, [IPv6]:PORT or :PORT. */
+    static String opsAddress(BindAddress address) {
+        return address.disabled() ? "" : address.toString();
+    }
+
+    private static String describe(java.net.InetSocketAddress address) {
+        return address == null ? "(disabled)" : address.toString();
     }
 
     /** Flags over the configuration file over kube-proxy's defaults, checked together. */

@@ -7,6 +7,12 @@ import dev.railyard.testkit.RequiresPrivileges;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -69,6 +75,52 @@ class ProxyCommandKernelTest {
         }
     }
 
+    /** The running command serves /healthz, /metrics and a service's health-check node port. */
+    @Test
+    void servesHealthzMetricsAndServiceHealthChecks() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create()) {
+            int healthzPort = freePort();
+            int metricsPort = freePort();
+            int healthCheckPort = freePort();
+            write("lb.yaml", localLoadBalancer("lb", "10.96.0.20", healthCheckPort) + "---\n"
+                    + slice("lb-1", "lb", "10.244.1.7").replace("conditions: {ready: true}\n",
+                    "conditions: {ready: true}\n  nodeName: node-a\n"));
+
+            AtomicInteger exitCode = new AtomicInteger(-1);
+            StringWriter err = new StringWriter();
+            Thread proxy = new Thread(() -> {
+                picocli.CommandLine commandLine = Railyard.commandLine();
+                commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
+                exitCode.set(commandLine.execute("proxy", "--manifests", manifests.toString(),
+                        "--netns", node.name(), "--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16",
+                        "--iptables-min-sync-period", "100ms",
+                        "--healthz-bind-address", "127.0.0.1:" + healthzPort,
+                        "--metrics-bind-address", "127.0.0.1:" + metricsPort));
+            }, "railyard-proxy-under-test");
+            proxy.start();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            try {
+                awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.7:8080"), "lb programmed");
+                HttpResponse<String> healthz = awaitGet(http, healthzPort, "/healthz", 200);
+                assertThat(healthz.body()).contains("lastUpdated");
+                HttpResponse<String> metrics = awaitGet(http, metricsPort, "/metrics", 200);
+                assertThat(metrics.body()).contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds");
+                HttpResponse<String> serviceHealth = awaitGet(http, healthCheckPort, "/", 200);
+                assertThat(serviceHealth.body()).contains("\"localEndpoints\": 1");
+            } finally {
+                proxy.interrupt();
+                proxy.join(WAIT.toMillis());
+            }
+            assertThat(proxy.isAlive()).as("stopped").isFalse();
+            assertThat(exitCode.get()).as("exit status; stderr: %s", err).isZero();
+            for (int port : new int[] {healthzPort, metricsPort, healthCheckPort}) {
+                try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+                    assertThat(again.getLocalPort()).as("port %d released on stop", port).isEqualTo(port);
+                }
+            }
+        }
+    }
+
     /** As in a DaemonSet: a separate JVM, stopped by SIGTERM, which stops it cleanly and leaves the rules. */
     @Test
     void sigtermStopsTheProcessAndLeavesTheRules() throws Exception {
@@ -78,7 +130,9 @@ class ProxyCommandKernelTest {
             String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             Process process = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
                     Railyard.class.getName(), "proxy", "--manifests", manifests.toString(), "--netns", node.name(),
-                    "--hostname-override", "node-a", "--iptables-min-sync-period", "100ms")
+                    "--hostname-override", "node-a", "--iptables-min-sync-period", "100ms",
+                    "--healthz-bind-address", "127.0.0.1:" + freePort(),
+                    "--metrics-bind-address", "127.0.0.1:" + freePort())
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.5:8080"), "web programmed");
@@ -108,6 +162,40 @@ class ProxyCommandKernelTest {
         return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  type: ClusterIP\n"
                 + "  clusterIP: " + clusterIp + "\n  clusterIPs: [" + clusterIp + "]\n"
                 + "  ports:\n  - protocol: TCP\n    port: 80\n    targetPort: 8080\n";
+    }
+
+    private static String localLoadBalancer(String name, String clusterIp, int healthCheckNodePort) {
+        return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  type: LoadBalancer\n"
+                + "  clusterIP: " + clusterIp + "\n  clusterIPs: [" + clusterIp + "]\n"
+                + "  externalTrafficPolicy: Local\n  healthCheckNodePort: " + healthCheckNodePort + "\n"
+                + "  ports:\n  - protocol: TCP\n    port: 80\n    targetPort: 8080\n    nodePort: 30080\n";
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static HttpResponse<String> awaitGet(HttpClient http, int port, String path, int status)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        HttpResponse<String> last = null;
+        Exception failure = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                last = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (last.statusCode() == status) {
+                    return last;
+                }
+            } catch (java.io.IOException e) {
+                failure = e;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("timed out after " + WAIT + " waiting for " + status + " from " + path + " on "
+                + port + "; last: " + (last == null ? failure : last.statusCode() + " " + last.body()));
     }
 
     private static String slice(String name, String service, String address) {

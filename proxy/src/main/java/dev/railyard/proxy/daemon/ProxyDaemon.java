@@ -36,7 +36,8 @@ import java.util.function.Function;
  * rules in place: a restarted daemon takes over the same chains (it reads which per-service chains exist at
  * start, so those of services deleted meanwhile are removed by its first sync) and rewrites identical rules.
  *
- * <p>The sync hook, {@link #lastResults()} and {@link #isSynced()} are where metrics and health checks plug in.
+ * <p>The sync, queued and started hooks, {@link #lastResults()} and {@link #isSynced()} are where metrics and
+ * health checks plug in.
  */
 public final class ProxyDaemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyDaemon.class);
@@ -48,14 +49,24 @@ public final class ProxyDaemon implements AutoCloseable {
     private boolean closed;
 
     private ProxyDaemon(ProxyDaemonSettings settings, String sourceName,
-                        Function<ClusterEventHandler, ClusterSource> sourceFactory, Consumer<SyncResult> syncHook)
-            throws IptablesException, InterruptedException {
+                        Function<ClusterEventHandler, ClusterSource> sourceFactory, Consumer<SyncResult> syncHook,
+                        Consumer<IpFamily> queuedHook) throws IptablesException, InterruptedException {
         this.settings = settings;
         // The syncers need the tracker and the tracker's listener needs the syncers: it reads this list, which
         // is filled before the source starts, so no event can find it empty.
         List<IptablesSyncer> created = new ArrayList<>();
         this.tracker = new ChangeTracker(settings.nodeName(), sourceName, Clock.systemUTC(),
-                () -> created.forEach(IptablesSyncer::requestSync), ProxyDaemon::reportProblem);
+                () -> {
+                    // Queued before the sync is asked for, so that health never sees a sync without its update.
+                    for (IptablesSyncer syncer : created) {
+                        try {
+                            queuedHook.accept(syncer.family());
+                        } catch (RuntimeException e) {
+                            log.error("queued hook failed", e);
+                        }
+                    }
+                    created.forEach(IptablesSyncer::requestSync);
+                }, ProxyDaemon::reportProblem);
         Consumer<SyncResult> listener = new SyncLog().andThen(result -> {
             try {
                 syncHook.accept(result);
@@ -88,8 +99,28 @@ public final class ProxyDaemon implements AutoCloseable {
     public static ProxyDaemon start(ProxyDaemonSettings settings, String sourceName,
                                     Function<ClusterEventHandler, ClusterSource> sourceFactory,
                                     Consumer<SyncResult> syncHook) throws IptablesException, InterruptedException {
-        ProxyDaemon daemon = new ProxyDaemon(settings, sourceName, sourceFactory, syncHook);
-        daemon.syncers.forEach(IptablesSyncer::start);
+        return start(settings, sourceName, sourceFactory, syncHook, family -> { }, family -> { });
+    }
+
+    /**
+     * As {@link #start(ProxyDaemonSettings, String, Function, Consumer)}, also reporting what kube-proxy's
+     * proxier health and queue metrics need.
+     *
+     * @param queuedHook  told, for each family, that a change was queued for it (before its sync is requested);
+     *                    called on the source's threads, must not block
+     * @param startedHook told about each family whose sync thread has started, before the source starts
+     */
+    public static ProxyDaemon start(ProxyDaemonSettings settings, String sourceName,
+                                    Function<ClusterEventHandler, ClusterSource> sourceFactory,
+                                    Consumer<SyncResult> syncHook, Consumer<IpFamily> queuedHook,
+                                    Consumer<IpFamily> startedHook) throws IptablesException, InterruptedException {
+        Objects.requireNonNull(queuedHook, "queuedHook");
+        Objects.requireNonNull(startedHook, "startedHook");
+        ProxyDaemon daemon = new ProxyDaemon(settings, sourceName, sourceFactory, syncHook, queuedHook);
+        for (IptablesSyncer syncer : daemon.syncers) {
+            syncer.start();
+            startedHook.accept(syncer.family());
+        }
         try {
             daemon.source.start();
         } catch (RuntimeException e) {

@@ -198,7 +198,7 @@ public final class IptablesSyncer {
                 renderer.skippedNatChainCount(), renderer.deletedChainCount(), state.serviceCount(),
                 state.endpointCount(), full ? Set.of() : update.changedServices(),
                 succeeded ? unreportedGoneUdp : List.of(), succeeded ? unreportedNewlyActiveUdp : Set.of(),
-                succeeded ? unreportedChangeTimes : Map.of());
+                succeeded ? unreportedChangeTimes : Map.of(), state);
         if (succeeded) {
             knownNatChains = active;
             needFullSync = false;

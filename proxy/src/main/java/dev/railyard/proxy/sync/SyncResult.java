@@ -1,6 +1,7 @@
 package dev.railyard.proxy.sync;
 
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePortName;
 
 import java.time.Duration;
@@ -30,13 +31,14 @@ import java.util.Set;
  * @param goneUdpEndpoints     UDP endpoints to clear from conntrack, since the last successful sync
  * @param newlyActiveUdpPorts  UDP ports that got their first serving endpoint, since the last successful sync
  * @param firstChangeTimes     per service programmed by this sync, its earliest pending change; empty on failure
+ * @param state                the whole state this sync rendered (programmed if it succeeded); empty when skipped
  */
 public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String error, Duration renderTime,
                          Duration restoreTime, int bytesWritten, int filterRules, int natRulesWritten,
                          int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
                          int services, int endpoints, Set<String> changedServices,
                          List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
-                         Map<String, Instant> firstChangeTimes) {
+                         Map<String, Instant> firstChangeTimes, ProxyState state) {
 
     public enum Kind {
         /** Not both kinds of source have synced: nothing was drained or written. */
@@ -55,11 +57,12 @@ public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String e
         goneUdpEndpoints = List.copyOf(goneUdpEndpoints);
         newlyActiveUdpPorts = Set.copyOf(newlyActiveUdpPorts);
         firstChangeTimes = Map.copyOf(firstChangeTimes);
+        state = state == null ? ProxyState.empty(family) : state;
     }
 
     static SyncResult skipped(IpFamily family, Instant now) {
         return new SyncResult(family, Kind.SKIPPED, now, null, Duration.ZERO, Duration.ZERO, 0, 0, 0, 0, 0, 0, 0,
-                0, 0, Set.of(), List.of(), Set.of(), Map.of());
+                0, 0, Set.of(), List.of(), Set.of(), Map.of(), null);
     }
 
     public boolean succeeded() {

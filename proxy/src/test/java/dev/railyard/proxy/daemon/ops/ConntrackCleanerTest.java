@@ -137,7 +137,7 @@ class ConntrackCleanerTest {
     @Test
     void failedSyncsCleanNothing() {
         SyncResult failed = new SyncResult(IpFamily.V4, SyncResult.Kind.FULL, TestSupport.T0, "boom", Duration.ZERO,
-                Duration.ZERO, 0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(), Set.of(), Map.of());
+                Duration.ZERO, 0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(), Set.of(), Map.of(), null);
 
         assertThat(cleaner.clean(failed, state(Map.of())).commands()).isZero();
     }

@@ -62,7 +62,7 @@ class ProxyHealthTest {
                 Duration.ZERO));
         health.accept(new SyncResult(IpFamily.V4, SyncResult.Kind.SKIPPED, clock.instant(), null, Duration.ZERO,
                 Duration.ZERO, 0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(),
-                Set.of(), Map.of()));
+                Set.of(), Map.of(), null));
 
         assertThat(health.isHealthy()).isFalse();
     }

@@ -99,7 +99,7 @@ class ProxyMetricsTest {
     @Test
     void skippedSyncsOnlyCountAsSkipped() {
         metrics.accept(new SyncResult(IpFamily.V4, SyncResult.Kind.SKIPPED, T0, null, Duration.ZERO, Duration.ZERO,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(), Set.of(), Map.of()));
+                0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(), Set.of(), Map.of(), null));
 
         PrometheusText text = PrometheusText.parse(metrics.scrape());
 
@@ -115,7 +115,7 @@ class ProxyMetricsTest {
         SyncResult sync = new SyncResult(IpFamily.V4, SyncResult.Kind.PARTIAL, end.minusMillis(500), null,
                 Duration.ofMillis(200), Duration.ofMillis(300), 0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of("a/x", "b/y"),
                 List.of(), Set.of(), Map.of("a/x", end.minusMillis(2100), "b/y", end.minusMillis(400),
-                "c/z", end.plusSeconds(3)));
+                "c/z", end.plusSeconds(3)), null);
 
         metrics.accept(sync);
         PrometheusText text = PrometheusText.parse(metrics.scrape());
@@ -133,7 +133,7 @@ class ProxyMetricsTest {
     @Test
     void failedSyncsDoNotReportNetworkProgramming() {
         metrics.accept(new SyncResult(IpFamily.V4, SyncResult.Kind.FULL, T0, "boom", Duration.ZERO, Duration.ZERO,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(), Set.of(), Map.of("a/x", T0.minusSeconds(1))));
+                0, 0, 0, 0, 0, 0, 0, 0, 0, Set.of(), List.of(), Set.of(), Map.of("a/x", T0.minusSeconds(1)), null));
 
         PrometheusText text = PrometheusText.parse(metrics.scrape());
 

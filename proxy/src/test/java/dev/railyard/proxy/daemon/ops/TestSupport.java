@@ -29,7 +29,7 @@ final class TestSupport {
     static SyncResult result(IpFamily family, SyncResult.Kind kind, Instant startedAt, String error,
                              Duration render, Duration restore) {
         return new SyncResult(family, kind, startedAt, error, render, restore, 1234, 10, 40, 5, 8, 2, 1, 3, 6,
-                Set.of(), List.of(), Set.of(), Map.of());
+                Set.of(), List.of(), Set.of(), Map.of(), null);
     }
 
     static SyncResult success(IpFamily family, SyncResult.Kind kind, Instant startedAt, Duration took) {
@@ -38,7 +38,7 @@ final class TestSupport {
 
     static SyncResult udpResult(IpFamily family, List<StaleUdpEndpoint> gone, Set<ServicePortName> newlyActive) {
         return new SyncResult(family, SyncResult.Kind.PARTIAL, T0, null, Duration.ZERO, Duration.ZERO, 0, 0, 0, 0,
-                0, 0, 0, 0, 0, Set.of(), gone, newlyActive, Map.of());
+                0, 0, 0, 0, 0, Set.of(), gone, newlyActive, Map.of(), null);
     }
 
     static HttpResponse<String> get(String url) throws IOException, InterruptedException {
