@@ -39,17 +39,9 @@ class ProxyCommandKernelTest {
                     "-j", "MASQUERADE");
             write("web.yaml", service("web", "10.96.0.10") + "---\n" + slice("web-1", "web", "10.244.1.5"));
 
-            AtomicInteger exitCode = new AtomicInteger(-1);
-            StringWriter err = new StringWriter();
-            Thread proxy = new Thread(() -> {
-                picocli.CommandLine commandLine = Railyard.commandLine();
-                commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
-                exitCode.set(commandLine.execute("proxy", "--manifests", manifests.toString(),
-                        "--netns", node.name(), "--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16",
-                        "--iptables-min-sync-period", "100ms", "--healthz-bind-address", "",
-                        "--metrics-bind-address", ""));
-            }, "railyard-proxy-under-test");
-            proxy.start();
+            InProcessProxy proxy = InProcessProxy.start("--manifests", manifests.toString(), "--netns", node.name(),
+                    "--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16",
+                    "--iptables-min-sync-period", "100ms", "--healthz-bind-address", "", "--metrics-bind-address", "");
             try {
                 awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.5:8080"), "web programmed");
                 assertThat(nat(node)).contains("\"default/web cluster IP\"");
@@ -58,11 +50,9 @@ class ProxyCommandKernelTest {
                 awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.6:8080")
                         && !nat.contains("10.244.1.5"), "the changed file followed");
             } finally {
-                proxy.interrupt();
-                proxy.join(WAIT.toMillis());
+                proxy.stop();
             }
-            assertThat(proxy.isAlive()).as("stopped").isFalse();
-            assertThat(exitCode.get()).as("exit status; stderr: %s", err).isZero();
+            proxy.assertStoppedCleanly();
             assertThat(nat(node)).as("rules stay after stop").contains("--to-destination 10.244.1.6:8080");
 
             StringWriter cleanupErr = new StringWriter();
@@ -86,18 +76,10 @@ class ProxyCommandKernelTest {
                     + slice("lb-1", "lb", "10.244.1.7").replace("conditions: {ready: true}\n",
                     "conditions: {ready: true}\n  nodeName: node-a\n"));
 
-            AtomicInteger exitCode = new AtomicInteger(-1);
-            StringWriter err = new StringWriter();
-            Thread proxy = new Thread(() -> {
-                picocli.CommandLine commandLine = Railyard.commandLine();
-                commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
-                exitCode.set(commandLine.execute("proxy", "--manifests", manifests.toString(),
-                        "--netns", node.name(), "--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16",
-                        "--iptables-min-sync-period", "100ms",
-                        "--healthz-bind-address", "127.0.0.1:" + healthzPort,
-                        "--metrics-bind-address", "127.0.0.1:" + metricsPort));
-            }, "railyard-proxy-under-test");
-            proxy.start();
+            InProcessProxy proxy = InProcessProxy.start("--manifests", manifests.toString(), "--netns", node.name(),
+                    "--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16",
+                    "--iptables-min-sync-period", "100ms", "--healthz-bind-address", "127.0.0.1:" + healthzPort,
+                    "--metrics-bind-address", "127.0.0.1:" + metricsPort);
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
             try {
                 awaitNat(node, nat -> nat.contains("--to-destination 10.244.1.7:8080"), "lb programmed");
@@ -108,11 +90,9 @@ class ProxyCommandKernelTest {
                 HttpResponse<String> serviceHealth = awaitGet(http, healthCheckPort, "/", 200);
                 assertThat(serviceHealth.body()).contains("\"localEndpoints\": 1");
             } finally {
-                proxy.interrupt();
-                proxy.join(WAIT.toMillis());
+                proxy.stop();
             }
-            assertThat(proxy.isAlive()).as("stopped").isFalse();
-            assertThat(exitCode.get()).as("exit status; stderr: %s", err).isZero();
+            proxy.assertStoppedCleanly();
             for (int port : new int[] {healthzPort, metricsPort, healthCheckPort}) {
                 try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
                     assertThat(again.getLocalPort()).as("port %d released on stop", port).isEqualTo(port);
@@ -219,5 +199,39 @@ class ProxyCommandKernelTest {
             Thread.sleep(50);
         }
         throw new AssertionError("timed out after " + WAIT + " waiting for: " + what);
+    }
+
+    /** {@code railyard proxy ARGS} running on a thread of this JVM; interrupting it is how it is stopped. */
+    private static final class InProcessProxy {
+        private final AtomicInteger exitCode = new AtomicInteger(-1);
+        private final StringWriter err = new StringWriter();
+        private final Thread thread;
+
+        private InProcessProxy(String... args) {
+            String[] command = new String[args.length + 1];
+            command[0] = "proxy";
+            System.arraycopy(args, 0, command, 1, args.length);
+            thread = new Thread(() -> {
+                picocli.CommandLine commandLine = Railyard.commandLine();
+                commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
+                exitCode.set(commandLine.execute(command));
+            }, "railyard-proxy-under-test");
+        }
+
+        static InProcessProxy start(String... args) {
+            InProcessProxy proxy = new InProcessProxy(args);
+            proxy.thread.start();
+            return proxy;
+        }
+
+        void stop() throws InterruptedException {
+            thread.interrupt();
+            thread.join(WAIT.toMillis());
+        }
+
+        void assertStoppedCleanly() {
+            assertThat(thread.isAlive()).as("stopped").isFalse();
+            assertThat(exitCode.get()).as("exit status; stderr: %s", err).isZero();
+        }
     }
 }
