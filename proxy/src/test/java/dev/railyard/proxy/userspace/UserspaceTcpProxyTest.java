@@ -402,7 +402,7 @@ class UserspaceTcpProxyTest {
     }
 
     @Test
-    void aListenerThatCannotBindDoesNotStopTheOthers() throws Exception {
+    void aListenerThatCannotBindDoesNotStopTheOthersAndIsRetriedNextSync() throws Exception {
         TestBackend b1 = backend("b1", TestBackend.GREET_AND_ECHO);
         ServicePort blocked = service("blocked", "127.77.9.1").build();
         ServicePort fine = service("fine", "127.77.9.2").build();
@@ -412,6 +412,11 @@ class UserspaceTcpProxyTest {
             assertThat(proxier.listeners()).extracting(Listener::local).containsExactly(at("127.77.9.2"));
             assertThat(Clients.greeting(at("127.77.9.2"))).isEqualTo("b1");
         }
+        // The address is free now: the next sync binds it.
+        proxier.sync(new Services().add(blocked, endpoints(blocked, b1)).add(fine, endpoints(fine, b1)).state());
+        assertThat(proxier.listeners()).extracting(Listener::local)
+                .containsExactlyInAnyOrder(at("127.77.9.1"), at("127.77.9.2"));
+        assertThat(Clients.greeting(at("127.77.9.1"))).isEqualTo("b1");
     }
 
     @Test
