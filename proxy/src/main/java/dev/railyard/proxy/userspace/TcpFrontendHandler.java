@@ -7,17 +7,24 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The first handler of an accepted connection: connects to an endpoint, trying the next one when a connect
  * fails, up to the configured attempts; then hands the connection to a pair of {@link TcpRelayHandler}s and
  * leaves. The accepted channel does not read (autoRead is off) until then, so nothing is buffered meanwhile.
  * The endpoint connection runs on the accepted channel's event loop, so the relay never crosses threads.
+ *
+ * <p>One exception to "nothing is read": epoll reads what is left in the socket when the client's FIN arrives
+ * (EPOLLRDHUP), autoRead or not. Those reads and the end of input are kept and replayed into the relay.
  */
 final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TcpFrontendHandler.class);
@@ -28,6 +35,8 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private InetAddress clientIp;
     private InetSocketAddress[] plan;
     private Channel connecting;
+    private List<Object> early;
+    private boolean earlyInputShutdown;
 
     TcpFrontendHandler(ServiceRoute route, TrafficKind traffic, TcpSettings settings) {
         this.route = route;
@@ -97,8 +106,42 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         route.connected(clientIp, endpoint);
         TrafficCounters counters = route.counters();
         ctx.pipeline().replace(this, "relay", new TcpRelayHandler(backend, counters.bytesIn, counters.resets));
-        inbound.config().setAutoRead(true);
+        replayEarlyInput(inbound);
+        if (!earlyInputShutdown) {
+            // (Asking epoll to read a socket whose input has ended fails: its registration is gone.)
+            inbound.config().setAutoRead(true);
+        }
         backend.config().setAutoRead(true);
+    }
+
+    private void replayEarlyInput(Channel inbound) {
+        if (early != null) {
+            for (Object msg : early) {
+                inbound.pipeline().fireChannelRead(msg);
+            }
+            early = null;
+            inbound.pipeline().fireChannelReadComplete();
+        }
+        if (earlyInputShutdown) {
+            inbound.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (early == null) {
+            early = new ArrayList<>(2);
+        }
+        early.add(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            earlyInputShutdown = true;
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     @Override
@@ -107,6 +150,10 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         Channel pending = connecting;
         if (pending != null) {
             pending.close();
+        }
+        if (early != null) {
+            early.forEach(ReferenceCountUtil::release);
+            early = null;
         }
         ctx.fireChannelInactive();
     }

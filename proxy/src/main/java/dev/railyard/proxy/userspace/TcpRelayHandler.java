@@ -66,7 +66,10 @@ final class TcpRelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        peer.config().setAutoRead(ctx.channel().isWritable());
+        boolean writable = ctx.channel().isWritable();
+        if (!writable || !((DuplexChannel) peer).isInputShutdown()) {
+            peer.config().setAutoRead(writable);
+        }
         ctx.fireChannelWritabilityChanged();
     }
 

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -24,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  * runs only while the listener has sessions.
  */
 final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(UdpFrontendHandler.class);
+
     private final ServiceRoute route;
     private final TrafficKind traffic;
     private final UdpSettings settings;
@@ -109,6 +113,12 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
             sweep.cancel(false);
             sweep = null;
         }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // A failed send of one reply or an ICMP error: the listener itself stays up for every other client.
+        log.debug("userspace proxy: {} UDP listener {}: {}", route.service().name(), ctx.channel(), cause.toString());
     }
 
     @Override

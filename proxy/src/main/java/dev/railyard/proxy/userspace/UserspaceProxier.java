@@ -93,6 +93,8 @@ public final class UserspaceProxier implements AutoCloseable {
         final ServiceRoute route;
         ServicePort service;
         final List<Bound> bound = new ArrayList<>();
+        /** A listener failed to bind: the next sync tries again (the address may have appeared meanwhile). */
+        boolean incomplete;
 
         ServiceEntry(ServiceRoute route) {
             this.route = route;
@@ -103,7 +105,7 @@ public final class UserspaceProxier implements AutoCloseable {
      * Makes the listeners match the state's service ports of its family: opens listeners of new ports (SCTP is
      * skipped), closes those of removed ports and of addresses a port no longer has, and gives every port its
      * current endpoints. Returns once every new listener is bound or has failed; a listener that cannot bind is
-     * logged and the others are unaffected.
+     * logged, the others are unaffected, and the next sync tries it again.
      */
     public synchronized void sync(ProxyState state) {
         if (closed) {
@@ -133,8 +135,9 @@ public final class UserspaceProxier implements AutoCloseable {
             } else {
                 entry.route.update(service, endpoints);
             }
-            if (!service.equals(entry.service)) {
+            if (!service.equals(entry.service) || entry.incomplete) {
                 entry.service = service;
+                entry.incomplete = false;
                 planListeners(entry, bindTargets(service, family), closing, toBind);
             }
         }
@@ -253,6 +256,7 @@ public final class UserspaceProxier implements AutoCloseable {
             return;
         }
         future.channel().close();
+        pending.entry().incomplete = true;
         log.warn("userspace proxy: {}/{}: cannot listen on {} ({}): {}", service.name(), service.protocol(),
                 pending.target().address(), pending.target().field(),
                 future.cause() == null ? "timed out" : future.cause().toString());
