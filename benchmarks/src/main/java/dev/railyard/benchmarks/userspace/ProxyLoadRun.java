@@ -97,7 +97,7 @@ public final class ProxyLoadRun {
 
     private ProxyLoadRun(Options o) {
         this.o = o;
-        this.out = o.out;
+        this.out = o.out.toAbsolutePath();
     }
 
     public static void main(String[] args) throws Exception {
@@ -422,7 +422,9 @@ public final class ProxyLoadRun {
                 if (i == r.held / 2) { // half-way point: shows whether heap grows linearly with connections
                     awaitHeld(r, t.pid, backendPid, sockets.size());
                     r.halfOpened = sockets.size();
+                    long pause = System.nanoTime();
                     r.heapHalf = heapUsedAfterGc(t.pid);
+                    start += System.nanoTime() - pause; // the open time counts connecting only
                 }
                 Socket s = new Socket();
                 try {
@@ -513,6 +515,9 @@ public final class ProxyLoadRun {
 
     /** Heap used after {@code jcmd PID GC.run}, in bytes; -1 when the process is not a JVM (or jcmd fails). */
     static long heapUsedAfterGc(long pid) throws Exception {
+        if (!isJvm(pid)) {
+            return -1; // jcmd would spend its attach timeout on it
+        }
         String gc = run(List.of("jcmd", Long.toString(pid), "GC.run"), 120);
         if (gc == null) {
             return -1;
@@ -539,6 +544,14 @@ public final class ProxyLoadRun {
             }
         }
         return found ? usedK * 1024 : -1;
+    }
+
+    private static boolean isJvm(long pid) {
+        try (java.util.stream.Stream<String> maps = Files.lines(Path.of("/proc", Long.toString(pid), "maps"))) {
+            return maps.anyMatch(l -> l.endsWith("/libjvm.so"));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     /** Output of a short command, or null when it failed. */
