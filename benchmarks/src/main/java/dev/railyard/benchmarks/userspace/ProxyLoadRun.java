@@ -605,12 +605,18 @@ public final class ProxyLoadRun {
         ratios.addProperty("cpu_per_request_under_test_over_haproxy", cpuRatio);
         ratios.addProperty("rps_haproxy_over_direct", median(h.rps) / median(d.rps));
         ratios.addProperty("rps_under_test_over_direct", median(u.rps) / median(d.rps));
-        boolean rpsOk = rpsRatio >= 1.0;
-        boolean p99Ok = p99Ratio <= 1.2;
+        String rpsVerdict = verdict(rpsRatio >= 1.0, Arrays.stream(roundRps).map(r -> r >= 1.0 ? 1 : 0).toArray());
+        String p99Verdict = verdict(p99Ratio <= 1.2, Arrays.stream(roundP99).map(r -> r <= 1.2 ? 1 : 0).toArray());
+        boolean rpsOk = rpsVerdict.equals("met");
+        boolean p99Ok = p99Verdict.equals("met");
+        ratios.addProperty("rps_verdict", rpsVerdict);
+        ratios.addProperty("p99_verdict", p99Verdict);
+        ratios.addProperty("rps_ratio_median_of_rounds", median(roundRps));
+        ratios.addProperty("p99_ratio_median_of_rounds", median(roundP99));
         sb.append(String.format(Locale.ROOT, "%s / haproxy req/s: %.2fx (per round %s)   target >= 1.0x: %s%n",
-                underTest.name, rpsRatio, fmt(roundRps), rpsOk ? "met" : "NOT met"));
+                underTest.name, rpsRatio, fmt(roundRps), rpsVerdict));
         sb.append(String.format(Locale.ROOT, "%s / haproxy p99:   %.2fx (per round %s)   target <= 1.2x: %s%n",
-                underTest.name, p99Ratio, fmt(roundP99), p99Ok ? "met" : "NOT met"));
+                underTest.name, p99Ratio, fmt(roundP99), p99Verdict));
         sb.append(String.format(Locale.ROOT, "%s / haproxy CPU per request: %.2fx (%.1f vs %.1f µs)%n", underTest.name,
                 cpuRatio, u.proxyCpuPerRequest * 1e6, h.proxyCpuPerRequest * 1e6));
         sb.append(String.format(Locale.ROOT, "through a proxy / direct req/s: haproxy %.2fx, %s %.2fx%n",
@@ -888,6 +894,22 @@ public final class ProxyLoadRun {
         double min = Arrays.stream(values).min().getAsDouble();
         double max = Arrays.stream(values).max().getAsDouble();
         return String.format(Locale.ROOT, format + " [" + format + "-" + format + "]", median(values), min, max);
+    }
+
+    /**
+     * "met" / "NOT met" when the ratio of the medians and every round agree; "inconclusive" when the rounds fall on
+     * both sides of the target (on a busy shared machine, run more --rounds).
+     */
+    private static String verdict(boolean medianMet, double[] roundMet) {
+        boolean all = Arrays.stream(roundMet).allMatch(v -> v == 1);
+        boolean none = Arrays.stream(roundMet).allMatch(v -> v == 0);
+        if (medianMet && all) {
+            return "met";
+        }
+        if (!medianMet && none) {
+            return "NOT met";
+        }
+        return "inconclusive: rounds on both sides (" + (medianMet ? "met" : "not met") + " by the medians)";
     }
 
     private static double[] pairedRatios(double[] a, double[] b) {
