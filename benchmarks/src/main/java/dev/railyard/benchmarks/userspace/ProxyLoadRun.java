@@ -613,10 +613,10 @@ public final class ProxyLoadRun {
         ratios.addProperty("p99_verdict", p99Verdict);
         ratios.addProperty("rps_ratio_median_of_rounds", median(roundRps));
         ratios.addProperty("p99_ratio_median_of_rounds", median(roundP99));
-        sb.append(String.format(Locale.ROOT, "%s / haproxy req/s: %.2fx (per round %s)   target >= 1.0x: %s%n",
-                underTest.name, rpsRatio, fmt(roundRps), rpsVerdict));
-        sb.append(String.format(Locale.ROOT, "%s / haproxy p99:   %.2fx (per round %s)   target <= 1.2x: %s%n",
-                underTest.name, p99Ratio, fmt(roundP99), p99Verdict));
+        sb.append(String.format(Locale.ROOT, "%s / haproxy req/s: %.2fx (per round %s, median %.2fx)   target >= 1.0x: %s%n",
+                underTest.name, rpsRatio, fmt(roundRps), median(roundRps), rpsVerdict));
+        sb.append(String.format(Locale.ROOT, "%s / haproxy p99:   %.2fx (per round %s, median %.2fx)   target <= 1.2x: %s%n",
+                underTest.name, p99Ratio, fmt(roundP99), median(roundP99), p99Verdict));
         sb.append(String.format(Locale.ROOT, "%s / haproxy CPU per request: %.2fx (%.1f vs %.1f µs)%n", underTest.name,
                 cpuRatio, u.proxyCpuPerRequest * 1e6, h.proxyCpuPerRequest * 1e6));
         sb.append(String.format(Locale.ROOT, "through a proxy / direct req/s: haproxy %.2fx, %s %.2fx%n",
