@@ -4,6 +4,7 @@ import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.daemon.ProxyDaemon;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.daemon.ops.ConntrackCleaner;
 import dev.railyard.proxy.daemon.ops.HealthCheckTarget;
 import dev.railyard.proxy.daemon.ops.OpsServer;
@@ -181,8 +182,8 @@ final class ProxyCommand implements Callable<Integer> {
         ProxyHealth health = ProxyHealth.forSyncPeriod(settings.syncPeriod(), Clock.systemUTC());
         OpsServer opsServer;
         try {
-            opsServer = new OpsServer(opsAddress(settings.healthzBindAddress()),
-                    opsAddress(settings.metricsBindAddress()), health, metrics);
+            opsServer = new OpsServer(settings.healthzBindAddress(), settings.metricsBindAddress(), health,
+                    metrics);
         } catch (UncheckedIOException | IllegalArgumentException e) {
             err.println("railyard proxy: cannot serve health checks or metrics: " + e.getMessage());
             err.flush();
@@ -274,11 +275,6 @@ final class ProxyCommand implements Callable<Integer> {
                 serviceHealth.sync(HealthCheckTarget.of(nodeName, programmed.values().toArray(ProxyState[]::new)));
             }
         }
-    }
-
-    /** The cli's parsed address as OpsServer takes it: "" when disabled, else IP:PORT, [IPv6]:PORT or :PORT. */
-    static String opsAddress(BindAddress address) {
-        return address.disabled() ? "" : address.toString();
     }
 
     private static String describe(java.net.InetSocketAddress address) {

@@ -17,9 +17,11 @@ import java.util.Set;
 
 /**
  * {@code --config FILE}: the subset of kube-proxy's KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)
- * that Railyard implements. Every field is optional (null when absent); flags override them. A field Railyard
- * does not know fails the load with its path, so that a setting the operator relies on is never silently
- * ignored. Immutable.
+ * that Railyard implements. Every field is optional (null when absent); flags override them. As in kube-proxy,
+ * a zero value ("", 0, false, "0s", null) means "the default", so the file kubeadm writes, which lists every
+ * field, loads as it is. A setting Railyard does not implement is accepted only while it holds its zero value
+ * or kube-proxy's default, and an unknown field fails the load; either error names the field's path, so that a
+ * setting the operator relies on is never silently ignored. Immutable.
  */
 record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, String hostnameOverride,
                        List<String> nodePortAddresses, String healthzBindAddress, String metricsBindAddress,
@@ -34,6 +36,31 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
     private static final Set<String> CLIENT_CONNECTION = Set.of("kubeconfig");
     private static final Set<String> IPTABLES = Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod",
             "syncPeriod", "localhostNodePorts");
+    /**
+     * kube-proxy settings Railyard does not implement, by path, with the non-zero values that are kube-proxy's
+     * defaults (so ignoring them changes nothing). A mapping (conntrack, ipvs, logging...) is accepted when every
+     * value in it is zero.
+     */
+    private static final Map<String, Set<Object>> DEFAULT_ONLY = Map.ofEntries(
+            Map.entry("bindAddress", Set.of("0.0.0.0", "::")),
+            Map.entry("bindAddressHardFail", Set.of()),
+            Map.entry("configSyncPeriod", Set.of("15m", "15m0s")),
+            Map.entry("conntrack", Set.of()),
+            Map.entry("detectLocal", Set.of()),
+            Map.entry("detectLocalMode", Set.of("ClusterCIDR")),
+            Map.entry("enableProfiling", Set.of()),
+            Map.entry("featureGates", Set.of()),
+            Map.entry("ipvs", Set.of()),
+            Map.entry("logging", Set.of()),
+            Map.entry("nftables", Set.of()),
+            Map.entry("oomScoreAdj", Set.of(-999)),
+            Map.entry("portRange", Set.of()),
+            Map.entry("showHiddenMetricsForVersion", Set.of()),
+            Map.entry("winkernel", Set.of()),
+            Map.entry("clientConnection.acceptContentTypes", Set.of()),
+            Map.entry("clientConnection.burst", Set.of(10)),
+            Map.entry("clientConnection.contentType", Set.of("application/vnd.kubernetes.protobuf")),
+            Map.entry("clientConnection.qps", Set.of(5, 5.0)));
 
     static final ProxyConfigFile EMPTY = new ProxyConfigFile(null, null, null, null, null, null, null, null, null,
             null, null, null);
@@ -99,12 +126,42 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
     }
 
     private static void checkKnown(Map<String, Object> map, Set<String> known, String prefix) {
-        for (String key : map.keySet()) {
-            if (!known.contains(key)) {
+        for (Map.Entry<String, Object> field : map.entrySet()) {
+            String key = field.getKey();
+            if (known.contains(key)) {
+                continue;
+            }
+            Set<Object> defaults = DEFAULT_ONLY.get(prefix + key);
+            if (defaults == null) {
                 throw new IllegalArgumentException(prefix + key + ": unknown or unsupported field (supported: "
                         + String.join(", ", known.stream().sorted().toList()) + ")");
             }
+            Object value = field.getValue();
+            if (!isZero(value) && !defaults.contains(value)) {
+                throw new IllegalArgumentException(prefix + key + ": " + value + ": Railyard does not implement "
+                        + "this setting; remove it or leave it at kube-proxy's default");
+            }
         }
+    }
+
+    /** kube-proxy's "unset": what its defaulting replaces with the default. */
+    private static boolean isZero(Object value) {
+        if (value == null || Boolean.FALSE.equals(value)) {
+            return true;
+        }
+        if (value instanceof Number number) {
+            return number.doubleValue() == 0;
+        }
+        if (value instanceof String text) {
+            return text.isEmpty() || text.equals("0") || text.equals("0s");
+        }
+        if (value instanceof List<?> list) {
+            return list.isEmpty();
+        }
+        if (value instanceof Map<?, ?> map) {
+            return map.values().stream().allMatch(ProxyConfigFile::isZero);
+        }
+        return false;
     }
 
     @SuppressWarnings("unchecked")
@@ -125,6 +182,7 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
         return value == null ? Map.of() : mapping(value, key);
     }
 
+    /** A string field; "" is null, kube-proxy's "use the default". */
     private static String string(Map<String, Object> map, String key, String path) {
         Object value = map.get(key);
         if (value == null) {
@@ -133,7 +191,7 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
         if (!(value instanceof String text)) {
             throw new IllegalArgumentException(path + ": expected a string, got " + value);
         }
-        return text;
+        return text.isEmpty() ? null : text;
     }
 
     private static List<String> strings(Map<String, Object> map, String key) {
@@ -143,6 +201,9 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
         }
         if (!(value instanceof List<?> list)) {
             throw new IllegalArgumentException(key + ": expected a list of strings");
+        }
+        if (list.isEmpty()) {
+            return null;
         }
         List<String> result = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
@@ -176,8 +237,10 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
         return number;
     }
 
+    /** A Go duration; zero is null, kube-proxy's "use the default". */
     private static Duration duration(Map<String, Object> map, String key, String path) {
         String text = string(map, key, path);
-        return text == null ? null : GoDurations.parse(path, text);
+        Duration duration = text == null ? null : GoDurations.parse(path, text);
+        return duration == null || duration.isZero() ? null : duration;
     }
 }

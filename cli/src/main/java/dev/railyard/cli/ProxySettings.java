@@ -1,6 +1,7 @@
 package dev.railyard.cli;
 
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.sync.IptablesSyncer;

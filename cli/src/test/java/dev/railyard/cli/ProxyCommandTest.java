@@ -3,6 +3,7 @@ package dev.railyard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 
@@ -113,10 +114,102 @@ class ProxyCommandTest {
         assertThat(overridden.kubeconfig()).isEqualTo(Path.of("/other.conf"));
     }
 
+    /** What {@code kubectl -n kube-system get cm kube-proxy} holds on a kubeadm cluster: every field, mostly zero. */
+    @Test
+    void kubeadmsConfigLoadsAndItsZeroValuesMeanTheDefaults() throws IOException {
+        Path file = write("""
+                apiVersion: kubeproxy.config.k8s.io/v1alpha1
+                bindAddress: 0.0.0.0
+                bindAddressHardFail: false
+                clientConnection:
+                  acceptContentTypes: ""
+                  burst: 0
+                  contentType: ""
+                  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+                  qps: 0
+                clusterCIDR: 10.244.0.0/16
+                configSyncPeriod: 0s
+                conntrack:
+                  maxPerCore: null
+                  min: null
+                  tcpBeLiberal: false
+                  tcpCloseWaitTimeout: null
+                  tcpEstablishedTimeout: null
+                  udpStreamTimeout: 0s
+                  udpTimeout: 0s
+                detectLocal:
+                  bridgeInterface: ""
+                  interfaceNamePrefix: ""
+                detectLocalMode: ""
+                enableProfiling: false
+                healthzBindAddress: ""
+                hostnameOverride: ""
+                iptables:
+                  localhostNodePorts: null
+                  masqueradeAll: false
+                  masqueradeBit: null
+                  minSyncPeriod: 0s
+                  syncPeriod: 0s
+                ipvs:
+                  excludeCIDRs: null
+                  minSyncPeriod: 0s
+                  scheduler: ""
+                  strictARP: false
+                  syncPeriod: 0s
+                  tcpFinTimeout: 0s
+                  tcpTimeout: 0s
+                  udpTimeout: 0s
+                kind: KubeProxyConfiguration
+                logging:
+                  flushFrequency: 0
+                  options:
+                    json:
+                      infoBufferSize: "0"
+                    text:
+                      infoBufferSize: "0"
+                  verbosity: 0
+                metricsBindAddress: ""
+                mode: ""
+                nftables:
+                  masqueradeAll: false
+                  masqueradeBit: null
+                  minSyncPeriod: 0s
+                  syncPeriod: 0s
+                nodePortAddresses: null
+                oomScoreAdj: null
+                portRange: ""
+                showHiddenMetricsForVersion: ""
+                winkernel:
+                  enableDSR: false
+                  forwardHealthCheckVip: false
+                  networkName: ""
+                  rootHnsEndpointName: ""
+                  sourceVip: ""
+                """);
+
+        ProxySettings settings = resolve("--config", file.toString(), "--hostname-override", "node-a");
+
+        assertThat(settings.mode()).isEqualTo("iptables");
+        assertThat(settings.kubeconfig()).isEqualTo(Path.of("/var/lib/kube-proxy/kubeconfig.conf"));
+        assertThat(settings.clusterCidrs()).containsExactly("10.244.0.0/16");
+        assertThat(settings.healthzBindAddress()).isEqualTo(new BindAddress("0.0.0.0", 10256));
+        assertThat(settings.metricsBindAddress()).isEqualTo(new BindAddress("127.0.0.1", 10249));
+        assertThat(settings.minSyncPeriod()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(settings.syncPeriod()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.masqueradeBit()).isEqualTo(14);
+        assertThat(settings.localhostNodePorts()).isTrue();
+        assertThat(settings.nodePortAddresses()).isEmpty();
+    }
+
     @Test
     void unknownConfigFieldsAndBadValuesAreNamed() throws IOException {
-        assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCore: 0}\n").toString()),
-                "conntrack: unknown or unsupported field");
+        assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCore: 65536}\n")
+                .toString()), "conntrack: {maxPerCore=65536}: Railyard does not implement this setting");
+        assertFails(List.of("--config", write("bindAddress: 192.0.2.1\n").toString()),
+                "bindAddress: 192.0.2.1: Railyard does not implement");
+        assertFails(List.of("--config", write("ipvs:\n  scheduler: rr\n").toString()), "ipvs: {scheduler=rr}");
+        assertFails(List.of("--config", write("clientConnection:\n  qps: 50\n").toString()),
+                "clientConnection.qps: 50: Railyard does not implement");
         assertFails(List.of("--config", write("iptables:\n  masqueradeBits: 14\n").toString()),
                 "iptables.masqueradeBits: unknown or unsupported field");
         assertFails(List.of("--config", write("iptables:\n  syncPeriod: soon\n").toString()),

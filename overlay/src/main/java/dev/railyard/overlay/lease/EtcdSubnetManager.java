@@ -40,6 +40,8 @@ public final class EtcdSubnetManager implements SubnetManager {
     private static final int MAX_ATTEMPTS = 20;
     // Random create attempts before falling back to listing every lease.
     private static final int OPTIMISTIC_PICKS = 4;
+    // Picks among the subnets a full listing showed free, before looking again.
+    private static final int CROWDED_PICKS = 8;
 
     private final EtcdOptions options;
     private final SubnetKeys keys;
@@ -107,92 +109,111 @@ public final class EtcdSubnetManager implements SubnetManager {
     public Lease acquire(LeaseAttrs attrs, Ip4Net previous) {
         // Granted while the first read is in flight, and reused across lost races: one grant per acquisition.
         CompletableFuture<Long> grant = client.getLeaseClient().grant(options.leaseTtl().toSeconds()).thenApply(g -> g.getID());
-        boolean used = false;
+        Lease acquired = null;
         try {
-            attempts:
-            for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            for (int attempt = 0; attempt < MAX_ATTEMPTS && acquired == null; attempt++) {
                 NetworkConfig known = lastConfig;
                 // Common case, a host without a recorded subnet: assume it has no host index entry and go
                 // straight to a create transaction, which checks that assumption and sends us back here if wrong.
                 Probe probe = attempt == 0 && previous == null && known != null
                         ? new Probe(known, null, 0, null)
                         : probe(attrs, previous);
-                NetworkConfig config = probe.config;
-                long id = await("grant lease", grant);
-
-                // 1. the subnet our host index points at, if it is still ours
-                Stored mine = probe.indexed != null ? probe.indexed : ours(probe.previous, attrs, config);
-                if (mine != null) {
-                    Lease l = takeOver(mine, attrs, id);
-                    if (l == null) {
-                        continue; // changed under us: look again
-                    }
-                    used = !l.isReservation();
-                    return l;
-                }
-                SubnetAllocator allocator = new SubnetAllocator(config, ThreadLocalRandom.current());
-                // 2. the subnet recorded locally, when free
-                if (previous != null && config.isAllocatable(previous)) {
-                    if (probe.previous == null) {
-                        Outcome o = createIfAbsent(previous, attrs, id, probe.indexModRevision);
-                        if (o == Outcome.INDEX_CHANGED) {
-                            continue;
-                        }
-                        if (o == Outcome.CREATED) {
-                            used = true;
-                            return new Lease(previous, attrs, id, Instant.now().plus(options.leaseTtl()));
-                        }
-                    }
-                    allocator.markTaken(previous);
-                }
-                // 3. optimistic random picks: in a sparse network one transaction wins without listing anything
-                for (int i = 0; i < OPTIMISTIC_PICKS && allocator.freeCount() > 0; i++) {
-                    Ip4Net candidate = allocator.pick();
-                    Outcome o = createIfAbsent(candidate, attrs, id, probe.indexModRevision);
-                    if (o == Outcome.INDEX_CHANGED) {
-                        continue attempts;
-                    }
-                    if (o == Outcome.CREATED) {
-                        used = true;
-                        return new Lease(candidate, attrs, id, Instant.now().plus(options.leaseTtl()));
-                    }
-                    allocator.markTaken(candidate);
-                }
-                // 4. crowded: list everything, as flannel always does, and choose among what is really free
-                Snapshot snapshot = list();
-                for (Stored s : snapshot.stored) {
-                    if (ours(s, attrs, config) != null) {
-                        Lease l = takeOver(s, attrs, id);
-                        if (l == null) {
-                            continue attempts;
-                        }
-                        used = !l.isReservation();
-                        return l;
-                    }
-                }
-                allocator = new SubnetAllocator(config, ThreadLocalRandom.current());
-                for (Stored s : snapshot.stored) {
-                    allocator.markTaken(s.lease.subnet());
-                }
-                for (int i = 0; i < 8; i++) {
-                    Ip4Net candidate = allocator.pick(); // throws NetworkFullException when nothing is free
-                    Outcome o = createIfAbsent(candidate, attrs, id, probe.indexModRevision);
-                    if (o == Outcome.INDEX_CHANGED) {
-                        continue attempts;
-                    }
-                    if (o == Outcome.CREATED) {
-                        used = true;
-                        return new Lease(candidate, attrs, id, Instant.now().plus(options.leaseTtl()));
-                    }
-                    allocator.markTaken(candidate);
-                }
+                acquired = attempt(attrs, previous, probe, await("grant lease", grant));
             }
-            throw new LeaseException("could not acquire a subnet after " + MAX_ATTEMPTS
-                    + " attempts: every chosen subnet was taken by another host first");
+            if (acquired == null) {
+                throw new LeaseException("could not acquire a subnet after " + MAX_ATTEMPTS
+                        + " attempts: every chosen subnet was taken by another host first");
+            }
+            return acquired;
         } finally {
-            if (!used) {
-                grant.thenAccept(this::revokeQuietly);
+            if (acquired == null || acquired.isReservation()) {
+                grant.thenAccept(this::revokeQuietly); // a reservation keeps no TTL: the granted lease is unused
             }
+        }
+    }
+
+    /**
+     * One look at etcd and the transactions it suggests, cheapest first; null when something changed under us
+     * (another host won every subnet tried, our host index or subnet key moved) and it is worth looking again.
+     */
+    private Lease attempt(LeaseAttrs attrs, Ip4Net previous, Probe probe, long id) {
+        NetworkConfig config = probe.config;
+        // 1. the subnet our host index points at, if it is still ours
+        Stored mine = probe.indexed != null ? probe.indexed : ours(probe.previous, attrs, config);
+        if (mine != null) {
+            return takeOver(mine, attrs, id);
+        }
+        SubnetAllocator allocator = new SubnetAllocator(config, ThreadLocalRandom.current());
+        CreateTries tries = new CreateTries(attrs, id, probe.indexModRevision);
+        // 2. the subnet recorded locally, when free
+        if (previous != null && config.isAllocatable(previous)) {
+            if (probe.previous == null) {
+                Lease lease = tries.at(previous, allocator);
+                if (lease != null || tries.indexMoved) {
+                    return lease;
+                }
+            } else {
+                allocator.markTaken(previous);
+            }
+        }
+        // 3. optimistic random picks: in a sparse network one transaction wins without listing anything
+        Lease lease = tries.random(allocator, (int) Math.min(OPTIMISTIC_PICKS, allocator.freeCount()));
+        if (lease != null || tries.indexMoved) {
+            return lease;
+        }
+        // 4. crowded: list everything, as flannel always does, and choose among what is really free
+        Snapshot snapshot = list();
+        for (Stored s : snapshot.stored) {
+            if (ours(s, attrs, config) != null) {
+                return takeOver(s, attrs, id);
+            }
+        }
+        allocator = new SubnetAllocator(config, ThreadLocalRandom.current());
+        for (Stored s : snapshot.stored) {
+            allocator.markTaken(s.lease.subnet());
+        }
+        return tries.random(allocator, CROWDED_PICKS); // throws NetworkFullException when nothing is free
+    }
+
+    /**
+     * The create-if-absent transactions of one attempt, which share its etcd lease and the host index revision it
+     * read: a subnet another host won is marked taken; a moved host index ends the attempt.
+     */
+    private final class CreateTries {
+        private final LeaseAttrs attrs;
+        private final long id;
+        private final long indexModRevision;
+        private boolean indexMoved;
+
+        CreateTries(LeaseAttrs attrs, long id, long indexModRevision) {
+            this.attrs = attrs;
+            this.id = id;
+            this.indexModRevision = indexModRevision;
+        }
+
+        /** Our new lease of {@code subnet}, or null when it was taken or the index moved. */
+        Lease at(Ip4Net subnet, SubnetAllocator allocator) {
+            switch (createIfAbsent(subnet, attrs, id, indexModRevision)) {
+                case CREATED:
+                    return new Lease(subnet, attrs, id, Instant.now().plus(options.leaseTtl()));
+                case INDEX_CHANGED:
+                    indexMoved = true;
+                    return null;
+                default:
+                    allocator.markTaken(subnet);
+                    return null;
+            }
+        }
+
+        /** Up to {@code picks} random free subnets, stopping at the first won or when the index moves. */
+        Lease random(SubnetAllocator allocator, int picks) {
+            for (int i = 0; i < picks && !indexMoved; i++) {
+                Lease lease = at(allocator.pick(), allocator);
+                if (lease != null) {
+                    return lease;
+                }
+            }
+            return null;
         }
     }
 

@@ -50,6 +50,19 @@ public final class JumpRules {
             new JumpRule("filter", "INPUT", "KUBE-FIREWALL", List.of(), null),
             new JumpRule("filter", "OUTPUT", "KUBE-FIREWALL", List.of(), null));
 
+    /**
+     * Userspace mode's hooks, kube-proxy's old userspace proxier's: service addresses from PREROUTING and
+     * OUTPUT, NodePorts only for packets to a local address. Not part of {@link #ALL}: that mode installs these
+     * instead.
+     */
+    public static final List<JumpRule> USERSPACE_CAPTURE = List.of(
+            new JumpRule("nat", "PREROUTING", "KUBE-PORTALS-CONTAINER", List.of(), "handle ClusterIPs"),
+            new JumpRule("nat", "OUTPUT", "KUBE-PORTALS-HOST", List.of(), "handle ClusterIPs"),
+            new JumpRule("nat", "PREROUTING", "KUBE-NODEPORT-CONTAINER", List.of("-m", "addrtype", "--dst-type",
+                    "LOCAL"), "handle service NodePorts"),
+            new JumpRule("nat", "OUTPUT", "KUBE-NODEPORT-HOST", List.of("-m", "addrtype", "--dst-type", "LOCAL"),
+                    "handle service NodePorts"));
+
     /** Everything {@link #ensure()} installs. */
     public static final List<JumpRule> ALL = concat(KUBE_PROXY, KUBELET);
 

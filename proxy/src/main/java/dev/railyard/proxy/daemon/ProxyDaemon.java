@@ -127,9 +127,10 @@ public final class ProxyDaemon implements AutoCloseable {
             daemon.close();
             throw e;
         }
-        log.info("proxy started: node={} families={} source={} minSyncPeriod={} syncPeriod={}",
-                settings.nodeName(), settings.ipFamilies(), sourceName, settings.sync().minSyncPeriod(),
-                settings.sync().syncPeriod());
+        log.atInfo().setMessage("proxy started").addKeyValue("node", settings.nodeName())
+                .addKeyValue("families", settings.ipFamilies()).addKeyValue("source", sourceName)
+                .addKeyValue("minSyncPeriod", settings.sync().minSyncPeriod())
+                .addKeyValue("syncPeriod", settings.sync().syncPeriod()).log();
         return daemon;
     }
 
@@ -195,6 +196,9 @@ public final class ProxyDaemon implements AutoCloseable {
     }
 
     private static void reportProblem(Problem problem) {
-        log.warn("skipped invalid object: {}", problem);
+        // The object's name and the reason come from the cluster: as fields they are quoted or escaped whole.
+        log.atWarn().setMessage("skipped invalid object").addKeyValue("object", problem.object())
+                .addKeyValue("field", problem.field()).addKeyValue("reason", problem.message())
+                .addKeyValue("location", problem.location()).log();
     }
 }

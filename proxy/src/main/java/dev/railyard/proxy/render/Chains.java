@@ -12,6 +12,15 @@ public final class Chains {
     /** kubelet's anti-martian chain, which kube-proxy duplicates when it enables localhost NodePorts. */
     public static final String KUBELET_FIREWALL = "KUBE-FIREWALL";
 
+    /** Userspace mode: traffic to service addresses arriving from elsewhere (PREROUTING), redirected to the proxy. */
+    public static final String PORTALS_CONTAINER = "KUBE-PORTALS-CONTAINER";
+    /** Userspace mode: traffic to service addresses from this host's own processes (OUTPUT). */
+    public static final String PORTALS_HOST = "KUBE-PORTALS-HOST";
+    /** Userspace mode: NodePort traffic arriving from elsewhere. */
+    public static final String NODEPORT_CONTAINER = "KUBE-NODEPORT-CONTAINER";
+    /** Userspace mode: NodePort traffic from this host's own processes. */
+    public static final String NODEPORT_HOST = "KUBE-NODEPORT-HOST";
+
     /** Per service port, for Cluster traffic policy. */
     public static final String SERVICE_PREFIX = "KUBE-SVC-";
     /** Per service port, for Local traffic policy. */

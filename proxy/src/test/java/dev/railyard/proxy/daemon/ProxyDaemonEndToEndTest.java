@@ -137,6 +137,30 @@ class ProxyDaemonEndToEndTest {
                 assertThat(natRules(node)).doesNotContain("default/bad").doesNotContain("10.96.0.12")
                         .contains("\"default/web cluster IP\"", "--to-destination 10.244.1.7:5432");
 
+                // Someone else deletes web's service chain behind the daemon's back. The next partial sync (db's
+                // endpoint changes) jumps to it without declaring it, so iptables-restore fails; the retry is a
+                // full sync, which brings web back as well as the change.
+                Matcher webJump = Pattern.compile("(?m)^-A KUBE-SERVICES -d " + Pattern.quote(WEB_IP)
+                        + "/32 .*-j (KUBE-SVC-\\w+)$").matcher(natRules(node));
+                assertThat(webJump.find()).isTrue();
+                String webChain = webJump.group(1);
+                node.execChecked("iptables", "-t", "nat", "-F", "KUBE-SERVICES");
+                node.execChecked("iptables", "-t", "nat", "-F", webChain);
+                node.execChecked("iptables", "-t", "nat", "-X", webChain);
+                int syncsBefore = results.size();
+                apiServer.update(slice("db-1", "db", 5432, "10.244.1.9"));
+                awaitNat(node, rules -> rules.contains("--to-destination 10.244.1.9:5432")
+                        && rules.contains(":" + webChain + " "), "db's change and web's chain applied");
+                await(() -> results.subList(syncsBefore, results.size()).stream()
+                        .anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL), "the full resync reported");
+                List<SyncResult> recovery = List.copyOf(results.subList(syncsBefore, results.size()));
+                int failed = indexOf(recovery, r -> !r.succeeded() && r.kind() == SyncResult.Kind.PARTIAL);
+                int resynced = indexOf(recovery, r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL);
+                assertThat(failed).as("a failed partial sync in %s", recovery).isNotNegative();
+                assertThat(recovery.get(failed).error()).contains(webChain);
+                assertThat(resynced).as("then a full one").isGreaterThan(failed);
+                assertThat(awaitOk(client)).as("web reachable again").isTrue();
+
                 // The API server goes away and comes back: the rules do not change.
                 String before = awaitQuietRuleset(node, results);
                 int listsBefore = apiServer.listRequests(TestApiServer.Resource.SERVICES);
@@ -301,6 +325,15 @@ class ProxyDaemonEndToEndTest {
                         .labels(Map.of("kubernetes.io/service-name", service)))
                 .ports(List.of(new DiscoveryV1EndpointPort().protocol("TCP").port(port)))
                 .endpoints(endpoints);
+    }
+
+    private static int indexOf(List<SyncResult> results, java.util.function.Predicate<SyncResult> condition) {
+        for (int i = 0; i < results.size(); i++) {
+            if (condition.test(results.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static String natRules(NetworkNamespace node) {

@@ -28,11 +28,12 @@ public final class OpsServer implements AutoCloseable {
     /**
      * Binds both servers and starts serving.
      *
-     * @param healthzBindAddress "host:port" or "" (disabled)
-     * @param metricsBindAddress "host:port" or "" (disabled)
+     * @param healthzBindAddress where /healthz and /livez listen, or {@link BindAddress#DISABLED}
+     * @param metricsBindAddress where /metrics listens (the same server when the address is the same)
      * @throws UncheckedIOException when an address cannot be bound (e.g. port in use)
      */
-    public OpsServer(String healthzBindAddress, String metricsBindAddress, ProxyHealth health, ProxyMetrics metrics) {
+    public OpsServer(BindAddress healthzBindAddress, BindAddress metricsBindAddress, ProxyHealth health,
+                     ProxyMetrics metrics) {
         this.health = Objects.requireNonNull(health, "health");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         // Two threads: a probe must not wait behind a slow /metrics scrape.
@@ -41,19 +42,19 @@ public final class OpsServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        boolean shared = !healthzBindAddress.isEmpty() && healthzBindAddress.equals(metricsBindAddress)
-                && BindAddress.parse(healthzBindAddress).getPort() != 0;
+        boolean shared = !healthzBindAddress.disabled() && healthzBindAddress.equals(metricsBindAddress)
+                && healthzBindAddress.port() != 0;
         HttpServer healthzServer = null;
         HttpServer metricsServer = null;
         try {
-            if (!healthzBindAddress.isEmpty()) {
+            if (!healthzBindAddress.disabled()) {
                 healthzServer = bind(healthzBindAddress);
                 healthzServer.createContext("/healthz", exact("/healthz", this::healthz));
                 healthzServer.createContext("/livez", exact("/livez", this::livez));
             }
             if (shared) {
                 metricsServer = healthzServer;
-            } else if (!metricsBindAddress.isEmpty()) {
+            } else if (!metricsBindAddress.disabled()) {
                 metricsServer = bind(metricsBindAddress);
             }
             if (metricsServer != null) {
@@ -98,9 +99,9 @@ public final class OpsServer implements AutoCloseable {
         executor.shutdownNow();
     }
 
-    private HttpServer bind(String address) {
+    private HttpServer bind(BindAddress address) {
         try {
-            HttpServer server = HttpServer.create(BindAddress.parse(address), 16);
+            HttpServer server = HttpServer.create(address.socketAddress(), 16);
             server.setExecutor(executor);
             return server;
         } catch (IOException e) {

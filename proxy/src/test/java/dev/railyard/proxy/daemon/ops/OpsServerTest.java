@@ -37,7 +37,7 @@ class OpsServerTest {
 
     @Test
     void healthzAndLivezFollowTheProxyHealth() throws Exception {
-        server = new OpsServer("127.0.0.1:0", "127.0.0.1:0", health, metrics);
+        server = new OpsServer(at("127.0.0.1:0"), at("127.0.0.1:0"), health, metrics);
         String base = url(server.healthzAddress());
         health.started(IpFamily.V4);
         health.queued(IpFamily.V4);
@@ -63,7 +63,7 @@ class OpsServerTest {
 
     @Test
     void metricsAreServedAsPrometheusTextAndCountProbes() throws Exception {
-        server = new OpsServer("127.0.0.1:0", "127.0.0.1:0", health, metrics);
+        server = new OpsServer(at("127.0.0.1:0"), at("127.0.0.1:0"), health, metrics);
         assertThat(server.metricsAddress().getPort()).isNotEqualTo(server.healthzAddress().getPort());
         metrics.accept(success(IpFamily.V4, SyncResult.Kind.FULL, T0, Duration.ofMillis(7)));
         get(url(server.healthzAddress()) + "/healthz");
@@ -82,7 +82,7 @@ class OpsServerTest {
     void oneAddressForBothServesAllPaths() throws Exception {
         int port = TestSupport.freePort();
         String address = "127.0.0.1:" + port;
-        server = new OpsServer(address, address, health, metrics);
+        server = new OpsServer(at(address), at(address), health, metrics);
 
         assertThat(get("http://" + address + "/healthz").statusCode()).isEqualTo(200);
         assertThat(get("http://" + address + "/metrics").statusCode()).isEqualTo(200);
@@ -90,7 +90,7 @@ class OpsServerTest {
 
     @Test
     void anEmptyAddressDisablesThatServer() throws Exception {
-        server = new OpsServer("", "127.0.0.1:0", health, metrics);
+        server = new OpsServer(at(""), at("127.0.0.1:0"), health, metrics);
 
         assertThat(server.healthzAddress()).isNull();
         assertThat(get(url(server.metricsAddress()) + "/healthz").statusCode()).isEqualTo(404);
@@ -100,7 +100,7 @@ class OpsServerTest {
     void aBusyPortFailsConstructionAndLeavesNothingOpen() throws Exception {
         try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int free = TestSupport.freePort();
-            assertThatThrownBy(() -> new OpsServer("127.0.0.1:" + free, "127.0.0.1:" + busy.getLocalPort(),
+            assertThatThrownBy(() -> new OpsServer(at("127.0.0.1:" + free), at("127.0.0.1:" + busy.getLocalPort()),
                     health, metrics)).isInstanceOf(UncheckedIOException.class);
             // The healthz listener opened before the failure was closed again: its port can be bound.
             try (ServerSocket again = new ServerSocket(free, 1, InetAddress.getLoopbackAddress())) {
@@ -111,7 +111,7 @@ class OpsServerTest {
 
     @Test
     void closeStopsListening() throws Exception {
-        server = new OpsServer("127.0.0.1:0", "", health, metrics);
+        server = new OpsServer(at("127.0.0.1:0"), at(""), health, metrics);
         String base = url(server.healthzAddress());
         assertThat(get(base + "/healthz").statusCode()).isEqualTo(200);
 
@@ -123,5 +123,9 @@ class OpsServerTest {
 
     private static String url(InetSocketAddress address) {
         return "http://127.0.0.1:" + address.getPort();
+    }
+
+    private static BindAddress at(String text) {
+        return BindAddress.parse("test", text);
     }
 }

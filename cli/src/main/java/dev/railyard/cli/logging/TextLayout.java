@@ -1,0 +1,25 @@
+package dev.railyard.cli.logging;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.LayoutBase;
+
+import java.time.Instant;
+
+/** {@link LogFormat#TEXT}: a readable line, the event's key-value fields in logfmt after the message. */
+final class TextLayout extends LayoutBase<ILoggingEvent> {
+    @Override
+    public String doLayout(ILoggingEvent event) {
+        StringBuilder out = new StringBuilder(160);
+        out.append(Instant.ofEpochMilli(event.getTimeStamp())).append(' ')
+                .append(String.format("%-5s", event.getLevel())).append(" [").append(event.getThreadName())
+                .append("] ").append(event.getLoggerName()).append(": ").append(event.getFormattedMessage());
+        LogFields.appendLogfmt(out, event.getKeyValuePairs());
+        out.append(CoreConstants.LINE_SEPARATOR);
+        if (event.getThrowableProxy() != null) {
+            out.append(ThrowableProxyUtil.asString(event.getThrowableProxy())).append(CoreConstants.LINE_SEPARATOR);
+        }
+        return out.toString();
+    }
+}

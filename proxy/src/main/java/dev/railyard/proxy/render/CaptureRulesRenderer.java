@@ -1,0 +1,103 @@
+package dev.railyard.proxy.render;
+
+import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.Protocol;
+import dev.railyard.proxy.model.ServicePort;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The nat rules of userspace mode, as kube-proxy's old userspace proxier wrote them: traffic to a service's
+ * cluster IP, external IPs and load-balancer IPs, and to its NodePort on any local address, is REDIRECTed to
+ * the port the proxy listens on. The CONTAINER chains hang off PREROUTING (traffic from pods and other hosts),
+ * the HOST chains off OUTPUT (this host's own processes); REDIRECT sends the first to the address it arrived on
+ * and the second to loopback, so the proxy listens on the wildcard address. Replies, including UDP ones, are
+ * un-NATed by conntrack and leave from the service address.
+ *
+ * <p>The whole rule set is a few lines per service port, so every sync rewrites the four chains in one
+ * {@code iptables-restore --noflush} (declaring a chain flushes it) rather than tracking changes.
+ * SCTP ports are skipped: the proxy does not listen for them.
+ */
+public final class CaptureRulesRenderer {
+    private static final List<String> CHAINS = List.of(Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST,
+            Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST);
+
+    private final IpFamily family;
+
+    public CaptureRulesRenderer(IpFamily family) {
+        this.family = family;
+    }
+
+    /** The chains this renderer owns, for cleanup. */
+    public static List<String> chains() {
+        return CHAINS;
+    }
+
+    public LineBuffer render(List<CaptureTarget> targets) {
+        LineBuffer out = new LineBuffer(256 + targets.size() * 512);
+        out.raw("*nat").end();
+        for (String chain : CHAINS) {
+            out.chainLine(chain);
+        }
+        for (CaptureTarget target : targets) {
+            ServicePort service = target.service();
+            if (service.protocol() == Protocol.SCTP) {
+                continue;
+            }
+            portal(out, service, service.clusterIp(), List.of(), target.internalPort());
+            for (String ip : service.externalIps()) {
+                portal(out, service, ip, List.of(), target.externalPort());
+            }
+            for (String ip : service.loadBalancerIps()) {
+                portal(out, service, ip, service.loadBalancerSourceRanges(), target.externalPort());
+            }
+            if (service.nodePort() > 0) {
+                for (String chain : List.of(Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST)) {
+                    rule(out, chain, service).word("--dport").word(service.nodePort());
+                    redirect(out, target.externalPort());
+                }
+            }
+        }
+        out.raw("COMMIT").end();
+        return out;
+    }
+
+    /** Both chains' rules for one service address; one pair per allowed source range when there are ranges. */
+    private void portal(LineBuffer out, ServicePort service, String ip, List<String> sourceRanges, int proxyPort) {
+        if (ip == null || ip.isEmpty() || IpAddresses.familyOf(IpAddresses.parse(ip)) != family) {
+            return;
+        }
+        String destination = ip + (family == IpFamily.V4 ? "/32" : "/128");
+        for (String chain : List.of(Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST)) {
+            if (sourceRanges.isEmpty()) {
+                portalRule(out, chain, service, null, destination, proxyPort);
+            }
+            for (String source : sourceRanges) {
+                portalRule(out, chain, service, source, destination, proxyPort);
+            }
+        }
+    }
+
+    private static void portalRule(LineBuffer out, String chain, ServicePort service, String source,
+                                   String destination, int proxyPort) {
+        rule(out, chain, service);
+        if (source != null) {
+            out.word("-s").word(source);
+        }
+        out.word("-d").word(destination).word("--dport").word(service.port());
+        redirect(out, proxyPort);
+    }
+
+    private static LineBuffer rule(LineBuffer out, String chain, ServicePort service) {
+        String protocol = service.protocol().name().toLowerCase(Locale.ROOT);
+        return out.word("-A").word(chain).word("-m").word("comment").word("--comment")
+                .word("\"" + service.name() + "\"").word("-p").word(protocol).word("-m").word(protocol);
+    }
+
+    private static void redirect(LineBuffer out, int proxyPort) {
+        out.word("-j").word("REDIRECT").word("--to-ports").word(proxyPort);
+        out.end();
+    }
+}

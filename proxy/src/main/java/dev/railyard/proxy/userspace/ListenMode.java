@@ -1,0 +1,16 @@
+package dev.railyard.proxy.userspace;
+
+/** Where the userspace proxier listens for a service's traffic. */
+public enum ListenMode {
+    /**
+     * On the service's own addresses: clusterIP:port, each external IP and load-balancer IP :port, and
+     * bindAddress:nodePort. Needs no iptables and no root, so the proxy can run anywhere; an address that is not
+     * on the host is bound with IP_FREEBIND where the epoll transport is available.
+     */
+    SERVICE_ADDRESSES,
+    /**
+     * On ephemeral ports of the bind address, one per service port and kind of traffic, for iptables rules that
+     * REDIRECT the service's traffic there (kube-proxy's old userspace mode).
+     */
+    CAPTURE
+}

@@ -1,0 +1,106 @@
+package dev.railyard.proxy.userspace;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of the userspace proxier. Immutable; {@link #builder} fills in kube-proxy's userspace defaults.
+ *
+ * @param nodeName           this node's name: endpoints on it are local for the Local traffic policies
+ * @param bindAddress        where node ports (service-address mode) or capture listeners (capture mode) listen
+ * @param listenMode         listen on the service addresses themselves, or on ports for iptables capture
+ * @param connectTimeout     for each attempt to connect to an endpoint
+ * @param maxConnectAttempts endpoints tried for one TCP connection before the client is closed
+ * @param udpIdleTimeout     a UDP session with no datagram either way for this long is closed
+ * @param maxUdpSessions     per UDP listener; datagrams from further clients are dropped
+ * @param maxAffinityEntries client IPs remembered per service port under ClientIP affinity
+ * @param eventLoopThreads   threads serving every listener and connection
+ */
+public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMode listenMode,
+                              Duration connectTimeout, int maxConnectAttempts, Duration udpIdleTimeout,
+                              int maxUdpSessions, int maxAffinityEntries, int eventLoopThreads) {
+
+    public UserspaceConfig {
+        Objects.requireNonNull(nodeName, "nodeName");
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        Objects.requireNonNull(listenMode, "listenMode");
+        requirePositive(connectTimeout, "connectTimeout");
+        requirePositive(udpIdleTimeout, "udpIdleTimeout");
+        requireAtLeastOne(maxConnectAttempts, "maxConnectAttempts");
+        requireAtLeastOne(maxUdpSessions, "maxUdpSessions");
+        requireAtLeastOne(maxAffinityEntries, "maxAffinityEntries");
+        requireAtLeastOne(eventLoopThreads, "eventLoopThreads");
+    }
+
+    private static void requirePositive(Duration value, String what) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, not " + value);
+        }
+    }
+
+    private static void requireAtLeastOne(int value, String what) {
+        if (value < 1) {
+            throw new IllegalArgumentException(what + " must be at least 1, not " + value);
+        }
+    }
+
+    public static Builder builder(String nodeName, InetAddress bindAddress, ListenMode listenMode) {
+        return new Builder(nodeName, bindAddress, listenMode);
+    }
+
+    public static final class Builder {
+        private final String nodeName;
+        private final InetAddress bindAddress;
+        private final ListenMode listenMode;
+        /** kube-proxy's userspace mode dialled with growing timeouts of 250 ms to 2 s; one bound suffices here. */
+        private Duration connectTimeout = Duration.ofSeconds(1);
+        private int maxConnectAttempts = 4;
+        /** kube-proxy's --udp-timeout default. */
+        private Duration udpIdleTimeout = Duration.ofMillis(250);
+        private int maxUdpSessions = 16384;
+        private int maxAffinityEntries = 65536;
+        private int eventLoopThreads = Runtime.getRuntime().availableProcessors();
+
+        private Builder(String nodeName, InetAddress bindAddress, ListenMode listenMode) {
+            this.nodeName = nodeName;
+            this.bindAddress = bindAddress;
+            this.listenMode = listenMode;
+        }
+
+        public Builder connectTimeout(Duration value) {
+            this.connectTimeout = value;
+            return this;
+        }
+
+        public Builder maxConnectAttempts(int value) {
+            this.maxConnectAttempts = value;
+            return this;
+        }
+
+        public Builder udpIdleTimeout(Duration value) {
+            this.udpIdleTimeout = value;
+            return this;
+        }
+
+        public Builder maxUdpSessions(int value) {
+            this.maxUdpSessions = value;
+            return this;
+        }
+
+        public Builder maxAffinityEntries(int value) {
+            this.maxAffinityEntries = value;
+            return this;
+        }
+
+        public Builder eventLoopThreads(int value) {
+            this.eventLoopThreads = value;
+            return this;
+        }
+
+        public UserspaceConfig build() {
+            return new UserspaceConfig(nodeName, bindAddress, listenMode, connectTimeout, maxConnectAttempts,
+                    udpIdleTimeout, maxUdpSessions, maxAffinityEntries, eventLoopThreads);
+        }
+    }
+}

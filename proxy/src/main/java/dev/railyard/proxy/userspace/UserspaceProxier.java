@@ -1,0 +1,324 @@
+package dev.railyard.proxy.userspace;
+
+import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.Protocol;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.model.ServicePort;
+import dev.railyard.proxy.model.ServicePortName;
+import io.netty.bootstrap.AbstractBootstrap;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * kube-proxy's userspace mode on Netty: for every service port a listener whose connections (TCP) or client
+ * sessions (UDP) are relayed to the service's endpoints. {@link #sync} reconciles the listeners with a
+ * {@link ProxyState}; endpoint changes reach new connections at once and never cut established ones.
+ *
+ * <p>One instance serves both IP families: a sync replaces only the services of its state's family.
+ * Thread-safe; sync and close are serialized, the data path runs on the event loops.
+ */
+public final class UserspaceProxier implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(UserspaceProxier.class);
+    private static final long BIND_TIMEOUT_MILLIS = 5_000;
+
+    private final UserspaceConfig config;
+    private final LongSupplier nanoTime;
+    private final Transport transport;
+    private final EventLoopGroup eventLoops;
+    private final ChannelGroup connections;
+    private final TcpSettings tcp;
+    private final UdpSettings udp;
+    private final Map<RouteKey, ServiceEntry> services = new HashMap<>();
+    private final Set<ServicePortName> skippedSctp = new HashSet<>();
+    private volatile List<Listener> listeners = List.of();
+    private boolean closed;
+
+    public UserspaceProxier(UserspaceConfig config) {
+        this(config, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of affinity and UDP idle timeouts (tests move it by hand) */
+    UserspaceProxier(UserspaceConfig config, LongSupplier nanoTime) {
+        this.config = config;
+        this.nanoTime = nanoTime;
+        this.transport = Transport.detect();
+        this.eventLoops = transport.newEventLoopGroup(config.eventLoopThreads());
+        this.connections = new DefaultChannelGroup("userspace-proxy", GlobalEventExecutor.INSTANCE);
+        this.tcp = new TcpSettings(transport, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()),
+                config.maxConnectAttempts(), connections);
+        this.udp = new UdpSettings(transport, config.udpIdleTimeout().toNanos(), config.maxUdpSessions(), nanoTime);
+    }
+
+    private record RouteKey(IpFamily family, ServicePortName name) {
+    }
+
+    /** Where one listener of a service port should be; {@code field} names its origin in log lines. */
+    private record BindTarget(InetSocketAddress address, TrafficKind traffic, String field) {
+    }
+
+    private record Bound(BindTarget target, Channel channel) {
+    }
+
+    private record PendingBind(ServiceEntry entry, BindTarget target, ChannelFuture future) {
+    }
+
+    /** A service port's route and the sockets listening for it. Guarded by the proxier's lock. */
+    private static final class ServiceEntry {
+        final ServiceRoute route;
+        ServicePort service;
+        final List<Bound> bound = new ArrayList<>();
+
+        ServiceEntry(ServiceRoute route) {
+            this.route = route;
+        }
+    }
+
+    /**
+     * Makes the listeners match the state's service ports of its family: opens listeners of new ports (SCTP is
+     * skipped), closes those of removed ports and of addresses a port no longer has, and gives every port its
+     * current endpoints. Returns once every new listener is bound or has failed; a listener that cannot bind is
+     * logged and the others are unaffected.
+     */
+    public synchronized void sync(ProxyState state) {
+        if (closed) {
+            throw new IllegalStateException("userspace proxier is closed");
+        }
+        IpFamily family = state.family();
+        Set<RouteKey> present = new HashSet<>();
+        List<ChannelFuture> closing = new ArrayList<>();
+        List<Map.Entry<ServiceEntry, BindTarget>> toBind = new ArrayList<>();
+
+        for (ProxyState.Entry item : state.entries()) {
+            ServicePort service = item.service();
+            if (service.protocol() == Protocol.SCTP) {
+                if (skippedSctp.add(service.name())) {
+                    log.info("userspace proxy: skipping {}: SCTP is not proxied in userspace mode", service.name());
+                }
+                continue;
+            }
+            RouteKey key = new RouteKey(family, service.name());
+            present.add(key);
+            UsableEndpoints endpoints = UsableEndpoints.select(service, item.endpoints(), config.nodeName());
+            ServiceEntry entry = services.get(key);
+            if (entry == null) {
+                entry = new ServiceEntry(new ServiceRoute(family, service, endpoints, config.maxAffinityEntries(),
+                        nanoTime));
+                services.put(key, entry);
+            } else {
+                entry.route.update(service, endpoints);
+            }
+            if (!service.equals(entry.service)) {
+                entry.service = service;
+                planListeners(entry, bindTargets(service, family), closing, toBind);
+            }
+        }
+        for (Iterator<Map.Entry<RouteKey, ServiceEntry>> it = services.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<RouteKey, ServiceEntry> e = it.next();
+            if (e.getKey().family() == family && !present.contains(e.getKey())) {
+                for (Bound bound : e.getValue().bound) {
+                    closing.add(bound.channel().close());
+                }
+                it.remove();
+            }
+        }
+        // Closed first, so an address that moved from one listener to another can be bound again.
+        for (ChannelFuture future : closing) {
+            future.awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
+        }
+        List<PendingBind> binding = new ArrayList<>(toBind.size());
+        for (Map.Entry<ServiceEntry, BindTarget> e : toBind) {
+            binding.add(new PendingBind(e.getKey(), e.getValue(), bind(e.getKey().route, e.getValue())));
+        }
+        for (PendingBind pending : binding) {
+            finishBind(pending);
+        }
+        listeners = snapshotListeners();
+    }
+
+    /** Keeps the listeners that are still wanted, closes the others, and notes the missing ones. */
+    private static void planListeners(ServiceEntry entry, List<BindTarget> wanted, List<ChannelFuture> closing,
+                                      List<Map.Entry<ServiceEntry, BindTarget>> toBind) {
+        List<BindTarget> missing = new ArrayList<>(wanted);
+        for (Iterator<Bound> it = entry.bound.iterator(); it.hasNext(); ) {
+            Bound bound = it.next();
+            if (!missing.remove(bound.target())) {
+                closing.add(bound.channel().close());
+                it.remove();
+            }
+        }
+        for (BindTarget target : missing) {
+            toBind.add(Map.entry(entry, target));
+        }
+    }
+
+    private List<BindTarget> bindTargets(ServicePort service, IpFamily family) {
+        // Keyed by address and traffic kind: one socket per address, even if two fields name it.
+        Map<List<Object>, BindTarget> targets = new LinkedHashMap<>();
+        if (config.listenMode() == ListenMode.CAPTURE) {
+            InetSocketAddress any = new InetSocketAddress(config.bindAddress(), 0);
+            add(targets, new BindTarget(any, TrafficKind.INTERNAL, "capture of spec.clusterIP"));
+            if (service.externallyAccessible()) {
+                add(targets, new BindTarget(any, TrafficKind.EXTERNAL,
+                        "capture of nodePort, externalIPs and load-balancer IPs"));
+            }
+            return List.copyOf(targets.values());
+        }
+        add(targets, new BindTarget(address(service.clusterIp(), service.port()), TrafficKind.INTERNAL,
+                "spec.clusterIP"));
+        for (String ip : service.externalIps()) {
+            add(targets, new BindTarget(address(ip, service.port()), TrafficKind.EXTERNAL, "spec.externalIPs"));
+        }
+        for (String ip : service.loadBalancerIps()) {
+            add(targets, new BindTarget(address(ip, service.port()), TrafficKind.EXTERNAL,
+                    "status.loadBalancer.ingress"));
+        }
+        if (service.nodePort() != 0 && familyOf(config.bindAddress()) == family) {
+            add(targets, new BindTarget(new InetSocketAddress(config.bindAddress(), service.nodePort()),
+                    TrafficKind.EXTERNAL, "spec.ports.nodePort"));
+        }
+        return List.copyOf(targets.values());
+    }
+
+    private static void add(Map<List<Object>, BindTarget> targets, BindTarget target) {
+        targets.putIfAbsent(List.of(target.address(), target.traffic()), target);
+    }
+
+    private static InetSocketAddress address(String ip, int port) {
+        return new InetSocketAddress(IpAddresses.parse(ip).toInetAddress(), port);
+    }
+
+    private static IpFamily familyOf(InetAddress address) {
+        return address instanceof Inet4Address ? IpFamily.V4 : IpFamily.V6;
+    }
+
+    private ChannelFuture bind(ServiceRoute route, BindTarget target) {
+        AbstractBootstrap<?, ?> bootstrap;
+        if (route.service().protocol() == Protocol.UDP) {
+            bootstrap = new Bootstrap()
+                    .group(eventLoops)
+                    .channel(transport.datagramChannel())
+                    .handler(new UdpFrontendHandler(route, target.traffic(), udp));
+        } else {
+            bootstrap = new ServerBootstrap()
+                    .group(eventLoops)
+                    .channel(transport.serverSocketChannel())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel channel) {
+                            channel.pipeline().addLast(new TcpFrontendHandler(route, target.traffic(), tcp));
+                        }
+                    });
+        }
+        transport.allowNonLocalBind(bootstrap);
+        return bootstrap.bind(target.address());
+    }
+
+    private void finishBind(PendingBind pending) {
+        ChannelFuture future = pending.future();
+        ServicePort service = pending.entry().service;
+        if (future.awaitUninterruptibly(BIND_TIMEOUT_MILLIS) && future.isSuccess()) {
+            pending.entry().bound.add(new Bound(pending.target(), future.channel()));
+            log.debug("userspace proxy: {} listening on {} ({})", service.name(), future.channel().localAddress(),
+                    pending.target().field());
+            return;
+        }
+        future.channel().close();
+        log.warn("userspace proxy: {}/{}: cannot listen on {} ({}): {}", service.name(), service.protocol(),
+                pending.target().address(), pending.target().field(),
+                future.cause() == null ? "timed out" : future.cause().toString());
+    }
+
+    private List<Listener> snapshotListeners() {
+        List<Listener> all = new ArrayList<>();
+        for (ServiceEntry entry : services.values()) {
+            for (Bound bound : entry.bound) {
+                all.add(new Listener(entry.service, (InetSocketAddress) bound.channel().localAddress(),
+                        bound.target().traffic()));
+            }
+        }
+        return List.copyOf(all);
+    }
+
+    /** Every socket listening now, with the address actually bound. Immutable. */
+    public List<Listener> listeners() {
+        return listeners;
+    }
+
+    /** A snapshot of every proxied service port's counters. */
+    public synchronized List<TrafficStats> trafficStats() {
+        List<TrafficStats> stats = new ArrayList<>(services.size());
+        for (Map.Entry<RouteKey, ServiceEntry> e : services.entrySet()) {
+            stats.add(e.getValue().route.counters().snapshot(e.getKey().name(), e.getKey().family()));
+        }
+        return stats;
+    }
+
+    /** Whether the native epoll transport is in use (else NIO). */
+    public boolean usesEpoll() {
+        return transport.isEpoll();
+    }
+
+    /** Bytes written by the relay but not yet taken by the kernel, over every proxied connection. */
+    long pendingOutboundBytes() {
+        long total = 0;
+        for (Channel channel : connections) {
+            ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+            if (buffer != null) {
+                total += buffer.totalPendingWriteBytes();
+            }
+        }
+        return total;
+    }
+
+    /** Closes every listener and connection and stops the event loops. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (ServiceEntry entry : services.values()) {
+            for (Bound bound : entry.bound) {
+                closing.add(bound.channel().close());
+            }
+        }
+        services.clear();
+        listeners = List.of();
+        connections.close().awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
+        for (ChannelFuture future : closing) {
+            future.awaitUninterruptibly(BIND_TIMEOUT_MILLIS);
+        }
+        eventLoops.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(5_000);
+    }
+}
