@@ -8,6 +8,9 @@
 #   benchmarks/run-userspace-benchmarks.sh                          # Railyard as the proxy under test
 #   benchmarks/run-userspace-benchmarks.sh --standin haproxy        # validate the harness with a stand-in
 #   benchmarks/run-userspace-benchmarks.sh --under-test-cmd 'RAILYARD_JAVA_OPTS=-Xmx256m ./railyard proxy ...'
+#   benchmarks/run-userspace-benchmarks.sh --under-test-name railyard-proxier \
+#       --under-test-cmd "java -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*' \
+#           dev.railyard.benchmarks.userspace.UserspaceProxyLauncher {manifests} {threads}"   # the proxier without the CLI
 #   benchmarks/run-userspace-benchmarks.sh --help                   # every option
 #   SKIP_BUILD=1 benchmarks/run-userspace-benchmarks.sh ...         # reuse the last build
 #
@@ -31,7 +34,9 @@ if (( ${#missing[@]} )); then
 fi
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
-    # cli too: the default proxy under test is ./railyard, which would otherwise build itself at start
+    # cli too: the default proxy under test is ./railyard, which would otherwise build itself at start;
+    # target/lib afresh so that no jar of an older dependency version stays on the class path
+    rm -rf benchmarks/target/lib
     ./mvnw -B -q -pl cli,benchmarks -am package -DskipTests
     touch cli/target/railyard.jar
 fi

@@ -89,15 +89,11 @@ final class ProcFs {
      * process even when the configured command is a wrapper (a shell, the ./railyard script) that starts it.
      */
     static OptionalLong listenerOwner(InetSocketAddress address) throws IOException {
-        String local = hexAddress(address);
-        String inode = null;
-        List<String> lines = Files.readAllLines(Path.of("/proc/net/tcp"));
-        for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.trim().split("\\s+");
-            if (f[1].equalsIgnoreCase(local) && "0A".equals(f[3])) {
-                inode = f[9];
-                break;
-            }
+        // an AF_INET socket is in /proc/net/tcp; an AF_INET6 one bound to the IPv4-mapped address (as Netty's
+        // epoll transport creates them) in /proc/net/tcp6
+        String inode = listeningInode(Path.of("/proc/net/tcp"), hexAddress(address));
+        if (inode == null) {
+            inode = listeningInode(Path.of("/proc/net/tcp6"), "0000000000000000FFFF0000" + hexAddress(address));
         }
         if (inode == null) {
             return OptionalLong.empty();
@@ -121,6 +117,20 @@ final class ProcFs {
             }
         }
         return OptionalLong.empty();
+    }
+
+    private static String listeningInode(Path table, String local) throws IOException {
+        if (!Files.exists(table)) {
+            return null;
+        }
+        List<String> lines = Files.readAllLines(table);
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.trim().split("\\s+");
+            if (f[1].equalsIgnoreCase(local) && "0A".equals(f[3])) {
+                return f[9];
+            }
+        }
+        return null;
     }
 
     private static String hexAddress(InetSocketAddress address) {
