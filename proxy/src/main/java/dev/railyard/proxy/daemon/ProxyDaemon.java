@@ -77,11 +77,11 @@ public final class ProxyDaemon implements AutoCloseable {
         for (RenderConfig config : settings.families()) {
             IpFamily family = config.family();
             // Per-service chains a previous run left: the first sync deletes those no service needs any more.
-            Set<String> existing = IptablesCleanup.of(family).withCommandPrefix(settings.commandPrefix())
+            Set<String> existing = IptablesCleanup.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix())
                     .existingServiceNatChains();
             created.add(new IptablesSyncer(tracker, new IptablesRenderer(config),
-                    IptablesRestore.of(family).withCommandPrefix(settings.commandPrefix()),
-                    JumpRules.of(family).withCommandPrefix(settings.commandPrefix()),
+                    IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
+                    JumpRules.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
                     settings.sync(), Clock.systemUTC(), existing, listener));
         }
         this.syncers = List.copyOf(created);
@@ -127,9 +127,9 @@ public final class ProxyDaemon implements AutoCloseable {
             daemon.close();
             throw e;
         }
-        log.info("proxy started: node={} families={} source={} minSyncPeriod={} syncPeriod={}",
+        log.info("proxy started: node={} families={} source={} minSyncPeriod={} syncPeriod={} iptables={}",
                 settings.nodeName(), settings.ipFamilies(), sourceName, settings.sync().minSyncPeriod(),
-                settings.sync().syncPeriod());
+                settings.sync().syncPeriod(), settings.backend().flagValue());
         return daemon;
     }
 
