@@ -144,6 +144,15 @@ public final class LineBuffer {
         lines += other.lines;
     }
 
+    /** Appends bytes {@code [from, to)} of {@code source}, which hold {@code lineCount} whole lines. */
+    public void append(byte[] source, int from, int to, int lineCount) {
+        int count = to - from;
+        ensure(count);
+        System.arraycopy(source, from, bytes, length, count);
+        length += count;
+        lines += lineCount;
+    }
+
     /** Lines ended so far (a discarding buffer counts them too). */
     public int lines() {
         return lines;
