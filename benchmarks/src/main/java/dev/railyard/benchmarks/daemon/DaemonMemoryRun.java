@@ -2,6 +2,9 @@ package dev.railyard.benchmarks.daemon;
 
 import dev.railyard.benchmarks.ClusterGenerator;
 import dev.railyard.testkit.NetworkNamespace;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import io.kubernetes.client.openapi.JSON;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
@@ -135,7 +138,7 @@ public final class DaemonMemoryRun {
     private static long write(Path dir, String namespace, List<Object> items) throws IOException {
         StringBuilder json = new StringBuilder("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n");
         for (int i = 0; i < items.size(); i++) {
-            json.append(i == 0 ? "" : ",\n").append(JSON.serialize(items.get(i)));
+            json.append(i == 0 ? "" : ",\n").append(withoutEmptyFields(JSON.getGson().toJsonTree(items.get(i))));
         }
         json.append("\n]}\n");
         // Written beside, then moved: the daemon's directory watch must never read half a file.
@@ -144,6 +147,31 @@ public final class DaemonMemoryRun {
         Files.move(tmp, dir.resolve(namespace + ".json"), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
         return json.length();
+    }
+
+    /**
+     * client-java writes every unset list and map as [] or {}; the API server and kubectl leave them out, and so
+     * must the benchmark, or the source would hold 150,000 empty maps no real cluster has.
+     */
+    private static JsonElement withoutEmptyFields(JsonElement element) {
+        if (element.isJsonObject()) {
+            JsonObject result = new JsonObject();
+            for (Map.Entry<String, JsonElement> field : element.getAsJsonObject().entrySet()) {
+                JsonElement value = withoutEmptyFields(field.getValue());
+                boolean empty = (value.isJsonObject() && value.getAsJsonObject().size() == 0)
+                        || (value.isJsonArray() && value.getAsJsonArray().isEmpty());
+                if (!empty) {
+                    result.add(field.getKey(), value);
+                }
+            }
+            return result;
+        }
+        if (element.isJsonArray()) {
+            JsonArray result = new JsonArray();
+            element.getAsJsonArray().forEach(item -> result.add(withoutEmptyFields(item)));
+            return result;
+        }
+        return element;
     }
 
     private static void readLog(Process daemon, Path log, BlockingQueue<String> syncs) {
