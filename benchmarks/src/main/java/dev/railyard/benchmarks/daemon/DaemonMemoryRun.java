@@ -74,6 +74,7 @@ public final class DaemonMemoryRun {
         System.out.printf("%s; manifests: %d files, %,d bytes; JVM flags %s%n", cluster.describe(),
                 byNamespace.size(), bytes, jvmFlags);
 
+        boolean ok;
         try (NetworkNamespace netns = NetworkNamespace.create()) {
             List<String> command = new ArrayList<>(netns.commandPrefix());
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -88,44 +89,7 @@ public final class DaemonMemoryRun {
             reader.setDaemon(true);
             reader.start();
             try {
-                long started = System.nanoTime();
-                String first = await(syncs, "sync=full", cap);
-                if (first == null || !first.contains("result=ok")) {
-                    System.out.println("no successful full sync within " + cap.toSeconds() + " s: " + first);
-                    System.exit(1);
-                }
-                System.out.printf("first full sync after %.1f s: %s%n", (System.nanoTime() - started) / 1e9, first);
-                report("after the first full sync", daemon.pid(), out.resolve("histogram-full.txt"));
-
-                SplittableRandom random = new SplittableRandom(11);
-                List<String> namespaces = new ArrayList<>(byNamespace.keySet());
-                for (int i = 0; i < changes; i++) {
-                    String ns = namespaces.get(random.nextInt(namespaces.size()));
-                    List<Object> items = byNamespace.get(ns);
-                    List<Integer> sliceAt = new ArrayList<>();
-                    for (int k = 0; k < items.size(); k++) {
-                        if (items.get(k) instanceof V1EndpointSlice) {
-                            sliceAt.add(k);
-                        }
-                    }
-                    int at = sliceAt.get(random.nextInt(sliceAt.size()));
-                    V1EndpointSlice slice = (V1EndpointSlice) items.get(at);
-                    List<V1Endpoint> endpoints = new ArrayList<>(slice.getEndpoints());
-                    int e = random.nextInt(endpoints.size());
-                    endpoints.set(e, ClusterObjects.endpoint("10.246." + (i / 250) + "." + (i % 250 + 1),
-                            endpoints.get(e).getNodeName(), true, true, false));
-                    items.set(at, new V1EndpointSlice().apiVersion(slice.getApiVersion()).kind(slice.getKind())
-                            .addressType(slice.getAddressType()).metadata(slice.getMetadata())
-                            .ports(slice.getPorts()).endpoints(endpoints));
-                    write(manifests, ns, items);
-                    String sync = await(syncs, "sync=partial", cap);
-                    if (sync == null || !sync.contains("result=ok")) {
-                        System.out.println("change " + i + " not synced: " + sync);
-                        System.exit(1);
-                    }
-                }
-                System.out.printf("%d changes synced one at a time%n", changes);
-                report("after " + changes + " changes", daemon.pid(), out.resolve("histogram-changes.txt"));
+                ok = measure(daemon, syncs, byNamespace, manifests, changes, cap, out);
             } finally {
                 daemon.destroy(); // SIGTERM: the daemon stops and leaves its rules; the namespace goes next
                 if (!daemon.waitFor(20, TimeUnit.SECONDS)) {
@@ -133,6 +97,51 @@ public final class DaemonMemoryRun {
                 }
             }
         }
+        // Only here, after the daemon and the namespace are gone: System.exit would skip the cleanup above.
+        System.exit(ok ? 0 : 1);
+    }
+
+    private static boolean measure(Process daemon, BlockingQueue<String> syncs, Map<String, List<Object>> byNamespace,
+                                   Path manifests, int changes, Duration cap, Path out) throws Exception {
+        long started = System.nanoTime();
+        String first = await(syncs, "sync=full", cap);
+        if (first == null || !first.contains("result=ok")) {
+            System.out.println("no successful full sync within " + cap.toSeconds() + " s: " + first);
+            return false;
+        }
+        System.out.printf("first full sync after %.1f s: %s%n", (System.nanoTime() - started) / 1e9, first);
+        report("after the first full sync", daemon.pid(), out.resolve("histogram-full.txt"));
+
+        SplittableRandom random = new SplittableRandom(11);
+        List<String> namespaces = new ArrayList<>(byNamespace.keySet());
+        for (int i = 0; i < changes; i++) {
+            String ns = namespaces.get(random.nextInt(namespaces.size()));
+            List<Object> items = byNamespace.get(ns);
+            List<Integer> sliceAt = new ArrayList<>();
+            for (int k = 0; k < items.size(); k++) {
+                if (items.get(k) instanceof V1EndpointSlice) {
+                    sliceAt.add(k);
+                }
+            }
+            int at = sliceAt.get(random.nextInt(sliceAt.size()));
+            V1EndpointSlice slice = (V1EndpointSlice) items.get(at);
+            List<V1Endpoint> endpoints = new ArrayList<>(slice.getEndpoints());
+            int e = random.nextInt(endpoints.size());
+            endpoints.set(e, ClusterObjects.endpoint("10.246." + (i / 250) + "." + (i % 250 + 1),
+                    endpoints.get(e).getNodeName(), true, true, false));
+            items.set(at, new V1EndpointSlice().apiVersion(slice.getApiVersion()).kind(slice.getKind())
+                    .addressType(slice.getAddressType()).metadata(slice.getMetadata())
+                    .ports(slice.getPorts()).endpoints(endpoints));
+            write(manifests, ns, items);
+            String sync = await(syncs, "sync=partial", cap);
+            if (sync == null || !sync.contains("result=ok")) {
+                System.out.println("change " + i + " not synced: " + sync);
+                return false;
+            }
+        }
+        System.out.printf("%d changes synced one at a time%n", changes);
+        report("after " + changes + " changes", daemon.pid(), out.resolve("histogram-changes.txt"));
+        return true;
     }
 
     private static long write(Path dir, String namespace, List<Object> items) throws IOException {
