@@ -31,20 +31,26 @@ public final class IptablesCleanup {
             "nat", Set.of(Chains.SERVICES, Chains.NODE_PORTS, Chains.POSTROUTING, Chains.MARK_MASQ));
 
     private final IpFamily family;
+    private final IptablesBackend backend;
     private final List<String> commandPrefix;
 
-    private IptablesCleanup(IpFamily family, List<String> commandPrefix) {
+    private IptablesCleanup(IpFamily family, IptablesBackend backend, List<String> commandPrefix) {
         this.family = Objects.requireNonNull(family, "family");
+        this.backend = Objects.requireNonNull(backend, "backend");
         this.commandPrefix = List.copyOf(commandPrefix);
     }
 
     public static IptablesCleanup of(IpFamily family) {
-        return new IptablesCleanup(family, List.of());
+        return of(family, IptablesBackend.AUTO);
+    }
+
+    public static IptablesCleanup of(IpFamily family, IptablesBackend backend) {
+        return new IptablesCleanup(family, backend, List.of());
     }
 
     /** Run every command behind {@code prefix}, e.g. {@code ip netns exec NAME}. */
     public IptablesCleanup withCommandPrefix(List<String> prefix) {
-        return new IptablesCleanup(family, prefix);
+        return new IptablesCleanup(family, backend, prefix);
     }
 
     /**
@@ -53,7 +59,7 @@ public final class IptablesCleanup {
      * @return the chains deleted, as "table/chain"
      */
     public List<String> run() throws IptablesException, InterruptedException {
-        JumpRules.of(family).withCommandPrefix(commandPrefix).remove();
+        JumpRules.of(family, backend).withCommandPrefix(commandPrefix).remove();
         Map<String, Set<String>> ours = ourChains(existingChains());
         StringBuilder input = new StringBuilder();
         List<String> deleted = new ArrayList<>();
@@ -71,7 +77,7 @@ public final class IptablesCleanup {
             input.append("COMMIT\n");
         }
         if (!deleted.isEmpty()) {
-            IptablesRestore.of(family).withCommandPrefix(commandPrefix).withTimeout(TIMEOUT)
+            IptablesRestore.of(family, backend).withCommandPrefix(commandPrefix).withTimeout(TIMEOUT)
                     .restore(input.toString().getBytes(StandardCharsets.UTF_8));
         }
         return List.copyOf(deleted);
@@ -113,7 +119,7 @@ public final class IptablesCleanup {
 
     private Set<String> chainsIn(String table) throws IptablesException, InterruptedException {
         List<String> command = new ArrayList<>(commandPrefix);
-        command.addAll(List.of(IptablesBinaries.save(family), "-t", table));
+        command.addAll(List.of(IptablesBinaries.save(family, backend), "-t", table));
         ProcessRunner.Result result = ProcessRunner.run(command, null, 0, TIMEOUT);
         if (result.exitCode() != 0) {
             throw new IptablesException("listing the " + table + " table failed (exit code " + result.exitCode()

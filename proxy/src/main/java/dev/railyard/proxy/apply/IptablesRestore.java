@@ -38,30 +38,41 @@ public final class IptablesRestore {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
 
     private final IpFamily family;
+    private final IptablesBackend backend;
     private final List<String> commandPrefix;
     private final Duration timeout;
 
-    private IptablesRestore(IpFamily family, List<String> commandPrefix, Duration timeout) {
+    private IptablesRestore(IpFamily family, IptablesBackend backend, List<String> commandPrefix, Duration timeout) {
         this.family = Objects.requireNonNull(family);
+        this.backend = Objects.requireNonNull(backend);
         this.commandPrefix = List.copyOf(commandPrefix);
         this.timeout = Objects.requireNonNull(timeout);
     }
 
+    /** The node's default backend ({@code iptables-restore}). */
     public static IptablesRestore of(IpFamily family) {
-        return new IptablesRestore(family, List.of(), DEFAULT_TIMEOUT);
+        return of(family, IptablesBackend.AUTO);
+    }
+
+    public static IptablesRestore of(IpFamily family, IptablesBackend backend) {
+        return new IptablesRestore(family, backend, List.of(), DEFAULT_TIMEOUT);
     }
 
     /** The same restorer running every command behind {@code prefix}, e.g. {@code ip netns exec NAME}. */
     public IptablesRestore withCommandPrefix(List<String> prefix) {
-        return new IptablesRestore(family, prefix, timeout);
+        return new IptablesRestore(family, backend, prefix, timeout);
     }
 
     public IptablesRestore withTimeout(Duration timeout) {
-        return new IptablesRestore(family, commandPrefix, timeout);
+        return new IptablesRestore(family, backend, commandPrefix, timeout);
     }
 
     public IpFamily family() {
         return family;
+    }
+
+    public IptablesBackend backend() {
+        return backend;
     }
 
     /**
@@ -91,7 +102,7 @@ public final class IptablesRestore {
     /** The full argv, for logs and tests. */
     public List<String> command(boolean testOnly) {
         List<String> command = new ArrayList<>(commandPrefix);
-        command.add(IptablesBinaries.restore(family));
+        command.add(IptablesBinaries.restore(family, backend));
         command.addAll(List.of("-w", LOCK_WAIT_SECONDS, "--noflush", "--counters"));
         if (testOnly) {
             command.add("--test");

@@ -67,12 +67,15 @@ public final class JumpRules {
     public static final List<JumpRule> ALL = concat(KUBE_PROXY, KUBELET);
 
     private final IpFamily family;
+    private final IptablesBackend backend;
     private final List<String> commandPrefix;
     private final List<JumpRule> rules;
     private final Duration timeout;
 
-    private JumpRules(IpFamily family, List<String> commandPrefix, List<JumpRule> rules, Duration timeout) {
+    private JumpRules(IpFamily family, IptablesBackend backend, List<String> commandPrefix, List<JumpRule> rules,
+                      Duration timeout) {
         this.family = Objects.requireNonNull(family);
+        this.backend = Objects.requireNonNull(backend);
         this.commandPrefix = List.copyOf(commandPrefix);
         this.rules = List.copyOf(rules);
         this.timeout = Objects.requireNonNull(timeout);
@@ -80,21 +83,26 @@ public final class JumpRules {
 
     /** All of {@link #ALL} for one IP family. */
     public static JumpRules of(IpFamily family) {
-        return new JumpRules(family, List.of(), ALL, DEFAULT_TIMEOUT);
+        return of(family, IptablesBackend.AUTO);
+    }
+
+    /** All of {@link #ALL} for one IP family, written with {@code backend}'s iptables. */
+    public static JumpRules of(IpFamily family, IptablesBackend backend) {
+        return new JumpRules(family, backend, List.of(), ALL, DEFAULT_TIMEOUT);
     }
 
     /** Run every iptables command behind {@code prefix}, e.g. {@code ip netns exec NAME}. */
     public JumpRules withCommandPrefix(List<String> prefix) {
-        return new JumpRules(family, prefix, rules, timeout);
+        return new JumpRules(family, backend, prefix, rules, timeout);
     }
 
     /** A different rule list (e.g. only {@link #KUBE_PROXY}). */
     public JumpRules withRules(List<JumpRule> rules) {
-        return new JumpRules(family, commandPrefix, rules, timeout);
+        return new JumpRules(family, backend, commandPrefix, rules, timeout);
     }
 
     public JumpRules withTimeout(Duration timeout) {
-        return new JumpRules(family, commandPrefix, rules, timeout);
+        return new JumpRules(family, backend, commandPrefix, rules, timeout);
     }
 
     public List<JumpRule> rules() {
@@ -187,7 +195,7 @@ public final class JumpRules {
 
     private List<String> iptables(String table, String operation, String chain, List<String> spec) {
         List<String> command = new ArrayList<>(commandPrefix);
-        command.addAll(List.of(IptablesBinaries.iptables(family), "-w", IptablesRestore.LOCK_WAIT_SECONDS, "-t", table, operation, chain));
+        command.addAll(List.of(IptablesBinaries.iptables(family, backend), "-w", IptablesRestore.LOCK_WAIT_SECONDS, "-t", table, operation, chain));
         command.addAll(spec);
         return command;
     }

@@ -77,11 +77,11 @@ public final class ProxyDaemon implements AutoCloseable {
         for (RenderConfig config : settings.families()) {
             IpFamily family = config.family();
             // Per-service chains a previous run left: the first sync deletes those no service needs any more.
-            Set<String> existing = IptablesCleanup.of(family).withCommandPrefix(settings.commandPrefix())
+            Set<String> existing = IptablesCleanup.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix())
                     .existingServiceNatChains();
             created.add(new IptablesSyncer(tracker, new IptablesRenderer(config),
-                    IptablesRestore.of(family).withCommandPrefix(settings.commandPrefix()),
-                    JumpRules.of(family).withCommandPrefix(settings.commandPrefix()),
+                    IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
+                    JumpRules.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
                     settings.sync(), Clock.systemUTC(), existing, listener));
         }
         this.syncers = List.copyOf(created);
@@ -130,7 +130,8 @@ public final class ProxyDaemon implements AutoCloseable {
         log.atInfo().setMessage("proxy started").addKeyValue("node", settings.nodeName())
                 .addKeyValue("families", settings.ipFamilies()).addKeyValue("source", sourceName)
                 .addKeyValue("minSyncPeriod", settings.sync().minSyncPeriod())
-                .addKeyValue("syncPeriod", settings.sync().syncPeriod()).log();
+                .addKeyValue("syncPeriod", settings.sync().syncPeriod())
+                .addKeyValue("iptables", settings.backend().flagValue()).log();
         return daemon;
     }
 

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.daemon;
 
+import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.sync.IptablesSyncer;
@@ -21,11 +22,13 @@ import java.util.Set;
  * @param sync          kube-proxy's --iptables-min-sync-period and --iptables-sync-period
  * @param commandPrefix prepended to every iptables command
  * @param stopTimeout   how long {@link ProxyDaemon#close()} waits for a sync in progress
+ * @param backend       which iptables programs the rules (the node's default, legacy or nft)
  */
 public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
-                                  List<String> commandPrefix, Duration stopTimeout) {
+                                  List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend) {
     public ProxyDaemonSettings {
         Objects.requireNonNull(nodeName, "nodeName");
+        Objects.requireNonNull(backend, "backend");
         families = List.copyOf(families);
         Objects.requireNonNull(sync, "sync");
         commandPrefix = List.copyOf(commandPrefix);
@@ -39,6 +42,12 @@ public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, 
                 throw new IllegalArgumentException("IP family " + config.family().kubernetesName() + " given twice");
             }
         }
+    }
+
+    /** With the node's default iptables ({@link IptablesBackend#AUTO}). */
+    public ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
+                               List<String> commandPrefix, Duration stopTimeout) {
+        this(nodeName, families, sync, commandPrefix, stopTimeout, IptablesBackend.AUTO);
     }
 
     public List<IpFamily> ipFamilies() {

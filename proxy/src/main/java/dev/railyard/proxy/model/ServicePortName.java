@@ -21,6 +21,8 @@ public final class ServicePortName implements Comparable<ServicePortName> {
     private final String port;
     private final Protocol protocol;
     private final String text;
+    /** Kept rather than built per call: a partial render asks it of every service port. */
+    private final String serviceKey;
     private final String hash;
 
     private ServicePortName(String namespace, String name, String port, Protocol protocol) {
@@ -31,7 +33,8 @@ public final class ServicePortName implements Comparable<ServicePortName> {
         this.name = name;
         this.port = port.isEmpty() ? port : Names.requireLabel(port, "port name");
         this.protocol = Objects.requireNonNull(protocol, "protocol");
-        this.text = namespace + "/" + name + (port.isEmpty() ? "" : ":" + port);
+        this.serviceKey = namespace + "/" + name;
+        this.text = serviceKey + (port.isEmpty() ? "" : ":" + port);
         this.hash = kubeHash(text + protocol.lowerCase());
     }
 
@@ -58,7 +61,7 @@ public final class ServicePortName implements Comparable<ServicePortName> {
 
     /** "namespace/name" — the unit a change tracker reports. */
     public String serviceKey() {
-        return namespace + "/" + name;
+        return serviceKey;
     }
 
     /** kube-proxy's portProtoHash: the 16 characters after KUBE-SVC-, KUBE-EXT- and friends. */

@@ -4,12 +4,15 @@ import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
+import dev.railyard.proxy.model.ServicePortName;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,6 +44,13 @@ import static dev.railyard.proxy.render.Chains.SERVICE_PREFIX;
  * every service has rules in them, but the per-service nat chains (SVC, SVL, EXT, FW, SEP) of services that did
  * not change are rendered into discarding buffers: counted, not written, and so left as they are in the kernel
  * by {@code iptables-restore --noflush}.
+ *
+ * <p>A tracking render remembers what it wrote for each service port ({@link RenderedService}). When a partial
+ * render follows an applied one (the caller passes back {@link #activeNatChains()}), unchanged services are not
+ * rendered again but copied from that memory, the set of chains in use is updated rather than rebuilt, and when
+ * the changed services' lines in the top-level chains are the same as before (an endpoint replaced, the common
+ * case) the top-level chains are left out of the output altogether: the kernel already has them. Both keep a
+ * partial sync of a 10,000-service cluster to a few milliseconds and a few kilobytes.
  */
 public final class IptablesRenderer {
     /** Above this many endpoints kube-proxy drops per-endpoint comments to keep the ruleset small. */
@@ -74,6 +84,26 @@ public final class IptablesRenderer {
 
     /** Per-service chains the last tracking render declared or skipped; a new set per render, never mutated after. */
     private Set<String> activeNatChains = Set.of();
+    /** What the last tracking render wrote per service port; empty after a plain render. */
+    private final Map<ServicePortName, RenderedService> renderedServices = new HashMap<>();
+    /** Counts renders, to find the services of {@link #renderedServices} the current render did not meet. */
+    private int generation;
+    /** Chains declared by the service being rendered (tracking renders only). */
+    private final List<String> serviceChainNames = new ArrayList<>();
+    /** Where the current service's top-level nat rules end and its per-service chain rules begin. */
+    private int natTopEnd;
+    private int natTopEndLines;
+    /** Partial renders: the per-service chain rules of rewritten services in natRules, as (from, to, lines). */
+    private int[] rewrittenRanges = new int[48];
+    private int rewrittenRangeCount;
+    /** Line counts of what the last render wrote, and of what it computed but left out. */
+    private int writtenFilterRules;
+    private int writtenNatRules;
+    private int writtenNatChains;
+    private int copiedNatRules;
+    private int copiedNatChains;
+    private int omittedNatRules;
+    private int omittedNatChains;
     /** Parsing CIDRs is the only allocation a render would otherwise make; the answer never changes. */
     private final Map<String, Boolean> rangeHoldsNodeIp = new HashMap<>();
     private boolean trackActiveChains;
@@ -112,6 +142,11 @@ public final class IptablesRenderer {
      * ({@link #isLargeCluster}), since that mode changes the rules of every service. Per-service chains in
      * {@code existingNatChains} that no service uses any more are deleted, as in a full render. With every
      * service marked changed the output is that of {@link #render(ProxyState, Collection)}.
+     *
+     * <p>When {@code existingNatChains} is the very set {@link #activeNatChains()} returned after this renderer's
+     * previous tracking render, that render is taken to be what the kernel holds (a caller passes it back only
+     * after applying it): unchanged services are then copied from it, and when no service's lines in the
+     * top-level chains differ from it, the top-level chains and the filter table are left out of the output.
      */
     public LineBuffer renderPartial(ProxyState state, Set<String> changedServiceKeys,
                                     Collection<String> existingNatChains) {
@@ -136,33 +171,169 @@ public final class IptablesRenderer {
         natRules.reset();
         skippedNatChains.reset();
         skippedNatRules.reset();
-
+        rewrittenRangeCount = 0;
+        copiedNatRules = 0;
+        copiedNatChains = 0;
         deletedChains = 0;
         trackActiveChains = trackChains;
-        Set<String> active = trackChains ? new HashSet<>() : Set.of();
-        activeNatChains = active;
+        generation++;
+        Set<String> previousActive = activeNatChains;
+        // The previous render was applied and nothing else changed the chains: it can stand in for the kernel.
+        boolean incremental = changedServiceKeys != null && previousActive instanceof ChainSet
+                && existingNatChains == previousActive;
+        if (!trackChains) {
+            renderedServices.clear();
+        }
         writeTopLevelChains();
+        int natTopChainsEnd = natChains.length();
+        int natTopChainLines = natChains.lines();
         largeClusterMode = isLargeCluster(state);
+
+        List<String> come = new ArrayList<>();
+        List<String> gone = new ArrayList<>();
+        Set<String> all = trackChains && !incremental ? new HashSet<>() : null;
+        boolean topLevelChanged = !incremental;
         List<ProxyState.Entry> entries = state.entries();
         for (int i = 0, n = entries.size(); i < n; i++) {
             ProxyState.Entry entry = entries.get(i);
-            boolean skipChains = changedServiceKeys != null
-                    && !changedServiceKeys.contains(entry.service().name().serviceKey());
-            serviceChains = skipChains ? skippedNatChains : natChains;
-            serviceRules = skipChains ? skippedNatRules : natRules;
-            writeService(entry.service(), entry.endpoints());
+            ServicePort svc = entry.service();
+            if (!trackChains) {
+                serviceChains = natChains;
+                serviceRules = natRules;
+                writeService(svc, entry.endpoints());
+                continue;
+            }
+            boolean rewrite = changedServiceKeys == null || changedServiceKeys.contains(svc.name().serviceKey());
+            RenderedService previous = renderedServices.get(svc.name());
+            if (incremental && !rewrite) {
+                if (previous != null && previous.renders(svc, entry.endpoints(), largeClusterMode)) {
+                    copy(previous);
+                    continue;
+                }
+                // Not announced as changed, yet not what the kernel has: write it rather than trust the caller.
+                rewrite = true;
+            }
+            RenderedService current = renderTracked(svc, entry.endpoints(), rewrite, incremental);
+            renderedServices.put(svc.name(), current);
+            if (incremental) {
+                topLevelChanged |= previous == null || !previous.sameTopLevelLines(current);
+                diffChains(previous, current, come, gone);
+            } else {
+                Collections.addAll(all, current.chains);
+            }
         }
         serviceChains = natChains;
         serviceRules = natRules;
         selection.clear();
         if (trackChains) {
-            deleteStaleChains(existingNatChains, active);
-            activeNatChains = Collections.unmodifiableSet(active);
+            topLevelChanged |= forgetGoneServices(gone);
         }
+        int staleFrom = natRules.length();
+        int staleFromLines = natRules.lines();
+        if (trackChains) {
+            ChainSet active = incremental ? ((ChainSet) previousActive).with(come, gone) : ChainSet.wrap(all);
+            // Incrementally, the chains in use before are the existing ones, so only those that went can be stale.
+            deleteStaleChains(incremental ? gone : existingNatChains, active);
+            activeNatChains = active;
+        } else {
+            activeNatChains = Set.of();
+        }
+        int staleTo = natRules.length();
+        int staleLines = natRules.lines() - staleFromLines;
         writeNodePortsJump();
         writeForwardRules();
 
         output.reset();
+        if (incremental && !topLevelChanged) {
+            writeWithoutTopLevel(natTopChainsEnd, natTopChainLines, staleFrom, staleTo, staleLines);
+            return output;
+        }
+        return writeWhole();
+    }
+
+    /** Renders one service and remembers what it wrote; its chains go to the output only if {@code rewrite}. */
+    private RenderedService renderTracked(ServicePort svc, List<Endpoint> endpoints, boolean rewrite,
+                                          boolean recordRange) {
+        serviceChains = rewrite ? natChains : skippedNatChains;
+        serviceRules = rewrite ? natRules : skippedNatRules;
+        int natFrom = natRules.length();
+        int natFromLines = natRules.lines();
+        int filterFrom = filterRules.length();
+        int filterFromLines = filterRules.lines();
+        int serviceRulesFromLines = serviceRules.lines();
+        serviceChainNames.clear();
+        writeService(svc, endpoints);
+        int topLines = natTopEndLines - natFromLines;
+        int chainRuleLines = serviceRules.lines() - serviceRulesFromLines - (rewrite ? topLines : 0);
+        if (rewrite && recordRange) {
+            recordRewrittenRange(natTopEnd, natRules.length(), natRules.lines() - natTopEndLines);
+        }
+        return new RenderedService(svc, endpoints, largeClusterMode,
+                Arrays.copyOfRange(natRules.array(), natFrom, natTopEnd), topLines,
+                Arrays.copyOfRange(filterRules.array(), filterFrom, filterRules.length()),
+                filterRules.lines() - filterFromLines, serviceChainNames.toArray(new String[0]), chainRuleLines,
+                generation);
+    }
+
+    /** An unchanged service: its top-level lines as last time, its chains left as they are in the kernel. */
+    private void copy(RenderedService previous) {
+        natRules.append(previous.natTop, 0, previous.natTop.length, previous.natTopLines);
+        filterRules.append(previous.filterTop, 0, previous.filterTop.length, previous.filterTopLines);
+        copiedNatRules += previous.chainRuleLines;
+        copiedNatChains += previous.chains.length;
+        previous.generation = generation;
+    }
+
+    private static void diffChains(RenderedService previous, RenderedService current, List<String> come,
+                                   List<String> gone) {
+        List<String> before = previous == null ? List.of() : Arrays.asList(previous.chains);
+        List<String> after = Arrays.asList(current.chains);
+        for (String chain : after) {
+            if (!before.contains(chain)) {
+                come.add(chain);
+            }
+        }
+        for (String chain : before) {
+            if (!after.contains(chain)) {
+                gone.add(chain);
+            }
+        }
+    }
+
+    /** Drops what is remembered of services this render did not meet, adding their chains to {@code gone}. */
+    private boolean forgetGoneServices(List<String> gone) {
+        boolean any = false;
+        for (Iterator<RenderedService> it = renderedServices.values().iterator(); it.hasNext(); ) {
+            RenderedService rendered = it.next();
+            if (rendered.generation != generation) {
+                Collections.addAll(gone, rendered.chains);
+                it.remove();
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    private void recordRewrittenRange(int from, int to, int lines) {
+        if (rewrittenRangeCount * 3 + 3 > rewrittenRanges.length) {
+            rewrittenRanges = Arrays.copyOf(rewrittenRanges, rewrittenRanges.length * 2);
+        }
+        rewrittenRanges[rewrittenRangeCount * 3] = from;
+        rewrittenRanges[rewrittenRangeCount * 3 + 1] = to;
+        rewrittenRanges[rewrittenRangeCount * 3 + 2] = lines;
+        rewrittenRangeCount++;
+    }
+
+    /**
+     * Everything, joined in natRules' own array: the nat rules are nearly all of a large ruleset (39 of 41 MB at
+     * 10,000 services), and copying them into a separate output buffer kept a second copy on the heap.
+     */
+    private LineBuffer writeWhole() {
+        writtenFilterRules = filterRules.lines();
+        writtenNatRules = natRules.lines();
+        writtenNatChains = natChains.lines();
+        omittedNatRules = 0;
+        omittedNatChains = 0;
         output.raw("*filter");
         output.end();
         output.append(filterChains);
@@ -172,10 +343,36 @@ public final class IptablesRenderer {
         output.raw("*nat");
         output.end();
         output.append(natChains);
-        output.append(natRules);
+        natRules.prepend(output);
+        natRules.raw("COMMIT");
+        natRules.end();
+        return natRules;
+    }
+
+    /**
+     * Only the rewritten services' chains and the deletions: every top-level chain would be written exactly as the
+     * kernel has it, and with --noflush a chain the input does not declare is left alone.
+     */
+    private void writeWithoutTopLevel(int natTopChainsEnd, int natTopChainLines, int staleFrom, int staleTo,
+                                      int staleLines) {
+        output.raw("*nat");
+        output.end();
+        output.append(natChains.array(), natTopChainsEnd, natChains.length(), natChains.lines() - natTopChainLines);
+        int rules = 0;
+        for (int r = 0; r < rewrittenRangeCount; r++) {
+            int lines = rewrittenRanges[r * 3 + 2];
+            output.append(natRules.array(), rewrittenRanges[r * 3], rewrittenRanges[r * 3 + 1], lines);
+            rules += lines;
+        }
+        output.append(natRules.array(), staleFrom, staleTo, staleLines);
+        rules += staleLines;
         output.raw("COMMIT");
         output.end();
-        return output;
+        writtenFilterRules = 0;
+        writtenNatRules = rules;
+        writtenNatChains = natChains.lines() - natTopChainLines;
+        omittedNatRules = natRules.lines() - rules;
+        omittedNatChains = natTopChainLines;
     }
 
     /**
@@ -187,24 +384,27 @@ public final class IptablesRenderer {
         return activeNatChains;
     }
 
-    /** nat rules of unchanged services that the last (partial) render computed but did not write. */
+    /**
+     * nat rules the last (partial) render left out: those of unchanged services, and the top-level ones when the
+     * kernel already had them. Written plus skipped is what a full render writes.
+     */
     public int skippedNatRuleCount() {
-        return skippedNatRules.lines();
+        return skippedNatRules.lines() + copiedNatRules + omittedNatRules;
     }
 
-    /** nat chains of unchanged services that the last (partial) render computed but did not declare. */
+    /** nat chains the last (partial) render did not declare; written plus skipped is what a full render declares. */
     public int skippedNatChainCount() {
-        return skippedNatChains.lines();
+        return skippedNatChains.lines() + copiedNatChains + omittedNatChains;
     }
 
     /** Rules (not chain declarations) in the filter table written by the last render. */
     public int filterRuleCount() {
-        return filterRules.lines();
+        return writtenFilterRules;
     }
 
     /** Rules (not chain declarations) in the nat table written by the last render. */
     public int natRuleCount() {
-        return natRules.lines();
+        return writtenNatRules;
     }
 
     /** Stale per-service chains the last render deleted. */
@@ -214,7 +414,7 @@ public final class IptablesRenderer {
 
     /** Chains declared in the nat table by the last render. */
     public int natChainCount() {
-        return natChains.lines();
+        return writtenNatChains;
     }
 
     private void writeTopLevelChains() {
@@ -393,6 +593,10 @@ public final class IptablesRenderer {
                     .word("-j").word("ACCEPT").end();
         }
 
+        // The service's top-level lines end here; what follows goes to its own chains.
+        natTopEnd = natRules.length();
+        natTopEndLines = natRules.lines();
+
         // Internal traffic from outside the pod network (or all of it, with --masquerade-all) is masqueraded:
         // a static route for the service range to any node then works, though the node may bounce it off-node.
         if (hasInternalEndpoints) {
@@ -431,7 +635,7 @@ public final class IptablesRenderer {
     private void declareNatChain(String prefix, String hash) {
         serviceChains.chainLine(prefix, hash);
         if (trackActiveChains) {
-            activeNatChains.add(prefix + hash);
+            serviceChainNames.add(prefix + hash);
         }
     }
 

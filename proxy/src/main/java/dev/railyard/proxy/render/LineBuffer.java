@@ -144,6 +144,27 @@ public final class LineBuffer {
         lines += other.lines;
     }
 
+    /** Appends bytes {@code [from, to)} of {@code source}, which hold {@code lineCount} whole lines. */
+    public void append(byte[] source, int from, int to, int lineCount) {
+        int count = to - from;
+        ensure(count);
+        System.arraycopy(source, from, bytes, length, count);
+        length += count;
+        lines += lineCount;
+    }
+
+    /**
+     * Puts {@code head}'s content in front of this one's: joins a small head to a large body in the body's own
+     * array, where appending both to a third buffer would hold the body twice.
+     */
+    public void prepend(LineBuffer head) {
+        ensure(head.length);
+        System.arraycopy(bytes, 0, bytes, head.length, length);
+        System.arraycopy(head.bytes, 0, bytes, 0, head.length);
+        length += head.length;
+        lines += head.lines;
+    }
+
     /** Lines ended so far (a discarding buffer counts them too). */
     public int lines() {
         return lines;

@@ -40,7 +40,7 @@ import java.util.function.Consumer;
  * <p>A failed sync is reported, forces the next sync to be full (the drained changes are gone, so a partial one
  * could miss them) and asks the runner for a retry after {@code retryInterval}.
  */
-public final class IptablesSyncer {
+public final class IptablesSyncer implements Syncer {
     private static final Logger LOG = LoggerFactory.getLogger(IptablesSyncer.class);
 
     /**
@@ -114,32 +114,38 @@ public final class IptablesSyncer {
                 settings.minSyncPeriod(), settings.syncPeriod(), BoundedFrequencyRunner.KUBE_PROXY_BURST);
     }
 
+    @Override
     public IpFamily family() {
         return family;
     }
 
     /** Starts the sync thread; syncs then follow {@link #requestSync()} and the sync period. */
+    @Override
     public void start() {
         runner.start();
     }
 
     /** Asks for a sync soon (coalesced, rate-limited); what the tracker's change listener should call. */
+    @Override
     public void requestSync() {
         runner.run();
     }
 
     /** Makes the next sync a full one, e.g. after something else flushed the tables, and asks for it. */
+    @Override
     public void requestFullSync() {
         fullSyncRequested.set(true);
         runner.run();
     }
 
     /** Stops the sync thread, waiting up to {@code timeout} for a sync in progress. */
+    @Override
     public boolean stop(Duration timeout) throws InterruptedException {
         return runner.stop(timeout);
     }
 
     /** The last sync's result; null before the first. */
+    @Override
     public SyncResult lastResult() {
         return lastResult;
     }

@@ -21,9 +21,10 @@ import java.util.Set;
  * @param bytesWritten         size of the restore input
  * @param filterRules          filter rules written (every sync writes the filter table whole)
  * @param natRulesWritten      nat rules written, including the {@code -X} lines of deleted chains
- * @param natRulesSkipped      nat rules of unchanged services computed but not written (partial syncs)
+ * @param natRulesSkipped      nat rules a partial sync left as they are in the kernel: those of unchanged services,
+ *                             and the top-level ones when no changed service's lines in them differ
  * @param natChainsWritten     nat chain lines written
- * @param natChainsSkipped     nat chains of unchanged services not written (partial syncs)
+ * @param natChainsSkipped     nat chains a partial sync did not declare (left as they are in the kernel)
  * @param deletedChains        stale per-service chains deleted
  * @param services             service ports programmed
  * @param endpoints            endpoints known

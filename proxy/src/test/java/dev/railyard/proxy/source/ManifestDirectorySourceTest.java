@@ -134,6 +134,25 @@ class ManifestDirectorySourceTest {
     }
 
     @Test
+    void onlyChangedFilesAreParsedAgainAndUnchangedObjectsAreHeldOnce() throws Exception {
+        write("web.yaml", service("web", "10.96.0.10", "80") + "---\n" + slice("web-1", "web", "10.244.1.5"));
+        write("db.yaml", service("db", "10.96.0.11", "5432"));
+        start(Duration.ofMillis(300));
+        await(source::hasSynced, "synced");
+        int scans = source.scans();
+        await(() -> source.scans() >= scans + 2, "periodic scans");
+        assertThat(source.filesParsed()).as("unchanged files are not parsed again").isEqualTo(2);
+        handler.clear();
+
+        write("web.yaml", service("web", "10.96.0.10", "80") + "---\n" + slice("web-1", "web", "10.244.1.6"));
+        await(() -> handler.events().contains("UPDATE EndpointSlice default/web-1"), "the change delivered");
+        assertThat(handler.events()).containsExactly("UPDATE EndpointSlice default/web-1");
+        assertThat(source.filesParsed()).isEqualTo(3);
+        // web's Service was parsed again but is unchanged: one instance, not one per read.
+        assertThat(source.distinctObjectsHeld()).isEqualTo(3);
+    }
+
+    @Test
     void aMissingDirectoryFailsAtStart() {
         source = new ManifestDirectorySource(dir.resolve("nope"), handler);
         assertThatThrownBy(source::start).isInstanceOf(IllegalArgumentException.class)

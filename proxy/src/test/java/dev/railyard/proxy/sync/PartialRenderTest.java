@@ -86,6 +86,82 @@ class PartialRenderTest {
     }
 
     @Test
+    void afterAnAppliedRenderAReplacedEndpointWritesOnlyItsServicesChains() {
+        ProxyState before = States.sample().state();
+        ProxyState after = States.sample().withoutEndpoint("web", Protocol.TCP, "10.244.2.5")
+                .endpoint("web", Protocol.TCP, "10.244.3.5", 8080, "node-c").state();
+        String fullAfter = new IptablesRenderer(States.config()).render(after, List.of()).toString();
+        IptablesRenderer reference = new IptablesRenderer(States.config());
+        reference.render(after, List.of());
+        renderer.render(before, List.of());
+        // Passing back the very set the renderer handed out says: that render is what the kernel has.
+        Set<String> applied = renderer.activeNatChains();
+
+        String partial = renderer.renderPartial(after, Set.of("default/web"), applied).toString();
+
+        String web = States.name("web", Protocol.TCP).hash();
+        String goneEndpoint = States.name("web", Protocol.TCP).endpointHash("10.244.2.5:8080");
+        assertThat(partial).startsWith("*nat\n").contains(":KUBE-SVC-" + web + " ", "-A KUBE-SVC-" + web + " ",
+                "--to-destination 10.244.3.5:8080", "-X KUBE-SEP-" + goneEndpoint);
+        // Its dispatch rules did not change, so no top-level chain (and nothing of the filter table) is written.
+        assertThat(partial).doesNotContain("*filter", ":KUBE-SERVICES", "-A KUBE-SERVICES", "-A KUBE-NODEPORTS",
+                ":KUBE-POSTROUTING", "default/db");
+        assertThat(renderer.natRuleCount() + renderer.skippedNatRuleCount())
+                .isEqualTo(reference.natRuleCount() + renderer.deletedChainCount());
+        assertThat(renderer.natChainCount() + renderer.skippedNatChainCount())
+                .isEqualTo(reference.natChainCount() + renderer.deletedChainCount());
+        assertThat(renderer.filterRuleCount()).isZero();
+        assertThat(renderer.activeNatChains()).isEqualTo(chainsDeclaredIn(fullAfter));
+    }
+
+    @Test
+    void afterAnAppliedRenderChangedDispatchRulesRewriteTheTopLevelChains() {
+        ProxyState before = States.sample().state();
+        ProxyState after = States.sample().endpoint("empty", Protocol.TCP, "10.244.1.14", 80, States.NODE).state();
+        byte[] full = new IptablesRenderer(States.config()).render(after, List.of()).toByteArray();
+        renderer.render(before, List.of());
+
+        String partial = renderer.renderPartial(after, Set.of("default/empty"), renderer.activeNatChains())
+                .toString();
+
+        String db = States.name("db", Protocol.TCP).hash();
+        assertThat(partial).startsWith("*filter\n").contains("\"default/empty cluster IP\"",
+                "\"default/db cluster IP\"", "-A KUBE-NODEPORTS").doesNotContain("\"default/empty has no endpoints\"",
+                ":KUBE-SVC-" + db);
+        // Unchanged services' lines are copied from the previous render: the same bytes a full render writes.
+        String dispatch = new String(full).lines().filter(l -> l.startsWith("-A KUBE-SERVICES")
+                || l.startsWith("-A KUBE-NODEPORTS")).collect(Collectors.joining("\n"));
+        assertThat(partial.lines().filter(l -> l.startsWith("-A KUBE-SERVICES") || l.startsWith("-A KUBE-NODEPORTS"))
+                .collect(Collectors.joining("\n"))).isEqualTo(dispatch);
+    }
+
+    @Test
+    void aChangeTheCallerDidNotAnnounceIsWrittenAnyway() {
+        ProxyState before = States.sample().state();
+        ProxyState after = States.sample().endpoint("web", Protocol.TCP, "10.244.3.5", 8080, "node-c").state();
+        renderer.render(before, List.of());
+
+        String partial = renderer.renderPartial(after, Set.of(), renderer.activeNatChains()).toString();
+
+        assertThat(partial).contains("--to-destination 10.244.3.5:8080");
+    }
+
+    @Test
+    void consecutivePartialRendersKeepTrackOfTheChainsInUse() {
+        States states = States.sample();
+        renderer.render(states.state(), List.of());
+        for (int i = 1; i <= 5; i++) {
+            states = states.copy().endpoint("web", Protocol.TCP, "10.244.3." + i, 8080, "node-c");
+            if (i > 1) {
+                states = states.withoutEndpoint("web", Protocol.TCP, "10.244.3." + (i - 1));
+            }
+            renderer.renderPartial(states.state(), Set.of("default/web"), renderer.activeNatChains());
+            String full = new IptablesRenderer(States.config()).render(states.state(), List.of()).toString();
+            assertThat(renderer.activeNatChains()).as("after change " + i).isEqualTo(chainsDeclaredIn(full));
+        }
+    }
+
+    @Test
     void plainRenderTracksNoChains() {
         renderer.render(States.sample().state());
 

@@ -40,11 +40,14 @@ class PartialSyncKernelTest {
                 .withoutEndpoint("dns", Protocol.UDP, "10.244.2.53")
                 .add(ServicePort.builder(States.name("db", Protocol.TCP), "10.96.0.11", 5432).nodePort(30432)
                         .build());
+        States s5 = s4.copy().withoutEndpoint("web", Protocol.TCP, "10.244.3.5")
+                .endpoint("web", Protocol.TCP, "10.244.3.6", 8080, "node-c"); // a replaced pod: top level unchanged
         List<Step> steps = List.of(
                 new Step("an endpoint added to web", s1, Set.of("default/web")),
                 new Step("gone deleted, empty got an endpoint", s2, Set.of("default/gone", "default/empty")),
                 new Step("fresh added, lb lost its local endpoint", s3, Set.of("default/fresh", "default/lb")),
-                new Step("dns lost every endpoint, db became a NodePort", s4, Set.of("default/dns", "default/db")));
+                new Step("dns lost every endpoint, db became a NodePort", s4, Set.of("default/dns", "default/db")),
+                new Step("a web pod replaced", s5, Set.of("default/web")));
 
         IptablesRenderer renderer = new IptablesRenderer(States.config());
         try (NetworkNamespace node = NetworkNamespace.create()) {

@@ -1,0 +1,215 @@
+package dev.railyard.proxy.sync;
+
+import dev.railyard.proxy.apply.IptablesException;
+import dev.railyard.proxy.apply.IptablesRestore;
+import dev.railyard.proxy.apply.JumpRules;
+import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.model.ServicePort;
+import dev.railyard.proxy.model.ServicePortName;
+import dev.railyard.proxy.render.CaptureRulesRenderer;
+import dev.railyard.proxy.render.CaptureTarget;
+import dev.railyard.proxy.render.LineBuffer;
+import dev.railyard.proxy.userspace.Listener;
+import dev.railyard.proxy.userspace.TrafficKind;
+import dev.railyard.proxy.userspace.UserspaceProxier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The userspace proxier of one IP family: drains the {@link ChangeTracker} and hands the state to the shared
+ * {@link UserspaceProxier}, which opens and closes listeners and swaps endpoint lists. With {@link Capture},
+ * it then rewrites the REDIRECT rules that send the family's service traffic to those listeners (kube-proxy's
+ * old userspace mode); without, the listeners sit on the service addresses themselves and iptables is not used.
+ *
+ * <p>Syncs follow the same rules as {@link IptablesSyncer}: nothing before both kinds have synced, coalesced by a
+ * {@link BoundedFrequencyRunner}, a periodic full sync that also re-ensures the jump rules, and a retry after a
+ * failed restore. The result's render time is the listeners' reconciliation; its restore time and bytes are
+ * the capture rules'.
+ */
+public final class UserspaceSyncer implements Syncer {
+    private static final Logger LOG = LoggerFactory.getLogger(UserspaceSyncer.class);
+
+    /** Where the capture rules go: the family's renderer, restore and jump rules. */
+    public record Capture(CaptureRulesRenderer renderer, IptablesRestore restore, JumpRules jumpRules) {
+        public Capture {
+            Objects.requireNonNull(renderer, "renderer");
+            Objects.requireNonNull(restore, "restore");
+            Objects.requireNonNull(jumpRules, "jumpRules");
+        }
+    }
+
+    private final IpFamily family;
+    private final ChangeTracker tracker;
+    private final UserspaceProxier proxier;
+    private final Capture capture;
+    private final IptablesSyncer.Settings settings;
+    private final Clock clock;
+    private final Consumer<SyncResult> resultListener;
+    private final BoundedFrequencyRunner runner;
+    private final AtomicBoolean fullSyncRequested = new AtomicBoolean();
+    // Guarded by this.
+    private boolean needFullSync = true;
+    private Instant lastFullSyncAt;
+    private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
+    private volatile SyncResult lastResult;
+
+    /** @param capture null to listen on the service addresses without any iptables rule */
+    public UserspaceSyncer(IpFamily family, ChangeTracker tracker, UserspaceProxier proxier, Capture capture,
+                           IptablesSyncer.Settings settings, Clock clock, Consumer<SyncResult> resultListener) {
+        this.family = Objects.requireNonNull(family, "family");
+        this.tracker = Objects.requireNonNull(tracker, "tracker");
+        this.proxier = Objects.requireNonNull(proxier, "proxier");
+        this.capture = capture;
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.resultListener = Objects.requireNonNull(resultListener, "resultListener");
+        this.runner = new BoundedFrequencyRunner("userspace-sync-" + family.kubernetesName(), this::syncNow,
+                settings.minSyncPeriod(), settings.syncPeriod(), BoundedFrequencyRunner.KUBE_PROXY_BURST);
+    }
+
+    @Override
+    public IpFamily family() {
+        return family;
+    }
+
+    @Override
+    public void start() {
+        runner.start();
+    }
+
+    @Override
+    public void requestSync() {
+        runner.run();
+    }
+
+    @Override
+    public void requestFullSync() {
+        fullSyncRequested.set(true);
+        runner.run();
+    }
+
+    @Override
+    public boolean stop(Duration timeout) throws InterruptedException {
+        return runner.stop(timeout);
+    }
+
+    @Override
+    public SyncResult lastResult() {
+        return lastResult;
+    }
+
+    /** One sync, now, on the calling thread. */
+    public synchronized SyncResult syncNow() {
+        Instant startedAt = clock.instant();
+        if (!tracker.isSynced()) {
+            return publish(SyncResult.skipped(family, startedAt));
+        }
+        boolean full = fullSyncRequested.getAndSet(false) || needFullSync || lastFullSyncAt == null
+                || !startedAt.isBefore(lastFullSyncAt.plus(settings.syncPeriod()));
+        StateUpdate update = tracker.drain(family);
+        ProxyState state = update.state();
+        update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
+                (a, b) -> a.isBefore(b) ? a : b));
+
+        long reconcileStart = System.nanoTime();
+        String error = null;
+        try {
+            proxier.sync(state);
+        } catch (RuntimeException e) {
+            error = "userspace proxier: " + e.getMessage();
+        }
+        long restoreStart = System.nanoTime();
+        LineBuffer rules = null;
+        if (capture != null && error == null) {
+            rules = capture.renderer().render(captureTargets(proxier.listeners()));
+            error = applyCapture(rules, full);
+        }
+        long restoreEnd = System.nanoTime();
+
+        boolean succeeded = error == null;
+        int bytes = rules == null ? 0 : rules.length();
+        int captureRules = rules == null ? 0 : Math.max(0, rules.lines() - 2 - CaptureRulesRenderer.chains().size());
+        SyncResult result = new SyncResult(family, SyncResult.Kind.FULL, startedAt, error,
+                Duration.ofNanos(restoreStart - reconcileStart), Duration.ofNanos(restoreEnd - restoreStart), bytes,
+                0, captureRules, 0, capture == null ? 0 : CaptureRulesRenderer.chains().size(), 0, 0,
+                state.serviceCount(), state.endpointCount(), Set.of(), List.of(), Set.of(),
+                succeeded ? unreportedChangeTimes : Map.of(), state);
+        if (succeeded) {
+            needFullSync = false;
+            if (full) {
+                lastFullSyncAt = startedAt;
+            }
+            unreportedChangeTimes.clear();
+        } else {
+            needFullSync = true;
+            LOG.warn("{} userspace sync failed, retrying in {}: {}", family.kubernetesName(),
+                    settings.retryInterval(), error);
+            runner.retryAfter(settings.retryInterval());
+        }
+        return publish(result);
+    }
+
+    private String applyCapture(LineBuffer rules, boolean full) {
+        try {
+            if (full) {
+                capture.jumpRules().ensure();
+            }
+            capture.restore().restore(rules.array(), rules.length());
+            return null;
+        } catch (IptablesException e) {
+            return e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while running iptables";
+        }
+    }
+
+    /** This family's listeners as capture targets: cluster-IP traffic to the internal one, the rest external. */
+    private List<CaptureTarget> captureTargets(List<Listener> listeners) {
+        Map<ServicePortName, ServicePort> services = new LinkedHashMap<>();
+        Map<ServicePortName, Integer> internal = new HashMap<>();
+        Map<ServicePortName, Integer> external = new HashMap<>();
+        for (Listener listener : listeners) {
+            ServicePort service = listener.service();
+            if (IpAddresses.familyOf(IpAddresses.parse(service.clusterIp())) != family) {
+                continue;
+            }
+            services.put(service.name(), service);
+            (listener.traffic() == TrafficKind.INTERNAL ? internal : external)
+                    .put(service.name(), listener.local().getPort());
+        }
+        List<CaptureTarget> targets = new ArrayList<>(services.size());
+        services.forEach((name, service) -> {
+            Integer in = internal.get(name);
+            if (in != null) { // without its internal listener (bind failed, logged) nothing is captured
+                targets.add(new CaptureTarget(service, in, external.getOrDefault(name, in)));
+            }
+        });
+        return targets;
+    }
+
+    private SyncResult publish(SyncResult result) {
+        lastResult = result;
+        try {
+            resultListener.accept(result);
+        } catch (RuntimeException e) {
+            LOG.error("sync result listener failed", e);
+        }
+        return result;
+    }
+}
