@@ -1,5 +1,6 @@
 package dev.railyard.cli;
 
+import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.daemon.ProxyDaemon;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -75,8 +77,24 @@ final class ProxyCommand implements Callable<Integer> {
             description = "A KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) YAML file; flags override it.")
     Path config;
 
-    @Option(names = "--proxy-mode", paramLabel = "MODE", description = "Only 'iptables' (the default).")
+    @Option(names = "--proxy-mode", paramLabel = "MODE",
+            description = "iptables (the default): DNAT rules; userspace: Netty listeners relay the traffic.")
     String mode;
+
+    @Option(names = "--bind-address", paramLabel = "IP",
+            description = "userspace mode: the address the listeners use. A loopback address listens on the "
+                    + "service addresses themselves (no iptables, no root); any other (default 0.0.0.0) takes "
+                    + "the services' traffic with iptables REDIRECT rules.")
+    String bindAddress;
+
+    @Option(names = "--udp-timeout", paramLabel = "DURATION",
+            description = "userspace mode: how long an idle UDP session is kept. Default: 250ms.")
+    String udpTimeout;
+
+    @Option(names = "--iptables-backend", paramLabel = "auto|legacy|nft",
+            description = "Which iptables programs the rules: the node's default (auto), iptables-legacy or "
+                    + "iptables-nft. Use the one the rest of the node uses. Default: auto.")
+    String iptablesBackend;
 
     @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Kubeconfig to reach the API server.")
     Path kubeconfig;
@@ -209,6 +227,7 @@ final class ProxyCommand implements Callable<Integer> {
             opsServer.close();
             return ExitCodes.FAILED;
         }
+        metrics.userspaceTraffic(daemon::trafficStats);
         Runnable stop = () -> {
             daemon.close();
             serviceHealth.close();
@@ -285,11 +304,23 @@ final class ProxyCommand implements Callable<Integer> {
     ProxySettings resolve() {
         ProxyConfigFile file = config == null ? ProxyConfigFile.EMPTY : ProxyConfigFile.load(config);
         String resolvedMode = first(mode, file.mode(), "iptables");
-        if (!resolvedMode.equals("iptables")) {
+        if (!resolvedMode.equals("iptables") && !resolvedMode.equals("userspace")) {
             throw new IllegalArgumentException("proxy mode \"" + resolvedMode + "\""
                     + (mode != null ? " (--proxy-mode)" : " (mode in " + config + ")")
-                    + " is not supported; only \"iptables\" is implemented");
+                    + " is not supported; use \"iptables\" or \"userspace\"");
         }
+        boolean userspace = resolvedMode.equals("userspace");
+        String resolvedBind = first(bindAddress, file.bindAddress(), "0.0.0.0");
+        InetAddress bind = parseIp("--bind-address", resolvedBind).toInetAddress();
+        if (bindAddress != null && !userspace) {
+            throw new IllegalArgumentException("--bind-address only applies to --proxy-mode userspace");
+        }
+        Duration udpIdle = udpTimeout == null ? Duration.ofMillis(250) : GoDurations.parse("--udp-timeout", udpTimeout);
+        if (udpIdle.isZero() || udpIdle.isNegative()) {
+            throw new IllegalArgumentException("--udp-timeout must be positive");
+        }
+        IptablesBackend backend = iptablesBackend == null ? IptablesBackend.AUTO
+                : IptablesBackend.fromFlag(iptablesBackend);
         Path resolvedKubeconfig = kubeconfig != null ? kubeconfig
                 : file.kubeconfig() == null || file.kubeconfig().isEmpty() ? null : Path.of(file.kubeconfig());
         if (manifests != null && (resolvedKubeconfig != null || master != null)) {
@@ -342,7 +373,8 @@ final class ProxyCommand implements Callable<Integer> {
         ProxySettings settings = new ProxySettings(resolvedMode, resolvedKubeconfig, master, manifests, nodeName,
                 nodeIps, cidrs, first(masqueradeAll, file.masqueradeAll(), false), resolvedNodePorts,
                 first(masqueradeBit, file.masqueradeBit(), 14), minSync, sync,
-                first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix);
+                first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix,
+                backend, bind, udpIdle);
         settings.renderConfigs(); // validates CIDRs, node-port addresses and the mark bit now, not at first sync
         return settings;
     }

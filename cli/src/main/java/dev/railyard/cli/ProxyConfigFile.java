@@ -26,13 +26,13 @@ import java.util.Set;
 record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, String hostnameOverride,
                        List<String> nodePortAddresses, String healthzBindAddress, String metricsBindAddress,
                        Boolean masqueradeAll, Integer masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
-                       Boolean localhostNodePorts) {
+                       Boolean localhostNodePorts, String bindAddress) {
     static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     static final String KIND = "KubeProxyConfiguration";
 
     private static final Set<String> TOP_LEVEL = Set.of("apiVersion", "kind", "mode", "clientConnection",
             "clusterCIDR", "hostnameOverride", "nodePortAddresses", "healthzBindAddress", "metricsBindAddress",
-            "iptables");
+            "iptables", "bindAddress");
     private static final Set<String> CLIENT_CONNECTION = Set.of("kubeconfig");
     private static final Set<String> IPTABLES = Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod",
             "syncPeriod", "localhostNodePorts");
@@ -42,7 +42,6 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
      * value in it is zero.
      */
     private static final Map<String, Set<Object>> DEFAULT_ONLY = Map.ofEntries(
-            Map.entry("bindAddress", Set.of("0.0.0.0", "::")),
             Map.entry("bindAddressHardFail", Set.of()),
             Map.entry("configSyncPeriod", Set.of("15m", "15m0s")),
             Map.entry("conntrack", Set.of()),
@@ -63,7 +62,7 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
             Map.entry("clientConnection.qps", Set.of(5, 5.0)));
 
     static final ProxyConfigFile EMPTY = new ProxyConfigFile(null, null, null, null, null, null, null, null, null,
-            null, null, null);
+            null, null, null, null);
 
     ProxyConfigFile {
         nodePortAddresses = nodePortAddresses == null ? null : List.copyOf(nodePortAddresses);
@@ -122,7 +121,8 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
                 integer(iptables, "masqueradeBit", "iptables.masqueradeBit"),
                 duration(iptables, "minSyncPeriod", "iptables.minSyncPeriod"),
                 duration(iptables, "syncPeriod", "iptables.syncPeriod"),
-                bool(iptables, "localhostNodePorts", "iptables.localhostNodePorts"));
+                bool(iptables, "localhostNodePorts", "iptables.localhostNodePorts"),
+                string(root, "bindAddress", "bindAddress"));
     }
 
     private static void checkKnown(Map<String, Object> map, Set<String> known, String prefix) {

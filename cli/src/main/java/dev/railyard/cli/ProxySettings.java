@@ -1,11 +1,15 @@
 package dev.railyard.cli;
 
+import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.sync.IptablesSyncer;
+import dev.railyard.proxy.userspace.ListenMode;
+import dev.railyard.proxy.userspace.UserspaceConfig;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,12 +24,16 @@ import java.util.List;
  * @param manifests     null unless given; then kubeconfig and master are null
  * @param families      the IP families to program, IPv4 first
  * @param commandPrefix what every iptables command runs behind (a hidden option, for tests and debugging)
+ * @param backend       which iptables programs the rules
+ * @param bindAddress   userspace mode: loopback = listen on the service addresses, else capture with iptables
+ * @param udpTimeout    userspace mode: how long an idle UDP session lives
  */
 record ProxySettings(String mode, Path kubeconfig, String master, Path manifests, String nodeName,
                      List<String> nodeIps, List<String> clusterCidrs, boolean masqueradeAll,
                      List<String> nodePortAddresses, int masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
                      boolean localhostNodePorts, BindAddress healthzBindAddress, BindAddress metricsBindAddress,
-                     List<IpFamily> families, List<String> commandPrefix) {
+                     List<IpFamily> families, List<String> commandPrefix, IptablesBackend backend,
+                     InetAddress bindAddress, Duration udpTimeout) {
     ProxySettings {
         nodeIps = List.copyOf(nodeIps);
         clusterCidrs = List.copyOf(clusterCidrs);
@@ -54,8 +62,16 @@ record ProxySettings(String mode, Path kubeconfig, String master, Path manifests
     ProxyDaemonSettings daemonSettings() {
         // kube-proxy retries a failed sync after the sync period; a shorter retry only repeats the failure
         // sooner, so its value is kept.
-        return new ProxyDaemonSettings(nodeName, renderConfigs(),
+        ProxyDaemonSettings settings = new ProxyDaemonSettings(nodeName, renderConfigs(),
                 new IptablesSyncer.Settings(minSyncPeriod, syncPeriod, syncPeriod), commandPrefix,
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), backend);
+        if (!mode.equals("userspace")) {
+            return settings;
+        }
+        // On loopback nothing outside this host could reach a redirect target, so the listeners sit on the
+        // service addresses themselves: no iptables, no root.
+        ListenMode listen = bindAddress.isLoopbackAddress() ? ListenMode.SERVICE_ADDRESSES : ListenMode.CAPTURE;
+        return settings.withUserspace(UserspaceConfig.builder(nodeName, bindAddress, listen)
+                .udpIdleTimeout(udpTimeout).build());
     }
 }

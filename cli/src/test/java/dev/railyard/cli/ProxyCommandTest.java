@@ -3,9 +3,12 @@ package dev.railyard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.railyard.proxy.apply.IptablesBackend;
+import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.userspace.ListenMode;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -202,6 +205,26 @@ class ProxyCommandTest {
     }
 
     @Test
+    void userspaceModeListensOnServiceAddressesFromLoopbackAndCapturesOtherwise() throws IOException {
+        ProxyDaemonSettings direct = resolve("--proxy-mode", "userspace", "--bind-address", "127.0.0.1",
+                "--udp-timeout", "2s").daemonSettings();
+        assertThat(direct.mode()).isEqualTo("userspace");
+        assertThat(direct.userspace().listenMode()).isEqualTo(ListenMode.SERVICE_ADDRESSES);
+        assertThat(direct.userspace().udpIdleTimeout()).isEqualTo(Duration.ofSeconds(2));
+
+        ProxyDaemonSettings capture = resolve("--proxy-mode", "userspace", "--iptables-backend", "legacy")
+                .daemonSettings();
+        assertThat(capture.userspace().listenMode()).as("default 0.0.0.0").isEqualTo(ListenMode.CAPTURE);
+        assertThat(capture.userspace().bindAddress().getHostAddress()).isEqualTo("0.0.0.0");
+        assertThat(capture.backend()).isEqualTo(IptablesBackend.LEGACY);
+
+        Path file = write("mode: userspace\nbindAddress: 127.0.0.2\n");
+        assertThat(resolve("--config", file.toString()).daemonSettings().userspace().listenMode())
+                .isEqualTo(ListenMode.SERVICE_ADDRESSES);
+        assertThat(resolve().daemonSettings().userspace()).as("iptables mode by default").isNull();
+    }
+
+    @Test
     void unknownConfigFieldsAndBadValuesAreNamed() throws IOException {
         assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCore: 65536}\n")
                 .toString()), "conntrack: {maxPerCore=65536}: Railyard does not implement this setting");
@@ -223,7 +246,11 @@ class ProxyCommandTest {
     @Test
     void unsupportedModesAndContradictionsFailAtStartWithTheirNames() {
         assertFails(List.of("--proxy-mode", "nftables"), "proxy mode \"nftables\" (--proxy-mode) is not supported",
-                "only \"iptables\"");
+                "use \"iptables\" or \"userspace\"");
+        assertFails(List.of("--bind-address", "127.0.0.1"), "--bind-address only applies to --proxy-mode userspace");
+        assertFails(List.of("--proxy-mode", "userspace", "--bind-address", "localhost"), "--bind-address");
+        assertFails(List.of("--proxy-mode", "userspace", "--udp-timeout", "0s"), "--udp-timeout must be positive");
+        assertFails(List.of("--iptables-backend", "ebtables"), "unknown iptables backend \"ebtables\"");
         assertFails(List.of("--manifests", dir.toString(), "--kubeconfig", "/etc/k.conf"),
                 "--manifests", "--kubeconfig", "cannot be combined");
         assertFails(List.of("--manifests", dir.toString(), "--master", "https://10.0.0.1:6443"),

@@ -28,7 +28,8 @@ public final class IptablesCleanup {
     private static final Map<String, Set<String>> FIXED_CHAINS = Map.of(
             "filter", Set.of(Chains.SERVICES, Chains.EXTERNAL_SERVICES, Chains.NODE_PORTS, Chains.FORWARD,
                     Chains.PROXY_FIREWALL, Chains.KUBELET_FIREWALL),
-            "nat", Set.of(Chains.SERVICES, Chains.NODE_PORTS, Chains.POSTROUTING, Chains.MARK_MASQ));
+            "nat", Set.of(Chains.SERVICES, Chains.NODE_PORTS, Chains.POSTROUTING, Chains.MARK_MASQ,
+                    Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST, Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST));
 
     private final IpFamily family;
     private final IptablesBackend backend;
@@ -60,6 +61,7 @@ public final class IptablesCleanup {
      */
     public List<String> run() throws IptablesException, InterruptedException {
         JumpRules.of(family, backend).withCommandPrefix(commandPrefix).remove();
+        JumpRules.of(family, backend).withRules(JumpRules.USERSPACE_CAPTURE).withCommandPrefix(commandPrefix).remove();
         Map<String, Set<String>> ours = ourChains(existingChains());
         StringBuilder input = new StringBuilder();
         List<String> deleted = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.apply.IptablesRestore;
 import dev.railyard.proxy.apply.JumpRules;
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.CaptureRulesRenderer;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterEventHandler;
@@ -13,6 +14,11 @@ import dev.railyard.proxy.source.Problem;
 import dev.railyard.proxy.sync.ChangeTracker;
 import dev.railyard.proxy.sync.IptablesSyncer;
 import dev.railyard.proxy.sync.SyncResult;
+import dev.railyard.proxy.sync.Syncer;
+import dev.railyard.proxy.sync.UserspaceSyncer;
+import dev.railyard.proxy.userspace.ListenMode;
+import dev.railyard.proxy.userspace.TrafficStats;
+import dev.railyard.proxy.userspace.UserspaceProxier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +33,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * {@code railyard proxy}: a source of cluster state feeding a {@link ChangeTracker}, and one {@link IptablesSyncer}
+ * {@code railyard proxy}: a source of cluster state feeding a {@link ChangeTracker}, and one {@link Syncer}
  * per IP family the node has, as kube-proxy's ProxyServer wires its config informers to its proxiers (one per
  * family in dual-stack).
  *
@@ -44,7 +50,9 @@ public final class ProxyDaemon implements AutoCloseable {
 
     private final ProxyDaemonSettings settings;
     private final ChangeTracker tracker;
-    private final List<IptablesSyncer> syncers;
+    private final List<Syncer> syncers;
+    /** Userspace mode's listeners, shared by the families; null in iptables mode. */
+    private final UserspaceProxier proxier;
     private final ClusterSource source;
     private boolean closed;
 
@@ -54,18 +62,18 @@ public final class ProxyDaemon implements AutoCloseable {
         this.settings = settings;
         // The syncers need the tracker and the tracker's listener needs the syncers: it reads this list, which
         // is filled before the source starts, so no event can find it empty.
-        List<IptablesSyncer> created = new ArrayList<>();
+        List<Syncer> created = new ArrayList<>();
         this.tracker = new ChangeTracker(settings.nodeName(), sourceName, Clock.systemUTC(),
                 () -> {
                     // Queued before the sync is asked for, so that health never sees a sync without its update.
-                    for (IptablesSyncer syncer : created) {
+                    for (Syncer syncer : created) {
                         try {
                             queuedHook.accept(syncer.family());
                         } catch (RuntimeException e) {
                             log.error("queued hook failed", e);
                         }
                     }
-                    created.forEach(IptablesSyncer::requestSync);
+                    created.forEach(Syncer::requestSync);
                 }, ProxyDaemon::reportProblem);
         Consumer<SyncResult> listener = new SyncLog().andThen(result -> {
             try {
@@ -74,18 +82,47 @@ public final class ProxyDaemon implements AutoCloseable {
                 log.error("sync hook failed", e);
             }
         });
+        this.proxier = settings.userspace() == null ? null : new UserspaceProxier(settings.userspace());
         for (RenderConfig config : settings.families()) {
-            IpFamily family = config.family();
-            // Per-service chains a previous run left: the first sync deletes those no service needs any more.
-            Set<String> existing = IptablesCleanup.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix())
-                    .existingServiceNatChains();
-            created.add(new IptablesSyncer(tracker, new IptablesRenderer(config),
-                    IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
-                    JumpRules.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
-                    settings.sync(), Clock.systemUTC(), existing, listener));
+            created.add(proxier == null ? iptablesSyncer(config, listener) : userspaceSyncer(config, listener));
         }
         this.syncers = List.copyOf(created);
-        this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
+        try {
+            this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
+        } catch (RuntimeException e) {
+            if (proxier != null) {
+                proxier.close();
+            }
+            throw e;
+        }
+    }
+
+    private IptablesSyncer iptablesSyncer(RenderConfig config, Consumer<SyncResult> listener)
+            throws IptablesException, InterruptedException {
+        IpFamily family = config.family();
+        // Per-service chains a previous run left: the first sync deletes those no service needs any more.
+        Set<String> existing = IptablesCleanup.of(family, settings.backend())
+                .withCommandPrefix(settings.commandPrefix()).existingServiceNatChains();
+        return new IptablesSyncer(tracker, new IptablesRenderer(config),
+                IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
+                JumpRules.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
+                settings.sync(), Clock.systemUTC(), existing, listener);
+    }
+
+    private UserspaceSyncer userspaceSyncer(RenderConfig config, Consumer<SyncResult> listener) {
+        return new UserspaceSyncer(config.family(), tracker, proxier, capture(config.family()), settings.sync(),
+                Clock.systemUTC(), listener);
+    }
+
+    /** The REDIRECT rules' writers in capture mode; null when the listeners sit on the service addresses. */
+    private UserspaceSyncer.Capture capture(IpFamily family) {
+        if (settings.userspace().listenMode() != ListenMode.CAPTURE) {
+            return null;
+        }
+        return new UserspaceSyncer.Capture(new CaptureRulesRenderer(family),
+                IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
+                JumpRules.of(family, settings.backend()).withRules(JumpRules.USERSPACE_CAPTURE)
+                        .withCommandPrefix(settings.commandPrefix()));
     }
 
     /**
@@ -117,7 +154,7 @@ public final class ProxyDaemon implements AutoCloseable {
         Objects.requireNonNull(queuedHook, "queuedHook");
         Objects.requireNonNull(startedHook, "startedHook");
         ProxyDaemon daemon = new ProxyDaemon(settings, sourceName, sourceFactory, syncHook, queuedHook);
-        for (IptablesSyncer syncer : daemon.syncers) {
+        for (Syncer syncer : daemon.syncers) {
             syncer.start();
             startedHook.accept(syncer.family());
         }
@@ -127,7 +164,8 @@ public final class ProxyDaemon implements AutoCloseable {
             daemon.close();
             throw e;
         }
-        log.atInfo().setMessage("proxy started").addKeyValue("node", settings.nodeName())
+        log.atInfo().setMessage("proxy started").addKeyValue("mode", settings.mode())
+                .addKeyValue("node", settings.nodeName())
                 .addKeyValue("families", settings.ipFamilies()).addKeyValue("source", sourceName)
                 .addKeyValue("minSyncPeriod", settings.sync().minSyncPeriod())
                 .addKeyValue("syncPeriod", settings.sync().syncPeriod())
@@ -151,7 +189,7 @@ public final class ProxyDaemon implements AutoCloseable {
     /** The last sync result of each family that has synced (or skipped) at least once. */
     public Map<IpFamily, SyncResult> lastResults() {
         Map<IpFamily, SyncResult> results = new EnumMap<>(IpFamily.class);
-        for (IptablesSyncer syncer : syncers) {
+        for (Syncer syncer : syncers) {
             SyncResult result = syncer.lastResult();
             if (result != null) {
                 results.put(syncer.family(), result);
@@ -171,10 +209,18 @@ public final class ProxyDaemon implements AutoCloseable {
 
     /** Forces a full sync of every family soon, e.g. after something flushed the tables. */
     public void requestFullSync() {
-        syncers.forEach(IptablesSyncer::requestFullSync);
+        syncers.forEach(Syncer::requestFullSync);
     }
 
-    /** Stops the source, then the syncers; the rules stay in the kernel. */
+    /** Userspace mode: per service port traffic counters; empty in iptables mode. */
+    public List<TrafficStats> trafficStats() {
+        return proxier == null ? List.of() : proxier.trafficStats();
+    }
+
+    /**
+     * Stops the source, then the syncers; the rules stay in the kernel. In userspace capture mode the REDIRECT
+     * rules are emptied too: they would send service traffic to ports nobody listens on any more.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -182,7 +228,7 @@ public final class ProxyDaemon implements AutoCloseable {
         }
         closed = true;
         source.close();
-        for (IptablesSyncer syncer : syncers) {
+        for (Syncer syncer : syncers) {
             try {
                 if (!syncer.stop(settings.stopTimeout())) {
                     log.warn("{} sync still running after {}", syncer.family().kubernetesName(),
@@ -193,7 +239,15 @@ public final class ProxyDaemon implements AutoCloseable {
                 return;
             }
         }
-        log.info("proxy stopped; rules left in place");
+        if (proxier == null) {
+            log.info("proxy stopped; rules left in place");
+            return;
+        }
+        for (Syncer syncer : syncers) {
+            ((UserspaceSyncer) syncer).clearCapture();
+        }
+        proxier.close();
+        log.info("userspace proxy stopped; listeners closed");
     }
 
     private static void reportProblem(Problem problem) {

@@ -4,6 +4,7 @@ import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.sync.IptablesSyncer;
+import dev.railyard.proxy.userspace.UserspaceConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,9 +24,12 @@ import java.util.Set;
  * @param commandPrefix prepended to every iptables command
  * @param stopTimeout   how long {@link ProxyDaemon#close()} waits for a sync in progress
  * @param backend       which iptables programs the rules (the node's default, legacy or nft)
+ * @param userspace     null for iptables mode; else userspace mode with these listener settings (capture rules,
+ *                      if its listen mode asks for them, go through {@code backend} and {@code commandPrefix})
  */
 public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
-                                  List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend) {
+                                  List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend,
+                                  UserspaceConfig userspace) {
     public ProxyDaemonSettings {
         Objects.requireNonNull(nodeName, "nodeName");
         Objects.requireNonNull(backend, "backend");
@@ -44,10 +48,27 @@ public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, 
         }
     }
 
-    /** With the node's default iptables ({@link IptablesBackend#AUTO}). */
+    /** iptables mode. */
+    public ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
+                               List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend) {
+        this(nodeName, families, sync, commandPrefix, stopTimeout, backend, null);
+    }
+
+    /** iptables mode with the node's default iptables ({@link IptablesBackend#AUTO}). */
     public ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
                                List<String> commandPrefix, Duration stopTimeout) {
         this(nodeName, families, sync, commandPrefix, stopTimeout, IptablesBackend.AUTO);
+    }
+
+    /** The same settings in userspace mode. */
+    public ProxyDaemonSettings withUserspace(UserspaceConfig config) {
+        return new ProxyDaemonSettings(nodeName, families, sync, commandPrefix, stopTimeout, backend,
+                Objects.requireNonNull(config, "config"));
+    }
+
+    /** "iptables" or "userspace", as kube-proxy's --proxy-mode names them. */
+    public String mode() {
+        return userspace == null ? "iptables" : "userspace";
     }
 
     public List<IpFamily> ipFamilies() {

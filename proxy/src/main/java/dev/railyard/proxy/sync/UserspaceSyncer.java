@@ -164,6 +164,24 @@ public final class UserspaceSyncer implements Syncer {
         return publish(result);
     }
 
+    /**
+     * Empties the capture chains (the jump rules stay, harmless without rules behind them): once the listeners
+     * close, a redirect would only reset every connection to a service. Call after {@link #stop}.
+     */
+    public synchronized void clearCapture() {
+        if (capture == null) {
+            return;
+        }
+        LineBuffer empty = capture.renderer().render(List.of());
+        try {
+            capture.restore().restore(empty.array(), empty.length());
+        } catch (IptablesException e) {
+            LOG.warn("{} could not empty the userspace capture chains: {}", family.kubernetesName(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private String applyCapture(LineBuffer rules, boolean full) {
         try {
             if (full) {

@@ -137,9 +137,9 @@ class ProxyDaemonEndToEndTest {
                 assertThat(natRules(node)).doesNotContain("default/bad").doesNotContain("10.96.0.12")
                         .contains("\"default/web cluster IP\"", "--to-destination 10.244.1.7:5432");
 
-                // Someone else deletes web's service chain behind the daemon's back. The next partial sync (db's
-                // endpoint changes) jumps to it without declaring it, so iptables-restore fails; the retry is a
-                // full sync, which brings web back as well as the change.
+                // Someone else deletes web's service chain behind the daemon's back. The next partial sync (a new
+                // service: the dispatch chain changes, so it is rewritten whole) jumps to web's chain without
+                // declaring it, so iptables-restore fails; the retry is a full sync, which brings web back too.
                 Matcher webJump = Pattern.compile("(?m)^-A KUBE-SERVICES -d " + Pattern.quote(WEB_IP)
                         + "/32 .*-j (KUBE-SVC-\\w+)$").matcher(natRules(node));
                 assertThat(webJump.find()).isTrue();
@@ -148,9 +148,10 @@ class ProxyDaemonEndToEndTest {
                 node.execChecked("iptables", "-t", "nat", "-F", webChain);
                 node.execChecked("iptables", "-t", "nat", "-X", webChain);
                 int syncsBefore = results.size();
-                apiServer.update(slice("db-1", "db", 5432, "10.244.1.9"));
-                awaitNat(node, rules -> rules.contains("--to-destination 10.244.1.9:5432")
-                        && rules.contains(":" + webChain + " "), "db's change and web's chain applied");
+                apiServer.create(service("queue", "10.96.0.14", 5672));
+                apiServer.create(slice("queue-1", "queue", 5672, "10.244.1.9"));
+                awaitNat(node, rules -> rules.contains("--to-destination 10.244.1.9:5672")
+                        && rules.contains(":" + webChain + " "), "the new service and web's chain applied");
                 await(() -> results.subList(syncsBefore, results.size()).stream()
                         .anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL), "the full resync reported");
                 List<SyncResult> recovery = List.copyOf(results.subList(syncsBefore, results.size()));

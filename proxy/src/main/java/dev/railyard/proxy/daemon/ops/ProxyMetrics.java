@@ -2,6 +2,7 @@ package dev.railyard.proxy.daemon.ops;
 
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.sync.SyncResult;
+import dev.railyard.proxy.userspace.TrafficStats;
 
 import java.math.BigDecimal;
 import java.time.Clock;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * kube-proxy's sync metrics (pkg/proxy/metrics/metrics.go: same names, help texts and buckets), plus a few
@@ -42,6 +44,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
     private final Clock clock;
     private final Map<IpFamily, FamilyMetrics> families;
     private final Map<String, LongAdder> probes = new ConcurrentHashMap<>();
+    private volatile Supplier<List<TrafficStats>> userspaceTraffic = List::of;
 
     public ProxyMetrics(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -114,6 +117,11 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         LIVEZ
     }
 
+    /** Userspace mode: where the per-service traffic counters come from at each scrape. */
+    public void userspaceTraffic(Supplier<List<TrafficStats>> source) {
+        this.userspaceTraffic = Objects.requireNonNull(source, "source");
+    }
+
     /** The whole exposition, metric families in a fixed order. */
     public String scrape() {
         StringBuilder out = new StringBuilder(16384);
@@ -163,6 +171,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         counter(out, active, "railyard_sync_proxy_rules_skipped_total",
                 "Syncs skipped because Services or EndpointSlices had not finished their initial list",
                 m -> m.skipped);
+        UserspaceTrafficMetrics.write(out, userspaceTraffic.get());
         return out.toString();
     }
 
