@@ -9,7 +9,7 @@
 # Each step is bounded by `timeout`; the runs delete their namespaces themselves (also on failure).
 #
 #   benchmarks/run-daemon-benchmarks.sh
-#   CHANGES=200 NFT_SIZES=1000,2000,3000 benchmarks/run-daemon-benchmarks.sh
+#   CHANGES=200 NFT_SIZES=1000,1500 benchmarks/run-daemon-benchmarks.sh
 #   SKIP_BUILD=1 / SKIP_LEGACY=1 / SKIP_NFT=1 / SKIP_MEMORY=1                 # skip a step
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ CAP=${CAP:-120}
 MEMORY_SERVICES=${MEMORY_SERVICES:-10000}
 MEMORY_CHANGES=${MEMORY_CHANGES:-30}
 # ';'-separated JVM flags per run, runs separated by '|': the DaemonSet's, then the recommended ones.
-MEMORY_FLAGS=${MEMORY_FLAGS:-"-XX:MaxRAMPercentage=50|-XX:MaxRAMPercentage=50;-Xmx256m;-XX:+UseSerialGC"}
+MEMORY_FLAGS=${MEMORY_FLAGS:-"-XX:MaxRAMPercentage=50|-XX:+UseSerialGC;-Xmx384m"}
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run-daemon-benchmarks.sh needs root (network namespaces, iptables-restore)" >&2
