@@ -228,8 +228,8 @@ class ProxyCommandTest {
     void unknownConfigFieldsAndBadValuesAreNamed() throws IOException {
         assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCore: 65536}\n")
                 .toString()), "conntrack: {maxPerCore=65536}: Railyard does not implement this setting");
-        assertFails(List.of("--config", write("bindAddress: 192.0.2.1\n").toString()),
-                "bindAddress: 192.0.2.1: Railyard does not implement");
+        assertFails(List.of("--config", write("mode: userspace\nbindAddress: eth0\n").toString()),
+                "--bind-address");
         assertFails(List.of("--config", write("ipvs:\n  scheduler: rr\n").toString()), "ipvs: {scheduler=rr}");
         assertFails(List.of("--config", write("clientConnection:\n  qps: 50\n").toString()),
                 "clientConnection.qps: 50: Railyard does not implement");

@@ -3,13 +3,10 @@ package dev.railyard.proxy.sync;
 import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.apply.IptablesRestore;
 import dev.railyard.proxy.apply.JumpRules;
-import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.LineBuffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -22,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -40,9 +36,7 @@ import java.util.function.Consumer;
  * <p>A failed sync is reported, forces the next sync to be full (the drained changes are gone, so a partial one
  * could miss them) and asks the runner for a retry after {@code retryInterval}.
  */
-public final class IptablesSyncer implements Syncer {
-    private static final Logger LOG = LoggerFactory.getLogger(IptablesSyncer.class);
-
+public final class IptablesSyncer extends ScheduledSyncer {
     /**
      * @param minSyncPeriod kube-proxy's --iptables-min-sync-period: the least time between syncs (after a burst)
      * @param syncPeriod    kube-proxy's --iptables-sync-period: the most time between syncs, and between full ones
@@ -65,21 +59,13 @@ public final class IptablesSyncer implements Syncer {
         }
     }
 
-    private final IpFamily family;
     private final ChangeTracker tracker;
     private final IptablesRenderer renderer;
     private final IptablesRestore restore;
     private final JumpRules jumpRules;
-    private final Settings settings;
     private final Clock clock;
-    private final Consumer<SyncResult> resultListener;
-    private final BoundedFrequencyRunner runner;
 
-    /** Asked for from outside (e.g. an iptables monitor): read, without waiting for a sync in progress. */
-    private final AtomicBoolean fullSyncRequested = new AtomicBoolean();
     // Guarded by this; only the runner's thread (or a caller of syncNow) touches them.
-    private boolean needFullSync = true;
-    private Instant lastFullSyncAt;
     private boolean appliedLargeCluster;
     /** Per-service chains that may exist in the kernel: to be deleted when no longer in use. */
     private volatile Set<String> knownNatChains;
@@ -87,7 +73,6 @@ public final class IptablesSyncer implements Syncer {
     private final List<StaleUdpEndpoint> unreportedGoneUdp = new ArrayList<>();
     private final Set<ServicePortName> unreportedNewlyActiveUdp = new HashSet<>();
     private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
-    private volatile SyncResult lastResult;
 
     /**
      * @param existingNatChains nat chains already in the kernel when the proxier starts (e.g. from
@@ -98,56 +83,16 @@ public final class IptablesSyncer implements Syncer {
     public IptablesSyncer(ChangeTracker tracker, IptablesRenderer renderer, IptablesRestore restore,
                           JumpRules jumpRules, Settings settings, Clock clock, Collection<String> existingNatChains,
                           Consumer<SyncResult> resultListener) {
-        this.family = renderer.config().family();
-        if (restore.family() != family) {
-            throw new IllegalArgumentException("restore is " + restore.family() + " but renderer is " + family);
+        super("iptables-sync-", renderer.config().family(), settings, resultListener);
+        if (restore.family() != family()) {
+            throw new IllegalArgumentException("restore is " + restore.family() + " but renderer is " + family());
         }
         this.tracker = Objects.requireNonNull(tracker, "tracker");
         this.renderer = renderer;
         this.restore = restore;
         this.jumpRules = Objects.requireNonNull(jumpRules, "jumpRules");
-        this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.knownNatChains = Set.copyOf(existingNatChains);
-        this.resultListener = Objects.requireNonNull(resultListener, "resultListener");
-        this.runner = new BoundedFrequencyRunner("iptables-sync-" + family.kubernetesName(), this::syncNow,
-                settings.minSyncPeriod(), settings.syncPeriod(), BoundedFrequencyRunner.KUBE_PROXY_BURST);
-    }
-
-    @Override
-    public IpFamily family() {
-        return family;
-    }
-
-    /** Starts the sync thread; syncs then follow {@link #requestSync()} and the sync period. */
-    @Override
-    public void start() {
-        runner.start();
-    }
-
-    /** Asks for a sync soon (coalesced, rate-limited); what the tracker's change listener should call. */
-    @Override
-    public void requestSync() {
-        runner.run();
-    }
-
-    /** Makes the next sync a full one, e.g. after something else flushed the tables, and asks for it. */
-    @Override
-    public void requestFullSync() {
-        fullSyncRequested.set(true);
-        runner.run();
-    }
-
-    /** Stops the sync thread, waiting up to {@code timeout} for a sync in progress. */
-    @Override
-    public boolean stop(Duration timeout) throws InterruptedException {
-        return runner.stop(timeout);
-    }
-
-    /** The last sync's result; null before the first. */
-    @Override
-    public SyncResult lastResult() {
-        return lastResult;
     }
 
     /** Per-service nat chains that may be in the kernel: those of the last successful sync, plus a failed one's. */
@@ -155,17 +100,15 @@ public final class IptablesSyncer implements Syncer {
         return knownNatChains;
     }
 
-    /** One sync, now, on the calling thread; the runner calls this, and tests and one-shot tools may. */
+    @Override
     public synchronized SyncResult syncNow() {
         Instant startedAt = clock.instant();
         if (!tracker.isSynced()) {
             // Like kube-proxy: never program a view of the cluster the informers have not finished listing.
-            return publish(SyncResult.skipped(family, startedAt));
+            return publish(SyncResult.skipped(family(), startedAt));
         }
-        boolean requested = fullSyncRequested.getAndSet(false);
-        boolean full = requested || needFullSync || lastFullSyncAt == null
-                || !startedAt.isBefore(lastFullSyncAt.plus(settings.syncPeriod()));
-        StateUpdate update = tracker.drain(family);
+        boolean full = fullSyncDue(startedAt);
+        StateUpdate update = tracker.drain(family());
         ProxyState state = update.state();
         boolean largeCluster = IptablesRenderer.isLargeCluster(state);
         if (largeCluster != appliedLargeCluster) {
@@ -197,7 +140,7 @@ public final class IptablesSyncer implements Syncer {
         long restoreEnd = System.nanoTime();
 
         boolean succeeded = error == null;
-        SyncResult result = new SyncResult(family, full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
+        SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
                 startedAt, error, Duration.ofNanos(restoreStart - renderStart),
                 Duration.ofNanos(restoreEnd - restoreStart), rules.length(), renderer.filterRuleCount(),
                 renderer.natRuleCount(), renderer.skippedNatRuleCount(), renderer.natChainCount(),
@@ -207,11 +150,7 @@ public final class IptablesSyncer implements Syncer {
                 succeeded ? unreportedChangeTimes : Map.of(), state);
         if (succeeded) {
             knownNatChains = active;
-            needFullSync = false;
             appliedLargeCluster = largeCluster;
-            if (full) {
-                lastFullSyncAt = startedAt;
-            }
             unreportedGoneUdp.clear();
             unreportedNewlyActiveUdp.clear();
             unreportedChangeTimes.clear();
@@ -220,21 +159,9 @@ public final class IptablesSyncer implements Syncer {
             Set<String> mayExist = new HashSet<>(knownNatChains);
             mayExist.addAll(active);
             knownNatChains = Set.copyOf(mayExist);
-            needFullSync = true;
-            LOG.warn("{} {} sync failed, retrying in {} with a full sync: {}", family.kubernetesName(),
-                    result.kind(), settings.retryInterval(), error);
-            runner.retryAfter(settings.retryInterval());
         }
+        finished(result, full);
         return publish(result);
     }
 
-    private SyncResult publish(SyncResult result) {
-        lastResult = result;
-        try {
-            resultListener.accept(result);
-        } catch (RuntimeException e) {
-            LOG.error("sync result listener failed", e);
-        }
-        return result;
-    }
 }

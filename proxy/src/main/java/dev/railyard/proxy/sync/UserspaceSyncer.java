@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -41,7 +40,7 @@ import java.util.function.Consumer;
  * failed restore. The result's render time is the listeners' reconciliation; its restore time and bytes are
  * the capture rules'.
  */
-public final class UserspaceSyncer implements Syncer {
+public final class UserspaceSyncer extends ScheduledSyncer {
     private static final Logger LOG = LoggerFactory.getLogger(UserspaceSyncer.class);
 
     /** Where the capture rules go: the family's renderer, restore and jump rules. */
@@ -53,75 +52,31 @@ public final class UserspaceSyncer implements Syncer {
         }
     }
 
-    private final IpFamily family;
     private final ChangeTracker tracker;
     private final UserspaceProxier proxier;
     private final Capture capture;
-    private final IptablesSyncer.Settings settings;
     private final Clock clock;
-    private final Consumer<SyncResult> resultListener;
-    private final BoundedFrequencyRunner runner;
-    private final AtomicBoolean fullSyncRequested = new AtomicBoolean();
-    // Guarded by this.
-    private boolean needFullSync = true;
-    private Instant lastFullSyncAt;
+    /** What failed syncs drained, to be reported with the next successful one; guarded by this. */
     private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
-    private volatile SyncResult lastResult;
 
     /** @param capture null to listen on the service addresses without any iptables rule */
     public UserspaceSyncer(IpFamily family, ChangeTracker tracker, UserspaceProxier proxier, Capture capture,
                            IptablesSyncer.Settings settings, Clock clock, Consumer<SyncResult> resultListener) {
-        this.family = Objects.requireNonNull(family, "family");
+        super("userspace-sync-", family, settings, resultListener);
         this.tracker = Objects.requireNonNull(tracker, "tracker");
         this.proxier = Objects.requireNonNull(proxier, "proxier");
         this.capture = capture;
-        this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.resultListener = Objects.requireNonNull(resultListener, "resultListener");
-        this.runner = new BoundedFrequencyRunner("userspace-sync-" + family.kubernetesName(), this::syncNow,
-                settings.minSyncPeriod(), settings.syncPeriod(), BoundedFrequencyRunner.KUBE_PROXY_BURST);
     }
 
     @Override
-    public IpFamily family() {
-        return family;
-    }
-
-    @Override
-    public void start() {
-        runner.start();
-    }
-
-    @Override
-    public void requestSync() {
-        runner.run();
-    }
-
-    @Override
-    public void requestFullSync() {
-        fullSyncRequested.set(true);
-        runner.run();
-    }
-
-    @Override
-    public boolean stop(Duration timeout) throws InterruptedException {
-        return runner.stop(timeout);
-    }
-
-    @Override
-    public SyncResult lastResult() {
-        return lastResult;
-    }
-
-    /** One sync, now, on the calling thread. */
     public synchronized SyncResult syncNow() {
         Instant startedAt = clock.instant();
         if (!tracker.isSynced()) {
-            return publish(SyncResult.skipped(family, startedAt));
+            return publish(SyncResult.skipped(family(), startedAt));
         }
-        boolean full = fullSyncRequested.getAndSet(false) || needFullSync || lastFullSyncAt == null
-                || !startedAt.isBefore(lastFullSyncAt.plus(settings.syncPeriod()));
-        StateUpdate update = tracker.drain(family);
+        boolean full = fullSyncDue(startedAt);
+        StateUpdate update = tracker.drain(family());
         ProxyState state = update.state();
         update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
                 (a, b) -> a.isBefore(b) ? a : b));
@@ -144,23 +99,15 @@ public final class UserspaceSyncer implements Syncer {
         boolean succeeded = error == null;
         int bytes = rules == null ? 0 : rules.length();
         int captureRules = rules == null ? 0 : Math.max(0, rules.lines() - 2 - CaptureRulesRenderer.chains().size());
-        SyncResult result = new SyncResult(family, SyncResult.Kind.FULL, startedAt, error,
+        SyncResult result = new SyncResult(family(), SyncResult.Kind.FULL, startedAt, error,
                 Duration.ofNanos(restoreStart - reconcileStart), Duration.ofNanos(restoreEnd - restoreStart), bytes,
                 0, captureRules, 0, capture == null ? 0 : CaptureRulesRenderer.chains().size(), 0, 0,
                 state.serviceCount(), state.endpointCount(), Set.of(), List.of(), Set.of(),
                 succeeded ? unreportedChangeTimes : Map.of(), state);
         if (succeeded) {
-            needFullSync = false;
-            if (full) {
-                lastFullSyncAt = startedAt;
-            }
             unreportedChangeTimes.clear();
-        } else {
-            needFullSync = true;
-            LOG.warn("{} userspace sync failed, retrying in {}: {}", family.kubernetesName(),
-                    settings.retryInterval(), error);
-            runner.retryAfter(settings.retryInterval());
         }
+        finished(result, full);
         return publish(result);
     }
 
@@ -176,7 +123,7 @@ public final class UserspaceSyncer implements Syncer {
         try {
             capture.restore().restore(empty.array(), empty.length());
         } catch (IptablesException e) {
-            LOG.warn("{} could not empty the userspace capture chains: {}", family.kubernetesName(), e.getMessage());
+            LOG.warn("{} could not empty the userspace capture chains: {}", family().kubernetesName(), e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -204,7 +151,7 @@ public final class UserspaceSyncer implements Syncer {
         Map<ServicePortName, Integer> external = new HashMap<>();
         for (Listener listener : listeners) {
             ServicePort service = listener.service();
-            if (IpAddresses.familyOf(IpAddresses.parse(service.clusterIp())) != family) {
+            if (IpAddresses.familyOf(IpAddresses.parse(service.clusterIp())) != family()) {
                 continue;
             }
             services.put(service.name(), service);
@@ -221,13 +168,4 @@ public final class UserspaceSyncer implements Syncer {
         return targets;
     }
 
-    private SyncResult publish(SyncResult result) {
-        lastResult = result;
-        try {
-            resultListener.accept(result);
-        } catch (RuntimeException e) {
-            LOG.error("sync result listener failed", e);
-        }
-        return result;
-    }
 }
