@@ -71,6 +71,9 @@ public final class ProxyLoadRun {
             "  --warmup S               seconds of wrk warm-up per path before the rounds (default 10)",
             "  --wrk-threads N --connections N   wrk -t / -c (default 2 / 64)",
             "  --bulk-seconds S         seconds per iperf3 phase, after 1 omitted second (default 5; 0 skips bulk)",
+            "  --only bulk              run the iperf3 phase only (no wrk warm-up or rounds, no idle connections)",
+            "  --haproxy-splice MODE    add 'option splice-MODE' (auto, request, response) to HAProxy's configuration",
+            "                           (default: none, i.e. HAProxy copies through user space)",
             "  --proxy-threads N        HAProxy nbthread and the proxy under test's {threads} / -Dio.netty.eventLoopThreads",
             "                           (default: number of CPUs)",
             "  --backend-threads N      Netty event loops of the HTTP backend (default 2)",
@@ -199,7 +202,7 @@ public final class ProxyLoadRun {
         }
 
         // --- warm-up -----------------------------------------------------------------------------------------
-        if (o.warmup > 0) {
+        if (o.warmup > 0 && !o.bulkOnly) {
             System.out.printf("== warm-up: wrk %d s per path%n", o.warmup);
             for (Target t : targets) {
                 runWrk(t, o.warmup, "warmup-" + t.name);
@@ -207,9 +210,11 @@ public final class ProxyLoadRun {
         }
 
         // --- (a) + (c) wrk rounds ----------------------------------------------------------------------------
-        System.out.printf("== wrk -t%d -c%d -d%ds --latency, %d rounds, order rotating%n", o.wrkThreads, o.connections,
-                o.duration, o.rounds);
-        for (int r = 0; r < o.rounds; r++) {
+        if (!o.bulkOnly) {
+            System.out.printf("== wrk -t%d -c%d -d%ds --latency, %d rounds, order rotating%n", o.wrkThreads, o.connections,
+                    o.duration, o.rounds);
+        }
+        for (int r = 0; r < (o.bulkOnly ? 0 : o.rounds); r++) {
             for (int i = 0; i < targets.size(); i++) {
                 Target t = targets.get((i + r) % targets.size());
                 double proxyCpu0 = t.pid > 0 ? ProcFs.cpuSeconds(t.pid) : 0;
@@ -248,7 +253,7 @@ public final class ProxyLoadRun {
         }
 
         // --- idle connections ------------------------------------------------------------------------------
-        if (o.idleConnections > 0) {
+        if (o.idleConnections > 0 && !o.bulkOnly) {
             System.out.printf("== %d idle connections through each proxy%n", idleHeld);
             for (Target t : List.of(haproxy, underTest)) {
                 idles.add(idle(t));
@@ -278,6 +283,7 @@ public final class ProxyLoadRun {
                 "    timeout connect 5s",
                 "    timeout client 1h",
                 "    timeout server 1h",
+                o.haproxySplice == null ? "" : "    option splice-" + o.haproxySplice,
                 "frontend http",
                 "    bind " + ip.getHostAddress() + ":" + httpPort,
                 "    default_backend http",
@@ -580,50 +586,57 @@ public final class ProxyLoadRun {
             sb.append("NOTE: '").append(underTest.name).append("' is a STAND-IN for the proxy under test (a second HAProxy),"
                     + " NOT Railyard: its figures only validate the harness.\n");
         }
-        sb.append(String.format(Locale.ROOT, "%-16s %-26s %-22s %-22s %-12s %-14s %-12s%n", "path", "req/s", "p50 ms",
-                "p99 ms", "p99.9 ms", "proxy CPU/req", "backend CPU/req"));
         Map<Target, Summary> summaries = new LinkedHashMap<>();
         for (Target t : targets) {
-            Summary s = new Summary(t);
-            summaries.put(t, s);
-            sb.append(String.format(Locale.ROOT, "%-16s %-26s %-22s %-22s %-12s %-14s %-12s%n", t.name,
-                    range(s.rps, "%.0f"), range(s.p50, "%.3f"), range(s.p99, "%.3f"), String.format(Locale.ROOT, "%.3f", median(s.p999)),
-                    t.pid > 0 ? String.format(Locale.ROOT, "%.1f µs", s.proxyCpuPerRequest * 1e6) : "-",
-                    String.format(Locale.ROOT, "%.1f µs", s.backendCpuPerRequest * 1e6)));
+            summaries.put(t, new Summary(t));
         }
-        Summary u = summaries.get(underTest);
-        Summary h = summaries.get(haproxy);
-        Summary d = summaries.get(targets.get(0));
-        double rpsRatio = median(u.rps) / median(h.rps);
-        double p99Ratio = median(u.p99) / median(h.p99);
-        double cpuRatio = u.proxyCpuPerRequest / h.proxyCpuPerRequest;
-        double[] roundRps = pairedRatios(u.rps, h.rps);
-        double[] roundP99 = pairedRatios(u.p99, h.p99);
         JsonObject ratios = new JsonObject();
-        ratios.addProperty("rps_under_test_over_haproxy", rpsRatio);
-        ratios.addProperty("p99_under_test_over_haproxy", p99Ratio);
-        ratios.addProperty("cpu_per_request_under_test_over_haproxy", cpuRatio);
-        ratios.addProperty("rps_haproxy_over_direct", median(h.rps) / median(d.rps));
-        ratios.addProperty("rps_under_test_over_direct", median(u.rps) / median(d.rps));
-        String rpsVerdict = verdict(rpsRatio >= 1.0, Arrays.stream(roundRps).map(r -> r >= 1.0 ? 1 : 0).toArray());
-        String p99Verdict = verdict(p99Ratio <= 1.2, Arrays.stream(roundP99).map(r -> r <= 1.2 ? 1 : 0).toArray());
-        boolean rpsOk = rpsVerdict.equals("met");
-        boolean p99Ok = p99Verdict.equals("met");
-        ratios.addProperty("rps_verdict", rpsVerdict);
-        ratios.addProperty("p99_verdict", p99Verdict);
-        ratios.addProperty("rps_ratio_median_of_rounds", median(roundRps));
-        ratios.addProperty("p99_ratio_median_of_rounds", median(roundP99));
-        sb.append(String.format(Locale.ROOT, "%s / haproxy req/s: %.2fx (per round %s, median %.2fx)   target >= 1.0x: %s%n",
-                underTest.name, rpsRatio, fmt(roundRps), median(roundRps), rpsVerdict));
-        sb.append(String.format(Locale.ROOT, "%s / haproxy p99:   %.2fx (per round %s, median %.2fx)   target <= 1.2x: %s%n",
-                underTest.name, p99Ratio, fmt(roundP99), median(roundP99), p99Verdict));
-        sb.append(String.format(Locale.ROOT, "%s / haproxy CPU per request: %.2fx (%.1f vs %.1f µs)%n", underTest.name,
-                cpuRatio, u.proxyCpuPerRequest * 1e6, h.proxyCpuPerRequest * 1e6));
-        sb.append(String.format(Locale.ROOT, "through a proxy / direct req/s: haproxy %.2fx, %s %.2fx%n",
-                median(h.rps) / median(d.rps), underTest.name, median(u.rps) / median(d.rps)));
-        int errors = rounds.stream().mapToInt(Round::errors).sum();
-        if (errors > 0) {
-            sb.append("WARNING: wrk counted ").append(errors).append(" errors (see rounds.csv)\n");
+        boolean rpsOk = true;
+        boolean p99Ok = true;
+        int errors = 0;
+        if (!rounds.isEmpty()) { // not with --only bulk
+            sb.append(String.format(Locale.ROOT, "%-16s %-26s %-22s %-22s %-12s %-14s %-12s%n", "path", "req/s", "p50 ms",
+                    "p99 ms", "p99.9 ms", "proxy CPU/req", "backend CPU/req"));
+            for (Target t : targets) {
+                Summary s = summaries.get(t);
+                sb.append(String.format(Locale.ROOT, "%-16s %-26s %-22s %-22s %-12s %-14s %-12s%n", t.name,
+                        range(s.rps, "%.0f"), range(s.p50, "%.3f"), range(s.p99, "%.3f"), String.format(Locale.ROOT, "%.3f", median(s.p999)),
+                        t.pid > 0 ? String.format(Locale.ROOT, "%.1f µs", s.proxyCpuPerRequest * 1e6) : "-",
+                        String.format(Locale.ROOT, "%.1f µs", s.backendCpuPerRequest * 1e6)));
+            }
+            Summary u = summaries.get(underTest);
+            Summary h = summaries.get(haproxy);
+            Summary d = summaries.get(targets.get(0));
+            double rpsRatio = median(u.rps) / median(h.rps);
+            double p99Ratio = median(u.p99) / median(h.p99);
+            double cpuRatio = u.proxyCpuPerRequest / h.proxyCpuPerRequest;
+            double[] roundRps = pairedRatios(u.rps, h.rps);
+            double[] roundP99 = pairedRatios(u.p99, h.p99);
+            ratios.addProperty("rps_under_test_over_haproxy", rpsRatio);
+            ratios.addProperty("p99_under_test_over_haproxy", p99Ratio);
+            ratios.addProperty("cpu_per_request_under_test_over_haproxy", cpuRatio);
+            ratios.addProperty("rps_haproxy_over_direct", median(h.rps) / median(d.rps));
+            ratios.addProperty("rps_under_test_over_direct", median(u.rps) / median(d.rps));
+            String rpsVerdict = verdict(rpsRatio >= 1.0, Arrays.stream(roundRps).map(r -> r >= 1.0 ? 1 : 0).toArray());
+            String p99Verdict = verdict(p99Ratio <= 1.2, Arrays.stream(roundP99).map(r -> r <= 1.2 ? 1 : 0).toArray());
+            rpsOk = rpsVerdict.equals("met");
+            p99Ok = p99Verdict.equals("met");
+            ratios.addProperty("rps_verdict", rpsVerdict);
+            ratios.addProperty("p99_verdict", p99Verdict);
+            ratios.addProperty("rps_ratio_median_of_rounds", median(roundRps));
+            ratios.addProperty("p99_ratio_median_of_rounds", median(roundP99));
+            sb.append(String.format(Locale.ROOT, "%s / haproxy req/s: %.2fx (per round %s, median %.2fx)   target >= 1.0x: %s%n",
+                    underTest.name, rpsRatio, fmt(roundRps), median(roundRps), rpsVerdict));
+            sb.append(String.format(Locale.ROOT, "%s / haproxy p99:   %.2fx (per round %s, median %.2fx)   target <= 1.2x: %s%n",
+                    underTest.name, p99Ratio, fmt(roundP99), median(roundP99), p99Verdict));
+            sb.append(String.format(Locale.ROOT, "%s / haproxy CPU per request: %.2fx (%.1f vs %.1f µs)%n", underTest.name,
+                    cpuRatio, u.proxyCpuPerRequest * 1e6, h.proxyCpuPerRequest * 1e6));
+            sb.append(String.format(Locale.ROOT, "through a proxy / direct req/s: haproxy %.2fx, %s %.2fx%n",
+                    median(h.rps) / median(d.rps), underTest.name, median(u.rps) / median(d.rps)));
+            errors = rounds.stream().mapToInt(Round::errors).sum();
+            if (errors > 0) {
+                sb.append("WARNING: wrk counted ").append(errors).append(" errors (see rounds.csv)\n");
+            }
         }
 
         boolean bulkOk = true;
@@ -677,7 +690,9 @@ public final class ProxyLoadRun {
         }
         String title = String.format(Locale.ROOT, "HTTP keep-alive latency: wrk -t%d -c%d -d%ds, %d rounds%s", o.wrkThreads,
                 o.connections, o.duration, o.rounds, underTest.standin ? " (STAND-IN, not Railyard)" : "");
-        LatencyPlot.write(series, out.resolve("latency.png"), title);
+        if (!series.isEmpty()) {
+            LatencyPlot.write(series, out.resolve("latency.png"), title);
+        }
         System.out.println("results in " + out);
         return errors > 0 ? 1 : 0;
     }
@@ -726,6 +741,8 @@ public final class ProxyLoadRun {
                 o.connections, o.duration));
         opts.addProperty("warmup_s", o.warmup);
         opts.addProperty("bulk", "iperf3 -t " + o.bulkSeconds + " -O 1 -J");
+        opts.addProperty("only_bulk", o.bulkOnly);
+        opts.addProperty("haproxy_splice", o.haproxySplice == null ? "none" : o.haproxySplice);
         opts.addProperty("proxy_threads", o.proxyThreads);
         opts.addProperty("backend_threads", o.backendThreads);
         opts.addProperty("body_bytes", o.bodyBytes);
@@ -1147,6 +1164,8 @@ public final class ProxyLoadRun {
         int wrkThreads = 2;
         int connections = 64;
         int bulkSeconds = 5;
+        boolean bulkOnly;
+        String haproxySplice;
         int proxyThreads = Runtime.getRuntime().availableProcessors();
         int backendThreads = 2;
         int bodyBytes = 128;
@@ -1185,6 +1204,18 @@ public final class ProxyLoadRun {
                     case "--wrk-threads" -> o.wrkThreads = positive(a, v);
                     case "--connections" -> o.connections = positive(a, v);
                     case "--bulk-seconds" -> o.bulkSeconds = Integer.parseInt(v);
+                    case "--only" -> {
+                        if (!v.equals("bulk")) {
+                            throw new IllegalArgumentException("--only: only bulk");
+                        }
+                        o.bulkOnly = true;
+                    }
+                    case "--haproxy-splice" -> {
+                        if (!List.of("auto", "request", "response").contains(v)) {
+                            throw new IllegalArgumentException("--haproxy-splice: auto, request or response");
+                        }
+                        o.haproxySplice = v;
+                    }
                     case "--proxy-threads" -> o.proxyThreads = positive(a, v);
                     case "--backend-threads" -> o.backendThreads = positive(a, v);
                     case "--body-bytes" -> o.bodyBytes = Integer.parseInt(v);

@@ -6,7 +6,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -106,12 +108,29 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         route.connected(clientIp, endpoint);
         TrafficCounters counters = route.counters();
         ctx.pipeline().replace(this, "relay", new TcpRelayHandler(backend, counters.bytesIn, counters.resets));
+        RelayTuning tuning = settings.tuning();
+        tune(inbound, tuning);
+        tune(backend, tuning);
         replayEarlyInput(inbound);
         if (!earlyInputShutdown) {
             // (Asking epoll to read a socket whose input has ended fails: its registration is gone.)
             inbound.config().setAutoRead(true);
         }
         backend.config().setAutoRead(true);
+    }
+
+    private static void tune(Channel channel, RelayTuning tuning) {
+        if (tuning.recvBufferMax() > 0) {
+            channel.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(64, 2048, tuning.recvBufferMax()));
+        }
+        if (tuning.writeHighWaterMark() > 0) {
+            channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(
+                    Math.min(tuning.writeLowWaterMark(), tuning.writeHighWaterMark()), tuning.writeHighWaterMark()));
+        }
+        if (tuning.socketBuffer() > 0) {
+            channel.config().setOption(ChannelOption.SO_SNDBUF, tuning.socketBuffer());
+            channel.config().setOption(ChannelOption.SO_RCVBUF, tuning.socketBuffer());
+        }
     }
 
     private void replayEarlyInput(Channel inbound) {

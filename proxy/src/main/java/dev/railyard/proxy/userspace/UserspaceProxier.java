@@ -65,13 +65,19 @@ public final class UserspaceProxier implements AutoCloseable {
 
     /** @param nanoTime the clock of affinity and UDP idle timeouts (tests move it by hand) */
     UserspaceProxier(UserspaceConfig config, LongSupplier nanoTime) {
+        this(config, nanoTime, RelayTuning.fromSystemProperties(RelayTuning.DEFAULT));
+    }
+
+    /** @param tuning buffer and socket settings of established TCP relays (tests compare them) */
+    UserspaceProxier(UserspaceConfig config, LongSupplier nanoTime, RelayTuning tuning) {
         this.config = config;
         this.nanoTime = nanoTime;
         this.transport = Transport.detect();
         this.eventLoops = transport.newEventLoopGroup(config.eventLoopThreads());
         this.connections = new DefaultChannelGroup("userspace-proxy", GlobalEventExecutor.INSTANCE);
         this.tcp = new TcpSettings(transport, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()),
-                config.maxConnectAttempts(), connections);
+                config.maxConnectAttempts(), connections, tuning);
+        log.debug("userspace proxy: relay tuning {}", tcp.tuning());
         this.udp = new UdpSettings(transport, config.udpIdleTimeout().toNanos(), config.maxUdpSessions(), nanoTime);
     }
 
