@@ -8,7 +8,6 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -46,7 +45,7 @@ final class Transport {
     }
 
     EventLoopGroup newEventLoopGroup(int threads) {
-        IoHandlerFactory handlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory handlers = epoll ? new KeepRegisteredEpoll() : NioIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, handlers);
     }
 

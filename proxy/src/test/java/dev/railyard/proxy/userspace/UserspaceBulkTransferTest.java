@@ -3,7 +3,6 @@ package dev.railyard.proxy.userspace;
 import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.model.ServicePort;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -68,10 +67,6 @@ class UserspaceBulkTransferTest {
         socket.close();
     };
 
-    @Disabled("KNOWN BUG with Netty 4.2.18's native epoll (passes on NIO: -Dio.netty.transport.noNative=true):"
-            + " once the client's FIN has shut its channel's input, that channel's epoll registration is gone, so when"
-            + " the backend's data later needs EPOLLOUT on it, epoll_ctl fails with ENOENT, Netty shuts the output"
-            + " (ChannelOutputShutdownException) and the relay resets the client. Enable once worked around.")
     @ParameterizedTest
     @MethodSource("tunings")
     void megabytesBothWaysArriveIntactAndFinsFollowTheData(RelayTuning tuning) throws Exception {
