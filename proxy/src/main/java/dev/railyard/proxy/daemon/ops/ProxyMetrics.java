@@ -175,14 +175,9 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         return out.toString();
     }
 
-    private static void header(StringBuilder out, String name, String help, String type) {
-        out.append("# HELP ").append(name).append(' ').append(TextFormat.escapeHelp(help)).append('\n');
-        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-    }
-
     private static void histogram(StringBuilder out, List<Map.Entry<String, FamilyMetrics>> active, String name,
                                   String help, Function<FamilyMetrics, Histogram> metric) {
-        header(out, name, help, "histogram");
+        TextFormat.header(out, name, help, "histogram");
         for (Map.Entry<String, FamilyMetrics> e : active) {
             metric.apply(e.getValue()).write(out, name, e.getKey());
         }
@@ -190,7 +185,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
 
     private static void gauge(StringBuilder out, List<Map.Entry<String, FamilyMetrics>> active, String name,
                               String help, Function<FamilyMetrics, Gauge> metric) {
-        header(out, name, help, "gauge");
+        TextFormat.header(out, name, help, "gauge");
         for (Map.Entry<String, FamilyMetrics> e : active) {
             sample(out, name, e.getKey(), metric.apply(e.getValue()).get());
         }
@@ -198,7 +193,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
 
     private static void counter(StringBuilder out, List<Map.Entry<String, FamilyMetrics>> active, String name,
                                 String help, Function<FamilyMetrics, LongAdder> metric) {
-        header(out, name, help, "counter");
+        TextFormat.header(out, name, help, "counter");
         for (Map.Entry<String, FamilyMetrics> e : active) {
             sample(out, name, e.getKey(), metric.apply(e.getValue()).sum());
         }
@@ -207,7 +202,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
     private static void tableGauge(StringBuilder out, List<Map.Entry<String, FamilyMetrics>> active, String name,
                                    String help, Function<FamilyMetrics, Gauge> filter,
                                    Function<FamilyMetrics, Gauge> nat) {
-        header(out, name, help, "gauge");
+        TextFormat.header(out, name, help, "gauge");
         for (Map.Entry<String, FamilyMetrics> e : active) {
             sample(out, name, e.getKey() + ",table=\"filter\"", filter.apply(e.getValue()).get());
             sample(out, name, e.getKey() + ",table=\"nat\"", nat.apply(e.getValue()).get());
@@ -215,7 +210,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
     }
 
     private void probeCounter(StringBuilder out, HealthProbe probe, String name, String help) {
-        header(out, name, help, "counter");
+        TextFormat.header(out, name, help, "counter");
         new TreeMap<>(probes).forEach((key, count) -> {
             int space = key.indexOf(' ');
             if (key.substring(0, space).equals(probe.name())) {

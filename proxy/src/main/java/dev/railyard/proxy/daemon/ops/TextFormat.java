@@ -2,7 +2,7 @@ package dev.railyard.proxy.daemon.ops;
 
 import java.math.BigDecimal;
 
-/** Prometheus text exposition format 0.0.4: number and label-value spelling. */
+/** Prometheus text exposition format 0.0.4: metric headers, number and label-value spelling. */
 final class TextFormat {
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -25,6 +25,12 @@ final class TextFormat {
 
     static String escapeLabelValue(String value) {
         return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+
+    /** The "# HELP" and "# TYPE" lines that open a metric family. */
+    static void header(StringBuilder out, String name, String help, String type) {
+        out.append("# HELP ").append(name).append(' ').append(escapeHelp(help)).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     }
 
     static String escapeHelp(String value) {

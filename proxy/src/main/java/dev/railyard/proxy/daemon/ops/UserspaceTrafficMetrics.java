@@ -23,8 +23,8 @@ final class UserspaceTrafficMetrics {
                 "TCP connections accepted by the userspace proxy", TrafficStats::connectionsOpened);
         family(out, stats, "railyard_userspace_active_connections", "gauge",
                 "TCP connections through the userspace proxy now open", TrafficStats::connectionsActive);
-        header(out, "railyard_userspace_bytes_total", "counter",
-                "Bytes relayed by the userspace proxy: in = client to endpoint, out = endpoint to client");
+        TextFormat.header(out, "railyard_userspace_bytes_total",
+                "Bytes relayed by the userspace proxy: in = client to endpoint, out = endpoint to client", "counter");
         for (TrafficStats s : stats) {
             sample(out, "railyard_userspace_bytes_total", s, ",direction=\"in\"", s.bytesIn());
             sample(out, "railyard_userspace_bytes_total", s, ",direction=\"out\"", s.bytesOut());
@@ -46,15 +46,10 @@ final class UserspaceTrafficMetrics {
 
     private static void family(StringBuilder out, List<TrafficStats> stats, String name, String type, String help,
                                ToLongFunction<TrafficStats> value) {
-        header(out, name, type, help);
+        TextFormat.header(out, name, help, type);
         for (TrafficStats s : stats) {
             sample(out, name, s, "", value.applyAsLong(s));
         }
-    }
-
-    private static void header(StringBuilder out, String name, String type, String help) {
-        out.append("# HELP ").append(name).append(' ').append(TextFormat.escapeHelp(help)).append('\n');
-        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     }
 
     private static void sample(StringBuilder out, String name, TrafficStats s, String extraLabels, long value) {
