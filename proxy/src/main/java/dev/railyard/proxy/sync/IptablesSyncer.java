@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -59,11 +58,9 @@ public final class IptablesSyncer extends ScheduledSyncer {
         }
     }
 
-    private final ChangeTracker tracker;
     private final IptablesRenderer renderer;
     private final IptablesRestore restore;
     private final JumpRules jumpRules;
-    private final Clock clock;
 
     // Guarded by this; only the runner's thread (or a caller of syncNow) touches them.
     private boolean appliedLargeCluster;
@@ -72,7 +69,6 @@ public final class IptablesSyncer extends ScheduledSyncer {
     /** What failed syncs drained, to be reported with the next successful one. */
     private final List<StaleUdpEndpoint> unreportedGoneUdp = new ArrayList<>();
     private final Set<ServicePortName> unreportedNewlyActiveUdp = new HashSet<>();
-    private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
 
     /**
      * @param existingNatChains nat chains already in the kernel when the proxier starts (e.g. from
@@ -83,15 +79,13 @@ public final class IptablesSyncer extends ScheduledSyncer {
     public IptablesSyncer(ChangeTracker tracker, IptablesRenderer renderer, IptablesRestore restore,
                           JumpRules jumpRules, Settings settings, Clock clock, Collection<String> existingNatChains,
                           Consumer<SyncResult> resultListener) {
-        super("iptables-sync-", renderer.config().family(), settings, resultListener);
+        super("iptables-sync-", renderer.config().family(), tracker, settings, clock, resultListener);
         if (restore.family() != family()) {
             throw new IllegalArgumentException("restore is " + restore.family() + " but renderer is " + family());
         }
-        this.tracker = Objects.requireNonNull(tracker, "tracker");
         this.renderer = renderer;
         this.restore = restore;
         this.jumpRules = Objects.requireNonNull(jumpRules, "jumpRules");
-        this.clock = Objects.requireNonNull(clock, "clock");
         this.knownNatChains = Set.copyOf(existingNatChains);
     }
 
@@ -101,23 +95,16 @@ public final class IptablesSyncer extends ScheduledSyncer {
     }
 
     @Override
-    public synchronized SyncResult syncNow() {
-        Instant startedAt = clock.instant();
-        if (!tracker.isSynced()) {
-            // Like kube-proxy: never program a view of the cluster the informers have not finished listing.
-            return publish(SyncResult.skipped(family(), startedAt));
-        }
-        boolean full = fullSyncDue(startedAt);
-        StateUpdate update = tracker.drain(family());
+    boolean forcesFullSync(ProxyState state) {
+        // Large-cluster mode changes the rules of every service, not only the changed ones.
+        return IptablesRenderer.isLargeCluster(state) != appliedLargeCluster;
+    }
+
+    @Override
+    SyncResult apply(StateUpdate update, Instant startedAt, boolean full, Map<String, Instant> changeTimes) {
         ProxyState state = update.state();
-        boolean largeCluster = IptablesRenderer.isLargeCluster(state);
-        if (largeCluster != appliedLargeCluster) {
-            full = true; // the mode changes the rules of every service, not only the changed ones
-        }
         unreportedGoneUdp.addAll(update.goneUdpEndpoints());
         unreportedNewlyActiveUdp.addAll(update.newlyActiveUdpPorts());
-        update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
-                (a, b) -> a.isBefore(b) ? a : b));
 
         long renderStart = System.nanoTime();
         LineBuffer rules = full ? renderer.render(state, knownNatChains)
@@ -147,21 +134,19 @@ public final class IptablesSyncer extends ScheduledSyncer {
                 renderer.skippedNatChainCount(), renderer.deletedChainCount(), state.serviceCount(),
                 state.endpointCount(), full ? Set.of() : update.changedServices(),
                 succeeded ? unreportedGoneUdp : List.of(), succeeded ? unreportedNewlyActiveUdp : Set.of(),
-                succeeded ? unreportedChangeTimes : Map.of(), state);
+                succeeded ? changeTimes : Map.of(), state);
         if (succeeded) {
             knownNatChains = active;
-            appliedLargeCluster = largeCluster;
+            appliedLargeCluster = IptablesRenderer.isLargeCluster(state);
             unreportedGoneUdp.clear();
             unreportedNewlyActiveUdp.clear();
-            unreportedChangeTimes.clear();
         } else {
             // The failed restore may have applied some tables (each commits on its own): remember its chains too.
             Set<String> mayExist = new HashSet<>(knownNatChains);
             mayExist.addAll(active);
             knownNatChains = Set.copyOf(mayExist);
         }
-        finished(result, full);
-        return publish(result);
+        return result;
     }
 
 }

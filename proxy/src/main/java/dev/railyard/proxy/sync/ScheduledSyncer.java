@@ -1,24 +1,33 @@
 package dev.railyard.proxy.sync;
 
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
  * What every {@link Syncer} shares whatever it programs: its own {@link BoundedFrequencyRunner} calling
- * {@link #syncNow()}, kube-proxy's rule for when a sync must be full (the first one, the first after a failure,
- * one asked for from outside, and one at least every sync period), and handing each result to the listener.
+ * {@link #syncNow()}; never programming before both kinds of source have synced; draining the tracker and
+ * keeping the change times of failed syncs for the next successful one; kube-proxy's rule for when a sync must
+ * be full (the first one, the first after a failure, one asked for from outside, and one at least every sync
+ * period); a retry after a failure; and handing each result to the listener. Subclasses only apply a drained
+ * update ({@link #apply}).
  */
 abstract class ScheduledSyncer implements Syncer {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduledSyncer.class);
 
     private final IpFamily family;
+    private final ChangeTracker tracker;
+    private final Clock clock;
     private final IptablesSyncer.Settings settings;
     private final Consumer<SyncResult> resultListener;
     private final BoundedFrequencyRunner runner;
@@ -27,11 +36,15 @@ abstract class ScheduledSyncer implements Syncer {
     // Guarded by this; only the runner's thread (or a caller of syncNow) touches them.
     private boolean needFullSync = true;
     private Instant lastFullSyncAt;
+    /** What failed syncs drained: each service's earliest pending change, reported by the next successful sync. */
+    private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
     private volatile SyncResult lastResult;
 
-    ScheduledSyncer(String threadPrefix, IpFamily family, IptablesSyncer.Settings settings,
-                    Consumer<SyncResult> resultListener) {
+    ScheduledSyncer(String threadPrefix, IpFamily family, ChangeTracker tracker, IptablesSyncer.Settings settings,
+                    Clock clock, Consumer<SyncResult> resultListener) {
         this.family = Objects.requireNonNull(family, "family");
+        this.tracker = Objects.requireNonNull(tracker, "tracker");
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.resultListener = Objects.requireNonNull(resultListener, "resultListener");
         this.runner = new BoundedFrequencyRunner(threadPrefix + family.kubernetesName(), this::syncNow,
@@ -39,7 +52,46 @@ abstract class ScheduledSyncer implements Syncer {
     }
 
     /** One sync, now, on the calling thread; the runner calls this, and tests and one-shot tools may. */
-    public abstract SyncResult syncNow();
+    public final synchronized SyncResult syncNow() {
+        Instant startedAt = clock.instant();
+        if (!tracker.isSynced()) {
+            // Like kube-proxy: never program a view of the cluster the informers have not finished listing.
+            return publish(SyncResult.skipped(family, startedAt));
+        }
+        boolean full = fullSyncDue(startedAt);
+        StateUpdate update = tracker.drain(family);
+        full |= forcesFullSync(update.state());
+        update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
+                (a, b) -> a.isBefore(b) ? a : b));
+        SyncResult result = apply(update, startedAt, full, unreportedChangeTimes);
+        if (result.succeeded()) {
+            unreportedChangeTimes.clear();
+            needFullSync = false;
+            if (full) {
+                lastFullSyncAt = startedAt;
+            }
+        } else if (result.failed()) {
+            // What was drained is gone, so a partial sync could miss it: the next one is full.
+            needFullSync = true;
+            LOG.warn("{} {} sync failed, retrying in {} with a full sync: {}", family.kubernetesName(),
+                    result.kind(), settings.retryInterval(), result.error());
+            runner.retryAfter(settings.retryInterval());
+        }
+        return publish(result);
+    }
+
+    /**
+     * Programs one drained update; called under this object's lock.
+     *
+     * @param full        whether this sync must rewrite everything it owns (and re-ensure jump rules)
+     * @param changeTimes per service, its earliest change not yet reported; a successful result carries them
+     */
+    abstract SyncResult apply(StateUpdate update, Instant startedAt, boolean full, Map<String, Instant> changeTimes);
+
+    /** Whether this state needs a full sync whatever the schedule says (e.g. a mode that changes every rule). */
+    boolean forcesFullSync(ProxyState state) {
+        return false;
+    }
 
     @Override
     public IpFamily family() {
@@ -77,36 +129,14 @@ abstract class ScheduledSyncer implements Syncer {
         return lastResult;
     }
 
-    IptablesSyncer.Settings settings() {
-        return settings;
-    }
-
-    /** Whether a sync starting now must be full; consumes an outside request. Call under this object's lock. */
-    boolean fullSyncDue(Instant now) {
+    /** Whether a sync starting now must be full; consumes an outside request. */
+    private boolean fullSyncDue(Instant now) {
         boolean requested = fullSyncRequested.getAndSet(false);
         return requested || needFullSync || lastFullSyncAt == null
                 || !now.isBefore(lastFullSyncAt.plus(settings.syncPeriod()));
     }
 
-    /**
-     * Records the outcome: a success may end the need for a full sync; a failure forces the next one to be full
-     * (what it drained is gone, so a partial one could miss it) and asks for a retry.
-     */
-    void finished(SyncResult result, boolean full) {
-        if (result.succeeded()) {
-            needFullSync = false;
-            if (full) {
-                lastFullSyncAt = result.startedAt();
-            }
-        } else if (result.failed()) {
-            needFullSync = true;
-            LOG.warn("{} {} sync failed, retrying in {} with a full sync: {}", family.kubernetesName(),
-                    result.kind(), settings.retryInterval(), result.error());
-            runner.retryAfter(settings.retryInterval());
-        }
-    }
-
-    SyncResult publish(SyncResult result) {
+    private SyncResult publish(SyncResult result) {
         lastResult = result;
         try {
             resultListener.accept(result);

@@ -52,35 +52,20 @@ public final class UserspaceSyncer extends ScheduledSyncer {
         }
     }
 
-    private final ChangeTracker tracker;
     private final UserspaceProxier proxier;
     private final Capture capture;
-    private final Clock clock;
-    /** What failed syncs drained, to be reported with the next successful one; guarded by this. */
-    private final Map<String, Instant> unreportedChangeTimes = new HashMap<>();
 
     /** @param capture null to listen on the service addresses without any iptables rule */
     public UserspaceSyncer(IpFamily family, ChangeTracker tracker, UserspaceProxier proxier, Capture capture,
                            IptablesSyncer.Settings settings, Clock clock, Consumer<SyncResult> resultListener) {
-        super("userspace-sync-", family, settings, resultListener);
-        this.tracker = Objects.requireNonNull(tracker, "tracker");
+        super("userspace-sync-", family, tracker, settings, clock, resultListener);
         this.proxier = Objects.requireNonNull(proxier, "proxier");
         this.capture = capture;
-        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
-    public synchronized SyncResult syncNow() {
-        Instant startedAt = clock.instant();
-        if (!tracker.isSynced()) {
-            return publish(SyncResult.skipped(family(), startedAt));
-        }
-        boolean full = fullSyncDue(startedAt);
-        StateUpdate update = tracker.drain(family());
+    SyncResult apply(StateUpdate update, Instant startedAt, boolean full, Map<String, Instant> changeTimes) {
         ProxyState state = update.state();
-        update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
-                (a, b) -> a.isBefore(b) ? a : b));
-
         long reconcileStart = System.nanoTime();
         String error = null;
         try {
@@ -103,12 +88,8 @@ public final class UserspaceSyncer extends ScheduledSyncer {
                 Duration.ofNanos(restoreStart - reconcileStart), Duration.ofNanos(restoreEnd - restoreStart), bytes,
                 0, captureRules, 0, capture == null ? 0 : CaptureRulesRenderer.chains().size(), 0, 0,
                 state.serviceCount(), state.endpointCount(), Set.of(), List.of(), Set.of(),
-                succeeded ? unreportedChangeTimes : Map.of(), state);
-        if (succeeded) {
-            unreportedChangeTimes.clear();
-        }
-        finished(result, full);
-        return publish(result);
+                succeeded ? changeTimes : Map.of(), state);
+        return result;
     }
 
     /**
