@@ -122,7 +122,7 @@ public final class IptablesCleanup {
     private Set<String> chainsIn(String table) throws IptablesException, InterruptedException {
         List<String> command = new ArrayList<>(commandPrefix);
         command.addAll(List.of(IptablesBinaries.save(family, backend), "-t", table));
-        ProcessRunner.Result result = ProcessRunner.run(command, null, 0, TIMEOUT);
+        ProcessRunner.Result result = ProcessRunner.run(command, null, TIMEOUT);
         if (result.exitCode() != 0) {
             throw new IptablesException("listing the " + table + " table failed (exit code " + result.exitCode()
                     + "): " + result.stderr().strip(), command, result.exitCode(), result.stderr());

@@ -87,7 +87,12 @@ public final class IptablesRestore {
 
     /** Applies the first {@code length} bytes of {@code rules}, so a reused render buffer need not be copied. */
     public void restore(byte[] rules, int length) throws IptablesException, InterruptedException {
-        run(false, rules, length);
+        run(false, RestoreInput.of(rules, length));
+    }
+
+    /** Applies what {@code rules} writes, e.g. a render buffer's segments one after another. */
+    public void restore(RestoreInput rules) throws IptablesException, InterruptedException {
+        run(false, rules);
     }
 
     /** Checks {@code rules} with {@code --test}: parsed and validated, nothing is committed. */
@@ -96,7 +101,7 @@ public final class IptablesRestore {
     }
 
     public void test(byte[] rules, int length) throws IptablesException, InterruptedException {
-        run(true, rules, length);
+        run(true, RestoreInput.of(rules, length));
     }
 
     /** The full argv, for logs and tests. */
@@ -110,18 +115,15 @@ public final class IptablesRestore {
         return command;
     }
 
-    private void run(boolean testOnly, byte[] rules, int length) throws IptablesException, InterruptedException {
-        if (length < 0 || length > rules.length) {
-            throw new IllegalArgumentException("length " + length + " outside buffer of " + rules.length + " bytes");
-        }
+    private void run(boolean testOnly, RestoreInput rules) throws IptablesException, InterruptedException {
         List<String> command = command(testOnly);
-        ProcessRunner.Result result = ProcessRunner.run(command, rules, length, timeout);
+        ProcessRunner.Result result = ProcessRunner.run(command, rules, timeout);
         if (result.exitCode() != 0) {
             // iptables-restore prints some errors on stdout (nft backend), so look at both.
             String output = (result.stderr() + "\n" + result.stdout()).strip();
             OptionalInt line = RestoreErrors.failedLine(output);
             List<InputLine> excerpt = line.isPresent()
-                    ? RestoreErrors.extractLines(rules, length, line.getAsInt(), EXCERPT_CONTEXT)
+                    ? RestoreErrors.extractLines(rules, line.getAsInt(), EXCERPT_CONTEXT)
                     : List.of();
             throw new IptablesRestoreException(command, result.exitCode(), output, line, excerpt);
         }

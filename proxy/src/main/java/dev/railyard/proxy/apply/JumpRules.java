@@ -201,7 +201,7 @@ public final class JumpRules {
     }
 
     private ProcessRunner.Result run(List<String> command) throws IptablesException, InterruptedException {
-        return ProcessRunner.run(command, null, 0, timeout);
+        return ProcessRunner.run(command, null, timeout);
     }
 
     private void runChecked(List<String> command) throws IptablesException, InterruptedException {

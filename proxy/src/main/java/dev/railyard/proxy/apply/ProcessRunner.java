@@ -31,7 +31,7 @@ final class ProcessRunner {
     record Result(List<String> command, int exitCode, String stdout, String stderr) {
     }
 
-    static Result run(List<String> command, byte[] stdin, int stdinLength, Duration timeout)
+    static Result run(List<String> command, RestoreInput stdin, Duration timeout)
             throws IptablesException, InterruptedException {
         List<String> resolved = new ArrayList<>(command);
         resolved.set(0, resolve(command.get(0)));
@@ -50,7 +50,7 @@ final class ProcessRunner {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Thread outPump = daemon(() -> drain(process.getInputStream(), out), "stdout of " + command.get(0));
         Thread errPump = daemon(() -> drain(process.getErrorStream(), err), "stderr of " + command.get(0));
-        Thread feeder = daemon(() -> feed(process.getOutputStream(), stdin, stdinLength), "stdin of " + command.get(0));
+        Thread feeder = daemon(() -> feed(process.getOutputStream(), stdin), "stdin of " + command.get(0));
         boolean finished = false;
         try {
             finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -103,10 +103,10 @@ final class ProcessRunner {
         }
     }
 
-    private static void feed(OutputStream stdin, byte[] data, int length) {
+    private static void feed(OutputStream stdin, RestoreInput data) {
         try (stdin) {
-            if (data != null && length > 0) {
-                stdin.write(data, 0, length);
+            if (data != null) {
+                data.writeTo(stdin);
             }
         } catch (IOException ignored) {
             // The process stopped reading (it failed early); its exit code and stderr say why.

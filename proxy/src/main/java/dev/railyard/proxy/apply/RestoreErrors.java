@@ -1,5 +1,8 @@
 package dev.railyard.proxy.apply;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,30 +46,78 @@ final class RestoreErrors {
 
     /**
      * Lines {@code line - context .. line + context} (1-based, clipped to the input) of the first
-     * {@code length} bytes of {@code data}, like kube-proxy's ExtractLines. Scans bytes rather than
-     * decoding the whole ruleset, which can be tens of megabytes on a big cluster.
+     * {@code length} bytes of {@code data}, like kube-proxy's ExtractLines.
      */
     static List<InputLine> extractLines(byte[] data, int length, int line, int context) {
-        List<InputLine> lines = new ArrayList<>();
+        return extractLines(RestoreInput.of(data, length), line, context);
+    }
+
+    /**
+     * The same lines of what {@code input} writes. Scans the bytes as they are written rather than decoding or
+     * joining the whole ruleset, which can be tens of megabytes on a big cluster.
+     */
+    static List<InputLine> extractLines(RestoreInput input, int line, int context) {
         if (line < 1 || context < 0) {
-            return lines;
+            return new ArrayList<>();
         }
-        int first = Math.max(1, line - context);
-        int last = line + context;
-        int number = 1;
-        int start = 0;
-        for (int i = 0; i <= length && number <= last; i++) {
-            if (i == length || data[i] == '\n') {
-                if (i == length && start == length) {
-                    break; // Input ends with a newline: there is no further line.
+        LinePicker picker = new LinePicker(Math.max(1, line - context), line + context);
+        try {
+            input.writeTo(picker);
+        } catch (IOException e) {
+            // Only the picker is written to, and it does not fail: nothing to report beyond what was picked.
+        }
+        return picker.finish();
+    }
+
+    /** Keeps lines {@code first..last} of the bytes written to it. */
+    private static final class LinePicker extends OutputStream {
+        private final int first;
+        private final int last;
+        private final List<InputLine> picked = new ArrayList<>();
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private int number = 1;
+        private boolean pending;
+
+        LinePicker(int first, int last) {
+            this.first = first;
+            this.last = last;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) {
+            int end = offset + length;
+            for (int i = offset; i < end && number <= last; i++) {
+                if (bytes[i] == '\n') {
+                    pick();
+                } else {
+                    pending = true;
+                    if (number >= first) {
+                        line.write(bytes[i]);
+                    }
                 }
-                if (number >= first) {
-                    lines.add(new InputLine(number, new String(data, start, i - start, StandardCharsets.UTF_8)));
-                }
-                number++;
-                start = i + 1;
             }
         }
-        return lines;
+
+        private void pick() {
+            if (number >= first) {
+                picked.add(new InputLine(number, line.toString(StandardCharsets.UTF_8)));
+            }
+            line.reset();
+            pending = false;
+            number++;
+        }
+
+        /** The picked lines, with an unterminated last line; an input ending in a newline has no further line. */
+        List<InputLine> finish() {
+            if (pending && number <= last) {
+                pick();
+            }
+            return picked;
+        }
     }
 }

@@ -269,8 +269,8 @@ public final class IptablesRenderer {
             recordRewrittenRange(natTopEnd, natRules.length(), natRules.lines() - natTopEndLines);
         }
         return new RenderedService(svc, endpoints, largeClusterMode,
-                Arrays.copyOfRange(natRules.array(), natFrom, natTopEnd), topLines,
-                Arrays.copyOfRange(filterRules.array(), filterFrom, filterRules.length()),
+                natRules.copyOfRange(natFrom, natTopEnd), topLines,
+                filterRules.copyOfRange(filterFrom, filterRules.length()),
                 filterRules.lines() - filterFromLines, serviceChainNames.toArray(new String[0]), chainRuleLines,
                 generation);
     }
@@ -325,8 +325,8 @@ public final class IptablesRenderer {
     }
 
     /**
-     * Everything, joined in natRules' own array: the nat rules are nearly all of a large ruleset (39 of 41 MB at
-     * 10,000 services), and copying them into a separate output buffer kept a second copy on the heap.
+     * Everything, joined in natRules' own segments: the nat rules are nearly all of a large ruleset (39 of 41 MB
+     * at 10,000 services), and copying them into a separate output buffer kept a second copy on the heap.
      */
     private LineBuffer writeWhole() {
         writtenFilterRules = filterRules.lines();
@@ -357,14 +357,14 @@ public final class IptablesRenderer {
                                       int staleLines) {
         output.raw("*nat");
         output.end();
-        output.append(natChains.array(), natTopChainsEnd, natChains.length(), natChains.lines() - natTopChainLines);
+        output.append(natChains, natTopChainsEnd, natChains.length(), natChains.lines() - natTopChainLines);
         int rules = 0;
         for (int r = 0; r < rewrittenRangeCount; r++) {
             int lines = rewrittenRanges[r * 3 + 2];
-            output.append(natRules.array(), rewrittenRanges[r * 3], rewrittenRanges[r * 3 + 1], lines);
+            output.append(natRules, rewrittenRanges[r * 3], rewrittenRanges[r * 3 + 1], lines);
             rules += lines;
         }
-        output.append(natRules.array(), staleFrom, staleTo, staleLines);
+        output.append(natRules, staleFrom, staleTo, staleLines);
         rules += staleLines;
         output.raw("COMMIT");
         output.end();
@@ -373,6 +373,19 @@ public final class IptablesRenderer {
         writtenNatChains = natChains.lines() - natTopChainLines;
         omittedNatRules = natRules.lines() - rules;
         omittedNatChains = natTopChainLines;
+    }
+
+    /**
+     * Lets go of the output buffers' memory once the last render's output has been applied. A daemon calls it
+     * after each sync: a full render of a large cluster is tens of megabytes that would otherwise stay on the heap
+     * until the next full sync, while the partial renders in between need a few kilobytes. Its remembered
+     * per-service lines and chain names stay.
+     */
+    public void releaseBuffers() {
+        filterRules.release();
+        natChains.release();
+        natRules.release();
+        output.release();
     }
 
     /**

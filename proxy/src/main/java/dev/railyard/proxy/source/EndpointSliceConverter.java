@@ -105,6 +105,9 @@ public final class EndpointSliceConverter {
                         + "\" is not an " + family.kubernetesName() + " address, as the slice's addressType says");
             }
             String ip = IpAddresses.canonical(address);
+            if (ip.equals(endpoint.getAddresses().get(0))) {
+                ip = endpoint.getAddresses().get(0); // the source keeps that one anyway: one copy, not two
+            }
             String nodeName = endpoint.getNodeName();
             if (nodeName != null && !Names.isDns1123Subdomain(nodeName)) {
                 throw new InvalidFieldException(field + ".nodeName", "\"" + nodeName

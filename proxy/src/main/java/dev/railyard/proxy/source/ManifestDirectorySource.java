@@ -359,8 +359,10 @@ public final class ManifestDirectorySource implements ClusterSource {
             Class<? extends KubernetesObject> type;
             if ("Service".equals(kind) && "v1".equals(object.apiVersion())) {
                 type = V1Service.class;
+                kind = "Service"; // the constant, not one more copy per object
             } else if ("EndpointSlice".equals(kind) && "discovery.k8s.io/v1".equals(object.apiVersion())) {
                 type = V1EndpointSlice.class;
+                kind = "EndpointSlice";
             } else {
                 continue; // Other kinds (Deployments, legacy Endpoints...) are not the proxy's business.
             }
@@ -371,8 +373,10 @@ public final class ManifestDirectorySource implements ClusterSource {
                 continue;
             }
             try {
-                KubernetesObject bound = KubeObjects.bind(object.json(), type);
+                KubernetesObject bound = RetainedObjects.trim(KubeObjects.bind(object.json(), type));
+                // The id's strings, so that the key and the object share one copy of each.
                 bound.getMetadata().setNamespace(id.namespace());
+                bound.getMetadata().setName(id.name());
                 // An unchanged object keeps its previous instance, which is also the delivered one: holding
                 // both copies doubled the source's memory after the first re-read.
                 KubernetesObject before = previous.get(id);

@@ -117,7 +117,7 @@ public final class IptablesSyncer extends ScheduledSyncer {
                 // Not part of the restore: declaring INPUT or PREROUTING there would flush them.
                 jumpRules.ensure();
             }
-            restore.restore(rules.array(), rules.length());
+            restore.restore(rules::writeTo);
         } catch (IptablesException e) {
             error = e.getMessage();
         } catch (InterruptedException e) {
@@ -125,11 +125,13 @@ public final class IptablesSyncer extends ScheduledSyncer {
             error = "interrupted while running iptables";
         }
         long restoreEnd = System.nanoTime();
+        int inputBytes = rules.length();
+        renderer.releaseBuffers();
 
         boolean succeeded = error == null;
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
                 startedAt, error, Duration.ofNanos(restoreStart - renderStart),
-                Duration.ofNanos(restoreEnd - restoreStart), rules.length(), renderer.filterRuleCount(),
+                Duration.ofNanos(restoreEnd - restoreStart), inputBytes, renderer.filterRuleCount(),
                 renderer.natRuleCount(), renderer.skippedNatRuleCount(), renderer.natChainCount(),
                 renderer.skippedNatChainCount(), renderer.deletedChainCount(), state.serviceCount(),
                 state.endpointCount(), full ? Set.of() : update.changedServices(),

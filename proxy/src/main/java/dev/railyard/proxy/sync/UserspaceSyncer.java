@@ -102,7 +102,7 @@ public final class UserspaceSyncer extends ScheduledSyncer {
         }
         LineBuffer empty = capture.renderer().render(List.of());
         try {
-            capture.restore().restore(empty.array(), empty.length());
+            capture.restore().restore(empty::writeTo);
         } catch (IptablesException e) {
             LOG.warn("{} could not empty the userspace capture chains: {}", family().kubernetesName(), e.getMessage());
         } catch (InterruptedException e) {
@@ -115,7 +115,7 @@ public final class UserspaceSyncer extends ScheduledSyncer {
             if (full) {
                 capture.jumpRules().ensure();
             }
-            capture.restore().restore(rules.array(), rules.length());
+            capture.restore().restore(rules::writeTo);
             return null;
         } catch (IptablesException e) {
             return e.getMessage();

@@ -44,4 +44,18 @@ class RestoreErrorsTest {
 
         assertThat(RestoreErrors.extractLines(buffer, 5, 3, 1)).containsExactly(new InputLine(2, "b"), new InputLine(3, "c"));
     }
+
+    @Test
+    void findsLinesInInputWrittenInPiecesThatSplitLines() {
+        RestoreInput inPieces = out -> {
+            for (int i = 0; i < INPUT.length; i += 5) {
+                out.write(INPUT, i, Math.min(5, INPUT.length - i));
+            }
+        };
+
+        assertThat(RestoreErrors.extractLines(inPieces, 4, 1)).containsExactly(
+                new InputLine(3, "-A A -j ACCEPT"), new InputLine(4, "-A A --bogus"), new InputLine(5, "-A A -j DROP"));
+        assertThat(RestoreErrors.extractLines(out -> out.write("x\ny".getBytes(StandardCharsets.UTF_8)), 2, 0))
+                .containsExactly(new InputLine(2, "y"));
+    }
 }

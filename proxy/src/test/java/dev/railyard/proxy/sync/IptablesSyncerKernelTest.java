@@ -197,7 +197,7 @@ class IptablesSyncerKernelTest {
             JumpRules.of(IpFamily.V4).withCommandPrefix(reference.commandPrefix()).ensure();
             LineBuffer full = new IptablesRenderer(States.config()).render(state);
             IptablesRestore.of(IpFamily.V4).withCommandPrefix(reference.commandPrefix())
-                    .restore(full.array(), full.length());
+                    .restore(full::writeTo);
             assertThat(SavedRuleset.of(node)).isEqualTo(SavedRuleset.of(reference));
         }
     }

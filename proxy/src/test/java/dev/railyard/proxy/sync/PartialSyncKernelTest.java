@@ -77,6 +77,6 @@ class PartialSyncKernelTest {
     }
 
     private static void restore(IptablesRestore restore, LineBuffer rules) throws Exception {
-        restore.restore(rules.array(), rules.length());
+        restore.restore(rules::writeTo);
     }
 }

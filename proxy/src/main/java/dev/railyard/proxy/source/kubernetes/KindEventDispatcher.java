@@ -1,5 +1,6 @@
 package dev.railyard.proxy.source.kubernetes;
 
+import dev.railyard.proxy.source.RetainedObjects;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedInformer;
@@ -71,11 +72,12 @@ final class KindEventDispatcher<T extends KubernetesObject> implements ResourceE
         }
     }
 
-    /** To install on the informer before it starts; leaves objects as they are. */
+    /** To install on the informer before it starts: counts objects and trims them for the informer's cache. */
     TransformFunc countingTransform() {
         return object -> {
             notificationsHandedOut.incrementAndGet();
-            return object;
+            // The informer caches what the transform returns, for as long as the object exists.
+            return RetainedObjects.trim(object);
         };
     }
 

@@ -109,6 +109,26 @@ class ServiceHealthServersTest {
     }
 
     @Test
+    void manyPortsAreServedByOneThread() throws Exception {
+        Map<Integer, HealthCheckTarget> wanted = new java.util.HashMap<>();
+        for (int i = 0; i < 60; i++) {
+            wanted.put(TestSupport.freePort(), new HealthCheckTarget("shop", "svc-" + i, i % 3));
+        }
+
+        servers.sync(wanted);
+
+        assertThat(servers.openPorts()).containsExactlyInAnyOrderElementsOf(wanted.keySet());
+        for (Map.Entry<Integer, HealthCheckTarget> entry : wanted.entrySet()) {
+            HttpResponse<String> response = get("http://127.0.0.1:" + entry.getKey() + "/");
+            assertThat(response.statusCode()).isEqualTo(entry.getValue().localEndpoints() > 0 ? 200 : 503);
+            assertThat(JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonObject("service")
+                    .get("name").getAsString()).isEqualTo(entry.getValue().name());
+        }
+        assertThat(Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("railyard-service-health"))).hasSize(1);
+    }
+
+    @Test
     void targetsCountDistinctReadyLocalEndpointIpsOverPorts() {
         ServicePortName http = ServicePortName.of("shop", "web", "http", Protocol.TCP);
         ServicePortName https = ServicePortName.of("shop", "web", "https", Protocol.TCP);
