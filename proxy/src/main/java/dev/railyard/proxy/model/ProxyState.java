@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * rendering is deterministic. Immutable; a sync builds a new one and reuses unchanged ports and endpoints.
  */
 public final class ProxyState {
-    private static final Comparator<Endpoint> BY_HOST_PORT = Comparator.comparing(Endpoint::hostPort);
+    private static final Comparator<Endpoint> BY_HOST_PORT = Endpoint::compareHostPort;
     private static final ProxyState EMPTY = new ProxyState(IpFamily.V4, List.of());
 
     private final IpFamily family;

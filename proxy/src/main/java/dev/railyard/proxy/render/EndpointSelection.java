@@ -112,7 +112,7 @@ final class EndpointSelection {
             } else if (i >= clusterCount) {
                 reachable[n++] = local[j++];
             } else {
-                int order = cluster[i].hostPort().compareTo(local[j].hostPort());
+                int order = cluster[i].compareHostPort(local[j]);
                 if (order < 0) {
                     reachable[n++] = cluster[i++];
                 } else if (order > 0) {

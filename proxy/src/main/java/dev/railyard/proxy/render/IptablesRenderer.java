@@ -767,7 +767,8 @@ public final class IptablesRenderer {
             serviceRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash()).word("--set");
         }
         serviceRules.word("-m").word(protocol).word("-p").word(protocol).word("-j").word("DNAT")
-                .word("--to-destination").word(ep.hostPort()).end();
+                .word("--to-destination");
+        hostPort(serviceRules.word(""), ep).end();
     }
 
     /** The jump to KUBE-NODEPORTS, which must be the last rule of KUBE-SERVICES. */
@@ -840,8 +841,13 @@ public final class IptablesRenderer {
 
     private void endpointComment(String name, Endpoint ep) {
         if (!largeClusterMode) {
-            serviceRules.word("-m").word("comment").word("--comment").word("\"").raw(name).raw(" -> ")
-                    .raw(ep.hostPort()).raw("\"");
+            hostPort(serviceRules.word("-m").word("comment").word("--comment").word("\"").raw(name).raw(" -> "), ep)
+                    .raw("\"");
         }
+    }
+
+    /** Appends the endpoint's "ip:port" ("[ip]:port" for IPv6) to the current word, as kube-proxy writes it. */
+    private static LineBuffer hostPort(LineBuffer rules, Endpoint ep) {
+        return rules.raw(ep.bracketed() ? "[" : "").raw(ep.ip()).raw(ep.bracketed() ? "]:" : ":").number(ep.port());
     }
 }
