@@ -1,5 +1,6 @@
 package dev.railyard.proxy.render;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
@@ -65,7 +66,7 @@ public final class CaptureRulesRenderer {
     }
 
     /** Both chains' rules for one service address; one pair per allowed source range when there are ranges. */
-    private void portal(LineBuffer out, ServicePort service, String ip, List<String> sourceRanges, int proxyPort) {
+    private void portal(LineBuffer out, ServicePort service, String ip, List<Cidr> sourceRanges, int proxyPort) {
         if (ip == null || ip.isEmpty() || IpAddresses.familyOf(IpAddresses.parse(ip)) != family) {
             return;
         }
@@ -74,17 +75,17 @@ public final class CaptureRulesRenderer {
             if (sourceRanges.isEmpty()) {
                 portalRule(out, chain, service, null, destination, proxyPort);
             }
-            for (String source : sourceRanges) {
+            for (Cidr source : sourceRanges) {
                 portalRule(out, chain, service, source, destination, proxyPort);
             }
         }
     }
 
-    private static void portalRule(LineBuffer out, String chain, ServicePort service, String source,
+    private static void portalRule(LineBuffer out, String chain, ServicePort service, Cidr source,
                                    String destination, int proxyPort) {
         rule(out, chain, service);
         if (source != null) {
-            out.word("-s").word(source);
+            out.word("-s").word(source.toString());
         }
         out.word("-d").word(destination).word("--dport").word(service.port());
         redirect(out, proxyPort);

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.render;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.model.ServicePort;
@@ -17,7 +18,7 @@ class CaptureRulesRendererTest {
         ServicePort web = ServicePort.builder(name("web", "http", Protocol.TCP), "10.96.0.10", 80)
                 .nodePort(30080).externalIps(List.of("192.0.2.10"))
                 .loadBalancerIps(List.of("203.0.113.5"))
-                .loadBalancerSourceRanges(List.of("198.51.100.0/24", "192.0.2.0/28")).build();
+                .loadBalancerSourceRanges(List.of(Cidr.parse("198.51.100.0/24"), Cidr.parse("192.0.2.0/28"))).build();
         ServicePort dns = ServicePort.builder(name("dns", "dns", Protocol.UDP), "10.96.0.53", 53).build();
         ServicePort sctp = ServicePort.builder(name("sig", "sig", Protocol.SCTP), "10.96.0.99", 9999).build();
 
