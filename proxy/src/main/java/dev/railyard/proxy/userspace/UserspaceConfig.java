@@ -1,13 +1,20 @@
 package dev.railyard.proxy.userspace;
 
+import dev.railyard.proxy.model.IpFamily;
+
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Settings of the userspace proxier. Immutable; {@link #builder} fills in kube-proxy's userspace defaults.
  *
  * @param nodeName           this node's name: endpoints on it are local for the Local traffic policies
+ * @param nodeIps            this node's addresses, the first of each family its primary: a
+ *                           spec.loadBalancerSourceRanges entry that holds the primary one also admits traffic
+ *                           from the load-balancer IPs themselves, as in kube-proxy
  * @param bindAddress        where node ports (service-address mode) or capture listeners (capture mode) listen
  * @param listenMode         listen on the service addresses themselves, or on ports for iptables capture
  * @param connectTimeout     for each attempt to connect to an endpoint
@@ -17,12 +24,13 @@ import java.util.Objects;
  * @param maxAffinityEntries client IPs remembered per service port under ClientIP affinity
  * @param eventLoopThreads   threads serving every listener and connection
  */
-public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMode listenMode,
-                              Duration connectTimeout, int maxConnectAttempts, Duration udpIdleTimeout,
-                              int maxUdpSessions, int maxAffinityEntries, int eventLoopThreads) {
-
+public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAddress bindAddress,
+                              ListenMode listenMode, Duration connectTimeout, int maxConnectAttempts,
+                              Duration udpIdleTimeout, int maxUdpSessions, int maxAffinityEntries,
+                              int eventLoopThreads) {
     public UserspaceConfig {
         Objects.requireNonNull(nodeName, "nodeName");
+        nodeIps = List.copyOf(Objects.requireNonNull(nodeIps, "nodeIps"));
         Objects.requireNonNull(bindAddress, "bindAddress");
         Objects.requireNonNull(listenMode, "listenMode");
         requirePositive(connectTimeout, "connectTimeout");
@@ -31,6 +39,20 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
         requireAtLeastOne(maxUdpSessions, "maxUdpSessions");
         requireAtLeastOne(maxAffinityEntries, "maxAffinityEntries");
         requireAtLeastOne(eventLoopThreads, "eventLoopThreads");
+    }
+
+    /** The first of {@link #nodeIps} of this family, or null when there is none. */
+    public InetAddress primaryNodeIp(IpFamily family) {
+        for (InetAddress ip : nodeIps) {
+            if (familyOf(ip) == family) {
+                return ip;
+            }
+        }
+        return null;
+    }
+
+    static IpFamily familyOf(InetAddress address) {
+        return address instanceof Inet4Address ? IpFamily.V4 : IpFamily.V6;
     }
 
     private static void requirePositive(Duration value, String what) {
@@ -53,6 +75,7 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
         private final String nodeName;
         private final InetAddress bindAddress;
         private final ListenMode listenMode;
+        private List<InetAddress> nodeIps = List.of();
         /** kube-proxy's userspace mode dialled with growing timeouts of 250 ms to 2 s; one bound suffices here. */
         private Duration connectTimeout = Duration.ofSeconds(1);
         private int maxConnectAttempts = 4;
@@ -66,6 +89,11 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
             this.nodeName = nodeName;
             this.bindAddress = bindAddress;
             this.listenMode = listenMode;
+        }
+
+        public Builder nodeIps(List<InetAddress> value) {
+            this.nodeIps = value;
+            return this;
         }
 
         public Builder connectTimeout(Duration value) {
@@ -99,7 +127,7 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
         }
 
         public UserspaceConfig build() {
-            return new UserspaceConfig(nodeName, bindAddress, listenMode, connectTimeout, maxConnectAttempts,
+            return new UserspaceConfig(nodeName, nodeIps, bindAddress, listenMode, connectTimeout, maxConnectAttempts,
                     udpIdleTimeout, maxUdpSessions, maxAffinityEntries, eventLoopThreads);
         }
     }
