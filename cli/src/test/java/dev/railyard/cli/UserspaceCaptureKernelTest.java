@@ -21,6 +21,8 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,13 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
  * namespace (its listeners must be where the REDIRECT rules point), and a pod's traffic to a cluster IP, to a
  * NodePort and to a UDP service is captured into the proxy, which relays it to the endpoint pod. The endpoint
  * sees the node as the client: the proof that the proxy, not a DNAT rule, carried the connection. SIGTERM
- * empties the capture chains; --cleanup removes them and their jump rules. Load-balancer traffic is admitted
- * only from spec.loadBalancerSourceRanges.
+ * empties the capture chains; --cleanup removes them and their jump rules. The same over IPv6 with
+ * {@code --bind-address ::}, and load-balancer traffic admitted only from spec.loadBalancerSourceRanges.
  *
  * <pre>
  *   client 10.244.2.2/24 ─── 10.244.2.1 ┐ node "node-a": railyard proxy --proxy-mode userspace
  *          (and .3)                      │
  *   web    10.244.1.2/24 ─── 10.244.1.1 ┘
+ *   (fd00:244:2::2/64 and fd00:244:1::2/64 over IPv6, the node ::1 on each link)
  * </pre>
  */
 @RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip"})
@@ -230,6 +233,94 @@ class UserspaceCaptureKernelTest {
         }
     }
 
+    /**
+     * IPv6 is captured when the bind address is IPv6 (kube-proxy's rule) and, with the default 0.0.0.0, when
+     * the node is dual-stack: either way the IPv6 listeners sit on ::.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"--bind-address=::", "--node-ip=10.244.2.1,fd00:244:2::1"})
+    @RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
+            "ip6tables-save", "ip6tables", "ip"})
+    void capturesIpv6ClusterIpNodePortAndUdpTraffic(String ipv6Flag) throws Exception {
+        Files.writeString(manifests.resolve("services.yaml"), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web, namespace: default}
+                spec:
+                  type: NodePort
+                  clusterIP: "fd00:96::10"
+                  clusterIPs: ["fd00:96::10"]
+                  ipFamilies: [IPv6]
+                  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+                addressType: IPv6
+                ports: [{name: http, protocol: TCP, port: 8080}]
+                endpoints: [{addresses: ["fd00:244:1::2"], conditions: {ready: true}}]
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: dns, namespace: kube-system}
+                spec:
+                  clusterIP: "fd00:96::53"
+                  clusterIPs: ["fd00:96::53"]
+                  ipFamilies: [IPv6]
+                  ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
+                addressType: IPv6
+                ports: [{name: dns, protocol: UDP, port: 5353}]
+                endpoints: [{addresses: ["fd00:244:1::2"], conditions: {ready: true}}]
+                """);
+        try (NetworkNamespace node = NetworkNamespace.create();
+             NetworkNamespace webNs = NetworkNamespace.create();
+             NetworkNamespace clientNs = NetworkNamespace.create()) {
+            VethLink.between(node, webNs).names("veth-web", "eth0").ipv6("fd00:244:1::1/64", "fd00:244:1::2/64")
+                    .create().b().addRoute("default", "fd00:244:1::1");
+            VethLink.between(node, clientNs).names("veth-client", "eth0")
+                    .ipv6("fd00:244:2::1/64", "fd00:244:2::2/64").create().b().addRoute("default", "fd00:244:2::1");
+
+            try (AgentHandle web = webNs.startAgent(); AgentHandle client = clientNs.startAgent()) {
+                web.tcpServe("::", 8080, "web");
+                web.udpServe("::", 5353, "dns");
+                NamespacedProcess proxy = node.startProcess(userspaceProxy(ipv6Flag));
+                try {
+                    ProbeResult clusterIp = await(() -> client.tcpGet("fd00:96::10", 80, PROBE), proxy);
+                    assertThat(clusterIp.serverReply().serverName()).isEqualTo("web");
+                    assertThat(clusterIp.serverReply().clientIp()).as("the proxy opened the endpoint connection")
+                            .isEqualTo("fd00:244:1::1");
+
+                    ProbeResult nodePort = await(() -> client.tcpGet("fd00:244:2::1", 30080, PROBE), proxy);
+                    assertThat(nodePort.serverReply().serverName()).isEqualTo("web");
+
+                    ProbeResult udp = await(() -> client.udpGet("fd00:96::53", 53, PROBE), proxy);
+                    assertThat(udp.serverReply().serverName()).isEqualTo("dns");
+                    assertThat(udp.serverReply().clientIp()).isEqualTo("fd00:244:1::1");
+
+                    assertThat(nat6(node)).contains("-d fd00:96::10/128", "-j REDIRECT --to-ports",
+                            "-A PREROUTING -m comment --comment \"handle ClusterIPs\" -j KUBE-PORTALS-CONTAINER",
+                            "-j KUBE-NODEPORT-CONTAINER");
+                } finally {
+                    stop(proxy);
+                }
+                assertThat(nat6(node)).as("IPv6 capture chains emptied on stop").doesNotContain("-j REDIRECT");
+                assertThat(client.tcpGet("fd00:96::10", 80, PROBE).isOk()).isFalse();
+            }
+
+            StringWriter err = new StringWriter();
+            picocli.CommandLine cleanup = Railyard.commandLine();
+            cleanup.getSubcommands().get("proxy").setErr(new PrintWriter(err));
+            assertThat(cleanup.execute("proxy", "--cleanup", "--netns", node.name(), "--hostname-override", "node-a"))
+                    .as("cleanup; stderr: %s", err).isZero();
+            assertThat(nat6(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
+            assertThat(nat(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
+        }
+    }
+
     private String[] userspaceProxy(String... extra) {
         List<String> args = new ArrayList<>(List.of("proxy", "--proxy-mode", "userspace",
                 "--manifests", manifests.toString(), "--hostname-override", "node-a",
@@ -299,4 +390,7 @@ class UserspaceCaptureKernelTest {
         return node.execChecked("iptables-save", "-t", "nat").stdout();
     }
 
+    private static String nat6(NetworkNamespace node) {
+        return node.execChecked("ip6tables-save", "-t", "nat").stdout();
+    }
 }

@@ -4,6 +4,7 @@ import dev.railyard.proxy.model.IpFamily;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -15,7 +16,8 @@ import java.util.Objects;
  * @param nodeIps            this node's addresses, the first of each family its primary: a
  *                           spec.loadBalancerSourceRanges entry that holds the primary one also admits traffic
  *                           from the load-balancer IPs themselves, as in kube-proxy
- * @param bindAddress        where node ports (service-address mode) or capture listeners (capture mode) listen
+ * @param bindAddress        where node ports (service-address mode) or capture listeners (capture mode) listen;
+ *                           in capture mode the other family's listeners use that family's wildcard address
  * @param listenMode         listen on the service addresses themselves, or on ports for iptables capture
  * @param connectTimeout     for each attempt to connect to an endpoint
  * @param maxConnectAttempts endpoints tried for one TCP connection before the client is closed
@@ -28,6 +30,9 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
                               ListenMode listenMode, Duration connectTimeout, int maxConnectAttempts,
                               Duration udpIdleTimeout, int maxUdpSessions, int maxAffinityEntries,
                               int eventLoopThreads) {
+    private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
+    private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
+
     public UserspaceConfig {
         Objects.requireNonNull(nodeName, "nodeName");
         nodeIps = List.copyOf(Objects.requireNonNull(nodeIps, "nodeIps"));
@@ -51,8 +56,30 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
         return null;
     }
 
+    /**
+     * Capture mode: where the listeners of this family's services bind (port 0). The bind address for its own
+     * family; the wildcard address for the other, so that with {@code 0.0.0.0} (the default) or {@code ::} a
+     * dual-stack node captures both families, as iptables mode serves both. Said here rather than left to the
+     * transport: Netty's epoll and NIO happen to bind {@code 0.0.0.0} as the dual-stack {@code ::}, but a
+     * specific IPv4 bind address would leave the IPv6 redirects without a listener.
+     */
+    public InetAddress captureAddress(IpFamily family) {
+        if (familyOf(bindAddress) == family) {
+            return bindAddress;
+        }
+        return family == IpFamily.V4 ? IPV4_ANY : IPV6_ANY;
+    }
+
     static IpFamily familyOf(InetAddress address) {
         return address instanceof Inet4Address ? IpFamily.V4 : IpFamily.V6;
+    }
+
+    private static InetAddress anyAddress(byte[] zeros) {
+        try {
+            return InetAddress.getByAddress(zeros);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e); // only for an address of the wrong length
+        }
     }
 
     private static void requirePositive(Duration value, String what) {

@@ -213,7 +213,7 @@ public final class UserspaceProxier implements AutoCloseable {
      * filtered (and shares the external one when they are not).
      */
     private List<BindTarget> captureTargets(ServicePort service, IpFamily family) {
-        InetSocketAddress any = new InetSocketAddress(config.bindAddress(), 0);
+        InetSocketAddress any = new InetSocketAddress(config.captureAddress(family), 0);
         boolean filtersLoadBalancer = service.restrictsLoadBalancerSources();
         List<BindTarget> targets = new ArrayList<>(3);
         targets.add(new BindTarget(any, TrafficKind.INTERNAL, "capture of spec.clusterIP"));
