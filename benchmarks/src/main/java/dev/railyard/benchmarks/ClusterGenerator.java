@@ -1,5 +1,6 @@
 package dev.railyard.benchmarks;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
@@ -62,8 +63,8 @@ public final class ClusterGenerator {
     private static final String[] NAMESPACE_WORDS = {
         "payments", "checkout", "catalog", "search", "identity", "billing", "ads", "media", "chat", "ml",
     };
-    private static final String[] SOURCE_RANGES_WITH_NODE = {"192.0.2.0/24", "198.51.100.0/24"};
-    private static final String[] SOURCE_RANGES_WITHOUT_NODE = {"203.0.113.0/24"};
+    private static final Cidr[] SOURCE_RANGES_WITH_NODE = {Cidr.parse("192.0.2.0/24"), Cidr.parse("198.51.100.0/24")};
+    private static final Cidr[] SOURCE_RANGES_WITHOUT_NODE = {Cidr.parse("203.0.113.0/24")};
 
     /** The generated cluster plus the counts a report needs. */
     public record Cluster(int services, ProxyState state, int servicePorts, int endpointAddresses,
@@ -132,7 +133,7 @@ public final class ClusterGenerator {
             int healthCheckNodePort = etpLocal ? nextNodePort++ : 0;
 
             List<String> lbIps = loadBalancer ? List.of(ipv4(198 << 24 | 18 << 16, loadBalancerServices + 1)) : List.of();
-            List<String> ranges = !sourceRanges ? List.of()
+            List<Cidr> ranges = !sourceRanges ? List.of()
                     : random.nextBoolean() ? List.of(SOURCE_RANGES_WITH_NODE) : List.of(SOURCE_RANGES_WITHOUT_NODE);
             List<String> externalIps = externalIp ? List.of(ipv4(203 << 24 | 0 << 16 | 113 << 8, externalIpServices % 250 + 1))
                     : List.of();

@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -84,7 +85,8 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--bind-address", paramLabel = "IP",
             description = "userspace mode: the address the listeners use. A loopback address listens on the "
                     + "service addresses themselves (no iptables, no root); any other (default 0.0.0.0) takes "
-                    + "the services' traffic with iptables REDIRECT rules.")
+                    + "the services' traffic with iptables and ip6tables REDIRECT rules. An IPv6 address "
+                    + "(e.g. ::) enables IPv6, as an IPv6 --node-ip does.")
     String bindAddress;
 
     @Option(names = "--udp-timeout", paramLabel = "DURATION",
@@ -359,7 +361,8 @@ final class ProxyCommand implements Callable<Integer> {
         }
 
         List<IpFamily> families = new ArrayList<>(List.of(IpFamily.V4));
-        boolean hasIpv6 = ipv6;
+        // kube-proxy: "IPv6 bind address, assume IPv6 operation". IPv4 stays on, as it always is here.
+        boolean hasIpv6 = ipv6 || (userspace && bind instanceof Inet6Address);
         for (String ip : nodeIps) {
             hasIpv6 |= IpAddresses.familyOf(parseIp("--node-ip", ip)) == IpFamily.V6;
         }
@@ -383,7 +386,8 @@ final class ProxyCommand implements Callable<Integer> {
         int failures = 0;
         for (IpFamily family : IpFamily.values()) {
             try {
-                List<String> deleted = IptablesCleanup.of(family).withCommandPrefix(settings.commandPrefix()).run();
+                List<String> deleted = IptablesCleanup.of(family, settings.backend())
+                        .withCommandPrefix(settings.commandPrefix()).run();
                 log.info("cleanup {}: deleted {} chains and the jump rules", family.kubernetesName(), deleted.size());
             } catch (IptablesException e) {
                 // An IPv4-only node may lack ip6tables; one family failing must not stop the other's cleanup.

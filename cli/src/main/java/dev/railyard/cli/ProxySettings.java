@@ -3,6 +3,7 @@ package dev.railyard.cli;
 import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
+import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.sync.IptablesSyncer;
@@ -71,7 +72,11 @@ record ProxySettings(String mode, Path kubeconfig, String master, Path manifests
         // On loopback nothing outside this host could reach a redirect target, so the listeners sit on the
         // service addresses themselves: no iptables, no root.
         ListenMode listen = bindAddress.isLoopbackAddress() ? ListenMode.SERVICE_ADDRESSES : ListenMode.CAPTURE;
+        List<InetAddress> nodeAddresses = new ArrayList<>();
+        for (String ip : nodeIps) {
+            nodeAddresses.add(IpAddresses.parse(ip.trim()).toInetAddress()); // validated by renderConfigs()
+        }
         return settings.withUserspace(UserspaceConfig.builder(nodeName, bindAddress, listen)
-                .udpIdleTimeout(udpTimeout).build());
+                .nodeIps(nodeAddresses).udpIdleTimeout(udpTimeout).build());
     }
 }

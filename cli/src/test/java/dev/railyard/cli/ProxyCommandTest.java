@@ -9,6 +9,7 @@ import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.userspace.ListenMode;
+import dev.railyard.proxy.userspace.UserspaceConfig;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -222,6 +223,31 @@ class ProxyCommandTest {
         assertThat(resolve("--config", file.toString()).daemonSettings().userspace().listenMode())
                 .isEqualTo(ListenMode.SERVICE_ADDRESSES);
         assertThat(resolve().daemonSettings().userspace()).as("iptables mode by default").isNull();
+    }
+
+    @Test
+    void anIpv6BindAddressEnablesIpv6AndNodeIpsReachTheUserspaceProxier() throws IOException {
+        ProxySettings v6 = resolve("--proxy-mode", "userspace", "--bind-address", "::");
+        assertThat(v6.families()).as("kube-proxy: IPv6 bind address, assume IPv6 operation")
+                .containsExactly(IpFamily.V4, IpFamily.V6);
+        assertThat(v6.daemonSettings().userspace().listenMode()).isEqualTo(ListenMode.CAPTURE);
+        UserspaceConfig userspace = v6.daemonSettings().userspace();
+        assertThat(userspace.captureAddress(IpFamily.V6).getHostAddress()).isEqualTo("0:0:0:0:0:0:0:0");
+        assertThat(userspace.captureAddress(IpFamily.V4).getHostAddress()).isEqualTo("0.0.0.0");
+
+        assertThat(resolve("--proxy-mode", "userspace", "--bind-address", "::1").families())
+                .containsExactly(IpFamily.V4, IpFamily.V6);
+        assertThat(resolve("--proxy-mode", "userspace").families()).as("0.0.0.0 on an IPv4 node")
+                .containsExactly(IpFamily.V4);
+
+        ProxySettings dualStack = resolve("--proxy-mode", "userspace", "--node-ip", "192.0.2.10,2001:db8::10");
+        assertThat(dualStack.families()).containsExactly(IpFamily.V4, IpFamily.V6);
+        assertThat(dualStack.daemonSettings().userspace().primaryNodeIp(IpFamily.V6).getHostAddress())
+                .isEqualTo("2001:db8:0:0:0:0:0:10");
+        assertThat(dualStack.daemonSettings().userspace().primaryNodeIp(IpFamily.V4).getHostAddress())
+                .isEqualTo("192.0.2.10");
+        assertThat(dualStack.daemonSettings().userspace().captureAddress(IpFamily.V6).getHostAddress())
+                .as("the default 0.0.0.0 captures IPv6 on ::").isEqualTo("0:0:0:0:0:0:0:0");
     }
 
     @Test

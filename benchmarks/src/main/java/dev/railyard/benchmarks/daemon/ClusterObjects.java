@@ -1,6 +1,7 @@
 package dev.railyard.benchmarks.daemon;
 
 import dev.railyard.benchmarks.ClusterGenerator;
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
@@ -76,7 +77,7 @@ public record ClusterObjects(List<V1Service> services, List<V1EndpointSlice> sli
             spec.externalIPs(first.externalIps());
         }
         if (!first.loadBalancerSourceRanges().isEmpty()) {
-            spec.loadBalancerSourceRanges(first.loadBalancerSourceRanges());
+            spec.loadBalancerSourceRanges(first.loadBalancerSourceRanges().stream().map(Cidr::toString).toList());
         }
         if (first.externalPolicyLocal()) {
             spec.externalTrafficPolicy("Local");

@@ -17,7 +17,7 @@ public final class ServicePort {
     private final int nodePort;
     private final List<String> externalIps;
     private final List<String> loadBalancerIps;
-    private final List<String> loadBalancerSourceRanges;
+    private final List<Cidr> loadBalancerSourceRanges;
     private final boolean clientIpAffinity;
     private final int affinityTimeoutSeconds;
     private final boolean externalPolicyLocal;
@@ -32,6 +32,15 @@ public final class ServicePort {
         this.externalIps = List.copyOf(b.externalIps);
         this.loadBalancerIps = List.copyOf(b.loadBalancerIps);
         this.loadBalancerSourceRanges = List.copyOf(b.loadBalancerSourceRanges);
+        if (!loadBalancerSourceRanges.isEmpty()) {
+            IpFamily family = IpAddresses.familyOf(IpAddresses.parse(clusterIp));
+            for (int i = 0; i < loadBalancerSourceRanges.size(); i++) {
+                if (loadBalancerSourceRanges.get(i).family() != family) {
+                    throw new IllegalArgumentException(name + ": loadBalancerSourceRanges[" + i + "] "
+                            + loadBalancerSourceRanges.get(i) + " is not of the cluster IP's family");
+                }
+            }
+        }
         this.clientIpAffinity = b.clientIpAffinity;
         if (b.clientIpAffinity && (b.affinityTimeoutSeconds < 1 || b.affinityTimeoutSeconds > 86400)) {
             throw new IllegalArgumentException(
@@ -84,9 +93,17 @@ public final class ServicePort {
         return loadBalancerIps;
     }
 
-    /** Canonical CIDRs. */
-    public List<String> loadBalancerSourceRanges() {
+    /**
+     * spec.loadBalancerSourceRanges of this family, parsed: traffic to a load-balancer IP is only accepted from
+     * these (and, when one holds the node's IP, from the load-balancer IPs themselves). Empty: from anywhere.
+     */
+    public List<Cidr> loadBalancerSourceRanges() {
         return loadBalancerSourceRanges;
+    }
+
+    /** Traffic to its load-balancer IPs is only accepted from its source ranges (kube-proxy's KUBE-FW chain). */
+    public boolean restrictsLoadBalancerSources() {
+        return !loadBalancerIps.isEmpty() && !loadBalancerSourceRanges.isEmpty();
     }
 
     public boolean clientIpAffinity() {
@@ -167,7 +184,7 @@ public final class ServicePort {
         private int nodePort;
         private List<String> externalIps = List.of();
         private List<String> loadBalancerIps = List.of();
-        private List<String> loadBalancerSourceRanges = List.of();
+        private List<Cidr> loadBalancerSourceRanges = List.of();
         private boolean clientIpAffinity;
         private int affinityTimeoutSeconds = DEFAULT_AFFINITY_TIMEOUT_SECONDS;
         private boolean externalPolicyLocal;
@@ -195,7 +212,8 @@ public final class ServicePort {
             return this;
         }
 
-        public Builder loadBalancerSourceRanges(List<String> value) {
+        /** Of the cluster IP's family. */
+        public Builder loadBalancerSourceRanges(List<Cidr> value) {
             this.loadBalancerSourceRanges = value;
             return this;
         }

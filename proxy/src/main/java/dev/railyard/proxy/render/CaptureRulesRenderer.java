@@ -14,7 +14,13 @@ import java.util.Locale;
  * the port the proxy listens on. The CONTAINER chains hang off PREROUTING (traffic from pods and other hosts),
  * the HOST chains off OUTPUT (this host's own processes); REDIRECT sends the first to the address it arrived on
  * and the second to loopback, so the proxy listens on the wildcard address. Replies, including UDP ones, are
- * un-NATed by conntrack and leave from the service address.
+ * un-NATed by conntrack and leave from the service address. One renderer per family: the same chains and rules
+ * serve iptables and ip6tables.
+ *
+ * <p>spec.loadBalancerSourceRanges are not in these rules: load-balancer traffic of a service that has them is
+ * redirected, from any source, to a listener of its own, which admits only clients in the ranges and counts the
+ * others. Matching the ranges here instead would leave traffic from other sources uncaptured, to fall through to
+ * whatever else the node does with the VIP, rather than refused, and no DROP can be written in the nat table.
  *
  * <p>The whole rule set is a few lines per service port, so every sync rewrites the four chains in one
  * {@code iptables-restore --noflush} (declaring a chain flushes it) rather than tracking changes.
@@ -46,12 +52,14 @@ public final class CaptureRulesRenderer {
             if (service.protocol() == Protocol.SCTP) {
                 continue;
             }
-            portal(out, service, service.clusterIp(), List.of(), target.internalPort());
+            portal(out, service, service.clusterIp(), target.internalPort());
             for (String ip : service.externalIps()) {
-                portal(out, service, ip, List.of(), target.externalPort());
+                portal(out, service, ip, target.externalPort());
             }
-            for (String ip : service.loadBalancerIps()) {
-                portal(out, service, ip, service.loadBalancerSourceRanges(), target.externalPort());
+            if (target.loadBalancerPort() != CaptureTarget.NOT_CAPTURED) {
+                for (String ip : service.loadBalancerIps()) {
+                    portal(out, service, ip, target.loadBalancerPort());
+                }
             }
             if (service.nodePort() > 0) {
                 for (String chain : List.of(Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST)) {
@@ -64,30 +72,17 @@ public final class CaptureRulesRenderer {
         return out;
     }
 
-    /** Both chains' rules for one service address; one pair per allowed source range when there are ranges. */
-    private void portal(LineBuffer out, ServicePort service, String ip, List<String> sourceRanges, int proxyPort) {
+    /** Both chains' rules for one service address. */
+    private void portal(LineBuffer out, ServicePort service, String ip, int proxyPort) {
         if (ip == null || ip.isEmpty() || IpAddresses.familyOf(IpAddresses.parse(ip)) != family) {
             return;
         }
         String destination = ip + (family == IpFamily.V4 ? "/32" : "/128");
         for (String chain : List.of(Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST)) {
-            if (sourceRanges.isEmpty()) {
-                portalRule(out, chain, service, null, destination, proxyPort);
-            }
-            for (String source : sourceRanges) {
-                portalRule(out, chain, service, source, destination, proxyPort);
-            }
+            rule(out, chain, service);
+            out.word("-d").word(destination).word("--dport").word(service.port());
+            redirect(out, proxyPort);
         }
-    }
-
-    private static void portalRule(LineBuffer out, String chain, ServicePort service, String source,
-                                   String destination, int proxyPort) {
-        rule(out, chain, service);
-        if (source != null) {
-            out.word("-s").word(source);
-        }
-        out.word("-d").word(destination).word("--dport").word(service.port());
-        redirect(out, proxyPort);
     }
 
     private static LineBuffer rule(LineBuffer out, String chain, ServicePort service) {

@@ -1,6 +1,8 @@
 package dev.railyard.proxy.render;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.Endpoint;
+import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
@@ -104,8 +106,8 @@ public final class IptablesRenderer {
     private int copiedNatChains;
     private int omittedNatRules;
     private int omittedNatChains;
-    /** Parsing CIDRs is the only allocation a render would otherwise make; the answer never changes. */
-    private final Map<String, Boolean> rangeHoldsNodeIp = new HashMap<>();
+    /** The primary node IP's bits, for source ranges that hold it; null without a node IP of this family. */
+    private final byte[] nodeIp;
     private boolean trackActiveChains;
     private boolean largeClusterMode;
     private int deletedChains;
@@ -115,6 +117,7 @@ public final class IptablesRenderer {
         this.ipv6 = config.family() == IpFamily.V6;
         this.maskedMark = config.masqueradeMark() + "/" + config.masqueradeMark();
         this.nodePortIps = config.nodePortsOnAllAddresses() ? List.of() : config.nodePortIps();
+        this.nodeIp = config.nodeIps().isEmpty() ? null : IpAddresses.parse(config.nodeIps().get(0)).getBytes();
     }
 
     public RenderConfig config() {
@@ -492,8 +495,7 @@ public final class IptablesRenderer {
         // The EXT chain is needed even without externally usable endpoints, for the short-circuit rules that
         // let local traffic reach the service.
         boolean usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible();
-        boolean usesFirewallChain = hasEndpoints && !svc.loadBalancerIps().isEmpty()
-                && !svc.loadBalancerSourceRanges().isEmpty();
+        boolean usesFirewallChain = hasEndpoints && svc.restrictsLoadBalancerSources();
         String loadBalancerTrafficPrefix = usesFirewallChain ? FIREWALL_PREFIX : EXTERNAL_PREFIX;
 
         // Where the filter table must turn traffic away, and what it says about it.
@@ -703,14 +705,13 @@ public final class IptablesRenderer {
         declareNatChain(FIREWALL_PREFIX, hash);
         // Source ranges only work for VIP-like load balancers that preserve the client address.
         boolean allowFromNode = false;
-        List<String> ranges = svc.loadBalancerSourceRanges();
-        String nodeIp = config.nodeIps().isEmpty() ? null : config.nodeIps().get(0);
+        List<Cidr> ranges = svc.loadBalancerSourceRanges();
         for (int i = 0, n = ranges.size(); i < n; i++) {
-            String range = ranges.get(i);
+            Cidr range = ranges.get(i);
             serviceRules.word("-A").word(FIREWALL_PREFIX, hash);
             comment(serviceRules, name, " loadbalancer IP");
-            serviceRules.word("-s").word(range).word("-j").word(EXTERNAL_PREFIX, hash).end();
-            if (nodeIp != null && rangeHoldsNodeIp.computeIfAbsent(range, r -> Cidrs.contains(r, nodeIp))) {
+            serviceRules.word("-s").word(range.toString()).word("-j").word(EXTERNAL_PREFIX, hash).end();
+            if (nodeIp != null && range.contains(nodeIp)) {
                 allowFromNode = true;
             }
         }

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.source;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Names;
@@ -94,7 +95,7 @@ public final class ServiceConverter {
                     + "a dump from a cluster has it)");
         }
         Map<IpFamily, List<String>> externalIps = addressesByFamily(spec.getExternalIPs(), "spec.externalIPs");
-        Map<IpFamily, List<String>> sourceRanges = sourceRangesByFamily(spec.getLoadBalancerSourceRanges());
+        Map<IpFamily, List<Cidr>> sourceRanges = sourceRangesByFamily(spec.getLoadBalancerSourceRanges());
         Map<IpFamily, List<String>> loadBalancerIps = loadBalancerIpsByFamily(service);
 
         boolean clientIpAffinity = affinity(spec);
@@ -197,9 +198,9 @@ public final class ServiceConverter {
         return result;
     }
 
-    private static Map<IpFamily, List<String>> sourceRangesByFamily(List<String> values)
+    private static Map<IpFamily, List<Cidr>> sourceRangesByFamily(List<String> values)
             throws InvalidFieldException {
-        Map<IpFamily, List<String>> result = new EnumMap<>(IpFamily.class);
+        Map<IpFamily, List<Cidr>> result = new EnumMap<>(IpFamily.class);
         if (values == null) {
             return result;
         }
@@ -212,8 +213,7 @@ public final class ServiceConverter {
             } catch (IllegalArgumentException e) {
                 throw new InvalidFieldException(field, e.getMessage());
             }
-            result.computeIfAbsent(IpAddresses.familyOf(cidr), f -> new ArrayList<>())
-                    .add(IpAddresses.canonicalCidr(cidr));
+            result.computeIfAbsent(IpAddresses.familyOf(cidr), f -> new ArrayList<>()).add(Cidr.of(cidr));
         }
         return result;
     }

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,26 +126,37 @@ public final class UserspaceSyncer extends ScheduledSyncer {
         }
     }
 
-    /** This family's listeners as capture targets: cluster-IP traffic to the internal one, the rest external. */
+    /**
+     * This family's listeners as capture targets: cluster-IP traffic to the internal listener, node-port and
+     * external-IP traffic to the external one, load-balancer traffic to its own when the service filters it by
+     * source and to the external one otherwise.
+     */
     private List<CaptureTarget> captureTargets(List<Listener> listeners) {
         Map<ServicePortName, ServicePort> services = new LinkedHashMap<>();
-        Map<ServicePortName, Integer> internal = new HashMap<>();
-        Map<ServicePortName, Integer> external = new HashMap<>();
+        Map<TrafficKind, Map<ServicePortName, Integer>> ports = new EnumMap<>(TrafficKind.class);
+        for (TrafficKind kind : TrafficKind.values()) {
+            ports.put(kind, new HashMap<>());
+        }
         for (Listener listener : listeners) {
             ServicePort service = listener.service();
             if (IpAddresses.familyOf(IpAddresses.parse(service.clusterIp())) != family()) {
                 continue;
             }
             services.put(service.name(), service);
-            (listener.traffic() == TrafficKind.INTERNAL ? internal : external)
-                    .put(service.name(), listener.local().getPort());
+            ports.get(listener.traffic()).put(service.name(), listener.local().getPort());
         }
         List<CaptureTarget> targets = new ArrayList<>(services.size());
         services.forEach((name, service) -> {
-            Integer in = internal.get(name);
-            if (in != null) { // without its internal listener (bind failed, logged) nothing is captured
-                targets.add(new CaptureTarget(service, in, external.getOrDefault(name, in)));
+            Integer in = ports.get(TrafficKind.INTERNAL).get(name);
+            if (in == null) { // without its internal listener (bind failed, logged) nothing is captured
+                return;
             }
+            int ext = ports.get(TrafficKind.EXTERNAL).getOrDefault(name, in);
+            // A filtering listener that failed to bind (logged, retried next sync) must not be stood in for by
+            // an unfiltered one: until it is bound its traffic is not captured at all.
+            int loadBalancer = service.restrictsLoadBalancerSources()
+                    ? ports.get(TrafficKind.LOAD_BALANCER).getOrDefault(name, CaptureTarget.NOT_CAPTURED) : ext;
+            targets.add(new CaptureTarget(service, in, ext, loadBalancer));
         });
         return targets;
     }

@@ -9,8 +9,9 @@ public enum ListenMode {
      */
     SERVICE_ADDRESSES,
     /**
-     * On ephemeral ports of the bind address, one per service port and kind of traffic, for iptables rules that
-     * REDIRECT the service's traffic there (kube-proxy's old userspace mode).
+     * On ephemeral ports of the bind address (for the other IP family, of that family's wildcard address), one per
+     * service port and kind of traffic, for iptables and ip6tables rules that REDIRECT the service's traffic there
+     * (kube-proxy's old userspace mode).
      */
     CAPTURE
 }

@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
- * Where new connections to one service port go. A sync swaps the endpoints in one volatile write, so the next
- * connection sees them and established connections, which hold their own channels, are untouched. Picks are
+ * Where new connections to one service port go, and who may open them. A sync swaps the endpoints and the
+ * source ranges in one volatile write, so the next connection sees them and established connections, which hold
+ * their own channels, are untouched (as conntrack keeps established flows in iptables mode). Picks are
  * round-robin, or sticky per client IP under ClientIP affinity.
  */
 final class ServiceRoute {
@@ -22,22 +23,27 @@ final class ServiceRoute {
     private final AtomicInteger nextExternal = new AtomicInteger();
     private final int maxAffinityEntries;
     private final LongSupplier nanoTime;
+    private final InetAddress nodeIp;
     private volatile Snapshot current;
 
-    private record Snapshot(ServicePort service, UsableEndpoints endpoints, ClientIpAffinity affinity) {
+    private record Snapshot(ServicePort service, UsableEndpoints endpoints, ClientIpAffinity affinity,
+                            SourceRanges loadBalancerSources) {
     }
 
+    /** @param nodeIp this node's primary IP of the family, for source ranges that hold it; null if unknown */
     ServiceRoute(IpFamily family, ServicePort service, UsableEndpoints endpoints, int maxAffinityEntries,
-                 LongSupplier nanoTime) {
+                 LongSupplier nanoTime, InetAddress nodeIp) {
         this.family = family;
         this.maxAffinityEntries = maxAffinityEntries;
         this.nanoTime = nanoTime;
-        this.current = new Snapshot(service, endpoints, affinityFor(service, null));
+        this.nodeIp = nodeIp;
+        this.current = new Snapshot(service, endpoints, affinityFor(service, null), SourceRanges.of(service, nodeIp));
     }
 
     /** Applies to connections accepted from now on. Affinity survives unless its setting changed. */
     void update(ServicePort service, UsableEndpoints endpoints) {
-        current = new Snapshot(service, endpoints, affinityFor(service, current.affinity));
+        current = new Snapshot(service, endpoints, affinityFor(service, current.affinity),
+                SourceRanges.of(service, nodeIp));
     }
 
     private ClientIpAffinity affinityFor(ServicePort service, ClientIpAffinity existing) {
@@ -63,6 +69,14 @@ final class ServiceRoute {
     }
 
     /**
+     * Whether this client may open a connection or UDP session of this kind: only load-balancer traffic is
+     * filtered, by spec.loadBalancerSourceRanges.
+     */
+    boolean admits(TrafficKind kind, InetAddress client) {
+        return kind != TrafficKind.LOAD_BALANCER || current.loadBalancerSources.admits(client);
+    }
+
+    /**
      * The endpoints to try, in order, for a new connection from this client: the sticky or next round-robin
      * endpoint first, then the ones after it. Empty when the service has no usable endpoint for this traffic.
      */
@@ -78,7 +92,7 @@ final class ServiceRoute {
             first = indexOf(endpoints, snapshot.affinity.lookup(client));
         }
         if (first < 0) {
-            AtomicInteger next = kind == TrafficKind.INTERNAL ? nextInternal : nextExternal;
+            AtomicInteger next = kind.usesExternalPolicy() ? nextExternal : nextInternal;
             first = Math.floorMod(next.getAndIncrement(), count);
         }
         InetSocketAddress[] plan = new InetSocketAddress[Math.min(count, maxAttempts)];

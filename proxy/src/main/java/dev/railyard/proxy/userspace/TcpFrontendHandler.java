@@ -50,12 +50,20 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         Channel inbound = ctx.channel();
         TrafficCounters counters = route.counters();
+        clientIp = ((InetSocketAddress) inbound.remoteAddress()).getAddress();
+        if (!route.admits(traffic, clientIp)) {
+            // Outside spec.loadBalancerSourceRanges. iptables mode drops the SYN; a userspace proxy only learns
+            // of the connection once the kernel has completed it, so the nearest it can do is reset it at once,
+            // before reading a byte or dialling an endpoint.
+            counters.sourceRangeDenied.increment();
+            TcpRelayHandler.abort(inbound);
+            return;
+        }
         counters.connectionsOpened.increment();
         counters.connectionsActive.increment();
         inbound.closeFuture().addListener(counters.connectionClosed);
         settings.connections().add(inbound);
 
-        clientIp = ((InetSocketAddress) inbound.remoteAddress()).getAddress();
         plan = route.plan(traffic, clientIp, settings.maxConnectAttempts());
         if (plan.length == 0) {
             // As iptables mode REJECTs a service without endpoints: the client sees a reset at once.

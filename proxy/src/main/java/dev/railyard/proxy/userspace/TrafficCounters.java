@@ -22,12 +22,13 @@ final class TrafficCounters {
     final LongAdder udpSessionsOpened = new LongAdder();
     final LongAdder udpSessionsActive = new LongAdder();
     final LongAdder udpDropped = new LongAdder();
+    final LongAdder sourceRangeDenied = new LongAdder();
     /** Added to each accepted channel's close future: one listener per service, not one per connection. */
     final ChannelFutureListener connectionClosed = closed -> connectionsActive.decrement();
 
     TrafficStats snapshot(ServicePortName service, IpFamily family) {
         return new TrafficStats(service, family, connectionsOpened.sum(), connectionsActive.sum(), bytesIn.sum(),
                 bytesOut.sum(), connectErrors.sum(), rejected.sum(), resets.sum(), udpSessionsOpened.sum(),
-                udpSessionsActive.sum(), udpDropped.sum());
+                udpSessionsActive.sum(), udpDropped.sum(), sourceRangeDenied.sum());
     }
 }

@@ -51,6 +51,12 @@ final class UdpFrontendHandler extends ChannelInboundHandlerAdapter {
         long now = settings.nanoTime().getAsLong();
         UdpSession session = sessions.get(packet.sender());
         if (session == null) {
+            if (!route.admits(traffic, packet.sender().getAddress())) {
+                // Outside spec.loadBalancerSourceRanges: dropped, as iptables mode drops it, and no session.
+                route.counters().sourceRangeDenied.increment();
+                packet.release();
+                return;
+            }
             session = open(ctx.channel(), packet.sender(), now);
             if (session == null) {
                 packet.release();

@@ -64,6 +64,6 @@ final class UsableEndpoints {
 
     /** Shared, never modified: callers only read it. */
     InetSocketAddress[] forTraffic(TrafficKind kind) {
-        return kind == TrafficKind.INTERNAL ? internal : external;
+        return kind.usesExternalPolicy() ? external : internal;
     }
 }

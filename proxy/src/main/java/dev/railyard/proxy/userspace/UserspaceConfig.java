@@ -1,14 +1,23 @@
 package dev.railyard.proxy.userspace;
 
+import dev.railyard.proxy.model.IpFamily;
+
+import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Settings of the userspace proxier. Immutable; {@link #builder} fills in kube-proxy's userspace defaults.
  *
  * @param nodeName           this node's name: endpoints on it are local for the Local traffic policies
- * @param bindAddress        where node ports (service-address mode) or capture listeners (capture mode) listen
+ * @param nodeIps            this node's addresses, the first of each family its primary: a
+ *                           spec.loadBalancerSourceRanges entry that holds the primary one also admits traffic
+ *                           from the load-balancer IPs themselves, as in kube-proxy
+ * @param bindAddress        where node ports (service-address mode) or capture listeners (capture mode) listen;
+ *                           in capture mode the other family's listeners use that family's wildcard address
  * @param listenMode         listen on the service addresses themselves, or on ports for iptables capture
  * @param connectTimeout     for each attempt to connect to an endpoint
  * @param maxConnectAttempts endpoints tried for one TCP connection before the client is closed
@@ -17,12 +26,16 @@ import java.util.Objects;
  * @param maxAffinityEntries client IPs remembered per service port under ClientIP affinity
  * @param eventLoopThreads   threads serving every listener and connection
  */
-public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMode listenMode,
-                              Duration connectTimeout, int maxConnectAttempts, Duration udpIdleTimeout,
-                              int maxUdpSessions, int maxAffinityEntries, int eventLoopThreads) {
+public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAddress bindAddress,
+                              ListenMode listenMode, Duration connectTimeout, int maxConnectAttempts,
+                              Duration udpIdleTimeout, int maxUdpSessions, int maxAffinityEntries,
+                              int eventLoopThreads) {
+    private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
+    private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
 
     public UserspaceConfig {
         Objects.requireNonNull(nodeName, "nodeName");
+        nodeIps = List.copyOf(Objects.requireNonNull(nodeIps, "nodeIps"));
         Objects.requireNonNull(bindAddress, "bindAddress");
         Objects.requireNonNull(listenMode, "listenMode");
         requirePositive(connectTimeout, "connectTimeout");
@@ -31,6 +44,42 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
         requireAtLeastOne(maxUdpSessions, "maxUdpSessions");
         requireAtLeastOne(maxAffinityEntries, "maxAffinityEntries");
         requireAtLeastOne(eventLoopThreads, "eventLoopThreads");
+    }
+
+    /** The first of {@link #nodeIps} of this family, or null when there is none. */
+    public InetAddress primaryNodeIp(IpFamily family) {
+        for (InetAddress ip : nodeIps) {
+            if (familyOf(ip) == family) {
+                return ip;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Capture mode: where the listeners of this family's services bind (port 0). The bind address for its own
+     * family; the wildcard address for the other, so that with {@code 0.0.0.0} (the default) or {@code ::} a
+     * dual-stack node captures both families, as iptables mode serves both. Said here rather than left to the
+     * transport: Netty's epoll and NIO happen to bind {@code 0.0.0.0} as the dual-stack {@code ::}, but a
+     * specific IPv4 bind address would leave the IPv6 redirects without a listener.
+     */
+    public InetAddress captureAddress(IpFamily family) {
+        if (familyOf(bindAddress) == family) {
+            return bindAddress;
+        }
+        return family == IpFamily.V4 ? IPV4_ANY : IPV6_ANY;
+    }
+
+    static IpFamily familyOf(InetAddress address) {
+        return address instanceof Inet4Address ? IpFamily.V4 : IpFamily.V6;
+    }
+
+    private static InetAddress anyAddress(byte[] zeros) {
+        try {
+            return InetAddress.getByAddress(zeros);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e); // only for an address of the wrong length
+        }
     }
 
     private static void requirePositive(Duration value, String what) {
@@ -53,6 +102,7 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
         private final String nodeName;
         private final InetAddress bindAddress;
         private final ListenMode listenMode;
+        private List<InetAddress> nodeIps = List.of();
         /** kube-proxy's userspace mode dialled with growing timeouts of 250 ms to 2 s; one bound suffices here. */
         private Duration connectTimeout = Duration.ofSeconds(1);
         private int maxConnectAttempts = 4;
@@ -66,6 +116,11 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
             this.nodeName = nodeName;
             this.bindAddress = bindAddress;
             this.listenMode = listenMode;
+        }
+
+        public Builder nodeIps(List<InetAddress> value) {
+            this.nodeIps = value;
+            return this;
         }
 
         public Builder connectTimeout(Duration value) {
@@ -99,7 +154,7 @@ public record UserspaceConfig(String nodeName, InetAddress bindAddress, ListenMo
         }
 
         public UserspaceConfig build() {
-            return new UserspaceConfig(nodeName, bindAddress, listenMode, connectTimeout, maxConnectAttempts,
+            return new UserspaceConfig(nodeName, nodeIps, bindAddress, listenMode, connectTimeout, maxConnectAttempts,
                     udpIdleTimeout, maxUdpSessions, maxAffinityEntries, eventLoopThreads);
         }
     }

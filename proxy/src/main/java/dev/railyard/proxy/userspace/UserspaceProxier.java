@@ -21,8 +21,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -136,7 +134,7 @@ public final class UserspaceProxier implements AutoCloseable {
             ServiceEntry entry = services.get(key);
             if (entry == null) {
                 entry = new ServiceEntry(new ServiceRoute(family, service, endpoints, config.maxAffinityEntries(),
-                        nanoTime));
+                        nanoTime, config.primaryNodeIp(family)));
                 services.put(key, entry);
             } else {
                 entry.route.update(service, endpoints);
@@ -187,43 +185,57 @@ public final class UserspaceProxier implements AutoCloseable {
     }
 
     private List<BindTarget> bindTargets(ServicePort service, IpFamily family) {
-        // Keyed by address and traffic kind: one socket per address, even if two fields name it.
-        Map<List<Object>, BindTarget> targets = new LinkedHashMap<>();
         if (config.listenMode() == ListenMode.CAPTURE) {
-            InetSocketAddress any = new InetSocketAddress(config.bindAddress(), 0);
-            add(targets, new BindTarget(any, TrafficKind.INTERNAL, "capture of spec.clusterIP"));
-            if (service.externallyAccessible()) {
-                add(targets, new BindTarget(any, TrafficKind.EXTERNAL,
-                        "capture of nodePort, externalIPs and load-balancer IPs"));
-            }
-            return List.copyOf(targets.values());
+            return captureTargets(service, family);
         }
+        // One socket per address, even if two fields name it; the first field wins, as the first matching rule
+        // does in iptables mode (so an external IP that is also a load-balancer IP is not source-filtered).
+        Map<InetSocketAddress, BindTarget> targets = new LinkedHashMap<>();
         add(targets, new BindTarget(address(service.clusterIp(), service.port()), TrafficKind.INTERNAL,
                 "spec.clusterIP"));
         for (String ip : service.externalIps()) {
             add(targets, new BindTarget(address(ip, service.port()), TrafficKind.EXTERNAL, "spec.externalIPs"));
         }
         for (String ip : service.loadBalancerIps()) {
-            add(targets, new BindTarget(address(ip, service.port()), TrafficKind.EXTERNAL,
+            add(targets, new BindTarget(address(ip, service.port()), TrafficKind.LOAD_BALANCER,
                     "status.loadBalancer.ingress"));
         }
-        if (service.nodePort() != 0 && familyOf(config.bindAddress()) == family) {
+        if (service.nodePort() != 0 && UserspaceConfig.familyOf(config.bindAddress()) == family) {
             add(targets, new BindTarget(new InetSocketAddress(config.bindAddress(), service.nodePort()),
                     TrafficKind.EXTERNAL, "spec.ports.nodePort"));
         }
         return List.copyOf(targets.values());
     }
 
-    private static void add(Map<List<Object>, BindTarget> targets, BindTarget target) {
-        targets.putIfAbsent(List.of(target.address(), target.traffic()), target);
+    /**
+     * Capture mode: an ephemeral port per kind of traffic the service has. After a REDIRECT the port reached is
+     * all that tells the kinds apart, so load-balancer traffic gets a port of its own when its sources are
+     * filtered (and shares the external one when they are not).
+     */
+    private List<BindTarget> captureTargets(ServicePort service, IpFamily family) {
+        InetSocketAddress any = new InetSocketAddress(config.captureAddress(family), 0);
+        boolean filtersLoadBalancer = service.restrictsLoadBalancerSources();
+        List<BindTarget> targets = new ArrayList<>(3);
+        targets.add(new BindTarget(any, TrafficKind.INTERNAL, "capture of spec.clusterIP"));
+        if (service.nodePort() != 0 || !service.externalIps().isEmpty()
+                || (!service.loadBalancerIps().isEmpty() && !filtersLoadBalancer)) {
+            // One description either way: a target that compares unequal would be closed and bound anew.
+            targets.add(new BindTarget(any, TrafficKind.EXTERNAL,
+                    "capture of nodePort, externalIPs and unfiltered load-balancer IPs"));
+        }
+        if (filtersLoadBalancer) {
+            targets.add(new BindTarget(any, TrafficKind.LOAD_BALANCER,
+                    "capture of load-balancer IPs, filtered by spec.loadBalancerSourceRanges"));
+        }
+        return List.copyOf(targets);
+    }
+
+    private static void add(Map<InetSocketAddress, BindTarget> targets, BindTarget target) {
+        targets.putIfAbsent(target.address(), target);
     }
 
     private static InetSocketAddress address(String ip, int port) {
         return new InetSocketAddress(IpAddresses.parse(ip).toInetAddress(), port);
-    }
-
-    private static IpFamily familyOf(InetAddress address) {
-        return address instanceof Inet4Address ? IpFamily.V4 : IpFamily.V6;
     }
 
     private ChannelFuture bind(ServiceRoute route, BindTarget target) {

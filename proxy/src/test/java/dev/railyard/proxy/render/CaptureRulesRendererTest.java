@@ -1,5 +1,6 @@
 package dev.railyard.proxy.render;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.model.ServicePort;
@@ -17,13 +18,15 @@ class CaptureRulesRendererTest {
         ServicePort web = ServicePort.builder(name("web", "http", Protocol.TCP), "10.96.0.10", 80)
                 .nodePort(30080).externalIps(List.of("192.0.2.10"))
                 .loadBalancerIps(List.of("203.0.113.5"))
-                .loadBalancerSourceRanges(List.of("198.51.100.0/24", "192.0.2.0/28")).build();
+                .loadBalancerSourceRanges(List.of(Cidr.parse("198.51.100.0/24"), Cidr.parse("192.0.2.0/28"))).build();
         ServicePort dns = ServicePort.builder(name("dns", "dns", Protocol.UDP), "10.96.0.53", 53).build();
         ServicePort sctp = ServicePort.builder(name("sig", "sig", Protocol.SCTP), "10.96.0.99", 9999).build();
 
         String rules = new CaptureRulesRenderer(IpFamily.V4).render(List.of(
-                new CaptureTarget(web, 41000, 41001), CaptureTarget.of(dns, 41002), CaptureTarget.of(sctp, 41003)))
-                .toString();
+                new CaptureTarget(web, 41000, 41001, 41004), CaptureTarget.of(dns, 41002),
+                CaptureTarget.of(sctp, 41003))).toString();
+
+        // The source ranges are not in the rules: every source goes to the filtering listener on 41004.
 
         assertThat(rules).isEqualTo("""
                 *nat
@@ -35,14 +38,49 @@ class CaptureRulesRendererTest {
                 -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -d 10.96.0.10/32 --dport 80 -j REDIRECT --to-ports 41000
                 -A KUBE-PORTALS-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp -d 192.0.2.10/32 --dport 80 -j REDIRECT --to-ports 41001
                 -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -d 192.0.2.10/32 --dport 80 -j REDIRECT --to-ports 41001
-                -A KUBE-PORTALS-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp -s 198.51.100.0/24 -d 203.0.113.5/32 --dport 80 -j REDIRECT --to-ports 41001
-                -A KUBE-PORTALS-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp -s 192.0.2.0/28 -d 203.0.113.5/32 --dport 80 -j REDIRECT --to-ports 41001
-                -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -s 198.51.100.0/24 -d 203.0.113.5/32 --dport 80 -j REDIRECT --to-ports 41001
-                -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -s 192.0.2.0/28 -d 203.0.113.5/32 --dport 80 -j REDIRECT --to-ports 41001
+                -A KUBE-PORTALS-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp -d 203.0.113.5/32 --dport 80 -j REDIRECT --to-ports 41004
+                -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -d 203.0.113.5/32 --dport 80 -j REDIRECT --to-ports 41004
                 -A KUBE-NODEPORT-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp --dport 30080 -j REDIRECT --to-ports 41001
                 -A KUBE-NODEPORT-HOST -m comment --comment "default/web:http" -p tcp -m tcp --dport 30080 -j REDIRECT --to-ports 41001
                 -A KUBE-PORTALS-CONTAINER -m comment --comment "default/dns:dns" -p udp -m udp -d 10.96.0.53/32 --dport 53 -j REDIRECT --to-ports 41002
                 -A KUBE-PORTALS-HOST -m comment --comment "default/dns:dns" -p udp -m udp -d 10.96.0.53/32 --dport 53 -j REDIRECT --to-ports 41002
+                COMMIT
+                """);
+    }
+
+    @Test
+    void loadBalancerTrafficWithoutItsListenerIsNotCaptured() {
+        ServicePort web = ServicePort.builder(name("web", "", Protocol.TCP), "10.96.0.10", 80)
+                .loadBalancerIps(List.of("203.0.113.5")).loadBalancerSourceRanges(List.of(Cidr.parse("198.51.100.0/24")))
+                .build();
+
+        String rules = new CaptureRulesRenderer(IpFamily.V4)
+                .render(List.of(new CaptureTarget(web, 41000, 41000, CaptureTarget.NOT_CAPTURED))).toString();
+
+        assertThat(rules).contains("-d 10.96.0.10/32").doesNotContain("203.0.113.5");
+    }
+
+    @Test
+    void ip6tablesRulesHaveTheSameChainsWithIpv6Destinations() {
+        ServicePort web = ServicePort.builder(name("web", "http", Protocol.TCP), "fd00:96::10", 80).nodePort(30080)
+                .loadBalancerIps(List.of("2001:db8::5")).loadBalancerSourceRanges(List.of(Cidr.parse("2001:db8:1::/48")))
+                .build();
+
+        String rules = new CaptureRulesRenderer(IpFamily.V6)
+                .render(List.of(new CaptureTarget(web, 41000, 41001, 41002))).toString();
+
+        assertThat(rules).isEqualTo("""
+                *nat
+                :KUBE-PORTALS-CONTAINER - [0:0]
+                :KUBE-PORTALS-HOST - [0:0]
+                :KUBE-NODEPORT-CONTAINER - [0:0]
+                :KUBE-NODEPORT-HOST - [0:0]
+                -A KUBE-PORTALS-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp -d fd00:96::10/128 --dport 80 -j REDIRECT --to-ports 41000
+                -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -d fd00:96::10/128 --dport 80 -j REDIRECT --to-ports 41000
+                -A KUBE-PORTALS-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp -d 2001:db8::5/128 --dport 80 -j REDIRECT --to-ports 41002
+                -A KUBE-PORTALS-HOST -m comment --comment "default/web:http" -p tcp -m tcp -d 2001:db8::5/128 --dport 80 -j REDIRECT --to-ports 41002
+                -A KUBE-NODEPORT-CONTAINER -m comment --comment "default/web:http" -p tcp -m tcp --dport 30080 -j REDIRECT --to-ports 41001
+                -A KUBE-NODEPORT-HOST -m comment --comment "default/web:http" -p tcp -m tcp --dport 30080 -j REDIRECT --to-ports 41001
                 COMMIT
                 """);
     }
@@ -75,6 +113,8 @@ class CaptureRulesRendererTest {
     void refusesAPortOutOfRange() {
         ServicePort web = ServicePort.builder(name("web", "", Protocol.TCP), "10.96.0.10", 80).build();
         assertThatThrownBy(() -> CaptureTarget.of(web, 0)).hasMessageContaining("out of range 1-65535");
+        assertThatThrownBy(() -> new CaptureTarget(web, 41000, 41001, 65536))
+                .hasMessageContaining("loadBalancerPort 65536 is out of range 1-65535");
     }
 
     private static ServicePortName name(String service, String port, Protocol protocol) {

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.sync;
 
+import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
@@ -80,7 +81,7 @@ final class States {
                 .endpoint("dns", Protocol.UDP, "10.244.1.53", 53, NODE)
                 .endpoint("dns", Protocol.UDP, "10.244.2.53", 53, "node-b");
         s.add(ServicePort.builder(name("lb", Protocol.TCP), "10.96.0.12", 443).nodePort(30443)
-                        .loadBalancerIps(List.of("203.0.113.7")).loadBalancerSourceRanges(List.of("198.51.100.0/24"))
+                        .loadBalancerIps(List.of("203.0.113.7")).loadBalancerSourceRanges(List.of(Cidr.parse("198.51.100.0/24")))
                         .externalPolicyLocal(true).healthCheckNodePort(32000).build())
                 .endpoint("lb", Protocol.TCP, "10.244.1.9", 8443, NODE)
                 .endpoint("lb", Protocol.TCP, "10.244.2.9", 8443, "node-b");

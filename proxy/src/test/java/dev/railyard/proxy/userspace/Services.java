@@ -42,9 +42,13 @@ final class Services {
     }
 
     ProxyState state() {
+        return state(IpFamily.V4);
+    }
+
+    ProxyState state(IpFamily family) {
         Map<ServicePortName, List<Endpoint>> byName = new LinkedHashMap<>();
         services.forEach((service, endpoints) -> byName.put(service.name(), endpoints));
-        return ProxyState.of(IpFamily.V4, services.keySet(), byName);
+        return ProxyState.of(family, services.keySet(), byName);
     }
 
     static ProxyState single(ServicePort service, List<Endpoint> endpoints) {

@@ -491,6 +491,38 @@ class UserspaceTcpProxyTest {
     }
 
     @Test
+    void captureModeListensOnTheBindAddressForItsFamilyAndOnTheWildcardForTheOther() throws Exception {
+        TestBackend v4Backend = backend("b4", TestBackend.GREET_AND_ECHO);
+        TestBackend v6Backend = TestBackend.start("b6", "::1", TestBackend.GREET_AND_ECHO);
+        closeAfter.add(v6Backend);
+        ServicePort v4 = service("web4", "10.96.0.12").build();
+        ServicePort v6 = ServicePort.builder(Services.name("web6", Protocol.TCP), "fd00:96::12", PORT).nodePort(30082)
+                .build();
+        proxier(ListenMode.CAPTURE, "127.77.14.1");
+        proxier.sync(new Services().add(v4, endpoints(v4, v4Backend)).state(IpFamily.V4));
+        proxier.sync(new Services().add(v6, endpoints(v6, v6Backend)).state(IpFamily.V6));
+
+        assertThat(proxier.listeners()).filteredOn(l -> l.service().equals(v4)).singleElement()
+                .satisfies(l -> assertThat(l.local().getAddress()).isEqualTo(InetAddress.getByName("127.77.14.1")));
+        List<Listener> ipv6 = proxier.listeners().stream().filter(l -> l.service().equals(v6)).toList();
+        assertThat(ipv6).extracting(Listener::traffic)
+                .containsExactlyInAnyOrder(TrafficKind.INTERNAL, TrafficKind.EXTERNAL);
+        for (Listener listener : ipv6) {
+            assertThat(listener.local().getAddress()).as("IPv6 redirects need an IPv6 listener")
+                    .isEqualTo(InetAddress.getByName("::"));
+            assertThat(Clients.greeting(new InetSocketAddress("::1", listener.local().getPort())))
+                    .as("%s over IPv6", listener.traffic()).isEqualTo("b6");
+        }
+        assertThat(Clients.greeting(proxier.listeners().stream().filter(l -> l.service().equals(v4))
+                .findFirst().orElseThrow().local())).isEqualTo("b4");
+
+        UserspaceConfig ipv6Bind = UserspaceConfig.builder("n", InetAddress.getByName("::"), ListenMode.CAPTURE)
+                .build();
+        assertThat(ipv6Bind.captureAddress(IpFamily.V6)).isEqualTo(InetAddress.getByName("::"));
+        assertThat(ipv6Bind.captureAddress(IpFamily.V4)).isEqualTo(InetAddress.getByName("0.0.0.0"));
+    }
+
+    @Test
     void sctpPortsAreSkipped() throws Exception {
         ServicePort sctp = ServicePort.builder(Services.name("sctp", Protocol.SCTP), "127.77.13.1", PORT).build();
         proxier().sync(Services.single(sctp, List.of()));

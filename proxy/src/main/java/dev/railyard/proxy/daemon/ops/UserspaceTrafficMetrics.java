@@ -42,6 +42,9 @@ final class UserspaceTrafficMetrics {
                 "UDP client sessions now open", TrafficStats::udpSessionsActive);
         family(out, stats, "railyard_userspace_udp_dropped_total", "counter",
                 "Datagrams dropped: session limit reached or a socket not writable", TrafficStats::udpDropped);
+        family(out, stats, "railyard_userspace_source_range_denied_total", "counter",
+                "Load-balancer traffic from outside loadBalancerSourceRanges: TCP connections reset, UDP datagrams "
+                        + "dropped", TrafficStats::sourceRangeDenied);
     }
 
     private static void family(StringBuilder out, List<TrafficStats> stats, String name, String type, String help,

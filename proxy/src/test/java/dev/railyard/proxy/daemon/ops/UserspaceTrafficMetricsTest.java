@@ -23,8 +23,8 @@ class UserspaceTrafficMetricsTest {
         ServicePortName web = ServicePortName.of("default", "web", "http", Protocol.TCP);
         ServicePortName dns = ServicePortName.of("kube-system", "dns", "dns", Protocol.UDP);
         List<TrafficStats> now = List.of(
-                new TrafficStats(web, IpFamily.V4, 10, 2, 1500, 90000, 1, 0, 3, 0, 0, 0),
-                new TrafficStats(dns, IpFamily.V6, 0, 0, 640, 1280, 0, 4, 0, 8, 5, 2));
+                new TrafficStats(web, IpFamily.V4, 10, 2, 1500, 90000, 1, 0, 3, 0, 0, 0, 7),
+                new TrafficStats(dns, IpFamily.V6, 0, 0, 640, 1280, 0, 4, 0, 8, 5, 2, 0));
         metrics.userspaceTraffic(() -> now);
 
         PrometheusText text = PrometheusText.parse(metrics.scrape());
@@ -47,6 +47,9 @@ class UserspaceTrafficMetricsTest {
         assertThat(text.value("railyard_userspace_udp_sessions_total", dnsLabels)).isEqualTo(8);
         assertThat(text.value("railyard_userspace_udp_active_sessions", dnsLabels)).isEqualTo(5);
         assertThat(text.value("railyard_userspace_udp_dropped_total", dnsLabels)).isEqualTo(2);
+        assertThat(text.types).containsEntry("railyard_userspace_source_range_denied_total", "counter");
+        assertThat(text.value("railyard_userspace_source_range_denied_total", webLabels)).isEqualTo(7);
+        assertThat(text.value("railyard_userspace_source_range_denied_total", dnsLabels)).isZero();
     }
 
     private static Map<String, String> with(Map<String, String> labels, String key, String value) {
