@@ -6,6 +6,7 @@ import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.daemon.ProxyDaemon;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
+import dev.railyard.proxy.daemon.ops.BackgroundConntrackCleanup;
 import dev.railyard.proxy.daemon.ops.ConntrackCleaner;
 import dev.railyard.proxy.daemon.ops.HealthCheckTarget;
 import dev.railyard.proxy.daemon.ops.OpsServer;
@@ -227,6 +228,7 @@ final class ProxyCommand implements Callable<Integer> {
             err.flush();
             serviceHealth.close();
             opsServer.close();
+            syncHook.close();
             return ExitCodes.FAILED;
         }
         metrics.userspaceTraffic(daemon::trafficStats);
@@ -234,6 +236,7 @@ final class ProxyCommand implements Callable<Integer> {
             daemon.close();
             serviceHealth.close();
             opsServer.close();
+            syncHook.close();
         };
         CountDownLatch stopped = new CountDownLatch(1);
         Thread shutdownHook = new Thread(() -> {
@@ -257,13 +260,13 @@ final class ProxyCommand implements Callable<Integer> {
      * What every sync of every family feeds (after the daemon's log line): metrics, proxier health, conntrack
      * cleanup, then the service health-check ports. Runs on the syncers' threads, one per family.
      */
-    private static final class SyncHook implements Consumer<SyncResult> {
+    private static final class SyncHook implements Consumer<SyncResult>, AutoCloseable {
         private final String nodeName;
         private final ProxyMetrics metrics;
         private final ProxyHealth health;
         private final ServiceHealthServers serviceHealth;
-        /** One per family: a cleaner remembers the service ports of the state it last cleaned after. */
-        private final Map<IpFamily, ConntrackCleaner> cleaners = new EnumMap<>(IpFamily.class);
+        /** One per family, each on its own thread: a sync never waits for conntrack. */
+        private final Map<IpFamily, BackgroundConntrackCleanup> cleaners = new EnumMap<>(IpFamily.class);
         /** The last programmed state of each family, guarded by this. */
         private final Map<IpFamily, ProxyState> programmed = new EnumMap<>(IpFamily.class);
 
@@ -274,7 +277,8 @@ final class ProxyCommand implements Callable<Integer> {
             this.health = health;
             this.serviceHealth = serviceHealth;
             for (IpFamily family : settings.families()) {
-                cleaners.put(family, new ConntrackCleaner(settings.commandPrefix(), Duration.ofSeconds(10)));
+                cleaners.put(family, new BackgroundConntrackCleanup(family,
+                        new ConntrackCleaner(settings.commandPrefix(), Duration.ofSeconds(10))));
             }
         }
 
@@ -285,9 +289,9 @@ final class ProxyCommand implements Callable<Integer> {
             if (!result.succeeded()) {
                 return; // as kube-proxy: a sync that did not program its state changes neither conntrack nor ports
             }
-            ConntrackCleaner cleaner = cleaners.get(result.family());
+            BackgroundConntrackCleanup cleaner = cleaners.get(result.family());
             if (cleaner != null) {
-                cleaner.clean(result, result.state());
+                cleaner.submit(result);
             }
             // Under the lock from reading the states to opening the ports: otherwise the two families' threads
             // could apply an older view after a newer one.
@@ -295,6 +299,12 @@ final class ProxyCommand implements Callable<Integer> {
                 programmed.put(result.family(), result.state());
                 serviceHealth.sync(HealthCheckTarget.of(nodeName, programmed.values().toArray(ProxyState[]::new)));
             }
+        }
+
+        /** Stops the conntrack threads; a cleanup cut short is redone by nobody, as after a kube-proxy restart. */
+        @Override
+        public void close() {
+            cleaners.values().forEach(BackgroundConntrackCleanup::close);
         }
     }
 

@@ -71,6 +71,10 @@ public final class IptablesRestore {
         return family;
     }
 
+    public Duration timeout() {
+        return timeout;
+    }
+
     public IptablesBackend backend() {
         return backend;
     }

@@ -59,7 +59,16 @@ public final class IptablesSyncer extends ScheduledSyncer {
     }
 
     private final IptablesRenderer renderer;
+    /** How long a full sync's iptables-restore may run; see {@link #fullRestore}. */
+    public static final Duration FULL_SYNC_TIMEOUT = Duration.ofMinutes(15);
+
     private final IptablesRestore restore;
+    /**
+     * The same, with room for a full sync: iptables-nft's --noflush restore grows with rules times chains, and a
+     * 2,000-service node's full sync did not finish in the 2 minutes a partial one gets. A timeout only turns a
+     * slow full sync into a kill and a retry of the same full sync, forever; kube-proxy sets none at all.
+     */
+    private final IptablesRestore fullRestore;
     private final JumpRules jumpRules;
 
     // Guarded by this; only the runner's thread (or a caller of syncNow) touches them.
@@ -85,6 +94,8 @@ public final class IptablesSyncer extends ScheduledSyncer {
         }
         this.renderer = renderer;
         this.restore = restore;
+        this.fullRestore = restore.withTimeout(
+                restore.timeout().compareTo(FULL_SYNC_TIMEOUT) > 0 ? restore.timeout() : FULL_SYNC_TIMEOUT);
         this.jumpRules = Objects.requireNonNull(jumpRules, "jumpRules");
         this.knownNatChains = Set.copyOf(existingNatChains);
     }
@@ -117,7 +128,7 @@ public final class IptablesSyncer extends ScheduledSyncer {
                 // Not part of the restore: declaring INPUT or PREROUTING there would flush them.
                 jumpRules.ensure();
             }
-            restore.restore(rules::writeTo);
+            (full ? fullRestore : restore).restore(rules::writeTo);
         } catch (IptablesException e) {
             error = e.getMessage();
         } catch (InterruptedException e) {

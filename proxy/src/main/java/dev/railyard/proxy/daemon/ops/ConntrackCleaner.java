@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -38,8 +39,9 @@ import java.util.regex.Pattern;
  * flushed: those were created while the port rejected traffic and would otherwise keep black-holing it.
  *
  * <p>kube-proxy reconciles the whole table against the state; this cleaner acts on the changes a sync reports,
- * which costs one {@code conntrack -D} per frontend and stale endpoint instead of listing the table. Not
- * thread-safe by design: call it from the sync listener (one thread per family) or synchronize around it.
+ * which costs one {@code conntrack -D} per frontend and stale endpoint instead of listing the table.
+ * {@link BackgroundConntrackCleanup} runs it off the sync thread; one cleaner per family, since it remembers the
+ * service ports of the state it last cleaned after.
  */
 public final class ConntrackCleaner {
     private static final Logger LOG = LoggerFactory.getLogger(ConntrackCleaner.class);
@@ -69,16 +71,25 @@ public final class ConntrackCleaner {
      * @param result the sync; failed and skipped ones carry nothing to clean and are ignored
      * @param state  the state that sync programmed (for the frontends of the reported service ports)
      */
-    public synchronized Report clean(SyncResult result, ProxyState state) {
+    public Report clean(SyncResult result, ProxyState state) {
+        if (!result.succeeded()) {
+            return new Report(0, 0, List.of());
+        }
+        return clean(result.family(), result.goneUdpEndpoints(), result.newlyActiveUdpPorts(), state);
+    }
+
+    /**
+     * Cleans up after one or more successful syncs of {@code family}: the UDP endpoints they reported gone, the
+     * UDP ports that got their first serving endpoint, and {@code state}, the last of them.
+     */
+    public synchronized Report clean(IpFamily family, Collection<StaleUdpEndpoint> goneUdpEndpoints,
+                                     Collection<ServicePortName> newlyActiveUdpPorts, ProxyState state) {
         Map<ServicePortName, ServicePort> ports = new HashMap<>();
         for (ProxyState.Entry entry : state.entries()) {
             ports.put(entry.service().name(), entry.service());
         }
-        List<List<String>> commands = List.of();
-        if (result.succeeded()) {
-            commands = commands(result, ports);
-            previousPorts = Map.copyOf(ports); // only a programmed state replaces what was programmed
-        }
+        List<List<String>> commands = commands(family, goneUdpEndpoints, newlyActiveUdpPorts, ports);
+        previousPorts = Map.copyOf(ports);
         int deleted = 0;
         List<String> errors = new ArrayList<>();
         for (List<String> command : commands) {
@@ -98,9 +109,15 @@ public final class ConntrackCleaner {
 
     /** The conntrack commands (without prefix) a sync result calls for; no side effects. */
     List<List<String>> commands(SyncResult result, Map<ServicePortName, ServicePort> current) {
-        String family = result.family() == IpFamily.V6 ? "ipv6" : "ipv4";
+        return commands(result.family(), result.goneUdpEndpoints(), result.newlyActiveUdpPorts(), current);
+    }
+
+    private List<List<String>> commands(IpFamily ipFamily, Collection<StaleUdpEndpoint> goneUdpEndpoints,
+                                        Collection<ServicePortName> newlyActiveUdpPorts,
+                                        Map<ServicePortName, ServicePort> current) {
+        String family = ipFamily == IpFamily.V6 ? "ipv6" : "ipv4";
         Set<List<String>> commands = new LinkedHashSet<>(); // an endpoint gone from two ports of one IP: once
-        for (StaleUdpEndpoint stale : result.goneUdpEndpoints()) {
+        for (StaleUdpEndpoint stale : goneUdpEndpoints) {
             ServicePort port = lookup(stale.servicePort(), current);
             if (port == null) {
                 LOG.debug("no frontend known for {}, not cleaning {}", stale.servicePort(), stale);
@@ -116,7 +133,7 @@ public final class ConntrackCleaner {
                         Integer.toString(port.nodePort()), "--reply-src", endpointIp));
             }
         }
-        for (ServicePortName name : result.newlyActiveUdpPorts()) {
+        for (ServicePortName name : newlyActiveUdpPorts) {
             ServicePort port = current.get(name);
             if (port == null) {
                 continue; // gone again: nothing routes to it, nothing to unblock

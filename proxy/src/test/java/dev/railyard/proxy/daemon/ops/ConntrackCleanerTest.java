@@ -142,6 +142,30 @@ class ConntrackCleanerTest {
         assertThat(cleaner.clean(failed, state(Map.of())).commands()).isZero();
     }
 
+    @Test
+    void inTheBackgroundEverySubmittedSyncOfTheFamilyIsCleanedAfter() throws Exception {
+        insert("10.0.0.5", 40000, "10.96.0.20", 514, "10.96.0.20", 514); // rejected while syslog had no endpoint
+        insert("10.0.0.5", 40001, "10.96.0.10", 53, OLD_POD, 5353);     // to a DNS pod that goes away
+        insert("10.0.0.5", 40002, "10.96.0.10", 53, NEW_POD, 5353);     // to the one that stays
+        ProxyState first = state(Map.of(SYSLOG, List.of(endpoint(SYSLOG, NEW_POD, 514)),
+                DNS, List.of(endpoint(DNS, OLD_POD, 5353), endpoint(DNS, NEW_POD, 5353))));
+        ProxyState second = state(Map.of(SYSLOG, List.of(endpoint(SYSLOG, NEW_POD, 514)),
+                DNS, List.of(endpoint(DNS, NEW_POD, 5353))));
+
+        try (BackgroundConntrackCleanup background = new BackgroundConntrackCleanup(IpFamily.V4, cleaner)) {
+            background.submit(udpResult(IpFamily.V4, List.of(), Set.of(SYSLOG), first));
+            background.submit(udpResult(IpFamily.V4,
+                    List.of(new StaleUdpEndpoint(DNS, endpoint(DNS, OLD_POD, 5353))), Set.of(), second));
+            background.submit(udpResult(IpFamily.V6, List.of(), Set.of(SYSLOG), second)); // another family's
+
+            ConntrackCleaner.Report last = background.awaitIdle(30_000);
+
+            assertThat(last).isNotNull();
+            assertThat(last.errors()).isEmpty();
+        }
+        assertThat(flows()).containsExactly("10.96.0.10:53>" + NEW_POD);
+    }
+
     private static ProxyState state(Map<ServicePortName, List<Endpoint>> endpoints) {
         return ProxyState.of(IpFamily.V4, List.of(DNS_PORT, METRICS_PORT, SYSLOG_PORT), endpoints);
     }

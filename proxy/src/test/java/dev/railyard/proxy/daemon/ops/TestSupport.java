@@ -1,6 +1,7 @@
 package dev.railyard.proxy.daemon.ops;
 
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.sync.StaleUdpEndpoint;
 import dev.railyard.proxy.sync.SyncResult;
@@ -37,8 +38,13 @@ final class TestSupport {
     }
 
     static SyncResult udpResult(IpFamily family, List<StaleUdpEndpoint> gone, Set<ServicePortName> newlyActive) {
+        return udpResult(family, gone, newlyActive, null);
+    }
+
+    static SyncResult udpResult(IpFamily family, List<StaleUdpEndpoint> gone, Set<ServicePortName> newlyActive,
+                                ProxyState state) {
         return new SyncResult(family, SyncResult.Kind.PARTIAL, T0, null, Duration.ZERO, Duration.ZERO, 0, 0, 0, 0,
-                0, 0, 0, 0, 0, Set.of(), gone, newlyActive, Map.of(), null);
+                0, 0, 0, 0, 0, Set.of(), gone, newlyActive, Map.of(), state);
     }
 
     static HttpResponse<String> get(String url) throws IOException, InterruptedException {
