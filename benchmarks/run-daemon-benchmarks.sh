@@ -3,8 +3,9 @@
 #   1. SyncLatencyRun with iptables-legacy at 10,000 services: event-to-applied latency of single-endpoint changes
 #      (render / restore / other), partial-sync bytes against the full sync;
 #   2. SyncLatencyRun with iptables-nft at smaller sizes (its --noflush restore is ~quadratic, 10k does not finish);
-#   3. DaemonMemoryRun: `railyard proxy --manifests` in its own JVM with 10,000 services, VmRSS / VmHWM / heap after
-#      the first full sync and after changes, once per JVM flag set (DaemonSet default, and the recommended flags).
+#   3. DaemonMemoryRun: `railyard proxy --manifests --iptables-backend legacy` in its own JVM with 10,000 services,
+#      VmRSS / VmHWM / heap after the first full sync and after changes, once per JVM flag set (the DaemonSet's, and
+#      the previous recommendation).
 # Everything goes to benchmarks/target/daemon-results/<UTC timestamp>/; docs/performance.md quotes from there.
 # Each step is bounded by `timeout`; the runs delete their namespaces themselves (also on failure).
 #
@@ -22,8 +23,9 @@ NFT_SIZES=${NFT_SIZES:-1000,2000}
 CAP=${CAP:-120}
 MEMORY_SERVICES=${MEMORY_SERVICES:-10000}
 MEMORY_CHANGES=${MEMORY_CHANGES:-30}
-# ';'-separated JVM flags per run, runs separated by '|': the DaemonSet's, then the recommended ones.
-MEMORY_FLAGS=${MEMORY_FLAGS:-"-XX:MaxRAMPercentage=50|-XX:+UseSerialGC;-Xmx384m"}
+# ';'-separated JVM flags per run, runs separated by '|': the DaemonSet's (deploy/daemonset.yaml), then the
+# previous recommendation.
+MEMORY_FLAGS=${MEMORY_FLAGS:-"-XX:+UseSerialGC;-Xms32m;-Xmx208m;-XX:MaxNewSize=32m;-XX:MinHeapFreeRatio=20;-XX:MaxHeapFreeRatio=40;-XX:TrimNativeHeapInterval=10000;-XX:+ExitOnOutOfMemoryError|-XX:+UseSerialGC;-Xmx384m"}
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run-daemon-benchmarks.sh needs root (network namespaces, iptables-restore)" >&2
@@ -56,18 +58,12 @@ if [[ -z "${SKIP_NFT:-}" ]]; then
     echo "load after nft: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 fi
 if [[ -z "${SKIP_MEMORY:-}" ]]; then
-    # railyard proxy has no backend flag yet: links to the legacy programs in front of PATH select it.
-    SHIM="$OUT/legacy-bin"
-    mkdir -p "$SHIM"
-    for p in iptables ip6tables; do
-        for s in "" -restore -save; do ln -sf "$(command -v $p-legacy$s)" "$SHIM/$p$s"; done
-    done
     IFS='|' read -r -a FLAG_SETS <<< "$MEMORY_FLAGS"
     i=0
     for flags in "${FLAG_SETS[@]}"; do
         i=$((i + 1))
         mkdir -p "$OUT/memory-$i"
-        PATH="$SHIM:$PATH" timeout 900 java "${LOG[@]}" -cp "$CP" dev.railyard.benchmarks.daemon.DaemonMemoryRun \
+        timeout 900 java "${LOG[@]}" -cp "$CP" dev.railyard.benchmarks.daemon.DaemonMemoryRun \
             cli/target/railyard.jar "$OUT/memory-$i" "$MEMORY_SERVICES" "$MEMORY_CHANGES" 300 "$flags" \
             | tee "$OUT/memory-$i.txt" || true
         rm -rf "$OUT/memory-$i/manifests"
