@@ -229,27 +229,43 @@ public final class LineBuffer {
 
     /**
      * Puts {@code head}'s content in front of this one's: joins a small head to a large body without copying the
-     * body, where appending both to a third buffer would hold the body twice.
+     * body, where appending both to a third buffer would hold the body twice. The head is copied into spare
+     * segments of this buffer where it has them, so a render loop reaches a steady state without allocating.
      */
     public void prepend(LineBuffer head) {
         int headLength = head.length();
         if (headLength == 0) {
             return;
         }
-        int pieces = (headLength + MAX_SEGMENT - 1) / MAX_SEGMENT;
         used[count - 1] = position;
-        int total = pooled + pieces;
+        int pieces = (headLength + MAX_SEGMENT - 1) / MAX_SEGMENT;
+        byte[][] front = new byte[pieces][];
+        int spares = pooled;
+        for (int p = 0; p < pieces; p++) {
+            int size = Math.min(MAX_SEGMENT, headLength - p * MAX_SEGMENT);
+            int spare = spares - 1;
+            while (spare >= count && segments[spare].length < size) {
+                spare--;
+            }
+            if (spare >= count) {
+                front[p] = segments[spare];
+                segments[spare] = segments[spares - 1];
+                spares--;
+            } else {
+                front[p] = new byte[size];
+            }
+            head.copyInto(p * MAX_SEGMENT, size, front[p]);
+        }
+        int total = pieces + spares;
         byte[][] newSegments = new byte[Math.max(total, segments.length)][];
         int[] newUsed = new int[newSegments.length];
         int[] newStarts = new int[newSegments.length];
         for (int p = 0; p < pieces; p++) {
-            int from = p * MAX_SEGMENT;
-            int to = Math.min(headLength, from + MAX_SEGMENT);
-            newSegments[p] = head.copyOfRange(from, to);
-            newUsed[p] = to - from;
-            newStarts[p] = from;
+            newSegments[p] = front[p];
+            newUsed[p] = Math.min(MAX_SEGMENT, headLength - p * MAX_SEGMENT);
+            newStarts[p] = p * MAX_SEGMENT;
         }
-        System.arraycopy(segments, 0, newSegments, pieces, pooled);
+        System.arraycopy(segments, 0, newSegments, pieces, spares);
         System.arraycopy(used, 0, newUsed, pieces, count);
         for (int s = 0; s < count; s++) {
             newStarts[pieces + s] = starts[s] + headLength;
@@ -258,21 +274,26 @@ public final class LineBuffer {
         used = newUsed;
         starts = newStarts;
         count += pieces;
-        pooled += pieces;
+        pooled = pieces + spares;
         lines += head.lines;
+    }
+
+    /** Copies {@code length} bytes from offset {@code from} into the start of {@code target}. */
+    private void copyInto(int from, int length, byte[] target) {
+        int at = 0;
+        for (int s = segmentAt(from); at < length; s++) {
+            int offset = from + at - starts[s];
+            int piece = Math.min(length - at, usedIn(s) - offset);
+            System.arraycopy(segments[s], offset, target, at, piece);
+            at += piece;
+        }
     }
 
     /** A copy of bytes {@code [from, to)}. */
     public byte[] copyOfRange(int from, int to) {
         checkRange(from, to);
         byte[] result = new byte[to - from];
-        int at = 0;
-        for (int s = segmentAt(from); at < result.length; s++) {
-            int offset = from + at - starts[s];
-            int piece = Math.min(result.length - at, usedIn(s) - offset);
-            System.arraycopy(segments[s], offset, result, at, piece);
-            at += piece;
-        }
+        copyInto(from, result.length, result);
         return result;
     }
 
@@ -303,6 +324,11 @@ public final class LineBuffer {
         if (from < 0 || to < from || to > length()) {
             throw new IndexOutOfBoundsException("range [" + from + ", " + to + ") outside " + length() + " bytes");
         }
+    }
+
+    /** Segments held, in use or kept for reuse. */
+    int heldSegments() {
+        return pooled;
     }
 
     /** Lines ended so far (a discarding buffer counts them too). */

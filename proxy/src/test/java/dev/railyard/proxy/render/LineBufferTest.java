@@ -89,6 +89,29 @@ class LineBufferTest {
     }
 
     @Test
+    void aRenderLoopWithAPrependedHeadSettlesOnTheSegmentsItHas() {
+        LineBuffer body = new LineBuffer(64);
+        LineBuffer head = new LineBuffer(64);
+        int[] held = new int[6];
+        for (int round = 0; round < held.length; round++) {
+            body.reset();
+            head.reset();
+            StringBuilder bodyText = new StringBuilder();
+            StringBuilder headText = new StringBuilder();
+            writeRandomLines(body, bodyText, new SplittableRandom(round), 3 * LineBuffer.MAX_SEGMENT);
+            writeRandomLines(head, headText, new SplittableRandom(100 + round), LineBuffer.MAX_SEGMENT + 5000);
+
+            body.prepend(head);
+
+            assertThat(body.toString()).isEqualTo(headText.toString() + bodyText);
+            held[round] = body.heldSegments();
+        }
+        assertThat(held[held.length - 1]).isEqualTo(held[2]);
+        body.release();
+        assertThat(body.heldSegments()).isEqualTo(1);
+    }
+
+    @Test
     void aDiscardingBufferCountsLinesAndHoldsNothing() {
         LineBuffer buffer = LineBuffer.discarding();
         buffer.word("-A").word("X").word(5).end();
