@@ -43,12 +43,7 @@ class UserspaceSourceRangesTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        if (proxier != null) {
-            proxier.close();
-        }
-        for (AutoCloseable closeable : closeAfter) {
-            closeable.close();
-        }
+        Cleanup.close(proxier, closeAfter);
     }
 
     private UserspaceProxier proxier(ListenMode mode, String bindAddress, String... nodeIps) throws IOException {

@@ -45,12 +45,7 @@ class UserspaceTcpProxyTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        if (proxier != null) {
-            proxier.close();
-        }
-        for (AutoCloseable closeable : closeAfter) {
-            closeable.close();
-        }
+        Cleanup.close(proxier, closeAfter);
     }
 
     private UserspaceProxier proxier(ListenMode mode, String bindAddress) throws IOException {

@@ -32,12 +32,7 @@ class UserspaceUdpProxyTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        if (proxier != null) {
-            proxier.close();
-        }
-        for (AutoCloseable closeable : closeAfter) {
-            closeable.close();
-        }
+        Cleanup.close(proxier, closeAfter);
     }
 
     private UserspaceProxier proxier(Duration idleTimeout) throws IOException {
