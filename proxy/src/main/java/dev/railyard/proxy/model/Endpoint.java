@@ -1,5 +1,6 @@
 package dev.railyard.proxy.model;
 
+import java.util.Comparator;
 import java.util.Objects;
 
 /**
@@ -81,6 +82,9 @@ public final class Endpoint {
     public boolean bracketed() {
         return bracketed;
     }
+
+    /** kube-proxy's order of a service port's endpoints: by {@link #compareHostPort}. */
+    public static final Comparator<Endpoint> HOST_PORT_ORDER = Endpoint::compareHostPort;
 
     /**
      * Orders endpoints as their {@link #hostPort()} strings compare, kube-proxy's order, without building them:

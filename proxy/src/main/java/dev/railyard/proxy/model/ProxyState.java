@@ -2,7 +2,6 @@ package dev.railyard.proxy.model;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,7 +12,6 @@ import java.util.TreeMap;
  * rendering is deterministic. Immutable; a sync builds a new one and reuses unchanged ports and endpoints.
  */
 public final class ProxyState {
-    private static final Comparator<Endpoint> BY_HOST_PORT = Endpoint::compareHostPort;
     private static final ProxyState EMPTY = new ProxyState(IpFamily.V4, List.of());
 
     private final IpFamily family;
@@ -50,7 +48,7 @@ public final class ProxyState {
         List<Entry> entries = new ArrayList<>(sorted.size());
         for (ServicePort port : sorted.values()) {
             List<Endpoint> list = new ArrayList<>(endpoints.getOrDefault(port.name(), List.of()));
-            list.sort(BY_HOST_PORT);
+            list.sort(Endpoint.HOST_PORT_ORDER);
             entries.add(new Entry(port, Collections.unmodifiableList(list)));
         }
         return new ProxyState(family, Collections.unmodifiableList(entries));

@@ -5,7 +5,6 @@ import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ServicePortName;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +14,6 @@ import java.util.Map;
  * address listed by two slices counts once, and the copy that says it is on this node wins.
  */
 public final class SliceMerge {
-    private static final Comparator<Endpoint> BY_HOST_PORT = Comparator.comparing(Endpoint::hostPort);
-
     private SliceMerge() {
     }
 
@@ -31,9 +28,10 @@ public final class SliceMerge {
             for (Map.Entry<ServicePortName, List<Endpoint>> port : slice.endpoints().entrySet()) {
                 Map<String, Endpoint> byAddress = merged.computeIfAbsent(port.getKey(), k -> new HashMap<>());
                 for (Endpoint endpoint : port.getValue()) {
-                    Endpoint existing = byAddress.get(endpoint.hostPort());
+                    String address = endpoint.hostPort();
+                    Endpoint existing = byAddress.get(address);
                     if (existing == null || (endpoint.isOn(nodeName) && !existing.isOn(nodeName))) {
-                        byAddress.put(endpoint.hostPort(), endpoint);
+                        byAddress.put(address, endpoint);
                     }
                 }
             }
@@ -42,7 +40,7 @@ public final class SliceMerge {
         for (Map.Entry<ServicePortName, Map<String, Endpoint>> port : merged.entrySet()) {
             if (!port.getValue().isEmpty()) {
                 List<Endpoint> list = new ArrayList<>(port.getValue().values());
-                list.sort(BY_HOST_PORT);
+                list.sort(Endpoint.HOST_PORT_ORDER);
                 result.put(port.getKey(), list);
             }
         }
