@@ -24,8 +24,6 @@ public final class LineBuffer {
 
     /** Segments {@code [0, count)} hold the content; {@code [count, pooled)} are kept for reuse. */
     private byte[][] segments;
-    /** Bytes used in each finished segment; the last one in use holds {@link #position} bytes. */
-    private int[] used;
     /** Offset of each segment's first byte in the content. */
     private int[] starts;
     private int count;
@@ -43,7 +41,6 @@ public final class LineBuffer {
     private LineBuffer(int initialCapacity, boolean discarding) {
         this.discarding = discarding;
         this.segments = new byte[4][];
-        this.used = new int[4];
         this.starts = new int[4];
         this.current = new byte[Math.min(MAX_SEGMENT, Math.max(16, initialCapacity))];
         this.segments[0] = current;
@@ -175,10 +172,8 @@ public final class LineBuffer {
     private void nextSegment(int needed) {
         if (count == segments.length) {
             segments = Arrays.copyOf(segments, count * 2);
-            used = Arrays.copyOf(used, count * 2);
             starts = Arrays.copyOf(starts, count * 2);
         }
-        used[count - 1] = position;
         starts[count] = starts[count - 1] + position;
         if (count < pooled && segments[count].length >= needed) {
             current = segments[count];
@@ -237,7 +232,6 @@ public final class LineBuffer {
         if (headLength == 0) {
             return;
         }
-        used[count - 1] = position;
         int pieces = (headLength + MAX_SEGMENT - 1) / MAX_SEGMENT;
         byte[][] front = new byte[pieces][];
         int spares = pooled;
@@ -258,20 +252,16 @@ public final class LineBuffer {
         }
         int total = pieces + spares;
         byte[][] newSegments = new byte[Math.max(total, segments.length)][];
-        int[] newUsed = new int[newSegments.length];
         int[] newStarts = new int[newSegments.length];
         for (int p = 0; p < pieces; p++) {
             newSegments[p] = front[p];
-            newUsed[p] = Math.min(MAX_SEGMENT, headLength - p * MAX_SEGMENT);
             newStarts[p] = p * MAX_SEGMENT;
         }
         System.arraycopy(segments, 0, newSegments, pieces, spares);
-        System.arraycopy(used, 0, newUsed, pieces, count);
         for (int s = 0; s < count; s++) {
             newStarts[pieces + s] = starts[s] + headLength;
         }
         segments = newSegments;
-        used = newUsed;
         starts = newStarts;
         count += pieces;
         pooled = pieces + spares;
@@ -297,8 +287,9 @@ public final class LineBuffer {
         return result;
     }
 
+    /** Bytes in use in {@code segment}: up to where the next one starts, or {@link #position} in the last. */
     private int usedIn(int segment) {
-        return segment == count - 1 ? position : used[segment];
+        return segment == count - 1 ? position : starts[segment + 1] - starts[segment];
     }
 
     /** The segment holding offset {@code at}; the last one for the end offset. */
@@ -314,7 +305,7 @@ public final class LineBuffer {
             }
         }
         // An offset right at a segment's end belongs to the next one when that one exists.
-        while (low < count - 1 && at >= starts[low] + used[low]) {
+        while (low < count - 1 && at >= starts[low + 1]) {
             low++;
         }
         return low;
