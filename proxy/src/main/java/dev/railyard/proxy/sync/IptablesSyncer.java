@@ -1,6 +1,5 @@
 package dev.railyard.proxy.sync;
 
-import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.apply.IptablesRestore;
 import dev.railyard.proxy.apply.JumpRules;
 import dev.railyard.proxy.model.ProxyState;
@@ -122,19 +121,7 @@ public final class IptablesSyncer extends ScheduledSyncer {
                 : renderer.renderPartial(state, update.changedServices(), knownNatChains);
         Set<String> active = renderer.activeNatChains();
         long restoreStart = System.nanoTime();
-        String error = null;
-        try {
-            if (full) {
-                // Not part of the restore: declaring INPUT or PREROUTING there would flush them.
-                jumpRules.ensure();
-            }
-            (full ? fullRestore : restore).restore(rules::writeTo);
-        } catch (IptablesException e) {
-            error = e.getMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            error = "interrupted while running iptables";
-        }
+        String error = applyRules(jumpRules, full ? fullRestore : restore, rules, full);
         long restoreEnd = System.nanoTime();
         int inputBytes = rules.length();
         renderer.releaseBuffers();

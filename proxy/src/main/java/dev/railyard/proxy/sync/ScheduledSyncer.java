@@ -1,7 +1,11 @@
 package dev.railyard.proxy.sync;
 
+import dev.railyard.proxy.apply.IptablesException;
+import dev.railyard.proxy.apply.IptablesRestore;
+import dev.railyard.proxy.apply.JumpRules;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.render.LineBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,5 +148,25 @@ abstract class ScheduledSyncer implements Syncer {
             LOG.error("sync result listener failed", e);
         }
         return result;
+    }
+
+    /**
+     * Applies {@code rules} with {@code restore}, first making sure of {@code jumpRules} on a full sync; the
+     * error to report, or null. The jump rules are not part of the restore: declaring INPUT or PREROUTING there
+     * would flush them.
+     */
+    static String applyRules(JumpRules jumpRules, IptablesRestore restore, LineBuffer rules, boolean full) {
+        try {
+            if (full) {
+                jumpRules.ensure();
+            }
+            restore.restore(rules::writeTo);
+            return null;
+        } catch (IptablesException e) {
+            return e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while running iptables";
+        }
     }
 }

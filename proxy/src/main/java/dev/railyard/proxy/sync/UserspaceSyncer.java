@@ -78,7 +78,7 @@ public final class UserspaceSyncer extends ScheduledSyncer {
         LineBuffer rules = null;
         if (capture != null && error == null) {
             rules = capture.renderer().render(captureTargets(proxier.listeners()));
-            error = applyCapture(rules, full);
+            error = applyRules(capture.jumpRules(), capture.restore(), rules, full);
         }
         long restoreEnd = System.nanoTime();
 
@@ -108,21 +108,6 @@ public final class UserspaceSyncer extends ScheduledSyncer {
             LOG.warn("{} could not empty the userspace capture chains: {}", family().kubernetesName(), e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private String applyCapture(LineBuffer rules, boolean full) {
-        try {
-            if (full) {
-                capture.jumpRules().ensure();
-            }
-            capture.restore().restore(rules::writeTo);
-            return null;
-        } catch (IptablesException e) {
-            return e.getMessage();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted while running iptables";
         }
     }
 
