@@ -88,9 +88,9 @@ public final class BackgroundConntrackCleanup implements AutoCloseable {
 
     /**
      * Waits until everything submitted so far has been cleaned and returns the last cleanup's report, or null if
-     * none ran; for tests and for shutdown.
+     * none ran; for tests.
      */
-    public ConntrackCleaner.Report awaitIdle(long timeoutMillis) throws InterruptedException {
+    ConntrackCleaner.Report awaitIdle(long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         synchronized (lock) {
             while (scheduled || running) {

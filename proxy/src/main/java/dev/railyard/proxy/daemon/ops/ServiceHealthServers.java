@@ -205,11 +205,12 @@ public final class ServiceHealthServers implements AutoCloseable {
     }
 
     private static FullHttpResponse response(HttpResponseStatus status, String body, boolean head) {
-        ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .set("X-Content-Type-Options", "nosniff")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.getBytes(StandardCharsets.UTF_8).length);
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         return response;
     }
 
