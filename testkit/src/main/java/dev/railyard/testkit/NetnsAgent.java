@@ -44,9 +44,18 @@ public final class NetnsAgent {
 
     static final String READY = "ready";
 
+    private static final long STOP_WAIT_MS = 5_000;
+
     private final PrintStream out;
-    private final Map<Integer, ServerSocket> tcpServers = new ConcurrentHashMap<>();
-    private final Map<Integer, DatagramSocket> udpServers = new ConcurrentHashMap<>();
+    private final Map<Integer, Serving> tcpServers = new ConcurrentHashMap<>();
+    private final Map<Integer, Serving> udpServers = new ConcurrentHashMap<>();
+
+    /**
+     * A server socket and the thread that serves it. Stopping waits for the thread: a thread blocked in
+     * accept(2) holds the kernel socket open after close() until it wakes, and a connection arriving in that
+     * window would still be accepted and answered.
+     */
+    private record Serving(AutoCloseable socket, Thread loop) {}
 
     NetnsAgent(OutputStream out) {
         this.out = new PrintStream(out, true, StandardCharsets.UTF_8);
@@ -102,11 +111,12 @@ public final class NetnsAgent {
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(bindAddress(words, 3), port), 128);
         int bound = server.getLocalPort();
-        if (tcpServers.putIfAbsent(bound, server) != null) {
+        Serving serving = new Serving(server, daemon("tcp-serve " + bound, () -> acceptLoop(server, name)));
+        if (tcpServers.putIfAbsent(bound, serving) != null) {
             server.close();
             return "error already serving tcp " + bound;
         }
-        daemon("tcp-serve " + bound, () -> acceptLoop(server, name));
+        serving.loop().start();
         return "ok " + bound;
     }
 
@@ -131,11 +141,12 @@ public final class NetnsAgent {
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(bindAddress(words, 3), port));
         int bound = socket.getLocalPort();
-        if (udpServers.putIfAbsent(bound, socket) != null) {
+        Serving serving = new Serving(socket, daemon("udp-serve " + bound, () -> answerLoop(socket, name)));
+        if (udpServers.putIfAbsent(bound, serving) != null) {
             socket.close();
             return "error already serving udp " + bound;
         }
-        daemon("udp-serve " + bound, () -> answerLoop(socket, name));
+        serving.loop().start();
         return "ok " + bound;
     }
 
@@ -218,23 +229,31 @@ public final class NetnsAgent {
         return "error " + oneLine(e.toString());
     }
 
-    private static String stop(AutoCloseable server) throws IOException {
-        if (server == null) {
+    private static String stop(Serving serving) throws IOException {
+        if (serving == null) {
             return "error not serving on that port";
         }
         try {
-            server.close();
+            serving.socket().close();
         } catch (IOException e) {
             throw e;
         } catch (Exception e) {
             throw new IOException(e);
         }
+        try {
+            serving.loop().join(STOP_WAIT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (serving.loop().isAlive()) {
+            return "error " + serving.loop().getName() + " did not stop within " + STOP_WAIT_MS + " ms";
+        }
         return "ok";
     }
 
     private void stopAll() {
-        tcpServers.values().forEach(NetnsAgent::closeQuietly);
-        udpServers.values().forEach(NetnsAgent::closeQuietly);
+        tcpServers.values().forEach(serving -> closeQuietly(serving.socket()));
+        udpServers.values().forEach(serving -> closeQuietly(serving.socket()));
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
@@ -265,10 +284,10 @@ public final class NetnsAgent {
         return timeout;
     }
 
-    private static void daemon(String name, Runnable body) {
+    private static Thread daemon(String name, Runnable body) {
         Thread thread = new Thread(body, name);
         thread.setDaemon(true);
-        thread.start();
+        return thread;
     }
 
     private static String oneLine(String text) {
