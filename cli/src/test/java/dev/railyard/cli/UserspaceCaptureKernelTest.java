@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * NodePort and to a UDP service is captured into the proxy, which relays it to the endpoint pod. The endpoint
  * sees the node as the client: the proof that the proxy, not a DNAT rule, carried the connection. SIGTERM
  * empties the capture chains; --cleanup removes them and their jump rules. The same over IPv6 with
- * {@code --bind-address ::}, and load-balancer traffic admitted only from spec.loadBalancerSourceRanges.
+ * {@code --bind-address ::}; a specific bind address reached through DNAT; and load-balancer traffic admitted
+ * only from spec.loadBalancerSourceRanges.
  *
  * <pre>
  *   client 10.244.2.2/24 ─── 10.244.2.1 ┐ node "node-a": railyard proxy --proxy-mode userspace
@@ -50,48 +51,48 @@ class UserspaceCaptureKernelTest {
     private static final String LB_IP = "192.0.2.100";
     private static final Pattern COUNTER = Pattern.compile("^\\[(\\d+):\\d+\\] -A INPUT .*");
 
+    /** A TCP NodePort service and a UDP service, both served by the web pod. */
+    private static final String WEB_AND_DNS = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: default}
+            spec:
+              type: NodePort
+              clusterIP: 10.96.0.10
+              ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+            addressType: IPv4
+            ports: [{name: http, protocol: TCP, port: 8080}]
+            endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: dns, namespace: kube-system}
+            spec:
+              clusterIP: 10.96.0.53
+              ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
+            addressType: IPv4
+            ports: [{name: dns, protocol: UDP, port: 5353}]
+            endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
+            """;
+
     @TempDir
     Path manifests;
 
     @Test
     void capturesClusterIpNodePortAndUdpTrafficIntoTheProxy() throws Exception {
-        Files.writeString(manifests.resolve("services.yaml"), """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: web, namespace: default}
-                spec:
-                  type: NodePort
-                  clusterIP: 10.96.0.10
-                  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-                addressType: IPv4
-                ports: [{name: http, protocol: TCP, port: 8080}]
-                endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
-                ---
-                apiVersion: v1
-                kind: Service
-                metadata: {name: dns, namespace: kube-system}
-                spec:
-                  clusterIP: 10.96.0.53
-                  ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
-                addressType: IPv4
-                ports: [{name: dns, protocol: UDP, port: 5353}]
-                endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
-                """);
+        Files.writeString(manifests.resolve("services.yaml"), WEB_AND_DNS);
         try (NetworkNamespace node = NetworkNamespace.create();
              NetworkNamespace webNs = NetworkNamespace.create();
              NetworkNamespace clientNs = NetworkNamespace.create()) {
-            VethLink.between(node, webNs).names("veth-web", "eth0").ipv4(NODE_TO_WEB + "/24", WEB_POD + "/24")
-                    .create().b().addRoute("default", NODE_TO_WEB);
-            VethLink.between(node, clientNs).names("veth-client", "eth0")
-                    .ipv4(NODE_TO_CLIENT + "/24", "10.244.2.2/24").create().b().addRoute("default", NODE_TO_CLIENT);
+            linkIpv4(node, webNs, clientNs);
 
             try (AgentHandle web = webNs.startAgent(); AgentHandle client = clientNs.startAgent()) {
                 web.tcpServe(8080, "web");
@@ -132,6 +133,52 @@ class UserspaceCaptureKernelTest {
             assertThat(cleanup.execute("proxy", "--cleanup", "--netns", node.name(), "--hostname-override", "node-a"))
                     .as("cleanup; stderr: %s", err).isZero();
             assertThat(nat(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
+        }
+    }
+
+    /**
+     * With a specific --bind-address the listeners sit on that address only, and REDIRECT would send traffic to
+     * the primary address of the interface it arrived on: here the client's link (10.244.2.1), where nothing
+     * listens. The rules DNAT to the bind address instead, for pods and for the node's own processes.
+     */
+    @Test
+    void specificBindAddressIsReachedThroughDnat() throws Exception {
+        Files.writeString(manifests.resolve("services.yaml"), WEB_AND_DNS);
+        try (NetworkNamespace node = NetworkNamespace.create();
+             NetworkNamespace webNs = NetworkNamespace.create();
+             NetworkNamespace clientNs = NetworkNamespace.create()) {
+            linkIpv4(node, webNs, clientNs);
+            // A node routes the service range somewhere (its default route); without a route the node's own
+            // connections would fail before the OUTPUT chain sees them.
+            node.execChecked("ip", "route", "add", "10.96.0.0/12", "dev", "veth-client");
+
+            try (AgentHandle web = webNs.startAgent(); AgentHandle client = clientNs.startAgent();
+                 AgentHandle onNode = node.startAgent()) {
+                web.tcpServe(8080, "web");
+                web.udpServe(5353, "dns");
+                NamespacedProcess proxy = node.startProcess(userspaceProxy("--bind-address", NODE_TO_WEB));
+                try {
+                    ProbeResult clusterIp = await(() -> client.tcpGet("10.96.0.10", 80, PROBE), proxy);
+                    assertThat(clusterIp.serverReply().serverName()).isEqualTo("web");
+                    assertThat(clusterIp.serverReply().clientIp()).isEqualTo(NODE_TO_WEB);
+
+                    ProbeResult nodePort = await(() -> client.tcpGet(NODE_TO_CLIENT, 30080, PROBE), proxy);
+                    assertThat(nodePort.serverReply().serverName()).isEqualTo("web");
+
+                    ProbeResult udp = await(() -> client.udpGet("10.96.0.53", 53, PROBE), proxy);
+                    assertThat(udp.serverReply().serverName()).as("the reply came back from the service address")
+                            .isEqualTo("dns");
+
+                    ProbeResult fromNode = await(() -> onNode.tcpGet("10.96.0.10", 80, PROBE), proxy);
+                    assertThat(fromNode.serverReply().serverName()).isEqualTo("web");
+
+                    assertThat(nat(node)).contains("-j DNAT --to-destination " + NODE_TO_WEB + ":")
+                            .doesNotContain("-j REDIRECT");
+                } finally {
+                    stop(proxy);
+                }
+                assertThat(nat(node)).as("capture chains emptied on stop").doesNotContain("-j DNAT");
+            }
         }
     }
 
@@ -319,6 +366,14 @@ class UserspaceCaptureKernelTest {
             assertThat(nat6(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
             assertThat(nat(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
         }
+    }
+
+    /** The web pod and the client pod, each on a link of its own to the node (see the class comment). */
+    private static void linkIpv4(NetworkNamespace node, NetworkNamespace webNs, NetworkNamespace clientNs) {
+        VethLink.between(node, webNs).names("veth-web", "eth0").ipv4(NODE_TO_WEB + "/24", WEB_POD + "/24")
+                .create().b().addRoute("default", NODE_TO_WEB);
+        VethLink.between(node, clientNs).names("veth-client", "eth0")
+                .ipv4(NODE_TO_CLIENT + "/24", "10.244.2.2/24").create().b().addRoute("default", NODE_TO_CLIENT);
     }
 
     private String[] userspaceProxy(String... extra) {

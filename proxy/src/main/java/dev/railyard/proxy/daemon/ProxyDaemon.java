@@ -114,12 +114,13 @@ public final class ProxyDaemon implements AutoCloseable {
                 Clock.systemUTC(), listener);
     }
 
-    /** The REDIRECT rules' writers in capture mode; null when the listeners sit on the service addresses. */
+    /** The capture rules' writers in capture mode; null when the listeners sit on the service addresses. */
     private UserspaceSyncer.Capture capture(IpFamily family) {
         if (settings.userspace().listenMode() != ListenMode.CAPTURE) {
             return null;
         }
-        return new UserspaceSyncer.Capture(new CaptureRulesRenderer(family),
+        CaptureRulesRenderer renderer = new CaptureRulesRenderer(family, settings.userspace().captureAddress(family));
+        return new UserspaceSyncer.Capture(renderer,
                 IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
                 JumpRules.of(family, settings.backend()).withRules(JumpRules.USERSPACE_CAPTURE)
                         .withCommandPrefix(settings.commandPrefix()));
@@ -218,7 +219,7 @@ public final class ProxyDaemon implements AutoCloseable {
     }
 
     /**
-     * Stops the source, then the syncers; the rules stay in the kernel. In userspace capture mode the REDIRECT
+     * Stops the source, then the syncers; the rules stay in the kernel. In userspace capture mode the capture
      * rules are emptied too: they would send service traffic to ports nobody listens on any more.
      */
     @Override

@@ -5,6 +5,9 @@ import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.model.ServicePort;
 
+import inet.ipaddr.IPAddress;
+
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,10 +15,12 @@ import java.util.Locale;
  * The nat rules of userspace mode, as kube-proxy's old userspace proxier wrote them: traffic to a service's
  * cluster IP, external IPs and load-balancer IPs, and to its NodePort on any local address, is REDIRECTed to
  * the port the proxy listens on. The CONTAINER chains hang off PREROUTING (traffic from pods and other hosts),
- * the HOST chains off OUTPUT (this host's own processes); REDIRECT sends the first to the address it arrived on
- * and the second to loopback, so the proxy listens on the wildcard address. Replies, including UDP ones, are
- * un-NATed by conntrack and leave from the service address. One renderer per family: the same chains and rules
- * serve iptables and ip6tables.
+ * the HOST chains off OUTPUT (this host's own processes). When the proxy listens on the wildcard address,
+ * REDIRECT sends the first to the address the packet arrived on and the second to loopback. When it listens on
+ * one address only, REDIRECT would miss it (an interface's primary address need not be the one it was given),
+ * so the rules DNAT to that address instead, as kube-proxy did. Replies, including UDP ones, are un-NATed by
+ * conntrack and leave from the service address. One renderer per family: the same chains and rules serve
+ * iptables and ip6tables.
  *
  * <p>spec.loadBalancerSourceRanges are not in these rules: load-balancer traffic of a service that has them is
  * redirected, from any source, to a listener of its own, which admits only clients in the ranges and counts the
@@ -31,9 +36,34 @@ public final class CaptureRulesRenderer {
             Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST);
 
     private final IpFamily family;
+    /** "IP:" or "[IP]:" to DNAT to, or null to REDIRECT. */
+    private final String dnatPrefix;
 
+    /** Rules for a proxy listening on the family's wildcard address: REDIRECT. */
     public CaptureRulesRenderer(IpFamily family) {
         this.family = family;
+        this.dnatPrefix = null;
+    }
+
+    /**
+     * Rules for a proxy listening on {@code listenAddress}: REDIRECT when it is the wildcard address, DNAT to it
+     * otherwise.
+     *
+     * @throws IllegalArgumentException if the address is not of this family
+     */
+    public CaptureRulesRenderer(IpFamily family, InetAddress listenAddress) {
+        IPAddress address = IpAddresses.parse(listenAddress.getHostAddress());
+        if (IpAddresses.familyOf(address) != family) {
+            throw new IllegalArgumentException("capture address " + listenAddress.getHostAddress() + " is not "
+                    + family.kubernetesName());
+        }
+        this.family = family;
+        if (listenAddress.isAnyLocalAddress()) {
+            this.dnatPrefix = null;
+        } else {
+            String ip = IpAddresses.canonical(address);
+            this.dnatPrefix = family == IpFamily.V4 ? ip + ":" : "[" + ip + "]:";
+        }
     }
 
     /** The chains this renderer owns, for cleanup. */
@@ -64,7 +94,7 @@ public final class CaptureRulesRenderer {
             if (service.nodePort() > 0) {
                 for (String chain : List.of(Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST)) {
                     rule(out, chain, service).word("--dport").word(service.nodePort());
-                    redirect(out, target.externalPort());
+                    capture(out, target.externalPort());
                 }
             }
         }
@@ -81,7 +111,7 @@ public final class CaptureRulesRenderer {
         for (String chain : List.of(Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST)) {
             rule(out, chain, service);
             out.word("-d").word(destination).word("--dport").word(service.port());
-            redirect(out, proxyPort);
+            capture(out, proxyPort);
         }
     }
 
@@ -91,8 +121,12 @@ public final class CaptureRulesRenderer {
                 .word("\"" + service.name() + "\"").word("-p").word(protocol).word("-m").word(protocol);
     }
 
-    private static void redirect(LineBuffer out, int proxyPort) {
-        out.word("-j").word("REDIRECT").word("--to-ports").word(proxyPort);
+    private void capture(LineBuffer out, int proxyPort) {
+        if (dnatPrefix == null) {
+            out.word("-j").word("REDIRECT").word("--to-ports").word(proxyPort);
+        } else {
+            out.word("-j").word("DNAT").word("--to-destination").word(dnatPrefix + proxyPort);
+        }
         out.end();
     }
 }

@@ -33,8 +33,8 @@ import java.util.function.Consumer;
 /**
  * The userspace proxier of one IP family: drains the {@link ChangeTracker} and hands the state to the shared
  * {@link UserspaceProxier}, which opens and closes listeners and swaps endpoint lists. With {@link Capture},
- * it then rewrites the REDIRECT rules that send the family's service traffic to those listeners (kube-proxy's
- * old userspace mode); without, the listeners sit on the service addresses themselves and iptables is not used.
+ * it then rewrites the capture rules that send the family's service traffic to those listeners (kube-proxy's old
+ * userspace mode); without, the listeners sit on the service addresses themselves and iptables is not used.
  *
  * <p>Syncs follow the same rules as {@link IptablesSyncer}: nothing before both kinds have synced, coalesced by a
  * {@link BoundedFrequencyRunner}, a periodic full sync that also re-ensures the jump rules, and a retry after a

@@ -10,8 +10,8 @@ public enum ListenMode {
     SERVICE_ADDRESSES,
     /**
      * On ephemeral ports of the bind address (for the other IP family, of that family's wildcard address), one per
-     * service port and kind of traffic, for iptables and ip6tables rules that REDIRECT the service's traffic there
-     * (kube-proxy's old userspace mode).
+     * service port and kind of traffic, for iptables and ip6tables rules that send the service's traffic there
+     * (kube-proxy's old userspace mode): REDIRECT for a wildcard bind address, DNAT to it for a specific one.
      */
     CAPTURE
 }

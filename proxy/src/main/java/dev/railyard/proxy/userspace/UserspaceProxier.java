@@ -208,9 +208,9 @@ public final class UserspaceProxier implements AutoCloseable {
     }
 
     /**
-     * Capture mode: an ephemeral port per kind of traffic the service has. After a REDIRECT the port reached is
-     * all that tells the kinds apart, so load-balancer traffic gets a port of its own when its sources are
-     * filtered (and shares the external one when they are not).
+     * Capture mode: an ephemeral port per kind of traffic the service has. After a REDIRECT or DNAT the port
+     * reached is all that tells the kinds apart, so load-balancer traffic gets a port of its own when its sources
+     * are filtered (and shares the external one when they are not).
      */
     private List<BindTarget> captureTargets(ServicePort service, IpFamily family) {
         InetSocketAddress any = new InetSocketAddress(config.captureAddress(family), 0);

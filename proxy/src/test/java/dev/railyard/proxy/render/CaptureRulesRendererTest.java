@@ -7,6 +7,7 @@ import dev.railyard.proxy.model.ServicePort;
 import dev.railyard.proxy.model.ServicePortName;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,6 +47,39 @@ class CaptureRulesRendererTest {
                 -A KUBE-PORTALS-HOST -m comment --comment "default/dns:dns" -p udp -m udp -d 10.96.0.53/32 --dport 53 -j REDIRECT --to-ports 41002
                 COMMIT
                 """);
+    }
+
+    @Test
+    void specificListenAddressIsReachedThroughDnat() throws Exception {
+        ServicePort web = ServicePort.builder(name("web", "http", Protocol.TCP), "10.96.0.10", 80).nodePort(30080)
+                .build();
+        ServicePort web6 = ServicePort.builder(name("web", "http", Protocol.TCP), "fd00:96::10", 80).build();
+
+        String v4 = new CaptureRulesRenderer(IpFamily.V4, InetAddress.getByName("10.0.0.5"))
+                .render(List.of(new CaptureTarget(web, 41000, 41001, 41001))).toString();
+        String v6 = new CaptureRulesRenderer(IpFamily.V6, InetAddress.getByName("fd00:0:0::5"))
+                .render(List.of(CaptureTarget.of(web6, 41002))).toString();
+
+        assertThat(v4).contains(
+                "-A KUBE-PORTALS-CONTAINER -m comment --comment \"default/web:http\" -p tcp -m tcp -d 10.96.0.10/32 "
+                        + "--dport 80 -j DNAT --to-destination 10.0.0.5:41000\n",
+                "-A KUBE-PORTALS-HOST -m comment --comment \"default/web:http\" -p tcp -m tcp -d 10.96.0.10/32 "
+                        + "--dport 80 -j DNAT --to-destination 10.0.0.5:41000\n",
+                "-A KUBE-NODEPORT-CONTAINER -m comment --comment \"default/web:http\" -p tcp -m tcp --dport 30080 "
+                        + "-j DNAT --to-destination 10.0.0.5:41001\n").doesNotContain("REDIRECT");
+        assertThat(v6).contains("-d fd00:96::10/128 --dport 80 -j DNAT --to-destination [fd00::5]:41002\n");
+    }
+
+    @Test
+    void wildcardListenAddressIsReachedThroughRedirect() throws Exception {
+        ServicePort web = ServicePort.builder(name("web", "http", Protocol.TCP), "10.96.0.10", 80).build();
+
+        String rules = new CaptureRulesRenderer(IpFamily.V4, InetAddress.getByName("0.0.0.0"))
+                .render(List.of(CaptureTarget.of(web, 41000))).toString();
+
+        assertThat(rules).contains("-j REDIRECT --to-ports 41000").doesNotContain("DNAT");
+        assertThatThrownBy(() -> new CaptureRulesRenderer(IpFamily.V6, InetAddress.getByName("10.0.0.5")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10.0.0.5");
     }
 
     @Test
