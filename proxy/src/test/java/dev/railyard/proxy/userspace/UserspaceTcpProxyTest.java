@@ -325,9 +325,10 @@ class UserspaceTcpProxyTest {
             }
             assertThat(stalled).as("client writes stopped progressing (wrote %d bytes)", written).isTrue();
             // Kernel socket buffers on loopback hold some megabytes; the proxy itself holds about one write
-            // buffer (RelayTuning: 1 MiB high water mark plus one read of at most 256 KiB).
+            // buffer: the high water mark plus one read.
             assertThat(written).isLessThan(64L << 20);
-            assertThat(proxier.pendingOutboundBytes()).isLessThanOrEqualTo((1L << 20) + (256L << 10));
+            assertThat(proxier.pendingOutboundBytes()).isLessThanOrEqualTo(
+                    (long) RelayTuning.DEFAULT.writeHighWaterMark() + RelayTuning.DEFAULT.recvBufferMax());
 
             release.countDown();
             client.shutdownOutput();
