@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,8 +50,12 @@ public final class ConntrackCleaner {
 
     private final List<String> commandPrefix;
     private final Duration timeout;
-    /** Service ports of the previous clean's state: a deleted service's stale endpoints still need its frontends. */
-    private Map<ServicePortName, ServicePort> previousPorts = Map.of();
+    /**
+     * The previous clean's state: a deleted service's stale endpoints still need its frontends. Kept whole rather
+     * than as a map of its ports: the state is immutable and shares its service ports with the next one, and a
+     * clean looks up only the few ports its sync reported.
+     */
+    private ProxyState previousState;
 
     /**
      * @param commandPrefix prepended to every conntrack command, e.g. {@code ip netns exec NS}; empty for none
@@ -84,12 +89,15 @@ public final class ConntrackCleaner {
      */
     public synchronized Report clean(IpFamily family, Collection<StaleUdpEndpoint> goneUdpEndpoints,
                                      Collection<ServicePortName> newlyActiveUdpPorts, ProxyState state) {
-        Map<ServicePortName, ServicePort> ports = new HashMap<>();
-        for (ProxyState.Entry entry : state.entries()) {
-            ports.put(entry.service().name(), entry.service());
+        Set<ServicePortName> reported = new HashSet<>(newlyActiveUdpPorts);
+        for (StaleUdpEndpoint stale : goneUdpEndpoints) {
+            reported.add(stale.servicePort());
         }
-        List<List<String>> commands = commands(family, goneUdpEndpoints, newlyActiveUdpPorts, ports);
-        previousPorts = Map.copyOf(ports);
+        Map<ServicePortName, ServicePort> current = portsNamed(reported, state);
+        reported.removeAll(current.keySet());
+        Map<ServicePortName, ServicePort> previous = portsNamed(reported, previousState);
+        previousState = state;
+        List<List<String>> commands = commands(family, goneUdpEndpoints, newlyActiveUdpPorts, current, previous);
         int deleted = 0;
         List<String> errors = new ArrayList<>();
         for (List<String> command : commands) {
@@ -107,18 +115,37 @@ public final class ConntrackCleaner {
         return new Report(commands.size(), deleted, errors);
     }
 
-    /** The conntrack commands (without prefix) a sync result calls for; no side effects. */
-    List<List<String>> commands(SyncResult result, Map<ServicePortName, ServicePort> current) {
-        return commands(result.family(), result.goneUdpEndpoints(), result.newlyActiveUdpPorts(), current);
+    /** The conntrack commands (without prefix) a sync result calls for, without a previous state; no side effects. */
+    static List<List<String>> commands(SyncResult result, Map<ServicePortName, ServicePort> current) {
+        return commands(result.family(), result.goneUdpEndpoints(), result.newlyActiveUdpPorts(), current, Map.of());
     }
 
-    private List<List<String>> commands(IpFamily ipFamily, Collection<StaleUdpEndpoint> goneUdpEndpoints,
-                                        Collection<ServicePortName> newlyActiveUdpPorts,
-                                        Map<ServicePortName, ServicePort> current) {
+    /** The service ports of {@code state} (null: none) whose names are in {@code names}. */
+    private static Map<ServicePortName, ServicePort> portsNamed(Set<ServicePortName> names, ProxyState state) {
+        if (names.isEmpty() || state == null) {
+            return Map.of();
+        }
+        Map<ServicePortName, ServicePort> ports = new HashMap<>();
+        for (ProxyState.Entry entry : state.entries()) {
+            if (names.contains(entry.service().name())) {
+                ports.put(entry.service().name(), entry.service());
+            }
+        }
+        return ports;
+    }
+
+    /**
+     * @param current  the reported ports' frontends in the state just programmed
+     * @param previous the frontends of reported ports that are gone from it, from the state before
+     */
+    private static List<List<String>> commands(IpFamily ipFamily, Collection<StaleUdpEndpoint> goneUdpEndpoints,
+                                               Collection<ServicePortName> newlyActiveUdpPorts,
+                                               Map<ServicePortName, ServicePort> current,
+                                               Map<ServicePortName, ServicePort> previous) {
         String family = ipFamily == IpFamily.V6 ? "ipv6" : "ipv4";
         Set<List<String>> commands = new LinkedHashSet<>(); // an endpoint gone from two ports of one IP: once
         for (StaleUdpEndpoint stale : goneUdpEndpoints) {
-            ServicePort port = lookup(stale.servicePort(), current);
+            ServicePort port = current.getOrDefault(stale.servicePort(), previous.get(stale.servicePort()));
             if (port == null) {
                 LOG.debug("no frontend known for {}, not cleaning {}", stale.servicePort(), stale);
                 continue;
@@ -148,11 +175,6 @@ public final class ConntrackCleaner {
             }
         }
         return List.copyOf(commands);
-    }
-
-    private ServicePort lookup(ServicePortName name, Map<ServicePortName, ServicePort> current) {
-        ServicePort port = current.get(name);
-        return port != null ? port : previousPorts.get(name);
     }
 
     private static List<String> frontends(ServicePort port) {

@@ -130,8 +130,9 @@ class ConntrackCleanerTest {
         SyncResult sync = udpResult(IpFamily.V6,
                 List.of(new StaleUdpEndpoint(v6, Endpoint.builder(v6, "fd00:244::7", 53).build())), Set.of());
 
-        assertThat(cleaner.commands(sync, Map.of(v6, port))).containsExactly(List.of("conntrack", "-D", "-f", "ipv6",
-                "-p", "udp", "--orig-dst", "fd00:96::a", "--orig-port-dst", "53", "--reply-src", "fd00:244::7"));
+        assertThat(ConntrackCleaner.commands(sync, Map.of(v6, port))).containsExactly(List.of("conntrack", "-D",
+                "-f", "ipv6", "-p", "udp", "--orig-dst", "fd00:96::a", "--orig-port-dst", "53",
+                "--reply-src", "fd00:244::7"));
     }
 
     @Test
