@@ -13,8 +13,8 @@ import java.util.Locale;
 
 /**
  * The nat rules of userspace mode, as kube-proxy's old userspace proxier wrote them: traffic to a service's
- * cluster IP, external IPs and load-balancer IPs, and to its NodePort on any local address, is REDIRECTed to
- * the port the proxy listens on. The CONTAINER chains hang off PREROUTING (traffic from pods and other hosts),
+ * cluster IP, external IPs and load-balancer IPs, and to its NodePort on any local address, is sent to the
+ * port the proxy listens on. The CONTAINER chains hang off PREROUTING (traffic from pods and other hosts),
  * the HOST chains off OUTPUT (this host's own processes). When the proxy listens on the wildcard address,
  * REDIRECT sends the first to the address the packet arrived on and the second to loopback. When it listens on
  * one address only, REDIRECT would miss it (an interface's primary address need not be the one it was given),
