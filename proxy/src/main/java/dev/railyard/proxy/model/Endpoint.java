@@ -4,10 +4,13 @@ import java.util.Comparator;
 import java.util.Objects;
 
 /**
- * One backend of one service port, with the conditions EndpointSlices carry. Immutable; the KUBE-SEP- hash is
- * computed once because a sync may render a hundred thousand of these.
+ * One backend of one service port, with the conditions EndpointSlices carry. Immutable; the KUBE-SEP- chain name
+ * is computed once because a sync may render a hundred thousand of these.
  */
 public final class Endpoint {
+    /** kube-proxy's prefix of per-endpoint chains. */
+    public static final String CHAIN_PREFIX = "KUBE-SEP-";
+
     private final String ip;
     private final int port;
     private final boolean ready;
@@ -17,7 +20,11 @@ public final class Endpoint {
     private final String zone;
     /** IPv6: "ip:port" is written "[ip]:port". Kept as a flag: 120,000 endpoints held 7 MB of those strings. */
     private final boolean bracketed;
-    private final String hash;
+    /**
+     * "KUBE-SEP-" and the hash, whole: the renderer's sets of chains in use hold this very string, so a large
+     * cluster keeps one string per endpoint rather than the hash and the chain name apart (about 7 MB at 100,000).
+     */
+    private final String chainName;
 
     private Endpoint(Builder b) {
         this.ip = Objects.requireNonNull(b.ip, "ip");
@@ -31,7 +38,7 @@ public final class Endpoint {
         this.nodeName = b.nodeName;
         this.zone = b.zone;
         this.bracketed = ip.indexOf(':') >= 0;
-        this.hash = Objects.requireNonNull(b.servicePort, "servicePort").endpointHash(hostPort());
+        this.chainName = CHAIN_PREFIX + Objects.requireNonNull(b.servicePort, "servicePort").endpointHash(hostPort());
     }
 
     /** @param ip canonical textual form (see {@link IpAddresses#canonical}) */
@@ -140,9 +147,14 @@ public final class Endpoint {
         return value >= 10000 ? 5 : value >= 1000 ? 4 : value >= 100 ? 3 : value >= 10 ? 2 : 1;
     }
 
-    /** kube-proxy's KUBE-SEP- suffix for this endpoint of its service port. */
+    /** kube-proxy's KUBE-SEP- suffix for this endpoint of its service port; built on each call. */
     public String hash() {
-        return hash;
+        return chainName.substring(CHAIN_PREFIX.length());
+    }
+
+    /** kube-proxy's KUBE-SEP- chain of this endpoint of its service port. */
+    public String chainName() {
+        return chainName;
     }
 
     @Override
@@ -154,14 +166,14 @@ public final class Endpoint {
             return false;
         }
         Endpoint that = (Endpoint) o;
-        return hash.equals(that.hash) && port == that.port && ip.equals(that.ip) && ready == that.ready
+        return chainName.equals(that.chainName) && port == that.port && ip.equals(that.ip) && ready == that.ready
                 && serving == that.serving && terminating == that.terminating
                 && Objects.equals(nodeName, that.nodeName) && Objects.equals(zone, that.zone);
     }
 
     @Override
     public int hashCode() {
-        return hash.hashCode();
+        return chainName.hashCode();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.railyard.proxy.render;
 
+import dev.railyard.proxy.model.Endpoint;
+
 /** kube-proxy's chain names, which Railyard keeps so that rules and dashboards stay interchangeable. */
 public final class Chains {
     public static final String SERVICES = "KUBE-SERVICES";
@@ -30,7 +32,7 @@ public final class Chains {
     /** Per service port, loadBalancerSourceRanges. */
     public static final String FIREWALL_PREFIX = "KUBE-FW-";
     /** Per endpoint of a service port. */
-    public static final String ENDPOINT_PREFIX = "KUBE-SEP-";
+    public static final String ENDPOINT_PREFIX = Endpoint.CHAIN_PREFIX;
 
     private static final String[] SERVICE_CHAIN_PREFIXES = {
         SERVICE_PREFIX, SERVICE_LOCAL_PREFIX, EXTERNAL_PREFIX, FIREWALL_PREFIX, ENDPOINT_PREFIX

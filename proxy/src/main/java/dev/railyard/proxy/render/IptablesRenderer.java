@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
-import static dev.railyard.proxy.render.Chains.ENDPOINT_PREFIX;
 import static dev.railyard.proxy.render.Chains.EXTERNAL_PREFIX;
 import static dev.railyard.proxy.render.Chains.EXTERNAL_SERVICES;
 import static dev.railyard.proxy.render.Chains.FIREWALL_PREFIX;
@@ -654,6 +653,14 @@ public final class IptablesRenderer {
         }
     }
 
+    /** An endpoint's chain; the set of chains in use shares the endpoint's name string instead of a copy. */
+    private void declareNatChain(String chain) {
+        serviceChains.chainLine(chain);
+        if (trackActiveChains) {
+            serviceChainNames.add(chain);
+        }
+    }
+
     /** A chain line flushes the chain, after which -X can delete it. */
     private void deleteStaleChains(Collection<String> existingNatChains, Set<String> active) {
         List<String> stale = new ArrayList<>();
@@ -738,9 +745,9 @@ public final class IptablesRenderer {
                 Endpoint ep = clusterPolicy ? selection.cluster(i) : selection.local(i);
                 serviceRules.word("-A").word(chainPrefix, hash);
                 endpointComment(name, ep);
-                serviceRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash())
+                serviceRules.word("-m").word("recent").word("--name").word(ep.chainName())
                         .word("--rcheck").word("--seconds").word(svc.affinityTimeoutSeconds()).word("--reap")
-                        .word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
+                        .word("-j").word(ep.chainName()).end();
             }
         }
         for (int i = 0; i < count; i++) {
@@ -752,20 +759,20 @@ public final class IptablesRenderer {
                 serviceRules.word("-m").word("statistic").word("--mode").word("random")
                         .word("--probability").word(probabilities.of(count - i));
             }
-            serviceRules.word("-j").word(ENDPOINT_PREFIX, ep.hash()).end();
+            serviceRules.word("-j").word(ep.chainName()).end();
         }
     }
 
     private void writeEndpointChain(ServicePort svc, String name, String protocol, Endpoint ep) {
-        declareNatChain(ENDPOINT_PREFIX, ep.hash());
+        declareNatChain(ep.chainName());
         // Traffic that loops back to its own origin must be masqueraded or the reply would bypass the DNAT.
-        serviceRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
+        serviceRules.word("-A").word(ep.chainName());
         serviceComment(name);
         serviceRules.word("-s").word(ep.ip()).word("-j").word(MARK_MASQ).end();
-        serviceRules.word("-A").word(ENDPOINT_PREFIX, ep.hash());
+        serviceRules.word("-A").word(ep.chainName());
         serviceComment(name);
         if (svc.clientIpAffinity()) {
-            serviceRules.word("-m").word("recent").word("--name").word(ENDPOINT_PREFIX, ep.hash()).word("--set");
+            serviceRules.word("-m").word("recent").word("--name").word(ep.chainName()).word("--set");
         }
         serviceRules.word("-m").word(protocol).word("-p").word(protocol).word("-j").word("DNAT")
                 .word("--to-destination");

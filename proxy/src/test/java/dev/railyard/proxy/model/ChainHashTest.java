@@ -41,6 +41,7 @@ class ChainHashTest {
 
         assertThat(ipv6.hostPort()).isEqualTo("[2001:db8::1]:80");
         assertThat(ipv6.hash()).isEqualTo(name.endpointHash("[2001:db8::1]:80"));
+        assertThat(ipv6.chainName()).isEqualTo("KUBE-SEP-" + name.endpointHash("[2001:db8::1]:80"));
     }
 
     @Test
