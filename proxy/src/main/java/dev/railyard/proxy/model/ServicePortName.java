@@ -90,6 +90,10 @@ public final class ServicePortName implements Comparable<ServicePortName> {
 
     @Override
     public int compareTo(ServicePortName other) {
+        // A render compares each service with its previous self, usually the very same object.
+        if (this == other) {
+            return 0;
+        }
         return ORDER.compare(this, other);
     }
 

@@ -23,12 +23,9 @@ final class RenderedService {
     /** Per-service chains (SVC, SVL, EXT, FW, SEP) in declaration order. */
     final String[] chains;
     final int chainRuleLines;
-    /** The render that last used this (see IptablesRenderer): services not seen by a render are gone. */
-    int generation;
 
     RenderedService(ServicePort service, List<Endpoint> endpoints, boolean largeClusterMode, byte[] natTop,
-                    int natTopLines, byte[] filterTop, int filterTopLines, String[] chains, int chainRuleLines,
-                    int generation) {
+                    int natTopLines, byte[] filterTop, int filterTopLines, String[] chains, int chainRuleLines) {
         this.service = service;
         this.endpoints = endpoints;
         this.largeClusterMode = largeClusterMode;
@@ -38,7 +35,6 @@ final class RenderedService {
         this.filterTopLines = filterTopLines;
         this.chains = chains;
         this.chainRuleLines = chainRuleLines;
-        this.generation = generation;
     }
 
     /**
