@@ -387,9 +387,10 @@ public final class IptablesRenderer {
 
     /**
      * Lets go of the output buffers' memory once the last render's output has been applied. A daemon calls it
-     * after each sync: a full render of a large cluster is tens of megabytes that would otherwise stay on the heap
-     * until the next full sync, while the partial renders in between need a few kilobytes. Its remembered
-     * per-service lines and chain names stay.
+     * after each full sync: a full render of a large cluster is tens of megabytes that would otherwise stay on the
+     * heap until the next full sync, while the partial renders in between need a few megabytes (the top-level lines
+     * they copy), which are better kept than allocated again each time. Its remembered per-service lines and chain
+     * names stay.
      */
     public void releaseBuffers() {
         filterRules.release();

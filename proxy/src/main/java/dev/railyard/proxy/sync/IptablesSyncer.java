@@ -124,7 +124,9 @@ public final class IptablesSyncer extends ScheduledSyncer {
         String error = applyRules(jumpRules, full ? fullRestore : restore, rules, full);
         long restoreEnd = System.nanoTime();
         int inputBytes = rules.length();
-        renderer.releaseBuffers();
+        if (full) {
+            renderer.releaseBuffers();
+        }
 
         boolean succeeded = error == null;
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
