@@ -97,10 +97,7 @@ class UserspaceCaptureKernelTest {
             try (AgentHandle web = webNs.startAgent(); AgentHandle client = clientNs.startAgent()) {
                 web.tcpServe(8080, "web");
                 web.udpServe(5353, "dns");
-                NamespacedProcess proxy = node.startProcess(javaCommand("proxy", "--proxy-mode", "userspace",
-                        "--manifests", manifests.toString(), "--hostname-override", "node-a",
-                        "--iptables-min-sync-period", "100ms", "--healthz-bind-address", "",
-                        "--metrics-bind-address", ""));
+                NamespacedProcess proxy = node.startProcess(userspaceProxy());
                 try {
                     ProbeResult clusterIp = await(() -> client.tcpGet("10.96.0.10", 80, PROBE), proxy);
                     assertThat(clusterIp.serverReply().serverName()).isEqualTo("web");
@@ -117,21 +114,13 @@ class UserspaceCaptureKernelTest {
                     assertThat(nat(node)).contains("-j REDIRECT --to-ports", "\"default/web:http\"",
                             "-A PREROUTING -m comment --comment \"handle ClusterIPs\" -j KUBE-PORTALS-CONTAINER");
                 } finally {
-                    proxy.process().destroy(); // SIGTERM
-                    assertThat(proxy.process().waitFor(30, TimeUnit.SECONDS)).as("stopped; log: %s", proxy.log())
-                            .isTrue();
+                    stop(proxy);
                 }
-                assertThat(proxy.process().exitValue()).as("128 + SIGTERM, after the shutdown hook; log: %s",
-                        proxy.log()).isEqualTo(143);
                 assertThat(nat(node)).as("capture chains emptied on stop").doesNotContain("-j REDIRECT");
                 assertThat(client.tcpGet("10.96.0.10", 80, PROBE).isOk()).isFalse();
             }
 
-            StringWriter err = new StringWriter();
-            picocli.CommandLine cleanup = Railyard.commandLine();
-            cleanup.getSubcommands().get("proxy").setErr(new PrintWriter(err));
-            assertThat(cleanup.execute("proxy", "--cleanup", "--netns", node.name(), "--hostname-override", "node-a"))
-                    .as("cleanup; stderr: %s", err).isZero();
+            cleanup(node);
             assertThat(nat(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
         }
     }
@@ -358,11 +347,7 @@ class UserspaceCaptureKernelTest {
                 assertThat(client.tcpGet("fd00:96::10", 80, PROBE).isOk()).isFalse();
             }
 
-            StringWriter err = new StringWriter();
-            picocli.CommandLine cleanup = Railyard.commandLine();
-            cleanup.getSubcommands().get("proxy").setErr(new PrintWriter(err));
-            assertThat(cleanup.execute("proxy", "--cleanup", "--netns", node.name(), "--hostname-override", "node-a"))
-                    .as("cleanup; stderr: %s", err).isZero();
+            cleanup(node);
             assertThat(nat6(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
             assertThat(nat(node)).doesNotContain("KUBE-PORTALS", "KUBE-NODEPORT-");
         }
@@ -390,6 +375,15 @@ class UserspaceCaptureKernelTest {
         assertThat(proxy.process().waitFor(30, TimeUnit.SECONDS)).as("stopped; log: %s", proxy.log()).isTrue();
         assertThat(proxy.process().exitValue()).as("128 + SIGTERM, after the shutdown hook; log: %s", proxy.log())
                 .isEqualTo(143);
+    }
+
+    /** {@code railyard proxy --cleanup} for the node, which must succeed. */
+    private static void cleanup(NetworkNamespace node) {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cleanup = Railyard.commandLine();
+        cleanup.getSubcommands().get("proxy").setErr(new PrintWriter(err));
+        assertThat(cleanup.execute("proxy", "--cleanup", "--netns", node.name(), "--hostname-override", "node-a"))
+                .as("cleanup; stderr: %s", err).isZero();
     }
 
     /** Packets counted by the INPUT rule whose text contains {@code match} (iptables-save -c). */
