@@ -3,7 +3,8 @@ package dev.railyard.cli;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
-import dev.railyard.proxy.render.LineBuffer;
+import dev.railyard.proxy.apply.RestoreInput;
+import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
 import dev.railyard.proxy.source.ManifestLoader;
@@ -20,6 +21,7 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -30,12 +32,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** railyard render: manifests in, the iptables-restore input kube-proxy would program out. */
+/**
+ * railyard render: manifests in, the iptables-restore input (or, with --proxy-mode nftables, the nft script)
+ * kube-proxy would program out.
+ */
 @Command(name = "render",
         mixinStandardHelpOptions = true,
         description = {
             "Render the iptables-restore input (filter and nat tables) that kube-proxy's iptables mode would "
-                    + "program for the Services and EndpointSlices in FILE..., as this node would see them.",
+                    + "program for the Services and EndpointSlices in FILE..., as this node would see them; with "
+                    + "--proxy-mode nftables, the nft -f script that creates (or replaces) kube-proxy's nftables "
+                    + "table instead.",
             "FILEs are YAML or JSON: single objects, multi-document YAML, or a List as printed by "
                     + "`kubectl get svc,endpointslices -A -o yaml`."},
         exitCodeListHeading = "%nExit status:%n",
@@ -50,6 +57,11 @@ final class RenderCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Manifest files.")
     private List<Path> files;
 
+    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
+            description = "Which of kube-proxy's modes to render: iptables (iptables-restore input) or nftables "
+                    + "(an nft -f script for table kube-proxy). Default: ${DEFAULT-VALUE}.")
+    private String proxyMode;
+
     @Option(names = "--hostname-override", paramLabel = "NAME",
             description = "This node's name, which decides which endpoints are local (default: the host name).")
     private String hostname;
@@ -63,13 +75,18 @@ final class RenderCommand implements Callable<Integer> {
                     + "masqueraded.")
     private List<String> clusterCidrs = new ArrayList<>();
 
+    @Option(names = "--service-cidr", paramLabel = "CIDR", split = ",",
+            description = "nftables mode: the cluster's service CIDRs (kube-proxy reads them from ServiceCIDR "
+                    + "objects); traffic to an address in them that no service holds is dropped.")
+    private List<String> serviceCidrs = new ArrayList<>();
+
     @Option(names = "--masquerade-all", description = "Masquerade all traffic to cluster IPs.")
     private boolean masqueradeAll;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
             description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); "
-                    + "default: every local address.")
-    private List<String> nodePortAddresses = new ArrayList<>();
+                    + "default: every local address in iptables mode, 'primary' in nftables mode.")
+    private List<String> nodePortAddresses;
 
     @Option(names = "--ip-family", paramLabel = "4|6", defaultValue = "4",
             description = "Which table family to render: 4 (iptables) or 6 (ip6tables). Default: ${DEFAULT-VALUE}.")
@@ -99,14 +116,24 @@ final class RenderCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         RenderConfig config;
+        boolean nftables;
         try {
+            nftables = switch (proxyMode) {
+                case "iptables" -> false;
+                case "nftables" -> true;
+                default -> throw new IllegalArgumentException("--proxy-mode: \"" + proxyMode + "\" is not "
+                        + "supported; use iptables or nftables");
+            };
+            List<String> nodePorts = nodePortAddresses != null ? nodePortAddresses
+                    : nftables ? List.of("primary") : List.of();
             config = RenderConfig.builder(IpFamily.of(ipFamily))
                     .nodeName(hostname != null ? hostname : localHostname())
                     .nodeIps(nodeIps)
                     .clusterCidrs(clusterCidrs)
                     .masqueradeAll(masqueradeAll)
                     .masqueradeBit(masqueradeBit)
-                    .nodePortAddresses(nodePortAddresses)
+                    .nodePortAddresses(nodePorts)
+                    .serviceCidrs(serviceCidrs)
                     .localhostNodePorts(localhostNodePorts)
                     .randomFully(randomFully)
                     .nfacctCounters(nfacct)
@@ -131,7 +158,7 @@ final class RenderCommand implements Callable<Integer> {
         }
 
         ProxyState state = snapshot.state(config.family(), config.nodeName());
-        LineBuffer rules = new IptablesRenderer(config).render(state);
+        RestoreInput rules = nftables ? nftScript(config, state) : new IptablesRenderer(config).render(state)::writeTo;
         try {
             if (output == null) {
                 OutputStream out = System.out;
@@ -160,7 +187,12 @@ final class RenderCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static void writeAtomically(Path target, LineBuffer rules) throws IOException {
+    private static RestoreInput nftScript(RenderConfig config, ProxyState state) {
+        byte[] script = NftablesRenderer.script(config, state).script().getBytes(StandardCharsets.US_ASCII);
+        return out -> out.write(script);
+    }
+
+    private static void writeAtomically(Path target, RestoreInput rules) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path temp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
         try {

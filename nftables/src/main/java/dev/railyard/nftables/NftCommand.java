@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * kernel applies as one batch, all or nothing. An error nft reports on a script line is tied back to that
  * operation. Commands may run behind a prefix ({@code ip netns exec NAME}). Immutable and thread-safe.
  */
-public final class NftCommand {
+public final class NftCommand implements NftApplier {
     /** Generous: loading a large ruleset with nft takes minutes on a small node. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(15);
 
@@ -53,6 +53,7 @@ public final class NftCommand {
     }
 
     /** Applies {@code tx} as one batch. An empty transaction runs nothing. */
+    @Override
     public void apply(Transaction tx) throws NftException, InterruptedException {
         if (!tx.isEmpty()) {
             runScript(tx, false);
@@ -91,6 +92,7 @@ public final class NftCommand {
      * The names of the table's chains, sets and maps, read with {@code nft --terse list table} (elements left
      * out); empty lists when there is no such table.
      */
+    @Override
     public TableObjects listObjects(Family family, String table) throws NftException, InterruptedException {
         CommandRunner.Result result = run(List.of("--terse", "list", "table", family.keyword(), table), null);
         if (result.exitCode() != 0) {
@@ -113,16 +115,7 @@ public final class NftCommand {
         return new TableObjects(true, chains, sets, maps);
     }
 
-    /** What a table holds, by name. */
-    public record TableObjects(boolean exists, List<String> chains, List<String> sets, List<String> maps) {
-        public TableObjects {
-            chains = List.copyOf(chains);
-            sets = List.copyOf(sets);
-            maps = List.copyOf(maps);
-        }
-    }
-
-    /** Deletes the table if it exists; true if it did. */
+    @Override
     public boolean deleteTableIfExists(Family family, String table) throws NftException, InterruptedException {
         CommandRunner.Result result = run(List.of("delete", "table", family.keyword(), table), null);
         if (result.exitCode() == 0) {

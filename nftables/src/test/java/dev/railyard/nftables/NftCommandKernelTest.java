@@ -63,7 +63,7 @@ class NftCommandKernelTest {
         assertThat(listing).contains("comment \"test table\"")
                 .contains("ip daddr . meta l4proto . th dport vmap @service-ips")
                 .contains("10.96.0.1 . tcp . 80 comment \"ns/a:http\" : goto svc-a");
-        NftCommand.TableObjects objects = nft.listObjects(Family.IP, "t");
+        NftApplier.TableObjects objects = nft.listObjects(Family.IP, "t");
         assertThat(objects.exists()).isTrue();
         assertThat(objects.chains()).containsExactlyInAnyOrder("nat-prerouting", "services", "svc-a", "endpoint-a");
         assertThat(objects.sets()).containsExactlyInAnyOrder("cluster-ips", "affinity-a");
