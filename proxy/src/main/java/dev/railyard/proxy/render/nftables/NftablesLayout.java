@@ -44,7 +44,7 @@ public final class NftablesLayout {
     public static final String LOCAL_PREFIX = "local-";
     public static final String EXTERNAL_PREFIX = "external-";
     public static final String FIREWALL_PREFIX = "firewall-";
-    public static final String ENDPOINT_PREFIX = "endpoint-";
+    public static final String ENDPOINT_PREFIX = dev.railyard.proxy.model.Endpoint.NFTABLES_CHAIN_PREFIX;
     public static final String AFFINITY_PREFIX = "affinity-";
 
     /** The base chains, in kube-proxy's order: filter before DNAT (source ranges), filter, nat. */

@@ -165,18 +165,47 @@ public final class NftablesRenderer {
         private final ServicePortRules[] rendered;
         private final ElementClaims claims;
         private final ElementClaims.Changes changes;
-        private final Set<String> activeChains;
+        /** Chains and affinity sets that came into use, and went out of use (a full plan: all in use, none). */
+        private final Set<String> chainsInUse;
+        private final Set<String> chainsOutOfUse;
+        private final Set<String> setsInUse;
+        private final Set<String> setsOutOfUse;
+        private final boolean replacesAll;
         private final Map<String, Instant> staleChains;
-        private final Set<String> affinitySets;
 
         private Pending(ServicePortRules[] rendered, ElementClaims claims, ElementClaims.Changes changes,
-                        Set<String> activeChains, Map<String, Instant> staleChains, Set<String> affinitySets) {
+                        Usage usage, boolean replacesAll, Map<String, Instant> staleChains) {
             this.rendered = rendered;
             this.claims = claims;
             this.changes = changes;
-            this.activeChains = activeChains;
+            this.chainsInUse = usage.chainsInUse;
+            this.chainsOutOfUse = usage.chainsOutOfUse;
+            this.setsInUse = usage.setsInUse;
+            this.setsOutOfUse = usage.setsOutOfUse;
+            this.replacesAll = replacesAll;
             this.staleChains = staleChains;
-            this.affinitySets = affinitySets;
+        }
+    }
+
+    /**
+     * Which per-service chains and affinity sets a plan's rewritten ports use and its rewritten or removed ports
+     * no longer use. A chain or set name holds its port's name, so only that port can use it again: a partial
+     * plan needs nothing of the ports it leaves alone.
+     */
+    private static final class Usage {
+        final Set<String> chainsInUse = new HashSet<>();
+        final Set<String> chainsOutOfUse = new HashSet<>();
+        final Set<String> setsInUse = new HashSet<>();
+        final Set<String> setsOutOfUse = new HashSet<>();
+
+        void forget(ServicePortRules gone) {
+            chainsOutOfUse.addAll(gone.chains());
+            setsOutOfUse.addAll(gone.affinitySets());
+        }
+
+        void use(ServicePortRules rules) {
+            chainsInUse.addAll(rules.chains());
+            setsInUse.addAll(rules.affinitySets());
         }
     }
 
@@ -211,9 +240,7 @@ public final class NftablesRenderer {
         List<ProxyState.Entry> entries = state.entries();
         ServicePortRules[] before = rendered;
         ServicePortRules[] after = new ServicePortRules[entries.size()];
-        Set<String> active = full ? new HashSet<>() : new HashSet<>(activeChains);
-        Set<String> sets = new HashSet<>();
-        Set<String> goneChains = new HashSet<>();
+        Usage usage = new Usage();
         int rewritten = 0;
         int j = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -229,29 +256,26 @@ public final class NftablesRenderer {
                     previous = before[j++];
                     break;
                 }
-                forget(before[j++], changes, active, goneChains);
+                forgetUnlessFull(full, before[j++], changes, usage);
             }
             boolean rewrite = full || previous == null || changedServices.contains(name.serviceKey());
             if (!rewrite) {
                 after[i] = previous;
-                sets.addAll(previous.affinitySets());
                 continue;
             }
             rewritten++;
-            if (previous != null && !full) {
-                forget(previous, changes, active, goneChains);
+            if (previous != null) {
+                forgetUnlessFull(full, previous, changes, usage);
             }
             ServicePortRules rules = writer.servicePort(entry.service(), entry.endpoints());
             after[i] = rules;
             for (Element element : rules.elements()) {
                 changes.claim(name, element);
             }
-            active.addAll(rules.chains());
-            goneChains.removeAll(rules.chains());
-            sets.addAll(rules.affinitySets());
+            usage.use(rules);
         }
         while (j < before.length) {
-            forget(before[j++], changes, active, goneChains);
+            forgetUnlessFull(full, before[j++], changes, usage);
         }
         selection.clear();
 
@@ -263,26 +287,27 @@ public final class NftablesRenderer {
 
         // Chains no service port uses any more: flushed now, deleted by a later sync. On a full sync that is
         // every per-service chain the kernel has but the state does not use.
-        Collection<String> candidates = full ? activeChains : goneChains;
+        Collection<String> candidates = full ? activeChains : usage.chainsOutOfUse;
         int staleFlushed = 0;
         for (String chain : candidates) {
-            if (!active.contains(chain) && !stale.containsKey(chain)) {
+            if (!usage.chainsInUse.contains(chain) && !stale.containsKey(chain)) {
                 tx.flush(Chain.named(chain));
                 stale.put(chain, now);
                 staleFlushed++;
             }
         }
-        stale.keySet().removeAll(active);
-        for (String set : affinitySets) {
-            if (!sets.contains(set)) {
+        if (!stale.isEmpty()) {
+            stale.keySet().removeAll(usage.chainsInUse);
+        }
+        for (String set : full ? affinitySets : usage.setsOutOfUse) {
+            if (!usage.setsInUse.contains(set)) {
                 tx.delete(NftSet.named(set));
             }
         }
 
         Counts counts = new Counts(writer.chains, writer.rules, additions.size(), deletions.size(), staleFlushed,
                 staleDeleted, state.serviceCount(), state.endpointCount(), rewritten);
-        return new Plan(full, deletion, tx, counts,
-                new Pending(after, nextClaims, changes, active, stale, sets));
+        return new Plan(full, deletion, tx, counts, new Pending(after, nextClaims, changes, usage, full, stale));
     }
 
     /**
@@ -303,9 +328,16 @@ public final class NftablesRenderer {
         p.changes.commit();
         rendered = p.rendered;
         claims = p.claims;
-        activeChains = p.activeChains;
+        if (p.replacesAll) {
+            activeChains = p.chainsInUse;
+            affinitySets = p.setsInUse;
+        } else {
+            activeChains.removeAll(p.chainsOutOfUse);
+            activeChains.addAll(p.chainsInUse);
+            affinitySets.removeAll(p.setsOutOfUse);
+            affinitySets.addAll(p.setsInUse);
+        }
         staleChains = p.staleChains;
-        affinitySets = p.affinitySets;
         if (plan.full()) {
             baseChainsRecreated = true;
         }
@@ -331,13 +363,16 @@ public final class NftablesRenderer {
         return Set.copyOf(staleChains.keySet());
     }
 
-    private static void forget(ServicePortRules gone, ElementClaims.Changes changes, Set<String> active,
-                               Set<String> goneChains) {
+    /** A full plan starts from nothing: what the previous one wrote needs no forgetting. */
+    private static void forgetUnlessFull(boolean full, ServicePortRules gone, ElementClaims.Changes changes,
+                                         Usage usage) {
+        if (full) {
+            return;
+        }
         for (Element element : gone.elements()) {
             changes.release(gone.name(), element);
         }
-        active.removeAll(gone.chains());
-        goneChains.addAll(gone.chains());
+        usage.forget(gone);
     }
 
     /** kube-proxy's setupNFTables: table, base chains, top-level chains and their rules, sets and maps. */
@@ -422,10 +457,16 @@ public final class NftablesRenderer {
         }
     }
 
-    private static void ensureTopLevel(Transaction tx, String chain, Set<String> created) {
-        if (created.add(chain)) {
-            tx.add(Chain.named(chain)).flush(Chain.named(chain));
+    private static void ensureTopLevel(Transaction tx, String name, Set<String> created) {
+        if (created.add(name)) {
+            Chain chain = Chain.named(name);
+            tx.add(chain).flush(chain);
         }
+    }
+
+    /** The endpoint's affinity set: its chain's name with the affinity prefix, as kube-proxy names them. */
+    private static String affinitySet(Endpoint ep) {
+        return AFFINITY_PREFIX + ep.nftablesChainName().substring(ENDPOINT_PREFIX.length());
     }
 
     /** Writes one service port's chains and rules into a transaction, counting what it wrote. */
@@ -441,7 +482,8 @@ public final class NftablesRenderer {
         private void chain(String name, List<String> names) {
             if (!names.contains(name)) {
                 names.add(name);
-                tx.add(Chain.named(name)).flush(Chain.named(name));
+                Chain chain = Chain.named(name);
+                tx.add(chain).flush(chain);
                 chains++;
             }
         }
@@ -469,9 +511,9 @@ public final class NftablesRenderer {
 
             for (int i = 0; i < selection.reachableCount(); i++) {
                 Endpoint ep = selection.reachable(i);
-                chain(ENDPOINT_PREFIX + ep.nftablesChainBase(), chainNames);
+                chain(ep.nftablesChainName(), chainNames);
                 if (affinity) {
-                    affinitySetNames.add(AFFINITY_PREFIX + ep.nftablesChainBase());
+                    affinitySetNames.add(affinitySet(ep));
                 }
             }
             String base = name.nftablesChainBase();
@@ -592,10 +634,10 @@ public final class NftablesRenderer {
             }
             for (int i = 0; i < selection.reachableCount(); i++) {
                 Endpoint ep = selection.reachable(i);
-                String chain = ENDPOINT_PREFIX + ep.nftablesChainBase();
+                String chain = ep.nftablesChainName();
                 rule(chain, ipX + " saddr " + ep.ip() + " jump " + MARK_MASQ);
                 if (affinity) {
-                    rule(chain, "update @" + AFFINITY_PREFIX + ep.nftablesChainBase() + " { " + ipX + " saddr }");
+                    rule(chain, "update @" + affinitySet(ep) + " { " + ipX + " saddr }");
                 }
                 rule(chain, "meta l4proto " + protocol + " dnat to " + ep.hostPort());
             }
@@ -608,8 +650,8 @@ public final class NftablesRenderer {
             int count = local ? selection.localCount() : selection.clusterCount();
             if (affinity) {
                 for (int i = 0; i < count; i++) {
-                    String base = (local ? selection.local(i) : selection.cluster(i)).nftablesChainBase();
-                    rule(chain, ipX + " saddr @" + AFFINITY_PREFIX + base + " goto " + ENDPOINT_PREFIX + base);
+                    Endpoint ep = local ? selection.local(i) : selection.cluster(i);
+                    rule(chain, ipX + " saddr @" + affinitySet(ep) + " goto " + ep.nftablesChainName());
                 }
             }
             StringBuilder body = new StringBuilder("numgen random mod ").append(count).append(" vmap { ");
@@ -618,7 +660,7 @@ public final class NftablesRenderer {
                     body.append(" , ");
                 }
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
-                body.append(i).append(" : goto ").append(ENDPOINT_PREFIX).append(ep.nftablesChainBase());
+                body.append(i).append(" : goto ").append(ep.nftablesChainName());
             }
             rule(chain, body.append(" }").toString());
         }
