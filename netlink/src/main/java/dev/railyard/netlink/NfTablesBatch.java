@@ -1,0 +1,399 @@
+package dev.railyard.netlink;
+
+import static dev.railyard.netlink.NfConst.*;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One nf_tables transaction: operations added in order, sent by {@link NfTables#commit} between BATCH_BEGIN and
+ * BATCH_END in a single datagram, applied by the kernel all together or not at all. Every operation is one
+ * netlink message with its own sequence number and NLM_F_ACK, so each refusal is mapped back to the operation
+ * (index and description) that caused it.
+ *
+ * <p>Sets created in the batch get a batch-local id (NFTA_SET_ID) that later lookups and element additions in the
+ * same batch carry along with the name, as nft does. Anonymous sets of a rule are created as operations of
+ * their own just before it. Not thread-safe; reusable only by building a new one.
+ */
+public final class NfTablesBatch {
+
+    /** Encodes one operation's message; {@code resolver} gives set ids. */
+    private interface Encoder {
+        void encode(MessageWriter w, int sequence);
+    }
+
+    private record Operation(String description, Encoder encoder) {
+    }
+
+    private final List<Operation> operations = new ArrayList<>();
+    private final Map<String, Integer> setIds = new HashMap<>();
+    private int nextSetId = 1;
+
+    public int size() {
+        return operations.size();
+    }
+
+    public boolean isEmpty() {
+        return operations.isEmpty();
+    }
+
+    /** The description of operation {@code index}, as errors report it. */
+    public String describe(int index) {
+        return operations.get(index).description();
+    }
+
+    // ---- tables
+
+    /** {@code add table FAMILY NAME [{ comment "..." ; }]} (no error if it exists). */
+    public NfTablesBatch addTable(Family family, String table, String comment) {
+        check(family, table);
+        Names.checkComment(comment, "table " + table);
+        return add("add table " + family.keyword() + " " + table, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWTABLE, NLM_F_CREATE, seq, family);
+            w.attrString(NFTA_TABLE_NAME, table);
+            w.attrU32BigEndian(NFTA_TABLE_FLAGS, 0);
+            if (comment != null) {
+                w.attrBytes(NFTA_TABLE_USERDATA, Udata.comment(UDATA_TABLE_COMMENT, comment));
+            }
+            w.endMessage(m);
+        });
+    }
+
+    /** {@code delete table FAMILY NAME}, with everything in it. */
+    public NfTablesBatch deleteTable(Family family, String table) {
+        check(family, table);
+        return add("delete table " + family.keyword() + " " + table, (w, seq) -> {
+            int m = begin(w, NFT_MSG_DELTABLE, 0, seq, family);
+            w.attrString(NFTA_TABLE_NAME, table);
+            w.endMessage(m);
+        });
+    }
+
+    // ---- chains
+
+    /** {@code add chain FAMILY TABLE NAME [{ comment "..." ; }]}: a regular chain. */
+    public NfTablesBatch addChain(Family family, String table, String chain, String comment) {
+        return addChain(family, table, chain, null, null, 0, comment);
+    }
+
+    /** {@code add chain FAMILY TABLE NAME { type TYPE hook HOOK priority N ; [comment "..." ;] }}. */
+    public NfTablesBatch addBaseChain(Family family, String table, String chain, ChainType type, Hook hook,
+                                      int priority, String comment) {
+        Objects.requireNonNull(type, "chain " + chain + ": type");
+        Objects.requireNonNull(hook, "chain " + chain + ": hook");
+        return addChain(family, table, chain, type, hook, priority, comment);
+    }
+
+    private NfTablesBatch addChain(Family family, String table, String chain, ChainType type, Hook hook,
+                                   int priority, String comment) {
+        check(family, table);
+        Names.check("chain", chain, "chain " + chain);
+        Names.checkComment(comment, "chain " + chain);
+        return add("add chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq, family);
+            w.attrString(NFTA_CHAIN_TABLE, table);
+            w.attrString(NFTA_CHAIN_NAME, chain);
+            if (type != null) {
+                w.attrString(NFTA_CHAIN_TYPE, type.kernelName());
+                int h = w.beginNested(NFTA_CHAIN_HOOK);
+                w.attrU32BigEndian(NFTA_HOOK_HOOKNUM, hook.number());
+                w.attrU32BigEndian(NFTA_HOOK_PRIORITY, priority);
+                w.endNested(h);
+            }
+            if (comment != null) {
+                w.attrBytes(NFTA_CHAIN_USERDATA, Udata.comment(UDATA_CHAIN_COMMENT, comment));
+            }
+            w.endMessage(m);
+        });
+    }
+
+    /** {@code delete chain}: the chain must be empty and unreferenced. */
+    public NfTablesBatch deleteChain(Family family, String table, String chain) {
+        check(family, table);
+        Names.check("chain", chain, "delete chain");
+        return add("delete chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+            int m = begin(w, NFT_MSG_DELCHAIN, 0, seq, family);
+            w.attrString(NFTA_CHAIN_TABLE, table);
+            w.attrString(NFTA_CHAIN_NAME, chain);
+            w.endMessage(m);
+        });
+    }
+
+    /** {@code flush chain}: DELRULE naming only the table and chain removes every rule in it. */
+    public NfTablesBatch flushChain(Family family, String table, String chain) {
+        check(family, table);
+        Names.check("chain", chain, "flush chain");
+        return add("flush chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+            int m = begin(w, NFT_MSG_DELRULE, 0, seq, family);
+            w.attrString(NFTA_RULE_TABLE, table);
+            w.attrString(NFTA_RULE_CHAIN, chain);
+            w.endMessage(m);
+        });
+    }
+
+    // ---- rules
+
+    /** {@code add rule FAMILY TABLE CHAIN ...}: appended at the end of the chain. */
+    public NfTablesBatch addRule(Family family, String table, String chain, Rule rule) {
+        check(family, table);
+        Names.check("chain", chain, "rule " + rule);
+        String where = family.keyword() + " " + table + " " + chain;
+        Map<AnonymousSet, Integer> anonymousIds = new IdentityHashMap<>();
+        for (AnonymousSet set : rule.anonymousSets()) {
+            int id = nextSetId++;
+            anonymousIds.put(set, id);
+            addAnonymousSet(family, table, set, id, "anonymous set of rule " + where + " " + rule.text());
+        }
+        Expr.SetResolver resolver = new Expr.SetResolver() {
+            @Override
+            public String name(SetRef set) {
+                return set.name() != null ? set.name() : set.anonymous().nameTemplate();
+            }
+
+            @Override
+            public int id(SetRef set) {
+                if (set.anonymous() != null) {
+                    return anonymousIds.get(set.anonymous());
+                }
+                return setIds.getOrDefault(setKey(family, table, set.name()), 0);
+            }
+        };
+        return add("add rule " + where + " " + rule, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq, family);
+            w.attrString(NFTA_RULE_TABLE, table);
+            w.attrString(NFTA_RULE_CHAIN, chain);
+            int list = w.beginNested(NFTA_RULE_EXPRESSIONS);
+            for (Expr expr : rule.expressions()) {
+                int elem = w.beginNested(NFTA_LIST_ELEM);
+                w.attrString(NFTA_EXPR_NAME, expr.name());
+                int data = w.beginNested(NFTA_EXPR_DATA);
+                expr.encode(w, resolver);
+                w.endNested(data);
+                w.endNested(elem);
+            }
+            w.endNested(list);
+            if (rule.comment() != null) {
+                w.attrBytes(NFTA_RULE_USERDATA, Udata.comment(UDATA_RULE_COMMENT, rule.comment()));
+            }
+            w.endMessage(m);
+        });
+    }
+
+    // ---- sets and maps
+
+    /** {@code add set|map FAMILY TABLE NAME { ... }} (no error if an identical one exists). */
+    public NfTablesBatch addSet(Family family, String table, SetSpec set) {
+        check(family, table);
+        int id = nextSetId++;
+        setIds.put(setKey(family, table, set.name()), id);
+        return add("add " + (set.isMap() ? "map " : "set ") + family.keyword() + " " + table + " " + set.name(), (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWSET, NLM_F_CREATE, seq, family);
+            w.attrString(NFTA_SET_TABLE, table);
+            w.attrString(NFTA_SET_NAME, set.name());
+            w.attrU32BigEndian(NFTA_SET_FLAGS, set.kernelFlags());
+            writeTypes(w, set.keyType(), set.dataType());
+            if (set.keyType().isConcat() && set.flags().contains(SetSpec.Flag.INTERVAL)) {
+                // Interval sets with concatenated keys (the pipapo backend) need every field's length.
+                int desc = w.beginNested(NFTA_SET_DESC);
+                int concat = w.beginNested(NFTA_SET_DESC_CONCAT);
+                for (DataType field : set.keyType().fields()) {
+                    int elem = w.beginNested(NFTA_LIST_ELEM);
+                    w.attrU32BigEndian(NFTA_SET_FIELD_LEN, field.length());
+                    w.endNested(elem);
+                }
+                w.endNested(concat);
+                w.endNested(desc);
+            }
+            w.attrU32BigEndian(NFTA_SET_ID, id);
+            if (set.timeout() != null) {
+                w.attrU64BigEndian(NFTA_SET_TIMEOUT, set.timeout().toMillis());
+            }
+            Udata udata = setUdata(set.keyType(), set.dataType(), set.keyTypeof(), set.dataTypeof(), false, false);
+            if (set.comment() != null) {
+                udata.string(UDATA_SET_COMMENT, set.comment());
+            }
+            w.attrBytes(NFTA_SET_USERDATA, udata.bytes());
+            w.endMessage(m);
+        });
+    }
+
+    public NfTablesBatch deleteSet(Family family, String table, String set) {
+        check(family, table);
+        Names.check("set", set, "delete set");
+        return add("delete set " + family.keyword() + " " + table + " " + set, (w, seq) -> {
+            int m = begin(w, NFT_MSG_DELSET, 0, seq, family);
+            w.attrString(NFTA_SET_TABLE, table);
+            w.attrString(NFTA_SET_NAME, set);
+            w.endMessage(m);
+        });
+    }
+
+    /** {@code flush set|map}: DELSETELEM without elements removes them all. */
+    public NfTablesBatch flushSet(Family family, String table, String set) {
+        check(family, table);
+        Names.check("set", set, "flush set");
+        return add("flush set " + family.keyword() + " " + table + " " + set, (w, seq) -> {
+            int m = begin(w, NFT_MSG_DELSETELEM, 0, seq, family);
+            w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
+            w.attrString(NFTA_SET_ELEM_LIST_SET, set);
+            w.endMessage(m);
+        });
+    }
+
+    /** {@code add element FAMILY TABLE SET { ... }}: one operation for all given elements. */
+    public NfTablesBatch addElements(Family family, String table, String set, List<SetElement> elements) {
+        return elements(family, table, set, elements, true);
+    }
+
+    /** {@code delete element FAMILY TABLE SET { ... }}: the keys must exist (ENOENT otherwise). */
+    public NfTablesBatch deleteElements(Family family, String table, String set, List<SetElement> elements) {
+        return elements(family, table, set, elements, false);
+    }
+
+    private NfTablesBatch elements(Family family, String table, String set, List<SetElement> elements, boolean add) {
+        check(family, table);
+        Names.check("set", set, (add ? "add" : "delete") + " element");
+        if (elements.isEmpty()) {
+            throw new IllegalArgumentException((add ? "add" : "delete") + " element " + set + ": no elements"
+                    + (add ? "" : " (use flushSet to remove all)"));
+        }
+        List<SetElement> copy = List.copyOf(elements);
+        String what = (add ? "add element " : "delete element ") + family.keyword() + " " + table + " " + set + " "
+                + (copy.size() == 1 ? "{ " + copy.get(0) + " }" : "{ " + copy.size() + " elements, first " + copy.get(0) + " }");
+        return add(what, (w, seq) -> {
+            int m = begin(w, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, seq, family);
+            w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
+            w.attrString(NFTA_SET_ELEM_LIST_SET, set);
+            Integer id = setIds.get(setKey(family, table, set));
+            if (id != null) {
+                w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, id);
+            }
+            int list = w.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
+            for (SetElement element : copy) {
+                element.encode(w);
+            }
+            w.endNested(list);
+            w.endMessage(m);
+        });
+    }
+
+    private void addAnonymousSet(Family family, String table, AnonymousSet set, int id, String description) {
+        int flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (set.isMap() ? NFT_SET_MAP : 0)
+                | (set.interval() ? NFT_SET_INTERVAL : 0);
+        add("add " + description, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWSET, NLM_F_CREATE, seq, family);
+            w.attrString(NFTA_SET_TABLE, table);
+            w.attrString(NFTA_SET_NAME, set.nameTemplate());
+            w.attrU32BigEndian(NFTA_SET_FLAGS, flags);
+            writeTypes(w, set.keyType(), set.dataType());
+            w.attrU32BigEndian(NFTA_SET_ID, id);
+            int desc = w.beginNested(NFTA_SET_DESC);
+            w.attrU32BigEndian(NFTA_SET_DESC_SIZE, set.elements().size());
+            w.endNested(desc);
+            w.attrBytes(NFTA_SET_USERDATA, setUdata(set.keyType(), set.dataType(), null, null, true, set.interval()).bytes());
+            w.endMessage(m);
+        });
+        add("add elements of " + description, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq, family);
+            w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
+            w.attrString(NFTA_SET_ELEM_LIST_SET, set.nameTemplate());
+            w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, id);
+            int list = w.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
+            for (SetElement element : set.elements()) {
+                element.encode(w);
+            }
+            w.endNested(list);
+            w.endMessage(m);
+        });
+    }
+
+    private static void writeTypes(MessageWriter w, DataType key, DataType data) {
+        w.attrU32BigEndian(NFTA_SET_KEY_TYPE, key.id());
+        w.attrU32BigEndian(NFTA_SET_KEY_LEN, key.length());
+        if (data != null) {
+            w.attrU32BigEndian(NFTA_SET_DATA_TYPE, data.id());
+            w.attrU32BigEndian(NFTA_SET_DATA_LEN, data.length());
+        }
+    }
+
+    /**
+     * The user data nft 1.0 writes for a set: key (and data) byte order, merge flag of anonymous interval
+     * sets, the typeof expressions (for a concatenation declared with {@code type}, an empty concat record),
+     * and the data-interval flag of maps. nft needs it to print keys and data back correctly.
+     */
+    private static Udata setUdata(DataType key, DataType data, TypeOf keyTypeof, TypeOf dataTypeof,
+                                  boolean anonymous, boolean interval) {
+        Udata udata = new Udata().u32(UDATA_SET_KEYBYTEORDER, key.byteOrder());
+        if (data != null) {
+            udata.u32(UDATA_SET_DATABYTEORDER, data.byteOrder());
+        }
+        if (anonymous && interval) {
+            udata.u32(UDATA_SET_MERGE_ELEMENTS, 1);
+        }
+        if (keyTypeof != null) {
+            Udata expr = new Udata();
+            keyTypeof.encode(expr);
+            udata.nested(UDATA_SET_KEY_TYPEOF, expr);
+        } else if (key.isConcat()) {
+            udata.nested(UDATA_SET_KEY_TYPEOF, new Udata().u32(0, TypeOf.EXPR_CONCAT).nested(1, new Udata()));
+        }
+        if (dataTypeof != null) {
+            Udata expr = new Udata();
+            dataTypeof.encode(expr);
+            udata.nested(UDATA_SET_DATA_TYPEOF, expr);
+        } else if (data != null && data.isConcat()) {
+            udata.nested(UDATA_SET_DATA_TYPEOF, new Udata().u32(0, TypeOf.EXPR_CONCAT).nested(1, new Udata()));
+        } else if (anonymous && data == DataType.VERDICT) {
+            udata.nested(UDATA_SET_DATA_TYPEOF, new Udata().u32(0, 1).nested(1, new Udata()));
+        }
+        if (data != null) {
+            udata.u32(UDATA_SET_DATA_INTERVAL, 0);
+        }
+        return udata;
+    }
+
+    // ---- encoding
+
+    /**
+     * Writes BATCH_BEGIN, every operation (sequence numbers {@code firstSequence + 1 + index}) and BATCH_END.
+     * Returns the start offset of every operation's message, for mapping error offsets back.
+     */
+    int[] encode(MessageWriter w, int firstSequence) {
+        int[] starts = new int[operations.size()];
+        int begin = w.beginMessage(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, firstSequence);
+        w.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
+        w.endMessage(begin);
+        for (int i = 0; i < operations.size(); i++) {
+            starts[i] = w.position();
+            operations.get(i).encoder().encode(w, firstSequence + 1 + i);
+        }
+        int end = w.beginMessage(NFNL_MSG_BATCH_END, NLM_F_REQUEST, firstSequence + 1 + operations.size());
+        w.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
+        w.endMessage(end);
+        return starts;
+    }
+
+    private static int begin(MessageWriter w, int msg, int flags, int sequence, Family family) {
+        int m = w.beginMessage(nftMessageType(msg), NLM_F_REQUEST | NLM_F_ACK | flags, sequence);
+        w.nfgenmsg(family.code(), NFNETLINK_V0, 0);
+        return m;
+    }
+
+    private NfTablesBatch add(String description, Encoder encoder) {
+        operations.add(new Operation(description, encoder));
+        return this;
+    }
+
+    private static void check(Family family, String table) {
+        Objects.requireNonNull(family, "family");
+        Names.check("table", table, "table " + table);
+    }
+
+    private static String setKey(Family family, String table, String set) {
+        return family.code() + "\0" + table + "\0" + set;
+    }
+}
