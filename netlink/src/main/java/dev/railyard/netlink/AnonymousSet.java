@@ -37,7 +37,7 @@ public final class AnonymousSet {
             throw new IllegalArgumentException("an anonymous prefix set needs at least one prefix");
         }
         DataType type = prefixes.get(0).address().length == 4 ? DataType.IPV4_ADDR : DataType.IPV6_ADDR;
-        return new AnonymousSet(type, null, true, Intervals.fromPrefixes(prefixes));
+        return new AnonymousSet(type, null, true, Intervals.merged(prefixes));
     }
 
     /** {@code vmap { key : verdict, ... }}: every element must map to a verdict. */
