@@ -5,9 +5,10 @@ import java.util.stream.Collectors;
 
 /**
  * The outcome of one batch: committed (every operation applied atomically) or not (nothing applied: nf_tables
- * aborts the whole transaction on any error), with every refusal mapped to its operation.
+ * aborts the whole transaction on any error), with every refusal mapped to its operation, and the size of the
+ * datagram that carried the batch.
  */
-public record CommitResult(boolean committed, int operations, List<OperationError> errors) {
+public record CommitResult(boolean committed, int operations, int bytesSent, List<OperationError> errors) {
 
     public CommitResult {
         errors = List.copyOf(errors);

@@ -28,10 +28,18 @@ public final class NfTables implements AutoCloseable {
 
     /**
      * Room reserved in SO_RCVBUF per expected ack. Each ack is its own skb; with NETLINK_CAP_ACK an ack is 36
-     * bytes of payload, but the kernel charges the skb's truesize (about 768 bytes on x86_64) against the
-     * buffer, and a refused operation's ack also carries the extended-ack text.
+     * bytes of payload, but the kernel charges the skb's truesize against the buffer: on kernel 6.18, 30,000
+     * acks overflowed a buffer sized at 768 bytes per ack and fitted at 1024; a refused operation's ack also
+     * carries the extended-ack text. Acks that do not fit are dropped (recv then fails with ENOBUFS and the
+     * outcome of the batch is unknown), so leave headroom.
      */
-    static final int RECEIVE_BYTES_PER_ACK = 1024;
+    static final int RECEIVE_BYTES_PER_ACK = 1536;
+
+    private int receiveBytesPerAck = RECEIVE_BYTES_PER_ACK;
+    /** Phases of the last commit, for the benchmark: encoding, the sendto (the kernel's work), reading acks. */
+    long lastEncodeNanos;
+    long lastSendNanos;
+    long lastAckNanos;
 
     private final NetlinkSocket socket;
     private final MessageWriter writer = new MessageWriter(64 * 1024);
@@ -62,16 +70,21 @@ public final class NfTables implements AutoCloseable {
      * fails (e.g. acks lost because the receive buffer overflowed), when the outcome is unknown.
      */
     public CommitResult commit(NfTablesBatch batch) {
-        int count = batch.size();
+        int count = batch.messageCount();
         if (count == 0) {
-            return new CommitResult(true, 0, List.of());
+            return new CommitResult(true, 0, 0, List.of());
         }
         int first = nextSequences(count + 2);
+        long start = System.nanoTime();
         writer.clear();
         int[] starts = batch.encode(writer, first);
         ByteBuffer datagram = writer.written();
-        socket.ensureReceiveBuffer((long) (count + 2) * RECEIVE_BYTES_PER_ACK + 65536);
+        socket.ensureReceiveBuffer((long) (count + 2) * receiveBytesPerAck + 65536);
+        long encoded = System.nanoTime();
         socket.send(datagram);
+        long sent = System.nanoTime();
+        lastEncodeNanos = encoded - start;
+        lastSendNanos = sent - encoded;
 
         boolean[] acked = new boolean[count];
         int pending = count;
@@ -101,8 +114,8 @@ public final class NfTables implements AutoCloseable {
                             pending--;
                         }
                         if (errno != 0) {
-                            errors.add(error(index, batch.describe(index), errno, reply, pos, length, flags,
-                                    datagram, starts[index]));
+                            errors.add(error(batch.callOf(index), batch.describeMessage(index), errno, reply, pos,
+                                    length, flags, datagram, starts[index]));
                         }
                     } else if ((seq == first || seq == first + count + 1) && errno != 0) {
                         batchRefused = true;
@@ -113,11 +126,17 @@ public final class NfTables implements AutoCloseable {
                 pos += (length + 3) & ~3;
             }
         }
+        lastAckNanos = System.nanoTime() - sent;
         if (pending > 0 && errors.isEmpty()) {
-            throw new NetlinkException(pending + " of " + count + " operations were never acknowledged; the batch outcome"
+            throw new NetlinkException(pending + " of " + count + " messages were never acknowledged; the batch outcome"
                     + " is unknown (compare generation())", 0);
         }
-        return new CommitResult(errors.isEmpty(), count, errors);
+        return new CommitResult(errors.isEmpty(), batch.size(), datagram.limit(), errors);
+    }
+
+    /** For measurements: SO_RCVBUF room reserved per expected ack. */
+    void receiveBytesPerAck(int bytes) {
+        this.receiveBytesPerAck = bytes;
     }
 
     /** The ruleset generation id (NFT_MSG_GETGEN). */

@@ -8,6 +8,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * One nf_tables transaction: operations added in order, sent by {@link NfTables#commit} between BATCH_BEGIN and
@@ -26,24 +27,52 @@ public final class NfTablesBatch {
         void encode(MessageWriter w, int sequence);
     }
 
-    private record Operation(String description, Encoder encoder) {
+    /**
+     * One netlink message; {@code call} is the index of the public method call that produced it. Descriptions are
+     * built only when an error needs them: a cold sync adds hundreds of thousands of operations.
+     */
+    private record Operation(int call, Supplier<String> description, Encoder encoder) {
     }
 
+    /**
+     * NFTA_SET_ELEM_LIST_ELEMENTS is one attribute, whose length field is 16 bits: a long element list goes out
+     * as several messages (as libnftnl does), each with elements adding up to at most this many bytes.
+     */
+    static final int ELEMENT_BYTES_PER_MESSAGE = 60_000;
+
     private final List<Operation> operations = new ArrayList<>();
+    private final List<Supplier<String>> calls = new ArrayList<>();
     private final Map<String, Integer> setIds = new HashMap<>();
     private int nextSetId = 1;
 
+    /** Operations added: one per method call, the index errors report. */
     public int size() {
-        return operations.size();
+        return calls.size();
     }
 
     public boolean isEmpty() {
-        return operations.isEmpty();
+        return calls.isEmpty();
     }
 
-    /** The description of operation {@code index}, as errors report it. */
+    /** The description of operation {@code index} (the index-th call), as errors report it. */
     public String describe(int index) {
-        return operations.get(index).description();
+        return calls.get(index).get();
+    }
+
+    /** Netlink messages the batch sends (without BEGIN/END): more than {@link #size()} when an operation needs
+     *  several (long element lists, anonymous sets of a rule). */
+    public int messageCount() {
+        return operations.size();
+    }
+
+    /** The operation (call index) that produced message {@code message}. */
+    int callOf(int message) {
+        return operations.get(message).call();
+    }
+
+    /** What message {@code message} does, for errors. */
+    String describeMessage(int message) {
+        return operations.get(message).description().get();
     }
 
     // ---- tables
@@ -52,7 +81,7 @@ public final class NfTablesBatch {
     public NfTablesBatch addTable(Family family, String table, String comment) {
         check(family, table);
         Names.checkComment(comment, "table " + table);
-        return add("add table " + family.keyword() + " " + table, (w, seq) -> {
+        return add(() -> "add table " + family.keyword() + " " + table, (w, seq) -> {
             int m = begin(w, NFT_MSG_NEWTABLE, NLM_F_CREATE, seq, family);
             w.attrString(NFTA_TABLE_NAME, table);
             w.attrU32BigEndian(NFTA_TABLE_FLAGS, 0);
@@ -66,7 +95,7 @@ public final class NfTablesBatch {
     /** {@code delete table FAMILY NAME}, with everything in it. */
     public NfTablesBatch deleteTable(Family family, String table) {
         check(family, table);
-        return add("delete table " + family.keyword() + " " + table, (w, seq) -> {
+        return add(() -> "delete table " + family.keyword() + " " + table, (w, seq) -> {
             int m = begin(w, NFT_MSG_DELTABLE, 0, seq, family);
             w.attrString(NFTA_TABLE_NAME, table);
             w.endMessage(m);
@@ -93,7 +122,7 @@ public final class NfTablesBatch {
         check(family, table);
         Names.check("chain", chain, "chain " + chain);
         Names.checkComment(comment, "chain " + chain);
-        return add("add chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+        return add(() -> "add chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
             int m = begin(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq, family);
             w.attrString(NFTA_CHAIN_TABLE, table);
             w.attrString(NFTA_CHAIN_NAME, chain);
@@ -115,7 +144,7 @@ public final class NfTablesBatch {
     public NfTablesBatch deleteChain(Family family, String table, String chain) {
         check(family, table);
         Names.check("chain", chain, "delete chain");
-        return add("delete chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+        return add(() -> "delete chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
             int m = begin(w, NFT_MSG_DELCHAIN, 0, seq, family);
             w.attrString(NFTA_CHAIN_TABLE, table);
             w.attrString(NFTA_CHAIN_NAME, chain);
@@ -127,7 +156,7 @@ public final class NfTablesBatch {
     public NfTablesBatch flushChain(Family family, String table, String chain) {
         check(family, table);
         Names.check("chain", chain, "flush chain");
-        return add("flush chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+        return add(() -> "flush chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
             int m = begin(w, NFT_MSG_DELRULE, 0, seq, family);
             w.attrString(NFTA_RULE_TABLE, table);
             w.attrString(NFTA_RULE_CHAIN, chain);
@@ -142,11 +171,13 @@ public final class NfTablesBatch {
         check(family, table);
         Names.check("chain", chain, "rule " + rule);
         String where = family.keyword() + " " + table + " " + chain;
+        Supplier<String> description = () -> "add rule " + where + " " + rule;
+        int call = newCall(description);
         Map<AnonymousSet, Integer> anonymousIds = new IdentityHashMap<>();
         for (AnonymousSet set : rule.anonymousSets()) {
             int id = nextSetId++;
             anonymousIds.put(set, id);
-            addAnonymousSet(family, table, set, id, "anonymous set of rule " + where + " " + rule.text());
+            addAnonymousSet(call, family, table, set, id, () -> description.get() + " (its anonymous set " + set + ")");
         }
         Expr.SetResolver resolver = new Expr.SetResolver() {
             @Override
@@ -162,7 +193,7 @@ public final class NfTablesBatch {
                 return setIds.getOrDefault(setKey(family, table, set.name()), 0);
             }
         };
-        return add("add rule " + where + " " + rule, (w, seq) -> {
+        return message(call, description, (w, seq) -> {
             int m = begin(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq, family);
             w.attrString(NFTA_RULE_TABLE, table);
             w.attrString(NFTA_RULE_CHAIN, chain);
@@ -190,7 +221,7 @@ public final class NfTablesBatch {
         check(family, table);
         int id = nextSetId++;
         setIds.put(setKey(family, table, set.name()), id);
-        return add("add " + (set.isMap() ? "map " : "set ") + family.keyword() + " " + table + " " + set.name(), (w, seq) -> {
+        return add(() -> "add " + (set.isMap() ? "map " : "set ") + family.keyword() + " " + table + " " + set.name(), (w, seq) -> {
             int m = begin(w, NFT_MSG_NEWSET, NLM_F_CREATE, seq, family);
             w.attrString(NFTA_SET_TABLE, table);
             w.attrString(NFTA_SET_NAME, set.name());
@@ -224,7 +255,7 @@ public final class NfTablesBatch {
     public NfTablesBatch deleteSet(Family family, String table, String set) {
         check(family, table);
         Names.check("set", set, "delete set");
-        return add("delete set " + family.keyword() + " " + table + " " + set, (w, seq) -> {
+        return add(() -> "delete set " + family.keyword() + " " + table + " " + set, (w, seq) -> {
             int m = begin(w, NFT_MSG_DELSET, 0, seq, family);
             w.attrString(NFTA_SET_TABLE, table);
             w.attrString(NFTA_SET_NAME, set);
@@ -236,7 +267,7 @@ public final class NfTablesBatch {
     public NfTablesBatch flushSet(Family family, String table, String set) {
         check(family, table);
         Names.check("set", set, "flush set");
-        return add("flush set " + family.keyword() + " " + table + " " + set, (w, seq) -> {
+        return add(() -> "flush set " + family.keyword() + " " + table + " " + set, (w, seq) -> {
             int m = begin(w, NFT_MSG_DELSETELEM, 0, seq, family);
             w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
             w.attrString(NFTA_SET_ELEM_LIST_SET, set);
@@ -262,29 +293,48 @@ public final class NfTablesBatch {
                     + (add ? "" : " (use flushSet to remove all)"));
         }
         List<SetElement> copy = List.copyOf(elements);
-        String what = (add ? "add element " : "delete element ") + family.keyword() + " " + table + " " + set + " "
-                + (copy.size() == 1 ? "{ " + copy.get(0) + " }" : "{ " + copy.size() + " elements, first " + copy.get(0) + " }");
-        return add(what, (w, seq) -> {
-            int m = begin(w, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, seq, family);
-            w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
-            w.attrString(NFTA_SET_ELEM_LIST_SET, set);
-            Integer id = setIds.get(setKey(family, table, set));
-            if (id != null) {
-                w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, id);
+        Supplier<String> what = () -> (add ? "add element " : "delete element ") + family.keyword() + " " + table + " "
+                + set + " " + (copy.size() == 1 ? "{ " + copy.get(0) + " }" : "{ " + copy.size() + " elements, first "
+                + copy.get(0) + " }");
+        int call = newCall(what);
+        int from = 0;
+        while (from < copy.size()) {
+            int to = from;
+            int bytes = 0;
+            while (to < copy.size() && (to == from || bytes + copy.get(to).encodedSizeBound() <= ELEMENT_BYTES_PER_MESSAGE)) {
+                bytes += copy.get(to).encodedSizeBound();
+                to++;
             }
-            int list = w.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
-            for (SetElement element : copy) {
-                element.encode(w);
-            }
-            w.endNested(list);
-            w.endMessage(m);
-        });
+            List<SetElement> chunk = copy.subList(from, to);
+            int first = from;
+            int last = to - 1;
+            Supplier<String> part = from == 0 && to == copy.size() ? what
+                    : () -> what.get() + " (elements " + first + ".." + last + ")";
+            message(call, part, (w, seq) -> {
+                int m = begin(w, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, seq, family);
+                w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
+                w.attrString(NFTA_SET_ELEM_LIST_SET, set);
+                Integer id = setIds.get(setKey(family, table, set));
+                if (id != null) {
+                    w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, id);
+                }
+                int list = w.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
+                for (SetElement element : chunk) {
+                    element.encode(w);
+                }
+                w.endNested(list);
+                w.endMessage(m);
+            });
+            from = to;
+        }
+        return this;
     }
 
-    private void addAnonymousSet(Family family, String table, AnonymousSet set, int id, String description) {
+    private void addAnonymousSet(int call, Family family, String table, AnonymousSet set, int id,
+                                 Supplier<String> description) {
         int flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (set.isMap() ? NFT_SET_MAP : 0)
                 | (set.interval() ? NFT_SET_INTERVAL : 0);
-        add("add " + description, (w, seq) -> {
+        message(call, description, (w, seq) -> {
             int m = begin(w, NFT_MSG_NEWSET, NLM_F_CREATE, seq, family);
             w.attrString(NFTA_SET_TABLE, table);
             w.attrString(NFTA_SET_NAME, set.nameTemplate());
@@ -297,7 +347,7 @@ public final class NfTablesBatch {
             w.attrBytes(NFTA_SET_USERDATA, setUdata(set.keyType(), set.dataType(), null, null, true, set.interval()).bytes());
             w.endMessage(m);
         });
-        add("add elements of " + description, (w, seq) -> {
+        message(call, () -> description.get() + " elements", (w, seq) -> {
             int m = begin(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq, family);
             w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
             w.attrString(NFTA_SET_ELEM_LIST_SET, set.nameTemplate());
@@ -359,7 +409,7 @@ public final class NfTablesBatch {
     // ---- encoding
 
     /**
-     * Writes BATCH_BEGIN, every operation (sequence numbers {@code firstSequence + 1 + index}) and BATCH_END.
+     * Writes BATCH_BEGIN, every message (sequence numbers {@code firstSequence + 1 + message}) and BATCH_END.
      * Returns the start offset of every operation's message, for mapping error offsets back.
      */
     int[] encode(MessageWriter w, int firstSequence) {
@@ -383,8 +433,18 @@ public final class NfTablesBatch {
         return m;
     }
 
-    private NfTablesBatch add(String description, Encoder encoder) {
-        operations.add(new Operation(description, encoder));
+    /** An operation of one message. */
+    private NfTablesBatch add(Supplier<String> description, Encoder encoder) {
+        return message(newCall(description), description, encoder);
+    }
+
+    private int newCall(Supplier<String> description) {
+        calls.add(description);
+        return calls.size() - 1;
+    }
+
+    private NfTablesBatch message(int call, Supplier<String> description, Encoder encoder) {
+        operations.add(new Operation(call, description, encoder));
         return this;
     }
 

@@ -22,6 +22,7 @@ import java.util.Set;
 public final class Rule {
 
     private final List<Expr> expressions;
+    private final List<AnonymousSet> anonymousSets;
     private final String comment;
     private final String text;
 
@@ -29,6 +30,15 @@ public final class Rule {
         this.expressions = List.copyOf(expressions);
         this.comment = comment;
         this.text = text;
+        List<AnonymousSet> sets = List.of();
+        for (Expr expr : this.expressions) {
+            if (expr instanceof Expr.Lookup lookup && lookup.set().anonymous() != null) {
+                Set<AnonymousSet> unique = new LinkedHashSet<>(sets);
+                unique.add(lookup.set().anonymous());
+                sets = List.copyOf(unique);
+            }
+        }
+        this.anonymousSets = sets;
     }
 
     public static Builder builder() {
@@ -45,13 +55,7 @@ public final class Rule {
 
     /** The anonymous sets this rule binds, in the order they must be created. */
     public List<AnonymousSet> anonymousSets() {
-        Set<AnonymousSet> sets = new LinkedHashSet<>();
-        for (Expr expr : expressions) {
-            if (expr instanceof Expr.Lookup lookup && lookup.set().anonymous() != null) {
-                sets.add(lookup.set().anonymous());
-            }
-        }
-        return List.copyOf(sets);
+        return anonymousSets;
     }
 
     /** nft-like text of the statements, for messages. */

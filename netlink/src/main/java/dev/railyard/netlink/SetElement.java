@@ -90,6 +90,24 @@ public record SetElement(byte[] key, byte[] data, Verdict verdict, String commen
         return sb.toString();
     }
 
+    /** An upper bound of {@link #encode}'s output, to split element lists at the 64 KiB attribute limit. */
+    int encodedSizeBound() {
+        int size = 4 + 8 + 4 + pad(key.length) + 8;
+        if (verdict != null) {
+            size += 4 + 4 + 8 + 4 + (verdict.chain() == null ? 0 : pad(verdict.chain().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1));
+        } else if (data != null) {
+            size += 4 + 4 + pad(data.length);
+        }
+        if (comment != null) {
+            size += 4 + pad(2 + comment.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1);
+        }
+        return size;
+    }
+
+    private static int pad(int length) {
+        return (length + 3) & ~3;
+    }
+
     void encode(MessageWriter w) {
         int elem = w.beginNested(NfConst.NFTA_LIST_ELEM);
         if (intervalEnd) {
