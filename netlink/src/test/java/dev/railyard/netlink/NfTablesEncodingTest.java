@@ -262,6 +262,8 @@ class NfTablesEncodingTest {
                         .inPrefixes(Field.IP_DADDR, false, List.of(Prefix.parse("172.30.0.0/16"), Prefix.parse("10.96.0.0/12"))).drop().build(),
                 "ip daddr { 172.30.0.0/16 , 10.96.0.0/12 } drop");
         rule(batch, script, "reject-chain", Rule.builder().reject(IP).build(), "reject");
+        rule(batch, script, "cluster-ips-check", Rule.builder().notInSet("cluster-ips", Field.IP_DADDR).accept().build(),
+                "ip daddr != @cluster-ips accept");
         rule(batch, script, "masquerading", Rule.builder().markAnd(0x4000, CmpOp.EQ, 0).returnFromChain().build(),
                 "mark and 0x4000 == 0 return");
         rule(batch, script, "masquerading", Rule.builder().markSetXor(0x4000).build(), "mark set mark xor 0x4000");

@@ -6,6 +6,8 @@ import dev.railyard.testkit.CommandResult;
 import dev.railyard.testkit.NetworkNamespace;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -51,13 +53,44 @@ final class NftOracle implements AutoCloseable {
         return theirs.execChecked("nft", "list", "ruleset").stdout();
     }
 
-    /** Applies {@code batch} to ours and {@code script} to theirs and asserts nft lists them identically. */
+    /**
+     * The kernel's objects as libnftnl prints them ({@code nft --debug=netlink}): every expression with its
+     * registers, lengths and data, every set with its flags, key and data types and elements.
+     */
+    static String lowLevel(NetworkNamespace ns) {
+        return sortElementRuns(ns.execChecked("nft", "--debug=netlink", "list", "ruleset").stdout());
+    }
+
+    /** Elements of hash sets come out in hash order, which differs between two kernels' sets; sort each run. */
+    static String sortElementRuns(String text) {
+        List<String> out = new ArrayList<>();
+        List<String> run = new ArrayList<>();
+        for (String line : text.split("\n", -1)) {
+            if (line.strip().startsWith("element ")) {
+                run.add(line);
+                continue;
+            }
+            Collections.sort(run);
+            out.addAll(run);
+            run.clear();
+            out.add(line);
+        }
+        Collections.sort(run);
+        out.addAll(run);
+        return String.join("\n", out);
+    }
+
+    /**
+     * Applies {@code batch} to ours and {@code script} to theirs and asserts nft lists them identically, both as
+     * nft text and as the expressions and registers underneath.
+     */
     void assertSame(NfTablesBatch batch, String script) {
         commitOk(batch);
         nftApply(script);
         String expected = theirsListed();
         assertThat(expected).as("nft printed nothing for:\n%s", script).isNotBlank();
         assertThat(oursListed()).isEqualTo(expected);
+        assertThat(lowLevel(ours)).isEqualTo(lowLevel(theirs));
     }
 
     @Override
