@@ -34,6 +34,11 @@ public record Field(String nftName, DataType type, boolean meta, int base, int o
         return meta ? new Expr.Meta(offset, dreg) : new Expr.Payload(base, offset, length, dreg);
     }
 
+    /** A value of this field as nft would write it (addresses, ports, protocol numbers), else hex. */
+    public String format(byte[] value) {
+        return DataTypes.format(type, value);
+    }
+
     /** The source address field of a family. */
     public static Field saddr(Family family) {
         return family == Family.IP6 ? IP6_SADDR : IP_SADDR;

@@ -91,7 +91,7 @@ public final class Rule {
             }
             expressions.add(field.load(reg(0)));
             expressions.add(new Expr.Cmp(reg(0), op, value));
-            return say(field + op(op) + " " + SetElement.hex(value));
+            return say(field + op(op) + " " + field.format(value));
         }
 
         /**
@@ -232,7 +232,8 @@ public final class Rule {
             } else {
                 expressions.add(new Expr.Nat(true, family, reg(0), 0, 0));
             }
-            return say("dnat to " + SetElement.hex(address) + (port >= 0 ? ":" + port : ""));
+            String target = DataTypes.format(family == Family.IP6 ? DataType.IPV6_ADDR : DataType.IPV4_ADDR, address);
+            return say("dnat to " + (family == Family.IP6 && port >= 0 ? "[" + target + "]" : target) + (port >= 0 ? ":" + port : ""));
         }
 
         /**
