@@ -43,6 +43,11 @@ public final class MessageWriter {
         putShortBigEndian(resourceId);
     }
 
+    /** Clears bits of nlmsg_flags of the message at {@code start}. */
+    public void clearFlags(int start, int flags) {
+        buffer.putShort(start + 6, (short) (buffer.getShort(start + 6) & ~flags));
+    }
+
     public void endMessage(int start) {
         align();
         buffer.putInt(start, buffer.position() - start);

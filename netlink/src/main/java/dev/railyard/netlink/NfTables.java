@@ -36,6 +36,7 @@ public final class NfTables implements AutoCloseable {
     static final int RECEIVE_BYTES_PER_ACK = 1536;
 
     private int receiveBytesPerAck = RECEIVE_BYTES_PER_ACK;
+    private boolean ackEveryMessage = true;
     /** Phases of the last commit, for the benchmark: encoding, the sendto (the kernel's work), reading acks. */
     long lastEncodeNanos;
     long lastSendNanos;
@@ -77,7 +78,7 @@ public final class NfTables implements AutoCloseable {
         int first = nextSequences(count + 2);
         long start = System.nanoTime();
         writer.clear();
-        int[] starts = batch.encode(writer, first);
+        int[] starts = batch.encode(writer, first, ackEveryMessage);
         ByteBuffer datagram = writer.written();
         socket.ensureReceiveBuffer((long) (count + 2) * receiveBytesPerAck + 65536);
         long encoded = System.nanoTime();
@@ -87,13 +88,15 @@ public final class NfTables implements AutoCloseable {
         lastSendNanos = sent - encoded;
 
         boolean[] acked = new boolean[count];
-        int pending = count;
+        // Without per-message acks only refusals answer, and all of them are queued once sendto has returned.
+        int pending = ackEveryMessage ? count : 0;
+        boolean drain = !ackEveryMessage;
         boolean batchRefused = false;
         List<OperationError> errors = new ArrayList<>();
         // The kernel processes the batch inside our sendto: every ack is queued by the time it returns. Waiting
         // is only a safety net; after a batch-level error the remaining acks are drained without waiting.
-        while (pending > 0) {
-            ByteBuffer reply = socket.receive(!batchRefused);
+        while (pending > 0 || drain) {
+            ByteBuffer reply = socket.receive(pending > 0 && !batchRefused);
             if (reply == null) {
                 break;
             }
@@ -109,7 +112,7 @@ public final class NfTables implements AutoCloseable {
                     int errno = -reply.getInt(pos + 16);
                     int index = seq - first - 1;
                     if (index >= 0 && index < count) {
-                        if (!acked[index]) {
+                        if (!acked[index] && ackEveryMessage) {
                             acked[index] = true;
                             pending--;
                         }
@@ -132,6 +135,16 @@ public final class NfTables implements AutoCloseable {
                     + " is unknown (compare generation())", 0);
         }
         return new CommitResult(errors.isEmpty(), batch.size(), datagram.limit(), errors);
+    }
+
+    /**
+     * With {@code true} (the default) every message carries NLM_F_ACK and {@link #commit} reads one ack per
+     * message. With {@code false} only refused messages (and a refused commit) answer, so a large batch costs
+     * no ack skbs and no receive calls; errors are mapped the same way. Both rely on the kernel processing the
+     * batch inside the sendto call, which it does: the replies are queued before sendto returns.
+     */
+    public void ackEveryMessage(boolean ackEach) {
+        this.ackEveryMessage = ackEach;
     }
 
     /** For measurements: SO_RCVBUF room reserved per expected ack. */

@@ -12,9 +12,11 @@ import java.util.function.Supplier;
 
 /**
  * One nf_tables transaction: operations added in order, sent by {@link NfTables#commit} between BATCH_BEGIN and
- * BATCH_END in a single datagram, applied by the kernel all together or not at all. Every operation is one
- * netlink message with its own sequence number and NLM_F_ACK, so each refusal is mapped back to the operation
- * (index and description) that caused it.
+ * BATCH_END in a single datagram, applied by the kernel all together or not at all. Every netlink message has its
+ * own sequence number and NLM_F_ACK, and every message belongs to one operation (one method call: its index is
+ * what {@link OperationError#index()} reports), so each refusal is mapped back to the call that caused it. Most
+ * calls are one message; a long element list is several (64 KiB attribute limit), a rule with inline sets brings
+ * their creation along.
  *
  * <p>Sets created in the batch get a batch-local id (NFTA_SET_ID) that later lookups and element additions in the
  * same batch carry along with the name, as nft does. Anonymous sets of a rule are created as operations of
@@ -413,6 +415,11 @@ public final class NfTablesBatch {
      * Returns the start offset of every operation's message, for mapping error offsets back.
      */
     int[] encode(MessageWriter w, int firstSequence) {
+        return encode(w, firstSequence, true);
+    }
+
+    /** As {@link #encode(MessageWriter, int)}; without {@code ackEach}, NLM_F_ACK is cleared (errors still answer). */
+    int[] encode(MessageWriter w, int firstSequence, boolean ackEach) {
         int[] starts = new int[operations.size()];
         int begin = w.beginMessage(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, firstSequence);
         w.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
@@ -420,6 +427,9 @@ public final class NfTablesBatch {
         for (int i = 0; i < operations.size(); i++) {
             starts[i] = w.position();
             operations.get(i).encoder().encode(w, firstSequence + 1 + i);
+            if (!ackEach) {
+                w.clearFlags(starts[i], NLM_F_ACK);
+            }
         }
         int end = w.beginMessage(NFNL_MSG_BATCH_END, NLM_F_REQUEST, firstSequence + 1 + operations.size());
         w.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);

@@ -122,6 +122,28 @@ class NfTablesErrorTest {
     }
 
     @Test
+    void withoutPerMessageAcksRefusalsAreStillMappedAndSuccessIsStillKnown() {
+        String before = oracle.oursListed();
+        oracle.nft.ackEveryMessage(false);
+        try {
+            CommitResult refused = oracle.commit(new NfTablesBatch()
+                    .addChain(IP, "t", "b", null)
+                    .addRule(IP, "t", "a", Rule.builder().accept().build())
+                    .addRule(IP, "t", "a", Rule.builder().jump("missing-chain").build()));
+            assertThat(refused.committed()).isFalse();
+            assertThat(refused.errors()).extracting(OperationError::index).containsExactly(2);
+            assertThat(oracle.oursListed()).isEqualTo(before);
+
+            CommitResult applied = oracle.commit(new NfTablesBatch().addChain(IP, "t", "b", null)
+                    .addRule(IP, "t", "a", Rule.builder().jump("b").build()));
+            assertThat(applied.committed()).as(applied.describe()).isTrue();
+            assertThat(oracle.oursListed()).contains("jump b");
+        } finally {
+            oracle.nft.ackEveryMessage(true);
+        }
+    }
+
+    @Test
     void aSuccessfulBatchAfterARefusedOneApplies() {
         assertThat(oracle.commit(new NfTablesBatch().addRule(IP, "t", "a", Rule.builder().jump("missing").build()))
                 .committed()).isFalse();
