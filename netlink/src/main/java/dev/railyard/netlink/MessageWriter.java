@@ -43,9 +43,15 @@ public final class MessageWriter {
         putShortBigEndian(resourceId);
     }
 
-    /** Clears bits of nlmsg_flags of the message at {@code start}. */
-    public void clearFlags(int start, int flags) {
-        buffer.putShort(start + 6, (short) (buffer.getShort(start + 6) & ~flags));
+    /** Sets or clears bits of nlmsg_flags of the message at {@code start}. */
+    public void setFlag(int start, int flags, boolean on) {
+        short current = buffer.getShort(start + 6);
+        buffer.putShort(start + 6, (short) (on ? current | flags : current & ~flags));
+    }
+
+    /** Rewrites nlmsg_seq of the message at {@code start}. */
+    public void setSequence(int start, int sequence) {
+        buffer.putInt(start + 8, sequence);
     }
 
     public void endMessage(int start) {

@@ -15,10 +15,13 @@ final class Names {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException(context + ": " + what + " name is empty");
         }
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException(context + ": " + what + " name is " + bytes.length
-                    + " bytes, the kernel allows " + MAX_NAME_BYTES + ": " + name.substring(0, 40) + "...");
+        // A UTF-8 char is at most 3 bytes per UTF-16 unit, so short names need no encoding to be checked.
+        if (name.length() * 3 > MAX_NAME_BYTES) {
+            int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > MAX_NAME_BYTES) {
+                throw new IllegalArgumentException(context + ": " + what + " name is " + bytes
+                        + " bytes, the kernel allows " + MAX_NAME_BYTES + ": " + name.substring(0, 40) + "...");
+            }
         }
         if (name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException(context + ": " + what + " name contains a NUL character: " + name);

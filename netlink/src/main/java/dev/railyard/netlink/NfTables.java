@@ -76,10 +76,16 @@ public final class NfTables implements AutoCloseable {
             return new CommitResult(true, 0, 0, List.of());
         }
         int first = nextSequences(count + 2);
+        try {
+            return commit(batch, count, first);
+        } finally {
+            batch.release();
+        }
+    }
+
+    private CommitResult commit(NfTablesBatch batch, int count, int first) {
         long start = System.nanoTime();
-        writer.clear();
-        int[] starts = batch.encode(writer, first, ackEveryMessage);
-        ByteBuffer datagram = writer.written();
+        ByteBuffer datagram = batch.prepare(first, ackEveryMessage);
         socket.ensureReceiveBuffer((long) (count + 2) * receiveBytesPerAck + 65536);
         long encoded = System.nanoTime();
         socket.send(datagram);
@@ -118,7 +124,7 @@ public final class NfTables implements AutoCloseable {
                         }
                         if (errno != 0) {
                             errors.add(error(batch.callOf(index), batch.describeMessage(index), errno, reply, pos,
-                                    length, flags, datagram, starts[index]));
+                                    length, flags, datagram, batch.messageStart(index)));
                         }
                     } else if ((seq == first || seq == first + count + 1) && errno != 0) {
                         batchRefused = true;

@@ -2,6 +2,7 @@ package dev.railyard.netlink;
 
 import static dev.railyard.netlink.NfConst.*;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -24,7 +25,7 @@ import java.util.function.Supplier;
  */
 public final class NfTablesBatch {
 
-    /** Encodes one operation's message; {@code resolver} gives set ids. */
+    /** Writes one operation's message (its sequence number is patched in at commit). */
     private interface Encoder {
         void encode(MessageWriter w, int sequence);
     }
@@ -33,7 +34,7 @@ public final class NfTablesBatch {
      * One netlink message; {@code call} is the index of the public method call that produced it. Descriptions are
      * built only when an error needs them: a cold sync adds hundreds of thousands of operations.
      */
-    private record Operation(int call, Supplier<String> description, Encoder encoder) {
+    private record Operation(int call, Supplier<String> description) {
     }
 
     /**
@@ -44,8 +45,21 @@ public final class NfTablesBatch {
 
     private final List<Operation> operations = new ArrayList<>();
     private final List<Supplier<String>> calls = new ArrayList<>();
+    /**
+     * Messages are encoded as they are added, right after a BATCH_BEGIN, so that a batch holds its bytes rather
+     * than an object graph, and committing it only patches sequence numbers and appends BATCH_END.
+     */
+    private final MessageWriter writer = new MessageWriter(8192);
+    private int[] starts = new int[64];
+    private final int beginStart;
     private final Map<String, Integer> setIds = new HashMap<>();
     private int nextSetId = 1;
+
+    public NfTablesBatch() {
+        beginStart = writer.beginMessage(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, 0);
+        writer.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
+        writer.endMessage(beginStart);
+    }
 
     /** Operations added: one per method call, the index errors report. */
     public int size() {
@@ -170,12 +184,32 @@ public final class NfTablesBatch {
 
     /** {@code add rule FAMILY TABLE CHAIN ...}: appended at the end of the chain. */
     public NfTablesBatch addRule(Family family, String table, String chain, Rule rule) {
+        int messages = operations.size();
+        int callCount = calls.size();
+        int position = writer.position();
+        int setId = nextSetId;
+        try {
+            return addRuleMessages(family, table, chain, rule);
+        } catch (RuntimeException e) {
+            // A rule is one operation: drop its anonymous sets too, leaving the batch as it was.
+            while (operations.size() > messages) {
+                operations.remove(operations.size() - 1);
+            }
+            while (calls.size() > callCount) {
+                calls.remove(calls.size() - 1);
+            }
+            writer.truncate(position);
+            nextSetId = setId;
+            throw e;
+        }
+    }
+
+    private NfTablesBatch addRuleMessages(Family family, String table, String chain, Rule rule) {
         check(family, table);
-        Names.check("chain", chain, "rule " + rule);
-        String where = family.keyword() + " " + table + " " + chain;
-        Supplier<String> description = () -> "add rule " + where + " " + rule;
+        Names.check("chain", chain, "add rule");
+        Supplier<String> description = () -> "add rule " + family.keyword() + " " + table + " " + chain + " " + rule;
         int call = newCall(description);
-        Map<AnonymousSet, Integer> anonymousIds = new IdentityHashMap<>();
+        Map<AnonymousSet, Integer> anonymousIds = rule.anonymousSets().isEmpty() ? Map.of() : new IdentityHashMap<>();
         for (AnonymousSet set : rule.anonymousSets()) {
             int id = nextSetId++;
             anonymousIds.put(set, id);
@@ -192,7 +226,7 @@ public final class NfTablesBatch {
                 if (set.anonymous() != null) {
                     return anonymousIds.get(set.anonymous());
                 }
-                return setIds.getOrDefault(setKey(family, table, set.name()), 0);
+                return setIds.isEmpty() ? 0 : setIds.getOrDefault(setKey(family, table, set.name()), 0);
             }
         };
         return message(call, description, (w, seq) -> {
@@ -295,30 +329,39 @@ public final class NfTablesBatch {
                     + (add ? "" : " (use flushSet to remove all)"));
         }
         List<SetElement> copy = List.copyOf(elements);
+        SetElement firstElement = copy.get(0);
+        int total = copy.size();
         Supplier<String> what = () -> (add ? "add element " : "delete element ") + family.keyword() + " " + table + " "
-                + set + " " + (copy.size() == 1 ? "{ " + copy.get(0) + " }" : "{ " + copy.size() + " elements, first "
-                + copy.get(0) + " }");
+                + set + " " + (total == 1 ? "{ " + firstElement + " }" : "{ " + total + " elements, first " + firstElement + " }");
         int call = newCall(what);
+        Integer id = setIds.get(setKey(family, table, set));
+        elementMessages(call, what, family, table, set, id == null ? 0 : id, copy, add);
+        return this;
+    }
+
+    /** NEWSETELEM/DELSETELEM messages for {@code elements}, as many as the 64 KiB attribute limit needs. */
+    private void elementMessages(int call, Supplier<String> what, Family family, String table, String set, int setId,
+                                 List<SetElement> elements, boolean add) {
         int from = 0;
-        while (from < copy.size()) {
+        while (from < elements.size()) {
             int to = from;
             int bytes = 0;
-            while (to < copy.size() && (to == from || bytes + copy.get(to).encodedSizeBound() <= ELEMENT_BYTES_PER_MESSAGE)) {
-                bytes += copy.get(to).encodedSizeBound();
+            while (to < elements.size()
+                    && (to == from || bytes + elements.get(to).encodedSizeBound() <= ELEMENT_BYTES_PER_MESSAGE)) {
+                bytes += elements.get(to).encodedSizeBound();
                 to++;
             }
-            List<SetElement> chunk = copy.subList(from, to);
+            List<SetElement> chunk = elements.subList(from, to);
             int first = from;
             int last = to - 1;
-            Supplier<String> part = from == 0 && to == copy.size() ? what
+            Supplier<String> part = from == 0 && to == elements.size() ? what
                     : () -> what.get() + " (elements " + first + ".." + last + ")";
             message(call, part, (w, seq) -> {
                 int m = begin(w, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, seq, family);
                 w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
                 w.attrString(NFTA_SET_ELEM_LIST_SET, set);
-                Integer id = setIds.get(setKey(family, table, set));
-                if (id != null) {
-                    w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, id);
+                if (setId != 0) {
+                    w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, setId);
                 }
                 int list = w.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
                 for (SetElement element : chunk) {
@@ -329,7 +372,6 @@ public final class NfTablesBatch {
             });
             from = to;
         }
-        return this;
     }
 
     private void addAnonymousSet(int call, Family family, String table, AnonymousSet set, int id,
@@ -349,18 +391,8 @@ public final class NfTablesBatch {
             w.attrBytes(NFTA_SET_USERDATA, setUdata(set.keyType(), set.dataType(), null, null, true, set.interval()).bytes());
             w.endMessage(m);
         });
-        message(call, () -> description.get() + " elements", (w, seq) -> {
-            int m = begin(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq, family);
-            w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
-            w.attrString(NFTA_SET_ELEM_LIST_SET, set.nameTemplate());
-            w.attrU32BigEndian(NFTA_SET_ELEM_LIST_SET_ID, id);
-            int list = w.beginNested(NFTA_SET_ELEM_LIST_ELEMENTS);
-            for (SetElement element : set.elements()) {
-                element.encode(w);
-            }
-            w.endNested(list);
-            w.endMessage(m);
-        });
+        elementMessages(call, () -> description.get() + " elements", family, table, set.nameTemplate(), id,
+                set.elements(), true);
     }
 
     private static void writeTypes(MessageWriter w, DataType key, DataType data) {
@@ -411,31 +443,37 @@ public final class NfTablesBatch {
     // ---- encoding
 
     /**
-     * Writes BATCH_BEGIN, every message (sequence numbers {@code firstSequence + 1 + message}) and BATCH_END.
-     * Returns the start offset of every operation's message, for mapping error offsets back.
+     * The datagram to send: BATCH_BEGIN, every message (sequence numbers {@code firstSequence + 1 + message}, and
+     * NLM_F_ACK only with {@code ackEach}) and BATCH_END, as a view of the batch's own memory. Valid until
+     * {@link #release()}, which must follow before the batch is changed or prepared again.
      */
-    int[] encode(MessageWriter w, int firstSequence) {
-        return encode(w, firstSequence, true);
+    ByteBuffer prepare(int firstSequence, boolean ackEach) {
+        writer.setSequence(beginStart, firstSequence);
+        for (int i = 0; i < operations.size(); i++) {
+            writer.setSequence(starts[i], firstSequence + 1 + i);
+            writer.setFlag(starts[i], NLM_F_ACK, ackEach);
+        }
+        endStart = writer.position();
+        int end = writer.beginMessage(NFNL_MSG_BATCH_END, NLM_F_REQUEST, firstSequence + 1 + operations.size());
+        writer.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
+        writer.endMessage(end);
+        return writer.written();
     }
 
-    /** As {@link #encode(MessageWriter, int)}; without {@code ackEach}, NLM_F_ACK is cleared (errors still answer). */
-    int[] encode(MessageWriter w, int firstSequence, boolean ackEach) {
-        int[] starts = new int[operations.size()];
-        int begin = w.beginMessage(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, firstSequence);
-        w.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
-        w.endMessage(begin);
-        for (int i = 0; i < operations.size(); i++) {
-            starts[i] = w.position();
-            operations.get(i).encoder().encode(w, firstSequence + 1 + i);
-            if (!ackEach) {
-                w.clearFlags(starts[i], NLM_F_ACK);
-            }
+    /** Removes the BATCH_END that {@link #prepare} appended. */
+    void release() {
+        if (endStart >= 0) {
+            writer.truncate(endStart);
+            endStart = -1;
         }
-        int end = w.beginMessage(NFNL_MSG_BATCH_END, NLM_F_REQUEST, firstSequence + 1 + operations.size());
-        w.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
-        w.endMessage(end);
-        return starts;
     }
+
+    /** Offset of message {@code message} in the prepared datagram. */
+    int messageStart(int message) {
+        return starts[message];
+    }
+
+    private int endStart = -1;
 
     private static int begin(MessageWriter w, int msg, int flags, int sequence, Family family) {
         int m = w.beginMessage(nftMessageType(msg), NLM_F_REQUEST | NLM_F_ACK | flags, sequence);
@@ -454,7 +492,19 @@ public final class NfTablesBatch {
     }
 
     private NfTablesBatch message(int call, Supplier<String> description, Encoder encoder) {
-        operations.add(new Operation(call, description, encoder));
+        release();
+        int start = writer.position();
+        try {
+            encoder.encode(writer, 0);
+        } catch (RuntimeException e) {
+            writer.truncate(start);
+            throw e;
+        }
+        if (operations.size() == starts.length) {
+            starts = java.util.Arrays.copyOf(starts, starts.length * 2);
+        }
+        starts[operations.size()] = start;
+        operations.add(new Operation(call, description));
         return this;
     }
 

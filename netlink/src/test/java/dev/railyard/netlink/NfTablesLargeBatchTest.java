@@ -74,14 +74,44 @@ class NfTablesLargeBatchTest {
         }
     }
 
+    @Test
+    void largeInlineSetAndBatchReuseAndRollbackOfARuleThatCannotBeEncoded() {
+        try (NetworkNamespace ns = NetworkNamespace.create(); NfTables nft = NfTables.open(ns.name())) {
+            List<Prefix> ranges = new ArrayList<>();
+            for (int i = 0; i < 4_000; i++) {
+                ranges.add(new Prefix(new byte[] {100, (byte) (i >> 7), (byte) ((i & 127) * 2), 0}, 24)); // not adjacent
+            }
+            NfTablesBatch batch = new NfTablesBatch().addTable(IP, "t", null).addChain(IP, "t", "c", null)
+                    .addRule(IP, "t", "c", Rule.builder().inPrefixes(Field.IP_SADDR, true, ranges).drop().build());
+            int sizeBefore = batch.size();
+            int messagesBefore = batch.messageCount();
+            assertThat(messagesBefore).as("the inline set's 8,001 elements need several messages").isGreaterThan(sizeBefore + 2);
+            Rule unencodable = Rule.builder().expr(new Expr.Cmp(1, Expr.CmpOp.EQ, new byte[70_000])).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.addRule(IP, "t", "c", unencodable))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(batch.size()).isEqualTo(sizeBefore);
+            assertThat(batch.messageCount()).isEqualTo(messagesBefore);
+
+            assertThat(nft.commit(batch).committed()).isTrue();
+            String listed = ns.execChecked("nft", "list", "chain", "ip", "t", "c").stdout();
+            assertThat(listed.contains("ip saddr != { 100.0.0.0/24, 100.0.2.0/24,")).isTrue();
+            assertThat(listed.contains("100.31.60.0/24, 100.31.62.0/24 } drop")).isTrue();
+            assertThat(listed.split("/24", -1)).hasSize(4_001);
+
+            batch.addChain(IP, "t", "d", null);
+            CommitResult again = nft.commit(batch);
+            assertThat(again.committed()).as(again.describe()).isTrue();
+            assertThat(nft.listChains(IP, "t")).containsExactlyInAnyOrder("c", "d");
+        }
+    }
+
     /** Documents the kernel behaviour that makes one datagram per batch mandatory. */
     @Test
     void kernelDropsABatchWhoseEndArrivesInALaterDatagramDespiteAckingItsOperations() {
         try (NetworkNamespace ns = NetworkNamespace.create();
              NetlinkSocket socket = NetlinkSocket.open(NetlinkSocket.NETLINK_NETFILTER, ns.name())) {
-            MessageWriter writer = new MessageWriter(4096);
-            new NfTablesBatch().addTable(IP, "split", null).addChain(IP, "split", "c", null).encode(writer, 100);
-            ByteBuffer all = writer.written();
+            ByteBuffer all = new NfTablesBatch().addTable(IP, "split", null).addChain(IP, "split", "c", null)
+                    .prepare(100, true);
             int endLength = MessageWriter.NLMSG_HDRLEN + 4;
             ByteBuffer withoutEnd = all.duplicate().limit(all.limit() - endLength);
             ByteBuffer end = all.duplicate().position(all.limit() - endLength);
