@@ -37,7 +37,7 @@ public final class NfTables implements AutoCloseable {
 
     private int receiveBytesPerAck = RECEIVE_BYTES_PER_ACK;
     private boolean ackEveryMessage = true;
-    /** Phases of the last commit, for the benchmark: encoding, the sendto (the kernel's work), reading acks. */
+    /** Phases of the last commit, for the benchmark: patching sequence numbers, the sendto (the kernel's work), reading acks. */
     long lastEncodeNanos;
     long lastSendNanos;
     long lastAckNanos;

@@ -42,7 +42,7 @@ public final class NfTablesBatchBenchmark {
                 throw new IllegalStateException(result.describe());
             }
             System.out.printf("cold batch, round 1: %d services, %d rules per chain: %d operations, %.1f MB datagram;"
-                            + " build %.0f ms, commit %.0f ms = encode %.0f + sendto (kernel) %.0f + read acks %.0f%n",
+                            + " build+encode %.0f ms, commit %.0f ms = prepare %.0f + sendto (kernel) %.0f + read acks %.0f%n",
                     services, rulesPerChain, result.operations(), result.bytesSent() / 1e6, ms(built - t0),
                     ms(committed - built), ms(nft.lastEncodeNanos), ms(nft.lastSendNanos), ms(nft.lastAckNanos));
             long[] sizes = nft.socket().bufferSizes();
@@ -93,7 +93,7 @@ public final class NfTablesBatchBenchmark {
                 long w1 = System.nanoTime();
                 CommitResult second = nft.commit(again);
                 long w2 = System.nanoTime();
-                System.out.printf("cold batch, round %d: build %.0f ms, commit %.0f ms = encode %.0f + sendto (kernel) %.0f"
+                System.out.printf("cold batch, round %d: build+encode %.0f ms, commit %.0f ms = prepare %.0f + sendto (kernel) %.0f"
                                 + " + read acks %.0f (%s)%n", round, ms(w1 - w0), ms(w2 - w1), ms(nft.lastEncodeNanos),
                         ms(nft.lastSendNanos), ms(nft.lastAckNanos), second.committed() ? "committed" : second.describe());
             }
@@ -102,7 +102,7 @@ public final class NfTablesBatchBenchmark {
             nft.commit(new NfTablesBatch().deleteTable(IP, TABLE));
             long e0 = System.nanoTime();
             CommitResult quiet = nft.commit(coldBatch(services, rulesPerChain));
-            System.out.printf("cold batch without per-message acks: commit %.0f ms = encode %.0f + sendto (kernel) %.0f"
+            System.out.printf("cold batch without per-message acks: commit %.0f ms = prepare %.0f + sendto (kernel) %.0f"
                             + " + drain %.0f (%s)%n", ms(System.nanoTime() - e0), ms(nft.lastEncodeNanos), ms(nft.lastSendNanos),
                     ms(nft.lastAckNanos), quiet.committed() ? "committed" : quiet.describe());
             nft.ackEveryMessage(true);
