@@ -159,7 +159,7 @@ public final class ApplyRun {
 
         @Override
         public void start(NetworkNamespace ns, Duration cap) {
-            renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(), List.of());
+            renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig());
             nft = NftCommand.create().withCommandPrefix(ns.commandPrefix()).withTimeout(cap);
         }
 

@@ -53,7 +53,7 @@ public class NftablesPartialRenderBenchmark {
                 ClusterGenerator.generate(services).state());
         states = new ProxyState[] {replacement.before(), replacement.after()};
         changed = Set.of(replacement.serviceKey());
-        renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(), List.of());
+        renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig());
         renderer.committed(renderer.plan(states[0], null, now));
         NftablesRenderer.Plan plan = renderer.plan(states[1], changed, now);
         System.out.printf("%n# partial output: %d operations, %d rules, %d elements added, %d deleted%n",

@@ -47,7 +47,7 @@ public class NftablesRenderBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         cluster = ClusterGenerator.generate(services);
-        renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(), List.of());
+        renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig());
         NftablesRenderer.Plan plan = renderer.plan(cluster.state(), null, Instant.EPOCH);
         renderer.committed(plan);
         String script = plan.sync().script();

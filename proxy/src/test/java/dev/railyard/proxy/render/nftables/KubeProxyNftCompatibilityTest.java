@@ -24,7 +24,7 @@ class KubeProxyNftCompatibilityTest extends KubeProxyNftCompatibilityTestBase {
         if (!snapshot.problems().isEmpty()) {
             throw new IllegalStateException(testCase + ": " + snapshot.problems());
         }
-        NftablesRenderer renderer = new NftablesRenderer(config(testCase, family), List.of(), List.of());
+        NftablesRenderer renderer = new NftablesRenderer(config(testCase, family));
         Ruleset kernel = new Ruleset();
         kernel.apply(renderer.plan(snapshot.state(family, testCase.nodeName()), null, Instant.EPOCH).sync());
         return kernel.dump();

@@ -34,8 +34,7 @@ class KubeProxyNftSyncStepsRenderTest {
     @Test
     void everyStepLeavesKubeProxysStateWithKubeProxysOperationCount() throws Exception {
         NftCompatCase first = NftCompatCase.named("sync-proxy-rules-repeated-" + STEPS.get(0));
-        NftablesRenderer renderer = new NftablesRenderer(KubeProxyNftCompatibilityTest.config(first, IpFamily.V4),
-                List.of(), List.of());
+        NftablesRenderer renderer = new NftablesRenderer(KubeProxyNftCompatibilityTest.config(first, IpFamily.V4));
         Ruleset kernel = new Ruleset();
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
         ProxyState previous = null;
