@@ -72,6 +72,9 @@ public final class ManifestLoader {
             }
         } catch (InvalidFieldException e) {
             problems.add(new Problem(object.locate(e.field()), object.describe(), e.field(), e.getMessage()));
+        } catch (RuntimeException e) {
+            // A reader bug must cost this object, not every object after it.
+            problems.add(Problem.unexpected(object.locate(""), object.describe(), e));
         }
     }
 

@@ -19,6 +19,14 @@ public final class Problem {
         this.message = Objects.requireNonNull(message, "message");
     }
 
+    /**
+     * An object that made a reader fail in a way no validation foresaw: a bug, reported as a problem so that the
+     * other objects are still programmed. The empty field marks it; the property tests assert none occurs.
+     */
+    public static Problem unexpected(String location, String object, RuntimeException e) {
+        return new Problem(location, object, "", "cannot be read (" + e + ")");
+    }
+
     /** "file:line", or another description of the source. */
     public String location() {
         return location;
