@@ -55,6 +55,7 @@ public final class ManifestLoader {
         String kind = object.kind();
         String apiVersion = object.apiVersion();
         try {
+            object.checkReadable();
             if ("Service".equals(kind) && "v1".equals(apiVersion)) {
                 addService(object, KubeObjects.bind(object.json(), V1Service.class));
             } else if ("EndpointSlice".equals(kind) && "discovery.k8s.io/v1".equals(apiVersion)) {

@@ -175,7 +175,7 @@ public final class ChangeTracker implements ClusterEventHandler {
             return problem(object, e.field(), e.getMessage() + keptOrIgnored(services.containsKey(key)));
         } catch (RuntimeException e) {
             // A converter bug must cost this object's update, never the tracker or the other objects.
-            return problem(Problem.unexpected(source, object, e), keptOrIgnored(services.containsKey(key)));
+            return unexpectedProblem(object, e, keptOrIgnored(services.containsKey(key)));
         }
         problems.remove(object);
         services.put(key, converted);
@@ -204,7 +204,7 @@ public final class ChangeTracker implements ClusterEventHandler {
         } catch (InvalidFieldException e) {
             return problem(object, e.field(), e.getMessage() + keptOrIgnored(slices.containsKey(sliceKey)));
         } catch (RuntimeException e) {
-            return problem(Problem.unexpected(source, object, e), keptOrIgnored(slices.containsKey(sliceKey)));
+            return unexpectedProblem(object, e, keptOrIgnored(slices.containsKey(sliceKey)));
         }
         problems.remove(object);
         EndpointSliceConverter.Converted previous = slices.put(sliceKey, converted);
@@ -259,8 +259,11 @@ public final class ChangeTracker implements ClusterEventHandler {
         return problem;
     }
 
-    private Problem problem(Problem unexpected, String suffix) {
-        return problem(unexpected.object(), unexpected.field(), unexpected.message() + suffix);
+    /** Records a converter's unforeseen failure; {@code object} is the key, as for any other problem. */
+    private Problem unexpectedProblem(String object, RuntimeException e, String suffix) {
+        Problem problem = Problem.unexpected(source, object, e).withMessageSuffix(suffix);
+        problems.put(object, problem);
+        return problem;
     }
 
     private static String keptOrIgnored(boolean hasValidVersion) {

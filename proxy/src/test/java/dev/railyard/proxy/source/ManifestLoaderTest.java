@@ -205,6 +205,85 @@ class ManifestLoaderTest {
                 .satisfies(entry -> assertThat(entry.endpoints()).extracting(Endpoint::ip).containsExactly("10.0.0.4"));
     }
 
+    /**
+     * YAML that parses but cannot be an object costs that object only: it used to fail the whole file (or, for a
+     * recursive alias and a mistagged number, throw StackOverflowError and NumberFormatException).
+     */
+    @Test
+    void yamlThatCannotBeAnObjectIsAProblemOfThatObjectOnly() throws Exception {
+        String yaml = GOOD_SERVICE + """
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: recursive, namespace: ns}
+                spec: {clusterIP: 10.96.0.2, ports: &loop [*loop]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: mistagged, namespace: ns}
+                spec: {clusterIP: 10.96.0.3, ports: [{port: !!int eighty}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: custom-tag, namespace: ns}
+                spec: {clusterIP: !address 10.96.0.4, ports: [{port: 80}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: list-key
+                  namespace: ns
+                  ? [a, b]
+                  : c
+                spec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: twice, namespace: ns}
+                spec: {clusterIP: 10.96.0.6, clusterIP: 10.96.0.7, ports: [{port: 80}]}
+                ---
+                - just
+                - a list
+                ---
+                apiVersion: v1
+                kind: List
+                items:
+                - 42
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: in-list, namespace: ns}
+                  spec: {clusterIP: 10.96.0.8, ports: [{port: 80}]}
+                """;
+
+        ClusterSnapshot snapshot = ManifestLoader.parse("odd.yaml", yaml);
+
+        assertThat(snapshot.problems()).extracting(Problem::toString).containsExactly(
+                "odd.yaml:11: Service ns/recursive: spec.ports[0]: refers to itself (a recursive YAML alias)",
+                "odd.yaml:16: Service ns/mistagged: spec.ports[0].port: cannot be read: "
+                        + "For input string: \"eighty\"",
+                "odd.yaml:21: Service ns/custom-tag: spec.clusterIP: cannot be read: "
+                        + "could not determine a constructor for the tag !address",
+                "odd.yaml:26: Service ns/list-key: metadata: has a key that is not a string",
+                "odd.yaml:35: Service ns/twice: spec.clusterIP: appears twice",
+                "odd.yaml:37: object (unnamed): not a Kubernetes object: expected a mapping, found a list",
+                "odd.yaml:43: object (unnamed): not a Kubernetes object: expected a mapping, found a single value");
+        assertThat(serviceNames(snapshot)).containsExactly("ns/good:http", "ns/in-list");
+    }
+
+    /** Aliases that expand exponentially would take the memory of the node; the file is refused instead. */
+    @Test
+    void aliasesThatExpandFarBeyondTheFileAreRefused() {
+        StringBuilder yaml = new StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 9; i++) {
+            yaml.append("a").append(i).append(": &a").append(i).append(" [*a").append(i - 1).append(", *a")
+                    .append(i - 1).append(", *a").append(i - 1).append(", *a").append(i - 1).append("]\n");
+        }
+
+        assertThatThrownBy(() -> ManifestLoader.parse("laughs.yaml", yaml.toString()))
+                .isInstanceOf(ManifestSyntaxException.class)
+                .hasMessageContaining("YAML aliases expand to more values than the file has characters");
+    }
+
     @Test
     void namesThatWouldInjectIptablesArgumentsNeverReachTheRules() throws Exception {
         String yaml = GOOD_SERVICE + """
