@@ -99,8 +99,10 @@ public final class ManifestObject {
         return source + ":" + line;
     }
 
+    /** A top-level string such as kind; null when absent or empty, which the API treats alike. */
     private String string(String member) {
-        return primitive(json.get(member));
+        String value = primitive(json.get(member));
+        return value == null || value.isEmpty() ? null : value;
     }
 
     private static String primitive(JsonElement element) {
