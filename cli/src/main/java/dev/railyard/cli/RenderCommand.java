@@ -3,48 +3,34 @@ package dev.railyard.cli;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
-import dev.railyard.proxy.apply.RestoreInput;
-import dev.railyard.proxy.render.nftables.NftablesRenderer;
+import dev.railyard.proxy.render.LineBuffer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
-import dev.railyard.proxy.source.ManifestLoader;
-import dev.railyard.proxy.source.ManifestSyntaxException;
-import dev.railyard.proxy.source.Problem;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/**
- * railyard render: manifests in, the iptables-restore input (or, with --proxy-mode nftables, the nft script)
- * kube-proxy would program out.
- */
+/** railyard render: manifests in, the iptables-restore input kube-proxy would program out. */
 @Command(name = "render",
         mixinStandardHelpOptions = true,
         description = {
             "Render the iptables-restore input (filter and nat tables) that kube-proxy's iptables mode would "
-                    + "program for the Services and EndpointSlices in FILE..., as this node would see them; with "
-                    + "--proxy-mode nftables, the nft -f script that creates (or replaces) kube-proxy's nftables "
-                    + "table instead.",
+                    + "program for the Services and EndpointSlices in FILE..., as this node would see them.",
             "FILEs are YAML or JSON: single objects, multi-document YAML, or a List as printed by "
-                    + "`kubectl get svc,endpointslices -A -o yaml`."},
+                    + "`kubectl get svc,endpointslices -A -o yaml`. This is a dry run: `railyard apply` takes the "
+                    + "same options and programs the rules."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:rules written",
@@ -54,59 +40,12 @@ final class RenderCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Manifest files.")
-    private List<Path> files;
-
-    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
-            description = "Which of kube-proxy's modes to render: iptables (iptables-restore input) or nftables "
-                    + "(an nft -f script for table kube-proxy). Default: ${DEFAULT-VALUE}.")
-    private String proxyMode;
-
-    @Option(names = "--hostname-override", paramLabel = "NAME",
-            description = "This node's name, which decides which endpoints are local (default: the host name).")
-    private String hostname;
-
-    @Option(names = "--node-ip", paramLabel = "IP", split = ",",
-            description = "This node's addresses; the first of each family is its primary. Repeatable.")
-    private List<String> nodeIps = new ArrayList<>();
-
-    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
-            description = "The pod network (one CIDR per family): traffic from outside it to a cluster IP is "
-                    + "masqueraded.")
-    private List<String> clusterCidrs = new ArrayList<>();
-
-    @Option(names = "--service-cidr", paramLabel = "CIDR", split = ",",
-            description = "nftables mode: the cluster's service CIDRs (kube-proxy reads them from ServiceCIDR "
-                    + "objects); traffic to an address in them that no service holds is dropped.")
-    private List<String> serviceCidrs = new ArrayList<>();
-
-    @Option(names = "--masquerade-all", description = "Masquerade all traffic to cluster IPs.")
-    private boolean masqueradeAll;
-
-    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
-            description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); "
-                    + "default: every local address in iptables mode, 'primary' in nftables mode.")
-    private List<String> nodePortAddresses;
+    @Mixin
+    private RenderOptions options;
 
     @Option(names = "--ip-family", paramLabel = "4|6", defaultValue = "4",
             description = "Which table family to render: 4 (iptables) or 6 (ip6tables). Default: ${DEFAULT-VALUE}.")
     private int ipFamily;
-
-    @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT", defaultValue = "14",
-            description = "The fwmark bit that marks packets for SNAT. Default: ${DEFAULT-VALUE}.")
-    private int masqueradeBit;
-
-    @Option(names = "--iptables-localhost-nodeports", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Let NodePorts answer on 127.0.0.1 (IPv4 only). Default: ${DEFAULT-VALUE}.")
-    private boolean localhostNodePorts;
-
-    @Option(names = "--random-fully", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Add --random-fully to MASQUERADE (needs iptables >= 1.6.2). Default: ${DEFAULT-VALUE}.")
-    private boolean randomFully;
-
-    @Option(names = "--nfacct", description = "Count dropped INVALID packets and localhost NodePort "
-            + "connections in kube-proxy's nfacct counters (they must exist).")
-    private boolean nfacct;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the rules to FILE "
             + "(atomically) instead of standard output.")
@@ -116,49 +55,20 @@ final class RenderCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         RenderConfig config;
-        boolean nftables;
         try {
-            nftables = switch (proxyMode) {
-                case "iptables" -> false;
-                case "nftables" -> true;
-                default -> throw new IllegalArgumentException("--proxy-mode: \"" + proxyMode + "\" is not "
-                        + "supported; use iptables or nftables");
-            };
-            List<String> nodePorts = nodePortAddresses != null ? nodePortAddresses
-                    : nftables ? List.of("primary") : List.of();
-            config = RenderConfig.builder(IpFamily.of(ipFamily))
-                    .nodeName(hostname != null ? hostname : localHostname())
-                    .nodeIps(nodeIps)
-                    .clusterCidrs(clusterCidrs)
-                    .masqueradeAll(masqueradeAll)
-                    .masqueradeBit(masqueradeBit)
-                    .nodePortAddresses(nodePorts)
-                    .serviceCidrs(serviceCidrs)
-                    .localhostNodePorts(localhostNodePorts)
-                    .randomFully(randomFully)
-                    .nfacctCounters(nfacct)
-                    .build();
+            config = options.renderConfig(IpFamily.of(ipFamily));
         } catch (IllegalArgumentException e) {
             err.println("railyard render: " + e.getMessage());
             return ExitCodes.USAGE;
         }
 
-        ClusterSnapshot snapshot;
-        try {
-            snapshot = ManifestLoader.load(files);
-        } catch (NoSuchFileException e) {
-            err.println("railyard render: " + e.getFile() + ": no such file");
-            return ExitCodes.USAGE;
-        } catch (IOException e) {
-            err.println("railyard render: " + e.getMessage());
-            return ExitCodes.USAGE;
-        } catch (ManifestSyntaxException e) {
-            err.println("railyard render: " + e.getMessage());
+        ClusterSnapshot snapshot = options.load(err, "railyard render");
+        if (snapshot == null) {
             return ExitCodes.USAGE;
         }
 
         ProxyState state = snapshot.state(config.family(), config.nodeName());
-        RestoreInput rules = nftables ? nftScript(config, state) : new IptablesRenderer(config).render(state)::writeTo;
+        LineBuffer rules = new IptablesRenderer(config).render(state);
         try {
             if (output == null) {
                 OutputStream out = System.out;
@@ -173,10 +83,7 @@ final class RenderCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
 
-        for (Problem problem : snapshot.problems()) {
-            err.println("skipped " + problem);
-        }
-        if (!snapshot.problems().isEmpty()) {
+        if (RenderOptions.reportProblems(snapshot, err)) {
             err.printf(Locale.ROOT, "railyard render: %d invalid object%s skipped; rendered %d service ports and "
                             + "%d endpoints (%s)%n", snapshot.problems().size(),
                     snapshot.problems().size() == 1 ? "" : "s", state.serviceCount(), state.endpointCount(),
@@ -187,12 +94,7 @@ final class RenderCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static RestoreInput nftScript(RenderConfig config, ProxyState state) {
-        byte[] script = NftablesRenderer.script(config, state).script().getBytes(StandardCharsets.US_ASCII);
-        return out -> out.write(script);
-    }
-
-    private static void writeAtomically(Path target, RestoreInput rules) throws IOException {
+    private static void writeAtomically(Path target, LineBuffer rules) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path temp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
         try {
@@ -206,15 +108,6 @@ final class RenderCommand implements Callable<Integer> {
             }
         } finally {
             Files.deleteIfExists(temp);
-        }
-    }
-
-    /** kube-proxy's default node name: the host name, lower-cased. */
-    static String localHostname() {
-        try {
-            return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
-        } catch (UnknownHostException e) {
-            return "";
         }
     }
 }
