@@ -6,6 +6,12 @@ import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
+import dev.railyard.nftables.NftCommand;
+import dev.railyard.nftables.NftException;
+import dev.railyard.proxy.daemon.ModeLeftovers;
+import dev.railyard.proxy.daemon.ProxyMode;
+import dev.railyard.proxy.render.nftables.Layout;
+import dev.railyard.proxy.sync.OneShotNftablesSync;
 import dev.railyard.proxy.sync.OneShotSync;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,21 +32,20 @@ import java.util.concurrent.Callable;
 @Command(name = "apply",
         mixinStandardHelpOptions = true,
         description = {
-            "Program this node's iptables (filter and nat; IPv6 too when a --node-ip or --cluster-cidr is IPv6) "
-                    + "with kube-proxy's rules for the Services and EndpointSlices in FILE..., once, as "
-                    + "`railyard proxy` does on its first sync: the jump rules from the built-in chains are added "
-                    + "when missing, every chain Railyard owns is rewritten, and the chains of services no longer "
-                    + "in FILE... are deleted. Running it again with the same files changes nothing.",
+            "Program this node's iptables (filter and nat; IPv6 too when a --node-ip or --cluster-cidr is IPv6), or "
+                    + "with --proxy-mode nftables its table kube-proxy, with kube-proxy's rules for the Services and "
+                    + "EndpointSlices in FILE..., once, as `railyard proxy` does on its first sync: the jump rules "
+                    + "from the built-in chains are added when missing, every chain Railyard owns is rewritten, the "
+                    + "chains of services no longer in FILE... are deleted, and the other mode's rules are removed. "
+                    + "Running it again with the same files changes nothing.",
             "Takes the options of `railyard render`, which prints the same rules without applying them."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:rules applied",
             "1:rules applied, but invalid objects were skipped (listed on stderr)",
-            "2:nothing applied (bad usage, unreadable or unparseable file, iptables missing or refusing the rules; "
-                    + "should iptables fail after a family was applied, stderr says which)"})
+            "2:nothing applied (bad usage, unreadable or unparseable file, iptables or nft missing or refusing the "
+                    + "rules; should one fail after a family was applied, stderr says which)"})
 final class ApplyCommand implements Callable<Integer> {
-    static final String NFTABLES_UNAVAILABLE = "nftables mode is not available yet";
-
     @Spec
     private CommandSpec spec;
 
@@ -52,17 +57,13 @@ final class ApplyCommand implements Callable<Integer> {
                     + "Default: IPv4, and IPv6 when a --node-ip or --cluster-cidr is IPv6.")
     private List<Integer> ipFamilies = new ArrayList<>();
 
-    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
-            description = "Which kube-proxy mode's rules to program. Default: ${DEFAULT-VALUE}.")
-    private String mode;
-
     @Option(names = "--iptables-backend", paramLabel = "auto|legacy|nft", defaultValue = "auto",
             description = "Which iptables programs the rules: the node's default (auto), iptables-legacy or "
                     + "iptables-nft. Use the one the rest of the node uses. Default: ${DEFAULT-VALUE}.")
     private String iptablesBackend;
 
     @Option(names = "--netns", paramLabel = "NAME",
-            description = "Program the network namespace NAME instead of this one (runs iptables with "
+            description = "Program the network namespace NAME instead of this one (runs iptables and nft with "
                     + "`ip netns exec NAME`).")
     private String netns;
 
@@ -72,14 +73,10 @@ final class ApplyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<RenderConfig> configs = new ArrayList<>();
         IptablesBackend backend;
+        boolean nftables;
         try {
-            if (mode.equals("nftables")) {
-                throw new IllegalArgumentException(NFTABLES_UNAVAILABLE);
-            }
-            if (!mode.equals("iptables")) {
-                throw new IllegalArgumentException("--proxy-mode: unknown mode \"" + mode
-                        + "\" (must be iptables or nftables)");
-            }
+            nftables = options.nftables();
+            options.nftablesLayout();
             backend = IptablesBackend.fromFlag(iptablesBackend);
             for (IpFamily family : families()) {
                 configs.add(options.renderConfig(family));
@@ -94,6 +91,11 @@ final class ApplyCommand implements Callable<Integer> {
         }
 
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
+        // As the daemon does at start: what the other mode left would still catch the traffic.
+        new ModeLeftovers(nftables ? ProxyMode.NFTABLES : ProxyMode.IPTABLES, backend, prefix).removeOtherModes();
+        if (nftables) {
+            return applyNftables(configs, snapshot, prefix, err, out);
+        }
         List<OneShotSync> syncs = new ArrayList<>();
         List<OneShotSync.Checked> checked = new ArrayList<>();
         for (RenderConfig config : configs) {
@@ -123,7 +125,45 @@ final class ApplyCommand implements Callable<Integer> {
                     checked.get(i).deletedChains());
         }
         out.flush();
+        return finish(snapshot, err);
+    }
 
+    private int applyNftables(List<RenderConfig> configs, ClusterSnapshot snapshot, List<String> prefix,
+                              PrintWriter err, PrintWriter out) throws InterruptedException {
+        NftCommand nft = NftCommand.create().withCommandPrefix(prefix);
+        Layout layout = options.nftablesLayout();
+        List<OneShotNftablesSync> syncs = new ArrayList<>();
+        List<OneShotNftablesSync.Checked> checked = new ArrayList<>();
+        for (RenderConfig config : configs) {
+            OneShotNftablesSync sync = OneShotNftablesSync.of(config, layout, nft);
+            try {
+                checked.add(sync.check(snapshot.state(config.family(), config.nodeName())));
+                syncs.add(sync);
+            } catch (NftException e) {
+                return fail(err, config.family().kubernetesName() + ": " + e.getMessage() + "; nothing was changed");
+            }
+        }
+        List<String> applied = new ArrayList<>();
+        for (int i = 0; i < syncs.size(); i++) {
+            IpFamily family = syncs.get(i).family();
+            try {
+                syncs.get(i).apply(checked.get(i));
+            } catch (NftException e) {
+                return fail(err, family.kubernetesName() + " rules were not applied: " + e.getMessage()
+                        + (applied.isEmpty() ? "" : " (" + String.join(" and ", applied) + " rules were applied)"));
+            }
+            applied.add(family.kubernetesName());
+            ProxyState state = checked.get(i).state();
+            out.printf(Locale.ROOT, "%s: applied %d service ports, %d endpoints (nftables, %s layout); removed %d "
+                            + "stale chains%n", family.kubernetesName(), state.serviceCount(), state.endpointCount(),
+                    layout, checked.get(i).staleChains());
+        }
+        out.flush();
+        return finish(snapshot, err);
+    }
+
+    /** Exit status 1 when invalid objects were skipped (listed on stderr), else 0. */
+    private static int finish(ClusterSnapshot snapshot, PrintWriter err) {
         if (RenderOptions.reportProblems(snapshot, err)) {
             err.printf(Locale.ROOT, "railyard apply: %d invalid object%s skipped%n", snapshot.problems().size(),
                     snapshot.problems().size() == 1 ? "" : "s");

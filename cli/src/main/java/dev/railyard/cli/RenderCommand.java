@@ -3,7 +3,9 @@ package dev.railyard.cli;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
-import dev.railyard.proxy.render.LineBuffer;
+import dev.railyard.proxy.apply.RestoreInput;
+import dev.railyard.proxy.render.nftables.Layout;
+import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
 import picocli.CommandLine.Command;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +25,17 @@ import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** railyard render: manifests in, the iptables-restore input kube-proxy would program out. */
+/**
+ * railyard render: manifests in, the iptables-restore input (or, with --proxy-mode nftables, the nft script)
+ * kube-proxy would program out.
+ */
 @Command(name = "render",
         mixinStandardHelpOptions = true,
         description = {
             "Render the iptables-restore input (filter and nat tables) that kube-proxy's iptables mode would "
-                    + "program for the Services and EndpointSlices in FILE..., as this node would see them.",
+                    + "program for the Services and EndpointSlices in FILE..., as this node would see them; with "
+                    + "--proxy-mode nftables, the nft -f script that creates (or replaces) kube-proxy's nftables "
+                    + "table instead.",
             "FILEs are YAML or JSON: single objects, multi-document YAML, or a List as printed by "
                     + "`kubectl get svc,endpointslices -A -o yaml`. This is a dry run: `railyard apply` takes the "
                     + "same options and programs the rules."},
@@ -44,7 +52,8 @@ final class RenderCommand implements Callable<Integer> {
     private RenderOptions options;
 
     @Option(names = "--ip-family", paramLabel = "4|6", defaultValue = "4",
-            description = "Which table family to render: 4 (iptables) or 6 (ip6tables). Default: ${DEFAULT-VALUE}.")
+            description = "Which family to render: 4 (iptables; table ip) or 6 (ip6tables; table ip6). "
+                    + "Default: ${DEFAULT-VALUE}.")
     private int ipFamily;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the rules to FILE "
@@ -55,7 +64,11 @@ final class RenderCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         RenderConfig config;
+        boolean nftables;
+        Layout layout;
         try {
+            nftables = options.nftables();
+            layout = options.nftablesLayout();
             config = options.renderConfig(IpFamily.of(ipFamily));
         } catch (IllegalArgumentException e) {
             err.println("railyard render: " + e.getMessage());
@@ -68,7 +81,8 @@ final class RenderCommand implements Callable<Integer> {
         }
 
         ProxyState state = snapshot.state(config.family(), config.nodeName());
-        LineBuffer rules = new IptablesRenderer(config).render(state);
+        RestoreInput rules = nftables ? nftScript(config, layout, state)
+                : new IptablesRenderer(config).render(state)::writeTo;
         try {
             if (output == null) {
                 OutputStream out = System.out;
@@ -94,7 +108,12 @@ final class RenderCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static void writeAtomically(Path target, LineBuffer rules) throws IOException {
+    private static RestoreInput nftScript(RenderConfig config, Layout layout, ProxyState state) {
+        byte[] script = NftablesRenderer.script(config, layout, state).script().getBytes(StandardCharsets.US_ASCII);
+        return out -> out.write(script);
+    }
+
+    private static void writeAtomically(Path target, RestoreInput rules) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path temp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
         try {

@@ -2,6 +2,7 @@ package dev.railyard.cli;
 
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.source.ClusterSnapshot;
 import dev.railyard.proxy.source.ManifestLoader;
 import dev.railyard.proxy.source.ManifestSyntaxException;
@@ -28,6 +29,21 @@ final class RenderOptions {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Manifest files.")
     List<Path> files;
 
+    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
+            description = "Which of kube-proxy's modes: iptables (filter and nat chains for iptables-restore) or "
+                    + "nftables (table kube-proxy). Default: ${DEFAULT-VALUE}.")
+    String proxyMode;
+
+    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat", defaultValue = "kube-proxy",
+            description = "nftables mode: kube-proxy's own layout (a chain per endpoint), or flat (endpoints in data "
+                    + "maps: the same meaning, cheaper changes at scale). Default: ${DEFAULT-VALUE}.")
+    String nftablesLayout;
+
+    @Option(names = "--service-cidr", paramLabel = "CIDR", split = ",",
+            description = "nftables mode: the cluster's service CIDRs (kube-proxy reads them from ServiceCIDR "
+                    + "objects); traffic to an address in them that no service holds is dropped.")
+    List<String> serviceCidrs = new ArrayList<>();
+
     @Option(names = "--hostname-override", paramLabel = "NAME",
             description = "This node's name, which decides which endpoints are local (default: the host name).")
     String hostname;
@@ -46,8 +62,8 @@ final class RenderOptions {
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
             description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); "
-                    + "default: every local address.")
-    List<String> nodePortAddresses = new ArrayList<>();
+                    + "default: every local address in iptables mode, 'primary' in nftables mode.")
+    List<String> nodePortAddresses;
 
     @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT", defaultValue = "14",
             description = "The fwmark bit that marks packets for SNAT. Default: ${DEFAULT-VALUE}.")
@@ -64,6 +80,29 @@ final class RenderOptions {
     @Option(names = "--nfacct", description = "Count dropped INVALID packets and localhost NodePort "
             + "connections in kube-proxy's nfacct counters (they must exist).")
     boolean nfacct;
+
+    /**
+     * Whether nftables mode was asked for.
+     *
+     * @throws IllegalArgumentException for a mode other than iptables or nftables
+     */
+    boolean nftables() {
+        return switch (proxyMode) {
+            case "iptables" -> false;
+            case "nftables" -> true;
+            default -> throw new IllegalArgumentException("--proxy-mode: \"" + proxyMode + "\" is not supported; "
+                    + "use iptables or nftables");
+        };
+    }
+
+    /** nftables mode's layout; IllegalArgumentException naming the option for an unknown one. */
+    Layout nftablesLayout() {
+        try {
+            return Layout.fromFlag(nftablesLayout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--nftables-layout: " + e.getMessage());
+        }
+    }
 
     /** This node's name: --hostname-override, else the host name. */
     String nodeName() {
@@ -82,7 +121,9 @@ final class RenderOptions {
                 .clusterCidrs(clusterCidrs)
                 .masqueradeAll(masqueradeAll)
                 .masqueradeBit(masqueradeBit)
-                .nodePortAddresses(nodePortAddresses)
+                .nodePortAddresses(nodePortAddresses != null ? nodePortAddresses
+                        : nftables() ? List.of("primary") : List.of())
+                .serviceCidrs(serviceCidrs)
                 .localhostNodePorts(localhostNodePorts)
                 .randomFully(randomFully)
                 .nfacctCounters(nfacct)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NetworkNamespace;
+import dev.railyard.testkit.NftListing;
 import dev.railyard.testkit.RequiresPrivileges;
 import dev.railyard.testkit.VethLink;
 
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
         "ip6tables", "iptables-legacy-restore", "iptables-legacy-save", "ip6tables-legacy-restore",
-        "ip6tables-legacy-save", "iptables-nft-save", "ip"})
+        "ip6tables-legacy-save", "iptables-nft-save", "nft", "ip"})
 class ApplyCommandKernelTest {
     private static final Duration PROBE = Duration.ofSeconds(2);
 
@@ -148,6 +149,59 @@ class ApplyCommandKernelTest {
                 .isEqualTo(v6);
         assertThat(ns.execChecked("iptables-nft-save").stdout()).as("nothing through the other backend")
                 .doesNotContain("KUBE-");
+    }
+
+    /**
+     * nftables mode, in both layouts: applying twice leaves the same table; a service gone from the files loses
+     * its chains (flushed, then deleted after the grace); iptables mode's rules, left by an earlier apply, go.
+     */
+    @Test
+    void nftablesModeAppliesIdempotentlyInBothLayoutsAndRemovesIptablesLeftovers() throws Exception {
+        buildNodeWithClientAndPod();
+        Path both = write("both.yaml", service("web", "10.96.0.10", 30080) + "---\n"
+                + slice("web-1", "web", "10.244.1.2") + "---\n" + service("old", "10.96.0.11", 30081) + "---\n"
+                + slice("old-1", "old", "10.244.1.2"));
+        Path webOnly = write("web.yaml", service("web", "10.96.0.10", 30080) + "---\n"
+                + slice("web-1", "web", "10.244.1.2"));
+        assertThat(apply(webOnly).status()).as("iptables mode first").isZero();
+        assertThat(node.execChecked("iptables-save").stdout()).contains("KUBE-SERVICES");
+
+        for (String layout : List.of("kube-proxy", "flat")) {
+            Result first = apply(both, nftables(layout));
+            String afterFirst = nftRuleset();
+            Result second = apply(both, nftables(layout));
+
+            assertThat(first.status()).as("%s: first apply; stderr: %s", layout, first.err()).isZero();
+            assertThat(second.status()).as("%s: second apply; stderr: %s", layout, second.err()).isZero();
+            assertThat(nftRuleset()).as("%s: the table after the second apply", layout).isEqualTo(afterFirst);
+            assertThat(node.execChecked("iptables-save").stdout()).as("iptables mode's rules removed")
+                    .doesNotContain("KUBE-");
+            assertThat(client.tcpGet("10.96.0.10", 80, PROBE).serverReply().serverName()).as("%s: cluster IP", layout)
+                    .isEqualTo("pod");
+            assertThat(client.tcpGet("192.0.2.1", 30080, PROBE).serverReply().serverName()).as("%s: node port",
+                    layout).isEqualTo("pod");
+
+            Result pruned = apply(webOnly, nftables(layout));
+            assertThat(pruned.status()).as("stderr: %s", pruned.err()).isZero();
+            assertThat(pruned.out()).contains("IPv4: applied 1 service ports, 1 endpoints (nftables, " + layout
+                    + " layout)").doesNotContain("removed 0 stale chains");
+            assertThat(nftRuleset()).as("%s: old's chains and elements gone", layout)
+                    .doesNotContain("default/old").doesNotContain("10.96.0.11")
+                    .contains("default/web");
+            assertThat(client.tcpGet("10.96.0.11", 80, Duration.ofMillis(500)).isOk()).isFalse();
+        }
+        assertThat(apply(webOnly).status()).as("back to iptables mode").isZero();
+        assertThat(node.execChecked("nft", "list", "tables").stdout()).doesNotContain("kube-proxy");
+    }
+
+    private String[] nftables(String layout) {
+        return new String[] {"--proxy-mode", "nftables", "--nftables-layout", layout, "--netns", node.name(),
+                "--hostname-override", "node-a", "--node-ip", "192.0.2.1", "--cluster-cidr", "10.244.0.0/16"};
+    }
+
+    /** The table as nft lists it, normalized (a full sync re-creates the base chains). */
+    private String nftRuleset() {
+        return NftListing.normalized(node.execChecked("nft", "list", "table", "ip", "kube-proxy").stdout());
     }
 
     /** --nfacct without kube-proxy's counters: iptables accepts the rules, the kernel refuses them. */

@@ -45,11 +45,13 @@ class ApplyCommandTest {
     }
 
     @Test
-    void nftablesModeIsRefusedBeforeAnythingIsRead() {
-        int status = run("apply", "--proxy-mode", "nftables", dir.resolve("missing.yaml").toString());
-
-        assertThat(status).isEqualTo(2);
-        assertThat(err.toString()).isEqualTo("railyard apply: nftables mode is not available yet\n");
+    void anUnknownModeOrLayoutIsRefusedBeforeAnythingIsRead() {
+        assertThat(run("apply", "--proxy-mode", "ipvs", dir.resolve("missing.yaml").toString())).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo("railyard apply: --proxy-mode: \"ipvs\" is not supported; use iptables "
+                + "or nftables\n");
+        assertThat(run("apply", "--proxy-mode", "nftables", "--nftables-layout", "tall",
+                dir.resolve("missing.yaml").toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--nftables-layout: nftables layout \"tall\" is not supported");
         assertThat(out.toString()).isEmpty();
     }
 
@@ -73,7 +75,7 @@ class ApplyCommandTest {
         List<String> lines = err.toString().lines().toList();
         assertThat(lines).hasSize(6);
         assertThat(lines.subList(0, 3)).containsExactly(
-                "railyard apply: --proxy-mode: unknown mode \"ipvs\" (must be iptables or nftables)",
+                "railyard apply: --proxy-mode: \"ipvs\" is not supported; use iptables or nftables",
                 "railyard apply: unknown iptables backend \"xtables\" (must be auto, legacy or nft)",
                 "railyard apply: IP family must be 4 or 6, not 5");
         assertThat(lines.get(3)).isEqualTo("railyard apply: \"10.244.0.0/33\" is not a valid CIDR");

@@ -90,7 +90,7 @@ public final class ProxyDaemon implements AutoCloseable {
             }
         });
         this.proxier = settings.userspace() == null ? null : new UserspaceProxier(settings.userspace());
-        new ModeLeftovers(settings).removeOtherModes();
+        new ModeLeftovers(settings.mode(), settings.backend(), settings.commandPrefix()).removeOtherModes();
         for (RenderConfig config : settings.families()) {
             created.add(switch (settings.mode()) {
                 case IPTABLES -> iptablesSyncer(config, listener);

@@ -270,8 +270,10 @@ final class ServicePortWriter {
                                        String protocol, String map, List<String> mapNames) {
         int count = local ? selection.localCount() : selection.clusterCount();
         if (!endpointChains) {
-            NftMap endpoints = NftMap.typeOf(map, "numgen random mod 1 : " + syntax.ipX() + " daddr . th dport",
-                    null);
+            // Typed by the service's own protocol: nft 1.0.6 refuses a "th dport" map in a "meta l4proto tcp" rule
+            // once the map exists ("conflicting protocols specified: tcp vs. th"), so a second sync would fail.
+            NftMap endpoints = NftMap.typeOf(map, "numgen random mod 1 : " + syntax.ipX() + " daddr . " + protocol
+                    + " dport", null);
             tx.add(endpoints).flush(NftMap.named(map));
             for (int i = 0; i < count; i++) {
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
