@@ -20,8 +20,10 @@ import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_LB_DENIED;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_NO_ENDPOINTS;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_NO_ENDPOINTS_LB;
 import static dev.railyard.proxy.kernel.TrafficServices.REMOTE_ONLY_LOCAL_NODE_PORT;
+import static dev.railyard.proxy.kernel.TrafficServices.SCTP_PORT;
 import static dev.railyard.proxy.kernel.TrafficServices.SHORT_STICKY;
 import static dev.railyard.proxy.kernel.TrafficServices.SHORT_STICKY_SECONDS;
+import static dev.railyard.proxy.kernel.TrafficServices.SIGNALLING;
 import static dev.railyard.proxy.kernel.TrafficServices.STICKY;
 import static dev.railyard.proxy.kernel.TrafficServices.TERMINATING;
 import static dev.railyard.proxy.kernel.TrafficServices.UNALLOCATED;
@@ -43,6 +45,7 @@ import dev.railyard.proxy.source.ManifestLoader;
 import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
+import dev.railyard.testkit.SctpInit;
 import dev.railyard.testkit.ServerReply;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -339,6 +342,29 @@ class NftablesServiceTrafficTest {
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         assertThat(reply.clientIp()).isIn(net.pod1Gateway(), net.pod2Gateway());
+    }
+
+    /**
+     * The kernel here has no SCTP sockets (CONFIG_IP_SCTP unset) but tracks and NATs SCTP, which is all the rules
+     * need; the pods record the INITs that reach them through raw sockets.
+     */
+    @ParameterizedTest
+    @EnumSource(IpFamily.class)
+    void sctpClusterIpSpreadsOverBothPodsWithTheSameMasqueradingAsTcp(IpFamily family) throws Exception {
+        Addresses net = addresses(family);
+        Map<String, List<SctpInit>> fromClient = topology.sendSctpInits(topology.client(), net.serviceIp(SIGNALLING),
+                SCTP_PORT, 20);
+        Map<String, List<SctpInit>> fromPod1 = topology.sendSctpInits(topology.pod1(), net.serviceIp(SIGNALLING),
+                SCTP_PORT, 20);
+
+        assertThat(fromClient).as("client -> SCTP cluster IP, by pod").containsOnlyKeys("pod1", "pod2");
+        assertThat(fromPod1).as("pod1 -> SCTP cluster IP, by pod").containsOnlyKeys("pod1", "pod2");
+        assertThat(fromClient.values().stream().flatMap(List::stream)).extracting(SctpInit::destinationPort)
+                .containsOnly(NodeTopology.POD_SCTP_PORT);
+        assertThat(fromClient.get("pod1")).extracting(SctpInit::sourceIp).containsOnly(net.pod1Gateway());
+        assertThat(fromClient.get("pod2")).extracting(SctpInit::sourceIp).containsOnly(net.pod2Gateway());
+        assertThat(fromPod1.get("pod2")).extracting(SctpInit::sourceIp).containsOnly(net.pod1Ip());
+        assertThat(fromPod1.get("pod1")).extracting(SctpInit::sourceIp).as("hairpin").containsOnly(net.pod1Gateway());
     }
 
     @ParameterizedTest

@@ -6,6 +6,7 @@ import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.ProbeResult;
+import dev.railyard.testkit.SctpInit;
 import dev.railyard.testkit.ServerReply;
 import dev.railyard.testkit.VethLink;
 import java.time.Duration;
@@ -28,7 +29,8 @@ import java.util.function.Supplier;
  * </pre>
  * With IPv6 as well, every link also carries the addresses of {@link #V6} (dual-stack pods, client and node).
  * Each pod runs an agent serving TCP {@value #POD_TCP_PORT} and UDP {@value #POD_UDP_PORT} that answers with its
- * name and the client address it saw. The node runs an agent too, for traffic the node itself sends.
+ * name and the client address it saw, and records the SCTP INITs that reach it (see {@link #sendSctpInits}). The
+ * node runs an agent too, for traffic the node itself sends.
  *
  * <p>The node's default route towards the client network is what a real node has: traffic to an address the
  * node does not own (a cluster IP with no endpoints, a load-balancer IP the firewall refuses) is routed and so
@@ -39,6 +41,8 @@ final class NodeTopology implements AutoCloseable {
     static final String NODE_NAME = "node-a";
     static final int POD_TCP_PORT = 8080;
     static final int POD_UDP_PORT = 5353;
+    /** Pods record the SCTP INITs that reach them (raw sockets: the kernel here has no SCTP sockets). */
+    static final int POD_SCTP_PORT = 3868;
 
     static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
     /** Long enough for a SYN and its answer on a local veth; short enough to keep the DROP tests quick. */
@@ -140,6 +144,8 @@ final class NodeTopology implements AutoCloseable {
         pod1.udpServe(POD_UDP_PORT, "pod1");
         pod2.tcpServe(POD_TCP_PORT, "pod2");
         pod2.udpServe(POD_UDP_PORT, "pod2");
+        pod1.sctpListen();
+        pod2.sctpListen();
 
         for (Addresses net : families) {
             assertThat(client.tcpGet(net.pod1Ip(), POD_TCP_PORT, PROBE_TIMEOUT).serverReply().serverName())
@@ -198,6 +204,36 @@ final class NodeTopology implements AutoCloseable {
             ServerReply reply = result.serverReply();
             byPod.computeIfAbsent(reply.serverName(), k -> new ArrayList<>()).add(reply);
         }
+        return byPod;
+    }
+
+    /**
+     * Sends {@code count} SCTP INITs (each a new association from a new source port) and returns those the pods
+     * saw, by pod; every one must arrive at a pod. Nothing answers an INIT, so this shows where NAT sent it and
+     * with which source, which is what the proxy's rules decide.
+     */
+    Map<String, List<SctpInit>> sendSctpInits(AgentHandle from, String ip, int port, int count)
+            throws InterruptedException {
+        pod1.sctpSeen();
+        pod2.sctpSeen();
+        for (int i = 0; i < count; i++) {
+            from.sctpInit(ip, port);
+        }
+        Map<String, List<SctpInit>> byPod = new TreeMap<>();
+        int seen = 0;
+        long deadline = System.nanoTime() + PROBE_TIMEOUT.toNanos();
+        while (seen < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            for (AgentHandle pod : List.of(pod1, pod2)) {
+                List<SctpInit> inits = pod.sctpSeen();
+                if (!inits.isEmpty()) {
+                    byPod.computeIfAbsent(pod == pod1 ? "pod1" : "pod2", k -> new ArrayList<>()).addAll(inits);
+                    seen += inits.size();
+                }
+            }
+        }
+        assertThat(seen).as("SCTP INITs from %s to %s:%d that reached a pod: %s", from.namespace().name(), ip,
+                port, byPod).isEqualTo(count);
         return byPod;
     }
 

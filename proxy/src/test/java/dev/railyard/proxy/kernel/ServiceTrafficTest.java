@@ -11,6 +11,8 @@ import static dev.railyard.proxy.kernel.TrafficServices.NO_ENDPOINTS;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_EXTERNAL;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_LB_ALLOWED;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_LB_DENIED;
+import static dev.railyard.proxy.kernel.TrafficServices.SCTP_PORT;
+import static dev.railyard.proxy.kernel.TrafficServices.SIGNALLING;
 import static dev.railyard.proxy.kernel.TrafficServices.STICKY;
 import static dev.railyard.proxy.kernel.TrafficServices.TERMINATING;
 import static dev.railyard.proxy.kernel.TrafficServices.WEB;
@@ -28,6 +30,7 @@ import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
+import dev.railyard.testkit.SctpInit;
 import dev.railyard.testkit.ServerReply;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -173,6 +176,16 @@ class ServiceTrafficTest {
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         assertThat(reply.clientIp()).isIn(NET.pod1Gateway(), NET.pod2Gateway());
+    }
+
+    /** SCTP INITs, sent and recorded through raw sockets (the kernel here has no SCTP sockets, but NATs SCTP). */
+    @Test
+    void sctpClusterIpReachesBothPods() throws Exception {
+        Map<String, List<SctpInit>> byPod = topology.sendSctpInits(client, NET.serviceIp(SIGNALLING), SCTP_PORT, 20);
+
+        assertThat(byPod).containsOnlyKeys("pod1", "pod2");
+        assertThat(byPod.get("pod1")).extracting(SctpInit::destinationPort).containsOnly(NodeTopology.POD_SCTP_PORT);
+        assertThat(byPod.get("pod2")).extracting(SctpInit::sourceIp).containsOnly(NET.pod2Gateway());
     }
 
     @Test

@@ -26,9 +26,12 @@ final class TrafficServices {
     static final int DNS = 53;
     static final int ITP_LOCAL = 60;
     static final int TERMINATING = 70;
+    static final int SIGNALLING = 80;
     /** In the service CIDR, but no service has it. */
     static final int UNALLOCATED = 99;
 
+    /** The SCTP port of the signalling service, DNATed to {@link NodeTopology#POD_SCTP_PORT}. */
+    static final int SCTP_PORT = 7777;
     static final int NODE_PORT = 30080;
     static final int LOCAL_NODE_PORT = 30081;
     static final int REMOTE_ONLY_LOCAL_NODE_PORT = 30082;
@@ -93,6 +96,8 @@ final class TrafficServices {
                 "- {name: dns, port: " + NodeTopology.POD_UDP_PORT + ", protocol: UDP}\n", POD1_READY, POD2_READY);
         m.service("node-local", ITP_LOCAL, "  internalTrafficPolicy: Local\n" + HTTP, "", POD1_READY, POD2_READY);
         m.service("rolling", TERMINATING, HTTP, "", POD2_TERMINATING);
+        m.service("signalling", SIGNALLING, "  ports: [{name: sig, port: " + SCTP_PORT + ", protocol: SCTP}]\n", "",
+                "- {name: sig, port: " + NodeTopology.POD_SCTP_PORT + ", protocol: SCTP}\n", POD1_READY, POD2_READY);
         return m.text.toString();
     }
 
