@@ -19,6 +19,7 @@ import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_LB_ALLOWED;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_LB_DENIED;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_NO_ENDPOINTS;
 import static dev.railyard.proxy.kernel.TrafficServices.PUBLIC_NO_ENDPOINTS_LB;
+import static dev.railyard.proxy.kernel.TrafficServices.REMOTE_ONLY_ITP_LOCAL;
 import static dev.railyard.proxy.kernel.TrafficServices.REMOTE_ONLY_LOCAL_NODE_PORT;
 import static dev.railyard.proxy.kernel.TrafficServices.SCTP_PORT;
 import static dev.railyard.proxy.kernel.TrafficServices.SHORT_STICKY;
@@ -107,6 +108,7 @@ class NftablesServiceTrafficTest {
                 watched.add(remoteOnlyLocalNodePort(net));
                 watched.add(unallocated(net));
                 watched.add(noEndpointsNodePort(net));
+                watched.add(remoteOnlyInternalLocal(net));
             }
             counters = PacketCounters.install(topology.node(), List.of(BEFORE_DNAT, INPUT, FORWARD), watched);
         } catch (Throwable e) {
@@ -377,6 +379,18 @@ class NftablesServiceTrafficTest {
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
+    void internalTrafficPolicyLocalWithoutLocalEndpointsDropsPodTraffic(IpFamily family) {
+        Addresses net = addresses(family);
+        // No DNAT: routed towards the uplink, and dropped by filter-forward -> service-endpoints-check.
+        counters.assertDroppedWithin(FORWARD, remoteOnlyInternalLocal(net), () -> {
+            ProbeResult result = topology.pod1().tcpGet(net.serviceIp(REMOTE_ONLY_ITP_LOCAL), 80, DROP_PROBE_TIMEOUT);
+            assertThat(result.outcome()).as("pod1 -> iTP=Local service without local endpoints: %s", result)
+                    .isEqualTo(ProbeResult.Outcome.TIMEOUT);
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(IpFamily.class)
     void servingTerminatingEndpointIsUsedWhenNoneIsReady(IpFamily family) {
         ServerReply reply = topology.client().tcpGet(addresses(family).serviceIp(TERMINATING), 80, PROBE_TIMEOUT)
                 .serverReply();
@@ -440,6 +454,10 @@ class NftablesServiceTrafficTest {
 
     private static Destination noEndpointsNodePort(Addresses net) {
         return new Destination(net.nodeIp(), NO_ENDPOINTS_NODE_PORT);
+    }
+
+    private static Destination remoteOnlyInternalLocal(Addresses net) {
+        return new Destination(net.serviceIp(REMOTE_ONLY_ITP_LOCAL), 80);
     }
 
     private static Destination unallocated(Addresses net) {

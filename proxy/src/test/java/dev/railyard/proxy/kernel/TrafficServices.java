@@ -25,6 +25,7 @@ final class TrafficServices {
     static final int SHORT_STICKY = 19;
     static final int DNS = 53;
     static final int ITP_LOCAL = 60;
+    static final int REMOTE_ONLY_ITP_LOCAL = 61;
     static final int TERMINATING = 70;
     static final int SIGNALLING = 80;
     /** In the service CIDR, but no service has it. */
@@ -95,6 +96,8 @@ final class TrafficServices {
         m.service("dns", DNS, "  ports: [{name: dns, port: 53, protocol: UDP}]\n", "",
                 "- {name: dns, port: " + NodeTopology.POD_UDP_PORT + ", protocol: UDP}\n", POD1_READY, POD2_READY);
         m.service("node-local", ITP_LOCAL, "  internalTrafficPolicy: Local\n" + HTTP, "", POD1_READY, POD2_READY);
+        m.service("remote-only-node-local", REMOTE_ONLY_ITP_LOCAL, "  internalTrafficPolicy: Local\n" + HTTP, "",
+                POD2_READY);
         m.service("rolling", TERMINATING, HTTP, "", POD2_TERMINATING);
         m.service("signalling", SIGNALLING, "  ports: [{name: sig, port: " + SCTP_PORT + ", protocol: SCTP}]\n", "",
                 "- {name: sig, port: " + NodeTopology.POD_SCTP_PORT + ", protocol: SCTP}\n", POD1_READY, POD2_READY);
