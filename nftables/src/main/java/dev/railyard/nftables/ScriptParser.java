@@ -20,8 +20,9 @@ public final class ScriptParser {
     private static final Pattern RULE = Pattern.compile("^(\\S+) ([^\"]*?)(?: comment \"([^\"]*)\")?$");
     private static final Pattern CONTAINER = Pattern.compile("^(\\S+)(?: \\{ (type|typeof) ([^;]*) ;(?: flags ([^;]*) ;)?"
             + "(?: timeout (\\d+)s ;)?(?: comment \"([^\"]*)\" ;)? \\})?$");
+    /** The key may hold IPv6 addresses (':'); only " : " separates it from the value, as nft writes it. */
     private static final Pattern ELEMENT = Pattern.compile(
-            "^(\\S+) \\{ ([^\":]*?)(?: comment \"([^\"]*)\")?(?: : (.*))? \\}$");
+            "^(\\S+) \\{ ([^\"]*?)(?: comment \"([^\"]*)\")?(?: : (.*))? \\}$");
 
     private ScriptParser() {
     }
