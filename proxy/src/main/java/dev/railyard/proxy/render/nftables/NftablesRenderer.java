@@ -68,7 +68,7 @@ public final class NftablesRenderer {
 
     /** A renderer of kube-proxy's layout for a table the kernel does not have yet. */
     public NftablesRenderer(RenderConfig config) {
-        this(config, Layout.KUBE_PROXY, new NftApplier.TableObjects(false, List.of(), List.of(), List.of()));
+        this(config, Layout.KUBE_PROXY, NftApplier.TableObjects.none());
     }
 
     /**
@@ -124,7 +124,7 @@ public final class NftablesRenderer {
     /** {@link #script(RenderConfig, ProxyState)} in the given layout. */
     public static Transaction script(RenderConfig config, Layout layout, ProxyState state) {
         NftablesRenderer renderer = new NftablesRenderer(config, layout,
-                new NftApplier.TableObjects(false, List.of(), List.of(), List.of()));
+                NftApplier.TableObjects.none());
         // The table is deleted first, so its base chains need no re-creation of their own.
         renderer.baseChainsRecreated = true;
         Transaction tx = new Transaction(renderer.family(), TABLE);

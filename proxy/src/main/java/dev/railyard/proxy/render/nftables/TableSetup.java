@@ -77,7 +77,8 @@ final class TableSetup {
             tx.add(Rule.of(NAT_POSTROUTING, "ct status dnat " + ipX + " saddr . " + ipX + " daddr @" + HAIRPIN_IPS
                     + " mark set mark or " + mark));
         } else if (removeHairpinSet) {
-            tx.add(NftSet.named(HAIRPIN_IPS)).delete(NftSet.named(HAIRPIN_IPS));
+            // The flat layout's postrouting rule that used it went with the flush of the base chains above.
+            tx.delete(NftSet.named(HAIRPIN_IPS));
         }
         Set<String> created = new HashSet<>();
         for (NftablesLayout.Jump jump : JUMPS) {

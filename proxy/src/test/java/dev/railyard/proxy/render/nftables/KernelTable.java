@@ -59,7 +59,7 @@ record KernelTable(Map<String, String> chains, Map<String, List<String>> contain
                 if (container.has("elem")) {
                     for (JsonElement element : container.getAsJsonArray("elem")) {
                         elements.add(element.isJsonArray() ? key(element.getAsJsonArray().get(0)) + " : "
-                                + verdict(element.getAsJsonArray().get(1)) : key(element));
+                                + value(element.getAsJsonArray().get(1)) : key(element));
                     }
                 }
                 elements.sort(null);
@@ -83,6 +83,14 @@ record KernelTable(Map<String, String> chains, Map<String, List<String>> contain
             return String.join(" . ", words);
         }
         return key.getAsString();
+    }
+
+    /** A map value: data ({"concat": [...]} or a word) as a key is written, or a verdict. */
+    private static String value(JsonElement value) {
+        if (!value.isJsonObject() || value.getAsJsonObject().has("concat")) {
+            return key(value);
+        }
+        return verdict(value);
     }
 
     /** "goto CHAIN", "drop" ... from {"goto": {"target": CHAIN}} or {"drop": null}. */

@@ -3,6 +3,7 @@ package dev.railyard.proxy.render.nftables;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.nftables.Family;
+import dev.railyard.nftables.NftApplier;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.Ruleset;
 import dev.railyard.proxy.model.IpFamily;
@@ -21,7 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The renderer's syncs (a full one, then partial ones, then a restart) applied to a real kernel with
@@ -41,8 +43,13 @@ class NftablesSyncKernelTest {
     private NftCommand nft;
     private Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-    @Test
-    void fullPartialAndRestartSyncsLeaveWhatAFreshScriptWould() throws Exception {
+    private Layout layout;
+
+    /** Each layout, and a restart into the other layout, which must leave nothing of the first behind. */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void fullPartialAndRestartSyncsLeaveWhatAFreshScriptWould(Layout first) throws Exception {
+        layout = first;
         try (NetworkNamespace namespace = NetworkNamespace.create()) {
             ns = namespace;
             nft = NftCommand.create().withCommandPrefix(ns.commandPrefix());
@@ -61,7 +68,7 @@ class NftablesSyncKernelTest {
                       loadBalancer:
                         ingress: [{ip: 198.51.100.25}]
                     """, endpoints("10.244.1.15", "node-a")));
-            NftablesRenderer renderer = new NftablesRenderer(CONFIG, List.of(), List.of());
+            NftablesRenderer renderer = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none());
             sync(renderer, null);
 
             services.put("api", service("api", "10.96.0.22", "", endpoints("10.244.1.12", "node-a")));
@@ -70,7 +77,11 @@ class NftablesSyncKernelTest {
             services.put("web", service("web", "10.96.0.20", "", endpoints("10.244.1.10", "node-a")
                     + endpoints("10.244.3.10", "node-c")));
             sync(renderer, Set.of("ns/web"));
-            assertThat(renderer.staleChains()).singleElement().asString().contains("10.244.2.10");
+            if (layout == Layout.KUBE_PROXY) {
+                assertThat(renderer.staleChains()).singleElement().asString().contains("10.244.2.10");
+            } else {
+                assertThat(renderer.staleChains()).as("endpoints are data in the flat layout").isEmpty();
+            }
 
             services.remove("cart");
             sync(renderer, Set.of("ns/cart"));
@@ -84,10 +95,12 @@ class NftablesSyncKernelTest {
             sync(renderer, Set.of());
             assertThat(renderer.staleChains()).as("stale chains after the grace").isEmpty();
 
-            // A restart: a new renderer that knows only what the kernel lists, and a full sync.
-            NftCommand.TableObjects existing = nft.listObjects(FAMILY, NftablesLayout.TABLE);
+            // A restart: a new renderer that knows only what the kernel lists, and a full sync; here in the other
+            // layout, whose first sync must remove the first layout's chains, sets and maps.
+            NftApplier.TableObjects existing = nft.listObjects(FAMILY, NftablesLayout.TABLE);
             services.put("web", service("web", "10.96.0.20", "", endpoints("10.244.1.10", "node-a")));
-            NftablesRenderer restarted = new NftablesRenderer(CONFIG, existing.chains(), existing.sets());
+            layout = first == Layout.FLAT ? Layout.KUBE_PROXY : Layout.FLAT;
+            NftablesRenderer restarted = new NftablesRenderer(CONFIG, layout, existing);
             sync(restarted, null);
             now = now.plus(NftablesRenderer.STALE_CHAIN_GRACE).plusSeconds(1);
             sync(restarted, Set.of());
@@ -106,7 +119,7 @@ class NftablesSyncKernelTest {
         renderer.committed(plan);
 
         Ruleset fresh = new Ruleset();
-        fresh.apply(NftablesRenderer.script(CONFIG, state));
+        fresh.apply(NftablesRenderer.script(CONFIG, layout, state));
         KernelTable expected = KernelTable.of(fresh, FAMILY);
         KernelTable kernel = KernelTable.parse(ns.exec(List.of("nft", "-j", "list", "table", FAMILY.keyword(),
                 NftablesLayout.TABLE), Duration.ofSeconds(30), null).requireSuccess().stdout());
