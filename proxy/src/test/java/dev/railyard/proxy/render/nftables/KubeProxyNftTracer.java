@@ -91,6 +91,14 @@ public final class KubeProxyNftTracer {
     private static final Pattern ENDPOINT_VMAP = Pattern.compile("^numgen random mod [0-9]+ vmap \\{(.*)\\}\\z");
     private static final Pattern ENDPOINT_VMAP_ENTRY = Pattern.compile("[0-9]+ : goto (" + S + "+)");
     private static final Pattern MASQUERADE = Pattern.compile("^jump " + MARK_MASQ_CHAIN + "\\z");
+    /** The flat layout sets the mark in place instead of jumping to mark-for-masquerade: the same flag. */
+    private static final Pattern MASQUERADE_IN_PLACE = Pattern.compile("^mark set mark or " + S + "+\\z");
+    /** The flat layout's endpoint dispatch: every element of the endpoint data map is a branch. */
+    private static final Pattern DNAT_MAP = Pattern.compile(
+            "^meta l4proto (tcp|udp|sctp) dnat ip6? addr \\. port to numgen random mod [0-9]+ map @(" + S + "+)\\z");
+    /** The flat layout's hairpin rule in nat-postrouting: masquerade when (source . new destination) is in the set. */
+    private static final Pattern HAIRPIN = Pattern.compile(
+            "^ct status dnat ip6? saddr \\. ip6? daddr @(" + S + "+) mark set mark or " + S + "+\\z");
     private static final Pattern JUMP = Pattern.compile("^(jump|goto) (" + S + "+)\\z");
     private static final Pattern RETURN = Pattern.compile("^return\\z");
     private static final Pattern VERDICT = Pattern.compile("^(drop|reject)\\z");
@@ -167,6 +175,7 @@ public final class KubeProxyNftTracer {
             return;
         }
         runChain("nat-prerouting", sourceIp, protocol, destIp, destPort);
+        markHairpin(sourceIp);
         // Pending DNATs happen after prerouting, and change the destination the later chains see.
         if (!outputs.isEmpty()) {
             destIp = splitHostPortHost(outputs.get(0));
@@ -175,6 +184,36 @@ public final class KubeProxyNftTracer {
             return;
         }
         runChain("filter-input", sourceIp, protocol, destIp, destPort);
+    }
+
+    /**
+     * The flat layout marks hairpin traffic in nat-postrouting rather than in each endpoint's chain: evaluated
+     * over every DNAT branch, as kube-proxy's tracer runs every endpoint chain.
+     */
+    private void markHairpin(String sourceIp) {
+        NftFakeTable.Chain postrouting = table.chain("nat-postrouting");
+        if (postrouting == null) {
+            return;
+        }
+        for (NftFakeTable.Rule rule : postrouting.rules()) {
+            Matcher m = HAIRPIN.matcher(rule.rule());
+            if (!m.find()) {
+                continue;
+            }
+            for (String output : outputs) {
+                if (output.indexOf(':') < 0) {
+                    continue; // a verdict, not a DNAT target
+                }
+                String target = splitHostPortHost(output);
+                for (NftFakeTable.Element element : set(m.group(1)).elements()) {
+                    if (element.key().size() == 2 && element.key().get(0).equals(sourceIp)
+                            && element.key().get(1).equals(target)) {
+                        matches.add(rule.rule());
+                        markMasq = true;
+                    }
+                }
+            }
+        }
     }
 
     /** net.SplitHostPort's host, or "" with an error logged (Go returns "" on error). */
@@ -284,6 +323,20 @@ public final class KubeProxyNftTracer {
                         if (!nodeIps.contains(sourceIp)) {
                             rule = "";
                         }
+                    } else if ((m = MASQUERADE_IN_PLACE.matcher(rule)).find()) {
+                        rule = "";
+                        matches.add(ruleObj.rule());
+                        markMasq = true;
+                    } else if ((m = DNAT_MAP.matcher(rule)).find()) {
+                        matches.add(ruleObj.rule());
+                        List<NftFakeTable.Element> branches = new ArrayList<>(map(m.group(2)).elements());
+                        branches.sort(java.util.Comparator.comparingInt(e -> Integer.parseInt(e.key().get(0))));
+                        for (NftFakeTable.Element element : branches) {
+                            String address = element.value().get(0);
+                            outputs.add((address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":"
+                                    + element.value().get(1));
+                        }
+                        return true;
                     } else if ((m = MASQUERADE.matcher(rule)).find()) {
                         // The jump itself counts as the mark; mark-for-masquerade and masquerading are not traced.
                         rule = "";
