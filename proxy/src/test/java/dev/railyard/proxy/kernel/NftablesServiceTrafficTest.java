@@ -40,6 +40,7 @@ import dev.railyard.proxy.kernel.PacketCounters.Window;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
+import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.proxy.source.ClusterSnapshot;
 import dev.railyard.proxy.source.ManifestLoader;
@@ -58,6 +59,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -74,6 +76,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * count the packets on both sides of the priority of kube-proxy's chain.
  */
 @RequiresPrivileges(commands = {"nft", "ip"})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NftablesServiceTrafficTest {
 
     private static final List<Addresses> FAMILIES = List.of(V4, V6);
@@ -90,12 +93,17 @@ class NftablesServiceTrafficTest {
      */
     private static final Duration REJECT_WITHIN = Duration.ofMillis(1500);
 
-    private static NodeTopology topology;
-    private static NftCommand nft;
-    private static PacketCounters counters;
+    private NodeTopology topology;
+    private NftCommand nft;
+    private PacketCounters counters;
+
+    /** Which layout the node is programmed in; the flat layout's subclass says so. */
+    Layout layout() {
+        return Layout.KUBE_PROXY;
+    }
 
     @BeforeAll
-    static void buildDualStackNodeAndApplyTheNftablesRuleset() throws Exception {
+    void buildDualStackNodeAndApplyTheNftablesRuleset() throws Exception {
         topology = NodeTopology.create(FAMILIES);
         try {
             nft = NftCommand.create().withCommandPrefix(topology.node().commandPrefix());
@@ -122,7 +130,7 @@ class NftablesServiceTrafficTest {
     }
 
     @AfterAll
-    static void tearDown() {
+    void tearDown() {
         if (topology != null) {
             topology.close();
         }
@@ -472,7 +480,7 @@ class NftablesServiceTrafficTest {
             "\\tset (affinity-\\S+) \\{\\n(?:[^}]*?)timeout (\\S+)\\n(?:[^}]*?elements = \\{ ([^}]*?) \\}\\n)?");
 
     /** The entries of the affinity sets whose name contains {@code servicePrefix} ("ns/sticky/"). */
-    private static List<AffinityEntry> affinityEntries(IpFamily family, String servicePrefix) throws Exception {
+    private List<AffinityEntry> affinityEntries(IpFamily family, String servicePrefix) throws Exception {
         String listing = nft.listTable(family == IpFamily.V4 ? Family.IP : Family.IP6, NftablesLayout.TABLE);
         List<AffinityEntry> entries = new ArrayList<>();
         Matcher matcher = SET.matcher(listing);
@@ -487,7 +495,7 @@ class NftablesServiceTrafficTest {
         return entries;
     }
 
-    private static Transaction script(IpFamily family, UnaryOperator<RenderConfig.Builder> settings)
+    private Transaction script(IpFamily family, UnaryOperator<RenderConfig.Builder> settings)
             throws Exception {
         ClusterSnapshot snapshot = ManifestLoader.parse("nftables-service-traffic.yaml",
                 TrafficServices.manifests(FAMILIES));
@@ -498,6 +506,6 @@ class NftablesServiceTrafficTest {
                 .clusterCidrs(List.of(V4.clusterCidr(), V6.clusterCidr()))
                 .serviceCidrs(List.of(V4.serviceCidr(), V6.serviceCidr()))
                 .nodePortAddresses(List.of("primary"))).build();
-        return NftablesRenderer.script(config, snapshot.state(family, NODE_NAME));
+        return NftablesRenderer.script(config, layout(), snapshot.state(family, NODE_NAME));
     }
 }
