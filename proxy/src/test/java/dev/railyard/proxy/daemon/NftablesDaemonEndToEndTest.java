@@ -12,7 +12,7 @@ import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
-import dev.railyard.proxy.source.kubernetes.TestApiServer;
+import dev.railyard.testkit.kubernetes.TestApiServer;
 import dev.railyard.proxy.sync.SyncResult;
 import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NftListing;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
-import dev.railyard.proxy.source.kubernetes.TestApiServer;
+import dev.railyard.testkit.kubernetes.TestApiServer;
 import dev.railyard.proxy.sync.SyncResult;
 import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NetworkNamespace;

@@ -5,7 +5,7 @@ import dev.railyard.proxy.source.kubernetes.ApiClients;
 import dev.railyard.proxy.source.kubernetes.KubernetesSource;
 import dev.railyard.proxy.source.kubernetes.KubernetesSourceSettings;
 import dev.railyard.proxy.source.kubernetes.RetryBackoff;
-import dev.railyard.proxy.source.kubernetes.TestApiServer;
+import dev.railyard.testkit.kubernetes.TestApiServer;
 import dev.railyard.proxy.sync.IptablesSyncer;
 import dev.railyard.proxy.sync.SyncResult;
 

@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.ServiceConverter;
-import dev.railyard.proxy.source.kubernetes.TestApiServer.ExpiryStyle;
-import dev.railyard.proxy.source.kubernetes.TestApiServer.Resource;
+import dev.railyard.testkit.kubernetes.TestApiServer;
+import dev.railyard.testkit.kubernetes.TestApiServer.ExpiryStyle;
+import dev.railyard.testkit.kubernetes.TestApiServer.Resource;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -271,7 +272,7 @@ class KubernetesSourceTest {
         awaitSynced();
         awaitOpenWatches();
 
-        for (Resource resource : Resource.values()) {
+        for (Resource resource : List.of(Resource.SERVICES, Resource.ENDPOINT_SLICES)) {
             Map<String, String> list = apiServer.lastQuery(resource, false);
             Map<String, String> watch = apiServer.lastQuery(resource, true);
             String selector = "!service.kubernetes.io/headless,!service.kubernetes.io/service-proxy-name";

@@ -1,4 +1,4 @@
-package dev.railyard.proxy.source.kubernetes;
+package dev.railyard.testkit.kubernetes;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -8,8 +8,10 @@ import com.sun.net.httpserver.HttpServer;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.JSON;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 import io.kubernetes.client.openapi.models.V1Status;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -36,7 +38,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An in-memory stand-in for kube-apiserver's Service and EndpointSlice endpoints that speaks the real
+ * An in-memory stand-in for kube-apiserver's Service, EndpointSlice, Node and ServiceCIDR endpoints that speaks the real
  * list/watch protocol: lists carry {@code metadata.resourceVersion}; {@code ?watch=true} streams JSON lines of
  * {@code {"type":...,"object":...}} from a resourceVersion (replaying history after it), with BOOKMARKs
  * when asked for, {@code timeoutSeconds}, label selectors applied to watches the way the API server does
@@ -45,24 +47,30 @@ import java.util.regex.Pattern;
  *
  * <p>Not served, because client-java's informers never ask: discovery ({@code /api}, {@code /apis}), field
  * selectors, {@code limit}/{@code continue} paging (the API server may ignore {@code limit}, and does
- * for {@code resourceVersion=0}; so does this), writes over HTTP (tests write through the methods here).
+ * for {@code resourceVersion=0}; so does this), writes over HTTP other than PATCH of one object (a merge or
+ * strategic merge patch, of the object or its status, as flannel writes its Node annotations and conditions);
+ * tests write through the methods here.
  */
 public final class TestApiServer implements AutoCloseable {
     /** The kinds served. */
     public enum Resource {
-        SERVICES("/api/v1", "services", "v1", "Service"),
-        ENDPOINT_SLICES("/apis/discovery.k8s.io/v1", "endpointslices", "discovery.k8s.io/v1", "EndpointSlice");
+        SERVICES("/api/v1", "services", "v1", "Service", true),
+        ENDPOINT_SLICES("/apis/discovery.k8s.io/v1", "endpointslices", "discovery.k8s.io/v1", "EndpointSlice", true),
+        NODES("/api/v1", "nodes", "v1", "Node", false),
+        SERVICE_CIDRS("/apis/networking.k8s.io/v1", "servicecidrs", "networking.k8s.io/v1", "ServiceCIDR", false);
 
         final String prefix;
         final String plural;
         final String apiVersion;
         final String kind;
+        final boolean namespaced;
 
-        Resource(String prefix, String plural, String apiVersion, String kind) {
+        Resource(String prefix, String plural, String apiVersion, String kind, boolean namespaced) {
             this.prefix = prefix;
             this.plural = plural;
             this.apiVersion = apiVersion;
             this.kind = kind;
+            this.namespaced = namespaced;
         }
 
         static Resource of(KubernetesObject object) {
@@ -72,20 +80,35 @@ public final class TestApiServer implements AutoCloseable {
             if (object instanceof V1EndpointSlice) {
                 return ENDPOINT_SLICES;
             }
+            if (object instanceof V1Node) {
+                return NODES;
+            }
+            if (object instanceof V1ServiceCIDR) {
+                return SERVICE_CIDRS;
+            }
             throw new IllegalArgumentException("not served: " + object.getClass().getSimpleName());
+        }
+
+        Class<? extends KubernetesObject> type() {
+            return switch (this) {
+                case SERVICES -> V1Service.class;
+                case ENDPOINT_SLICES -> V1EndpointSlice.class;
+                case NODES -> V1Node.class;
+                case SERVICE_CIDRS -> V1ServiceCIDR.class;
+            };
         }
     }
 
     /** How a watch that asks to start from a compacted resourceVersion is told so. */
-    enum ExpiryStyle {
+    public enum ExpiryStyle {
         /** An HTTP 200 stream whose only event is ERROR with a 410 Status, as the API server's watch cache does. */
         ERROR_EVENT,
         /** An HTTP 410 response with a Status body. */
         HTTP_STATUS
     }
 
-    private static final Pattern PATH = Pattern.compile(
-            "(/api/v1|/apis/discovery\\.k8s\\.io/v1)(?:/namespaces/([^/]+))?/(services|endpointslices)/?");
+    private static final Pattern PATH = Pattern.compile("(/api/v1|/apis/discovery\\.k8s\\.io/v1|/apis/networking\\.k8s\\.io/v1)"
+            + "(?:/namespaces/([^/]+))?/(services|endpointslices|nodes|servicecidrs)(?:/([^/]+)(/status)?)?/?");
 
     private final JSON json = new JSON();
     private final ReentrantLock lock = new ReentrantLock();
@@ -105,6 +128,7 @@ public final class TestApiServer implements AutoCloseable {
     private final Map<Resource, AtomicInteger> listRequests = new EnumMap<>(Resource.class);
     private final Map<Resource, AtomicInteger> watchRequests = new EnumMap<>(Resource.class);
     private final AtomicInteger bookmarksSent = new AtomicInteger();
+    private final AtomicInteger patchCount = new AtomicInteger();
     private volatile String lastAuthorization;
     private final Map<String, Map<String, String>> lastQueries = new java.util.concurrent.ConcurrentHashMap<>();
     private final int port;
@@ -176,7 +200,7 @@ public final class TestApiServer implements AutoCloseable {
         try {
             T stored = copy(object);
             V1ObjectMeta metadata = stored.getMetadata();
-            if (metadata.getNamespace() == null) {
+            if (metadata.getNamespace() == null && resource.namespaced) {
                 metadata.setNamespace("default");
             }
             String key = keyOf(stored);
@@ -198,7 +222,7 @@ public final class TestApiServer implements AutoCloseable {
         lock.lock();
         try {
             T stored = copy(object);
-            if (stored.getMetadata().getNamespace() == null) {
+            if (stored.getMetadata().getNamespace() == null && resource.namespaced) {
                 stored.getMetadata().setNamespace("default");
             }
             String key = keyOf(stored);
@@ -219,7 +243,8 @@ public final class TestApiServer implements AutoCloseable {
         Resource resource = Resource.of(object);
         lock.lock();
         try {
-            String namespace = object.getMetadata().getNamespace() == null ? "default" : object.getMetadata().getNamespace();
+            String namespace = !resource.namespaced ? null
+                    : object.getMetadata().getNamespace() == null ? "default" : object.getMetadata().getNamespace();
             String key = namespace + "/" + object.getMetadata().getName();
             KubernetesObject before = objects.get(resource).remove(key);
             if (before == null) {
@@ -233,7 +258,7 @@ public final class TestApiServer implements AutoCloseable {
         }
     }
 
-    long resourceVersion() {
+    public long resourceVersion() {
         lock.lock();
         try {
             return resourceVersion;
@@ -249,7 +274,7 @@ public final class TestApiServer implements AutoCloseable {
      * 410 Gone, and an open watch that has not yet sent everything up to now is ended with an ERROR 410 event
      * (or, in {@link ExpiryStyle#HTTP_STATUS} style, closed cleanly so that its next start meets the 410).
      */
-    void compact() {
+    public void compact() {
         lock.lock();
         try {
             for (WatchStream watch : openWatches) {
@@ -268,7 +293,7 @@ public final class TestApiServer implements AutoCloseable {
     }
 
     /** Cuts every open watch connection without ending its chunked stream, as a network failure would. */
-    void dropWatches() {
+    public void dropWatches() {
         lock.lock();
         try {
             openWatches.forEach(watch -> watch.dropped = true);
@@ -279,16 +304,16 @@ public final class TestApiServer implements AutoCloseable {
     }
 
     /** Open and new watches stop sending events (a peer that stopped reading, a stuck proxy) until resumed. */
-    void stallWatches() {
+    public void stallWatches() {
         setStalled(true);
     }
 
-    void resumeWatches() {
+    public void resumeWatches() {
         setStalled(false);
     }
 
     /** Every open watch that allows bookmarks gets a BOOKMARK at the current resourceVersion. */
-    void sendBookmarks() {
+    public void sendBookmarks() {
         lock.lock();
         try {
             openWatches.forEach(watch -> watch.bookmarkRequested = watch.bookmarks);
@@ -302,7 +327,7 @@ public final class TestApiServer implements AutoCloseable {
      * Objects go out with fields no client-java model knows, at the top, in metadata, in spec and in each
      * endpoint, as a newer API server's would.
      */
-    void sendFieldsFromTheFuture() {
+    public void sendFieldsFromTheFuture() {
         lock.lock();
         try {
             fieldsFromTheFuture = true;
@@ -311,7 +336,7 @@ public final class TestApiServer implements AutoCloseable {
         }
     }
 
-    void expiryStyle(ExpiryStyle style) {
+    public void expiryStyle(ExpiryStyle style) {
         lock.lock();
         try {
             expiryStyle = style;
@@ -358,25 +383,25 @@ public final class TestApiServer implements AutoCloseable {
         return listRequests.get(resource).get();
     }
 
-    int watchRequests(Resource resource) {
+    public int watchRequests(Resource resource) {
         return watchRequests.get(resource).get();
     }
 
     /** The query parameters of the latest list or watch request for a kind; empty before the first. */
-    Map<String, String> lastQuery(Resource resource, boolean watch) {
+    public Map<String, String> lastQuery(Resource resource, boolean watch) {
         return lastQueries.getOrDefault(resource + (watch ? " watch" : " list"), Map.of());
     }
 
     /** The Authorization header of the latest request, or null. */
-    String lastAuthorization() {
+    public String lastAuthorization() {
         return lastAuthorization;
     }
 
-    int bookmarksSent() {
+    public int bookmarksSent() {
         return bookmarksSent.get();
     }
 
-    int openWatches(Resource resource) {
+    public int openWatches(Resource resource) {
         lock.lock();
         try {
             return (int) openWatches.stream().filter(watch -> watch.resource == resource && !watch.dropped).count();
@@ -412,8 +437,9 @@ public final class TestApiServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         // Not try-with-resources: closing would end a chunked stream cleanly, and a dropped watch must not be.
         try {
-            if (!"GET".equals(exchange.getRequestMethod())) {
-                respond(exchange, 405, status(405, "MethodNotAllowed", "only GET is served"));
+            String method = exchange.getRequestMethod();
+            if (!"GET".equals(method) && !"PATCH".equals(method)) {
+                respond(exchange, 405, status(405, "MethodNotAllowed", "only GET and PATCH are served"));
                 return;
             }
             lastAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
@@ -426,6 +452,21 @@ public final class TestApiServer implements AutoCloseable {
             Resource resource = matcher.matches() ? resourceAt(matcher.group(1), matcher.group(3)) : null;
             if (resource == null) {
                 respond(exchange, 404, status(404, "NotFound", "the server could not find the requested resource"));
+                return;
+            }
+            String name = matcher.group(4);
+            if (name != null) {
+                if ("PATCH".equals(method)) {
+                    patchObject(exchange, resource, matcher.group(2), name, matcher.group(5) != null);
+                } else {
+                    getObject(exchange, resource, matcher.group(2), name);
+                }
+                exchange.close();
+                return;
+            }
+            if (!"GET".equals(method)) {
+                respond(exchange, 405, status(405, "MethodNotAllowed", "PATCH needs an object's name"));
+                exchange.close();
                 return;
             }
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
@@ -449,11 +490,109 @@ public final class TestApiServer implements AutoCloseable {
             }
         } catch (AbortConnection e) {
             throw e; // the JDK server then closes the socket mid-stream
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            // A bug here must reach the test as an answer, not as a client waiting for one forever.
+            try {
+                respond(exchange, 500, status(500, "InternalError", "test API server: " + e));
+            } catch (IOException | RuntimeException ignored) {
+                // The headers were already sent: the connection ends below.
+            }
+            exchange.close();
+            throw e;
+        } catch (IOException e) {
             exchange.close();
             throw e;
         }
         exchange.close();
+    }
+
+    private void getObject(HttpExchange exchange, Resource resource, String namespace, String name)
+            throws IOException {
+        String body;
+        lock.lock();
+        try {
+            KubernetesObject object = objects.get(resource).get(namespace + "/" + name);
+            body = object == null ? null : wire(object);
+        } finally {
+            lock.unlock();
+        }
+        if (body == null) {
+            respond(exchange, 404, status(404, "NotFound", resource.plural + " \"" + name + "\" not found"));
+        } else {
+            respond(exchange, 200, body);
+        }
+    }
+
+    /**
+     * PATCH of one object, as the API server takes it: a JSON merge patch (RFC 7386) or a strategic merge patch
+     * (the same, except that lists with a merge key, such as a node's {@code status.conditions} by {@code type},
+     * are merged element by element). Through {@code /status} only the status changes; otherwise only the rest.
+     */
+    private void patchObject(HttpExchange exchange, Resource resource, String namespace, String name,
+                             boolean statusOnly) throws IOException {
+        String contentType = String.valueOf(exchange.getRequestHeaders().getFirst("Content-Type"));
+        boolean strategic = contentType.startsWith("application/strategic-merge-patch+json");
+        if (!strategic && !contentType.startsWith("application/merge-patch+json")) {
+            respond(exchange, 415, status(415, "UnsupportedMediaType", "the patch type " + contentType
+                    + " is not served; use application/merge-patch+json or application/strategic-merge-patch+json"));
+            return;
+        }
+        JsonObject patch;
+        try {
+            patch = JsonParser.parseString(new String(exchange.getRequestBody().readAllBytes(),
+                    StandardCharsets.UTF_8)).getAsJsonObject();
+        } catch (RuntimeException e) {
+            respond(exchange, 400, status(400, "BadRequest", "the patch is not a JSON object: " + e.getMessage()));
+            return;
+        }
+        String body;
+        lock.lock();
+        try {
+            String key = namespace + "/" + name;
+            KubernetesObject before = objects.get(resource).get(key);
+            if (before == null) {
+                respond(exchange, 404, status(404, "NotFound", resource.plural + " \"" + name + "\" not found"));
+                return;
+            }
+            patchCount.incrementAndGet();
+            JsonObject target = JsonParser.parseString(json.serialize(before)).getAsJsonObject();
+            for (Map.Entry<String, JsonElement> field : patch.entrySet()) {
+                boolean status = field.getKey().equals("status");
+                if (status == statusOnly || field.getKey().equals("metadata") && !statusOnly) {
+                    JsonElement merged = Patches.merge(target.get(field.getKey()), field.getValue(), strategic,
+                            field.getKey());
+                    if (merged == null) {
+                        target.remove(field.getKey());
+                    } else {
+                        target.add(field.getKey(), merged);
+                    }
+                }
+            }
+            KubernetesObject after = json.deserialize(target.toString(), resource.type());
+            record(resource, "MODIFIED", before, after);
+            objects.get(resource).put(key, after);
+            body = wire(after);
+        } finally {
+            lock.unlock();
+        }
+        respond(exchange, 200, body);
+    }
+
+    /** PATCH requests served so far. */
+    public int patchRequests() {
+        return patchCount.get();
+    }
+
+    /** The stored object of this kind and name ({@code namespace} null for cluster-scoped kinds), or null. */
+    public <T extends KubernetesObject> T get(Resource resource, String namespace, String name) {
+        lock.lock();
+        try {
+            @SuppressWarnings("unchecked")
+            T object = (T) objects.get(resource).get((resource.namespaced ? namespace : null) + "/" + name);
+            return object == null ? null : copy(object);
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static Resource resourceAt(String prefix, String plural) {
@@ -637,6 +776,9 @@ public final class TestApiServer implements AutoCloseable {
         return switch (resource) {
             case SERVICES -> "{" + typeMeta + metadata + ",\"spec\":{},\"status\":{\"loadBalancer\":{}}}";
             case ENDPOINT_SLICES -> "{" + typeMeta + metadata + ",\"addressType\":\"\",\"endpoints\":null}";
+            case NODES -> "{" + typeMeta + metadata + ",\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":"
+                    + "{\"Port\":0}},\"nodeInfo\":{}}}";
+            case SERVICE_CIDRS -> "{" + typeMeta + metadata + ",\"spec\":{},\"status\":{}}";
         };
     }
 
@@ -731,6 +873,10 @@ public final class TestApiServer implements AutoCloseable {
             service.kind(resource.kind).apiVersion(resource.apiVersion);
         } else if (object instanceof V1EndpointSlice slice) {
             slice.kind(resource.kind).apiVersion(resource.apiVersion);
+        } else if (object instanceof V1Node node) {
+            node.kind(resource.kind).apiVersion(resource.apiVersion);
+        } else if (object instanceof V1ServiceCIDR cidr) {
+            cidr.kind(resource.kind).apiVersion(resource.apiVersion);
         }
     }
 
