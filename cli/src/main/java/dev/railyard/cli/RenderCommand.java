@@ -1,6 +1,5 @@
 package dev.railyard.cli;
 
-import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.LineBuffer;
@@ -10,6 +9,7 @@ import dev.railyard.proxy.source.ManifestLoader;
 import dev.railyard.proxy.source.ManifestSyntaxException;
 import dev.railyard.proxy.source.Problem;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -50,46 +49,8 @@ final class RenderCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Manifest files.")
     private List<Path> files;
 
-    @Option(names = "--hostname-override", paramLabel = "NAME",
-            description = "This node's name, which decides which endpoints are local (default: the host name).")
-    private String hostname;
-
-    @Option(names = "--node-ip", paramLabel = "IP", split = ",",
-            description = "This node's addresses; the first of each family is its primary. Repeatable.")
-    private List<String> nodeIps = new ArrayList<>();
-
-    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
-            description = "The pod network (one CIDR per family): traffic from outside it to a cluster IP is "
-                    + "masqueraded.")
-    private List<String> clusterCidrs = new ArrayList<>();
-
-    @Option(names = "--masquerade-all", description = "Masquerade all traffic to cluster IPs.")
-    private boolean masqueradeAll;
-
-    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
-            description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); "
-                    + "default: every local address.")
-    private List<String> nodePortAddresses = new ArrayList<>();
-
-    @Option(names = "--ip-family", paramLabel = "4|6", defaultValue = "4",
-            description = "Which table family to render: 4 (iptables) or 6 (ip6tables). Default: ${DEFAULT-VALUE}.")
-    private int ipFamily;
-
-    @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT", defaultValue = "14",
-            description = "The fwmark bit that marks packets for SNAT. Default: ${DEFAULT-VALUE}.")
-    private int masqueradeBit;
-
-    @Option(names = "--iptables-localhost-nodeports", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Let NodePorts answer on 127.0.0.1 (IPv4 only). Default: ${DEFAULT-VALUE}.")
-    private boolean localhostNodePorts;
-
-    @Option(names = "--random-fully", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Add --random-fully to MASQUERADE (needs iptables >= 1.6.2). Default: ${DEFAULT-VALUE}.")
-    private boolean randomFully;
-
-    @Option(names = "--nfacct", description = "Count dropped INVALID packets and localhost NodePort "
-            + "connections in kube-proxy's nfacct counters (they must exist).")
-    private boolean nfacct;
+    @Mixin
+    private RenderOptions render;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the rules to FILE "
             + "(atomically) instead of standard output.")
@@ -100,17 +61,7 @@ final class RenderCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         RenderConfig config;
         try {
-            config = RenderConfig.builder(IpFamily.of(ipFamily))
-                    .nodeName(hostname != null ? hostname : localHostname())
-                    .nodeIps(nodeIps)
-                    .clusterCidrs(clusterCidrs)
-                    .masqueradeAll(masqueradeAll)
-                    .masqueradeBit(masqueradeBit)
-                    .nodePortAddresses(nodePortAddresses)
-                    .localhostNodePorts(localhostNodePorts)
-                    .randomFully(randomFully)
-                    .nfacctCounters(nfacct)
-                    .build();
+            config = render.config(render.family());
         } catch (IllegalArgumentException e) {
             err.println("railyard render: " + e.getMessage());
             return ExitCodes.USAGE;
