@@ -101,7 +101,7 @@ final class DiffCommand implements Callable<Integer> {
         RenderConfig config;
         try {
             family = render.family();
-            config = render.config(family);
+            config = render.config(family, false);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

@@ -4,7 +4,12 @@ import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.daemon.ProxyDaemon;
+import dev.railyard.nftables.Family;
+import dev.railyard.nftables.NftCommand;
+import dev.railyard.nftables.NftException;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.ProxyMode;
+import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.daemon.ops.BackgroundConntrackCleanup;
 import dev.railyard.proxy.daemon.ops.ConntrackCleaner;
@@ -50,15 +55,16 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * railyard proxy: kube-proxy's iptables mode as a daemon, with kube-proxy's flag names so that it can replace
+ * railyard proxy: kube-proxy's iptables or nftables mode as a daemon, with kube-proxy's flag names so that it can replace
  * kube-proxy in an existing DaemonSet. Settings come from flags over {@code --config} over kube-proxy's defaults
  * and are all checked before anything touches the kernel.
  */
 @Command(name = "proxy",
         mixinStandardHelpOptions = true,
         description = {
-            "Program this node's iptables (filter and nat, IPv4 and, on IPv6 nodes, IPv6) with kube-proxy's "
-                    + "rules for the cluster's Services and EndpointSlices, and keep them in sync.",
+            "Program this node's iptables (filter and nat, IPv4 and, on IPv6 nodes, IPv6), or with --proxy-mode "
+                    + "nftables its nftables (table kube-proxy), with kube-proxy's rules for the cluster's Services "
+                    + "and EndpointSlices, and keep them in sync.",
             "Cluster state comes from the API server (--kubeconfig, --master, or in-cluster) or from a directory "
                     + "of manifests (--manifests). Stops on SIGTERM, leaving the rules in place; --cleanup "
                     + "removes them."},
@@ -80,7 +86,9 @@ final class ProxyCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--proxy-mode", paramLabel = "MODE",
-            description = "iptables (the default): DNAT rules; userspace: Netty listeners relay the traffic.")
+            description = "iptables (the default): DNAT rules in iptables' filter and nat tables; nftables: "
+                    + "kube-proxy's nftables mode (table kube-proxy, IPv4 and IPv6); userspace: Netty listeners "
+                    + "relay the traffic.")
     String mode;
 
     @Option(names = "--bind-address", paramLabel = "IP",
@@ -132,7 +140,8 @@ final class ProxyCommand implements Callable<Integer> {
     Boolean masqueradeAll;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
-            description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); default: all.")
+            description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); default: all "
+                    + "in iptables mode, 'primary' (the first --node-ip of each family) in nftables mode.")
     List<String> nodePortAddresses;
 
     @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT",
@@ -160,7 +169,8 @@ final class ProxyCommand implements Callable<Integer> {
     String metricsBindAddress;
 
     @Option(names = "--cleanup",
-            description = "Remove every chain and rule Railyard (or kube-proxy's iptables mode) installed, then exit.")
+            description = "Remove every chain, rule and table Railyard (or kube-proxy's iptables or nftables mode) "
+                    + "installed, then exit.")
     boolean cleanup;
 
     @Option(names = "--netns", hidden = true,
@@ -315,13 +325,16 @@ final class ProxyCommand implements Callable<Integer> {
     /** Flags over the configuration file over kube-proxy's defaults, checked together. */
     ProxySettings resolve() {
         ProxyConfigFile file = config == null ? ProxyConfigFile.EMPTY : ProxyConfigFile.load(config);
-        String resolvedMode = first(mode, file.mode(), "iptables");
-        if (!resolvedMode.equals("iptables") && !resolvedMode.equals("userspace")) {
-            throw new IllegalArgumentException("proxy mode \"" + resolvedMode + "\""
-                    + (mode != null ? " (--proxy-mode)" : " (mode in " + config + ")")
-                    + " is not supported; use \"iptables\" or \"userspace\"");
+        String modeText = first(mode, emptyToNull(file.mode()), "iptables");
+        ProxyMode resolvedMode;
+        try {
+            resolvedMode = ProxyMode.fromFlag(modeText);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((mode != null ? "--proxy-mode: " : "mode in " + config + ": ")
+                    + e.getMessage());
         }
-        boolean userspace = resolvedMode.equals("userspace");
+        boolean userspace = resolvedMode == ProxyMode.USERSPACE;
+        boolean nftables = resolvedMode == ProxyMode.NFTABLES;
         String resolvedBind = first(bindAddress, file.bindAddress(), "0.0.0.0");
         InetAddress bind = parseIp("--bind-address", resolvedBind).toInetAddress();
         if (bindAddress != null && !userspace) {
@@ -349,11 +362,18 @@ final class ProxyCommand implements Callable<Integer> {
         List<String> cidrs = clusterCidrs != null ? clusterCidrs
                 : file.clusterCidr() == null || file.clusterCidr().isBlank() ? List.of()
                 : List.of(file.clusterCidr().split(","));
-        List<String> resolvedNodePorts = first(nodePortAddresses, file.nodePortAddresses(), List.of());
+        // kube-proxy's nftables mode answers NodePorts on the primary addresses unless told otherwise.
+        List<String> resolvedNodePorts = first(nodePortAddresses, file.nodePortAddresses(),
+                nftables ? List.of("primary") : List.of());
+        // As in kube-proxy, the iptables flags set nftables mode's periods too; the file has a section per mode.
+        Duration fileMinSync = nftables ? file.nftMinSyncPeriod() : file.minSyncPeriod();
+        Duration fileSync = nftables ? file.nftSyncPeriod() : file.syncPeriod();
         Duration minSync = minSyncPeriod != null ? GoDurations.parse("--iptables-min-sync-period", minSyncPeriod)
-                : first(file.minSyncPeriod(), null, Duration.ofSeconds(1));
+                : first(fileMinSync, Duration.ofSeconds(1));
         Duration sync = syncPeriod != null ? GoDurations.parse("--iptables-sync-period", syncPeriod)
-                : first(file.syncPeriod(), null, Duration.ofSeconds(30));
+                : first(fileSync, Duration.ofSeconds(30));
+        Boolean fileMasqueradeAll = nftables ? file.nftMasqueradeAll() : file.masqueradeAll();
+        Integer fileMasqueradeBit = nftables ? file.nftMasqueradeBit() : file.masqueradeBit();
         if (sync.isZero()) {
             throw new IllegalArgumentException("--iptables-sync-period must be positive");
         }
@@ -384,8 +404,8 @@ final class ProxyCommand implements Callable<Integer> {
         }
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
         ProxySettings settings = new ProxySettings(resolvedMode, resolvedKubeconfig, master, manifests, nodeName,
-                nodeIps, cidrs, first(masqueradeAll, file.masqueradeAll(), false), resolvedNodePorts,
-                first(masqueradeBit, file.masqueradeBit(), 14), minSync, sync,
+                nodeIps, cidrs, first(masqueradeAll, fileMasqueradeAll, false), resolvedNodePorts,
+                first(masqueradeBit, fileMasqueradeBit, 14), minSync, sync,
                 first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix,
                 backend, bind, udpIdle);
         settings.renderConfigs(); // validates CIDRs, node-port addresses and the mark bit now, not at first sync
@@ -394,6 +414,22 @@ final class ProxyCommand implements Callable<Integer> {
 
     private static int cleanup(ProxySettings settings, PrintWriter err) throws InterruptedException {
         int failures = 0;
+        NftCommand nft = NftCommand.create().withCommandPrefix(settings.commandPrefix());
+        for (Family family : List.of(Family.IP, Family.IP6)) {
+            try {
+                boolean deleted = nft.deleteTableIfExists(family, NftablesLayout.TABLE);
+                log.info("cleanup {}: {}", family, deleted ? "deleted table " + NftablesLayout.TABLE
+                        : "no table " + NftablesLayout.TABLE);
+            } catch (NftException e) {
+                if (e.getCause() instanceof java.io.IOException) {
+                    // No nft on this node: nftables mode never ran here, nothing to remove.
+                    log.info("cleanup {}: nft not found, no nftables table to remove", family);
+                } else {
+                    err.println("railyard proxy --cleanup: nftables " + family + ": " + e.getMessage());
+                    failures++;
+                }
+            }
+        }
         for (IpFamily family : IpFamily.values()) {
             try {
                 List<String> deleted = IptablesCleanup.of(family, settings.backend())

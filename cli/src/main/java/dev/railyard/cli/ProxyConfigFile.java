@@ -26,16 +26,19 @@ import java.util.Set;
 record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, String hostnameOverride,
                        List<String> nodePortAddresses, String healthzBindAddress, String metricsBindAddress,
                        Boolean masqueradeAll, Integer masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
-                       Boolean localhostNodePorts, String bindAddress) {
+                       Boolean localhostNodePorts, String bindAddress, Boolean nftMasqueradeAll,
+                       Integer nftMasqueradeBit, Duration nftMinSyncPeriod, Duration nftSyncPeriod) {
     static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     static final String KIND = "KubeProxyConfiguration";
 
     private static final Set<String> TOP_LEVEL = Set.of("apiVersion", "kind", "mode", "clientConnection",
             "clusterCIDR", "hostnameOverride", "nodePortAddresses", "healthzBindAddress", "metricsBindAddress",
-            "iptables", "bindAddress");
+            "iptables", "nftables", "bindAddress");
     private static final Set<String> CLIENT_CONNECTION = Set.of("kubeconfig");
     private static final Set<String> IPTABLES = Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod",
             "syncPeriod", "localhostNodePorts");
+    private static final Set<String> NFTABLES = Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod",
+            "syncPeriod");
     /**
      * kube-proxy settings Railyard does not implement, by path, with the non-zero values that are kube-proxy's
      * defaults (so ignoring them changes nothing). A mapping (conntrack, ipvs, logging...) is accepted when every
@@ -51,7 +54,6 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
             Map.entry("featureGates", Set.of()),
             Map.entry("ipvs", Set.of()),
             Map.entry("logging", Set.of()),
-            Map.entry("nftables", Set.of()),
             Map.entry("oomScoreAdj", Set.of(-999)),
             Map.entry("portRange", Set.of()),
             Map.entry("showHiddenMetricsForVersion", Set.of()),
@@ -62,7 +64,7 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
             Map.entry("clientConnection.qps", Set.of(5, 5.0)));
 
     static final ProxyConfigFile EMPTY = new ProxyConfigFile(null, null, null, null, null, null, null, null, null,
-            null, null, null, null);
+            null, null, null, null, null, null, null, null);
 
     ProxyConfigFile {
         nodePortAddresses = nodePortAddresses == null ? null : List.copyOf(nodePortAddresses);
@@ -109,6 +111,8 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
         checkKnown(client, CLIENT_CONNECTION, "clientConnection.");
         Map<String, Object> iptables = optionalMapping(root, "iptables");
         checkKnown(iptables, IPTABLES, "iptables.");
+        Map<String, Object> nftables = optionalMapping(root, "nftables");
+        checkKnown(nftables, NFTABLES, "nftables.");
         return new ProxyConfigFile(
                 string(root, "mode", "mode"),
                 string(client, "kubeconfig", "clientConnection.kubeconfig"),
@@ -122,7 +126,11 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
                 duration(iptables, "minSyncPeriod", "iptables.minSyncPeriod"),
                 duration(iptables, "syncPeriod", "iptables.syncPeriod"),
                 bool(iptables, "localhostNodePorts", "iptables.localhostNodePorts"),
-                string(root, "bindAddress", "bindAddress"));
+                string(root, "bindAddress", "bindAddress"),
+                bool(nftables, "masqueradeAll", "nftables.masqueradeAll"),
+                integer(nftables, "masqueradeBit", "nftables.masqueradeBit"),
+                duration(nftables, "minSyncPeriod", "nftables.minSyncPeriod"),
+                duration(nftables, "syncPeriod", "nftables.syncPeriod"));
     }
 
     private static void checkKnown(Map<String, Object> map, Set<String> known, String prefix) {

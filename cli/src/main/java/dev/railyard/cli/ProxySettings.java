@@ -2,6 +2,7 @@ package dev.railyard.cli;
 
 import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.ProxyMode;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
@@ -29,7 +30,7 @@ import java.util.List;
  * @param bindAddress   userspace mode: loopback = listen on the service addresses, else capture with iptables
  * @param udpTimeout    userspace mode: how long an idle UDP session lives
  */
-record ProxySettings(String mode, Path kubeconfig, String master, Path manifests, String nodeName,
+record ProxySettings(ProxyMode mode, Path kubeconfig, String master, Path manifests, String nodeName,
                      List<String> nodeIps, List<String> clusterCidrs, boolean masqueradeAll,
                      List<String> nodePortAddresses, int masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
                      boolean localhostNodePorts, BindAddress healthzBindAddress, BindAddress metricsBindAddress,
@@ -66,7 +67,10 @@ record ProxySettings(String mode, Path kubeconfig, String master, Path manifests
         ProxyDaemonSettings settings = new ProxyDaemonSettings(nodeName, renderConfigs(),
                 new IptablesSyncer.Settings(minSyncPeriod, syncPeriod, syncPeriod), commandPrefix,
                 Duration.ofSeconds(30), backend);
-        if (!mode.equals("userspace")) {
+        if (mode == ProxyMode.NFTABLES) {
+            return settings.withNftables();
+        }
+        if (mode != ProxyMode.USERSPACE) {
             return settings;
         }
         // On loopback nothing outside this host could reach a redirect target, so the listeners sit on the

@@ -2,7 +2,8 @@ package dev.railyard.cli;
 
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
-import dev.railyard.proxy.render.LineBuffer;
+import dev.railyard.proxy.apply.RestoreInput;
+import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
 import dev.railyard.proxy.source.ManifestLoader;
@@ -20,6 +21,7 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,12 +31,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** railyard render: manifests in, the iptables-restore input kube-proxy would program out. */
+/**
+ * railyard render: manifests in, the iptables-restore input (or, with --proxy-mode nftables, the nft script)
+ * kube-proxy would program out.
+ */
 @Command(name = "render",
         mixinStandardHelpOptions = true,
         description = {
             "Render the iptables-restore input (filter and nat tables) that kube-proxy's iptables mode would "
-                    + "program for the Services and EndpointSlices in FILE..., as this node would see them.",
+                    + "program for the Services and EndpointSlices in FILE..., as this node would see them; with "
+                    + "--proxy-mode nftables, the nft -f script that creates (or replaces) kube-proxy's nftables "
+                    + "table instead.",
             "FILEs are YAML or JSON: single objects, multi-document YAML, or a List as printed by "
                     + "`kubectl get svc,endpointslices -A -o yaml`."},
         exitCodeListHeading = "%nExit status:%n",
@@ -49,6 +56,11 @@ final class RenderCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Manifest files.")
     private List<Path> files;
 
+    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
+            description = "Which of kube-proxy's modes to render: iptables (iptables-restore input) or nftables "
+                    + "(an nft -f script for table kube-proxy). Default: ${DEFAULT-VALUE}.")
+    private String proxyMode;
+
     @Mixin
     private RenderOptions render;
 
@@ -60,8 +72,15 @@ final class RenderCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         RenderConfig config;
+        boolean nftables;
         try {
-            config = render.config(render.family());
+            nftables = switch (proxyMode) {
+                case "iptables" -> false;
+                case "nftables" -> true;
+                default -> throw new IllegalArgumentException("--proxy-mode: \"" + proxyMode + "\" is not "
+                        + "supported; use iptables or nftables");
+            };
+            config = render.config(render.family(), nftables);
         } catch (IllegalArgumentException e) {
             err.println("railyard render: " + e.getMessage());
             return ExitCodes.USAGE;
@@ -82,7 +101,7 @@ final class RenderCommand implements Callable<Integer> {
         }
 
         ProxyState state = snapshot.state(config.family(), config.nodeName());
-        LineBuffer rules = new IptablesRenderer(config).render(state);
+        RestoreInput rules = nftables ? nftScript(config, state) : new IptablesRenderer(config).render(state)::writeTo;
         try {
             if (output == null) {
                 OutputStream out = System.out;
@@ -111,7 +130,12 @@ final class RenderCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static void writeAtomically(Path target, LineBuffer rules) throws IOException {
+    private static RestoreInput nftScript(RenderConfig config, ProxyState state) {
+        byte[] script = NftablesRenderer.script(config, state).script().getBytes(StandardCharsets.US_ASCII);
+        return out -> out.write(script);
+    }
+
+    private static void writeAtomically(Path target, RestoreInput rules) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path temp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
         try {

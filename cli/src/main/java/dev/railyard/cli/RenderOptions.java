@@ -25,13 +25,18 @@ final class RenderOptions {
                     + "masqueraded.")
     List<String> clusterCidrs = new ArrayList<>();
 
+    @Option(names = "--service-cidr", paramLabel = "CIDR", split = ",",
+            description = "nftables mode: the cluster's service CIDRs (kube-proxy reads them from ServiceCIDR "
+                    + "objects); traffic to an address in them that no service holds is dropped.")
+    List<String> serviceCidrs = new ArrayList<>();
+
     @Option(names = "--masquerade-all", description = "Masquerade all traffic to cluster IPs.")
     boolean masqueradeAll;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
             description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); "
-                    + "default: every local address.")
-    List<String> nodePortAddresses = new ArrayList<>();
+                    + "default: every local address in iptables mode, 'primary' in nftables mode.")
+    List<String> nodePortAddresses;
 
     @Option(names = "--ip-family", paramLabel = "4|6",
             description = "Which table family to render: 4 (iptables) or 6 (ip6tables). Default: 4.")
@@ -58,15 +63,21 @@ final class RenderOptions {
         return IpFamily.of(ipFamily == null ? 4 : ipFamily);
     }
 
-    /** The render settings for {@code family}; an IllegalArgumentException names a bad option. */
-    RenderConfig config(IpFamily family) {
+    /**
+     * The render settings for {@code family} in iptables or nftables mode (which differ in the NodePort
+     * addresses' default); an IllegalArgumentException names a bad option.
+     */
+    RenderConfig config(IpFamily family, boolean nftables) {
+        List<String> nodePorts = nodePortAddresses != null ? nodePortAddresses
+                : nftables ? List.of("primary") : List.of();
         return RenderConfig.builder(family)
                 .nodeName(nodeName())
                 .nodeIps(nodeIps)
                 .clusterCidrs(clusterCidrs)
                 .masqueradeAll(masqueradeAll)
                 .masqueradeBit(masqueradeBit)
-                .nodePortAddresses(nodePortAddresses)
+                .nodePortAddresses(nodePorts)
+                .serviceCidrs(serviceCidrs)
                 .localhostNodePorts(localhostNodePorts)
                 .randomFully(randomFully)
                 .nfacctCounters(nfacct)

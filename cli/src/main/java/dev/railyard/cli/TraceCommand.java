@@ -164,7 +164,7 @@ final class TraceCommand implements Callable<Integer> {
         IptablesServiceRuleset rules;
         RenderConfig config;
         try {
-            config = render.config(family);
+            config = render.config(family, false);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.railyard.proxy.apply.IptablesBackend;
+import dev.railyard.proxy.daemon.ProxyMode;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
@@ -30,7 +31,7 @@ class ProxyCommandTest {
     @Test
     void defaultsAreKubeProxys() {
         ProxySettings settings = resolve("--hostname-override", "Node-A");
-        assertThat(settings.mode()).isEqualTo("iptables");
+        assertThat(settings.mode()).isEqualTo(ProxyMode.IPTABLES);
         assertThat(settings.nodeName()).isEqualTo("node-a");
         assertThat(settings.minSyncPeriod()).isEqualTo(Duration.ofSeconds(1));
         assertThat(settings.syncPeriod()).isEqualTo(Duration.ofSeconds(30));
@@ -193,7 +194,7 @@ class ProxyCommandTest {
 
         ProxySettings settings = resolve("--config", file.toString(), "--hostname-override", "node-a");
 
-        assertThat(settings.mode()).isEqualTo("iptables");
+        assertThat(settings.mode()).isEqualTo(ProxyMode.IPTABLES);
         assertThat(settings.kubeconfig()).isEqualTo(Path.of("/var/lib/kube-proxy/kubeconfig.conf"));
         assertThat(settings.clusterCidrs()).containsExactly("10.244.0.0/16");
         assertThat(settings.healthzBindAddress()).isEqualTo(new BindAddress("0.0.0.0", 10256));
@@ -209,7 +210,7 @@ class ProxyCommandTest {
     void userspaceModeListensOnServiceAddressesFromLoopbackAndCapturesOtherwise() throws IOException {
         ProxyDaemonSettings direct = resolve("--proxy-mode", "userspace", "--bind-address", "127.0.0.1",
                 "--udp-timeout", "2s").daemonSettings();
-        assertThat(direct.mode()).isEqualTo("userspace");
+        assertThat(direct.mode()).isEqualTo(ProxyMode.USERSPACE);
         assertThat(direct.userspace().listenMode()).isEqualTo(ListenMode.SERVICE_ADDRESSES);
         assertThat(direct.userspace().udpIdleTimeout()).isEqualTo(Duration.ofSeconds(2));
 
@@ -270,9 +271,44 @@ class ProxyCommandTest {
     }
 
     @Test
+    void nftablesModeTakesKubeProxysDefaultsAndItsOwnConfigSection() throws Exception {
+        ProxySettings flags = resolve("--proxy-mode", "nftables", "--hostname-override", "node-a",
+                "--node-ip", "192.0.2.10");
+        assertThat(flags.mode()).isEqualTo(ProxyMode.NFTABLES);
+        assertThat(flags.nodePortAddresses()).containsExactly("primary");
+        assertThat(flags.daemonSettings().mode()).isEqualTo(ProxyMode.NFTABLES);
+        assertThat(flags.renderConfigs().get(0).nodePortIps()).containsExactly("192.0.2.10");
+
+        Path file = write("""
+                mode: nftables
+                iptables:
+                  masqueradeBit: 12
+                  syncPeriod: 10s
+                nftables:
+                  masqueradeAll: true
+                  masqueradeBit: 13
+                  minSyncPeriod: 2s
+                  syncPeriod: 1m
+                """);
+        ProxySettings fromFile = resolve("--config", file.toString(), "--hostname-override", "node-a");
+        assertThat(fromFile.mode()).isEqualTo(ProxyMode.NFTABLES);
+        assertThat(fromFile.masqueradeAll()).isTrue();
+        assertThat(fromFile.masqueradeBit()).isEqualTo(13);
+        assertThat(fromFile.minSyncPeriod()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(fromFile.syncPeriod()).isEqualTo(Duration.ofMinutes(1));
+        // The flags still win, as they do in kube-proxy.
+        ProxySettings overridden = resolve("--config", file.toString(), "--hostname-override", "node-a",
+                "--iptables-sync-period", "45s", "--nodeport-addresses", "192.0.2.0/24");
+        assertThat(overridden.syncPeriod()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(overridden.nodePortAddresses()).containsExactly("192.0.2.0/24");
+        assertFails(List.of("--config", write("nftables:\n  localhostNodePorts: true\n").toString()),
+                "nftables.localhostNodePorts: unknown or unsupported field");
+    }
+
+    @Test
     void unsupportedModesAndContradictionsFailAtStartWithTheirNames() {
-        assertFails(List.of("--proxy-mode", "nftables"), "proxy mode \"nftables\" (--proxy-mode) is not supported",
-                "use \"iptables\" or \"userspace\"");
+        assertFails(List.of("--proxy-mode", "ipvs"), "--proxy-mode: proxy mode \"ipvs\" is not supported",
+                "use \"iptables\", \"nftables\" or \"userspace\"");
         assertFails(List.of("--bind-address", "127.0.0.1"), "--bind-address only applies to --proxy-mode userspace");
         assertFails(List.of("--proxy-mode", "userspace", "--bind-address", "localhost"), "--bind-address");
         assertFails(List.of("--proxy-mode", "userspace", "--udp-timeout", "0s"), "--udp-timeout must be positive");

@@ -12,7 +12,13 @@ import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.ClusterSource;
 import dev.railyard.proxy.source.Problem;
 import dev.railyard.proxy.sync.ChangeTracker;
+import dev.railyard.nftables.NftApplier;
+import dev.railyard.nftables.NftCommand;
+import dev.railyard.nftables.NftException;
+import dev.railyard.proxy.render.nftables.NftablesLayout;
+import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.proxy.sync.IptablesSyncer;
+import dev.railyard.proxy.sync.NftablesSyncer;
 import dev.railyard.proxy.sync.SyncResult;
 import dev.railyard.proxy.sync.Syncer;
 import dev.railyard.proxy.sync.UserspaceSyncer;
@@ -83,8 +89,13 @@ public final class ProxyDaemon implements AutoCloseable {
             }
         });
         this.proxier = settings.userspace() == null ? null : new UserspaceProxier(settings.userspace());
+        new ModeLeftovers(settings).removeOtherModes();
         for (RenderConfig config : settings.families()) {
-            created.add(proxier == null ? iptablesSyncer(config, listener) : userspaceSyncer(config, listener));
+            created.add(switch (settings.mode()) {
+                case IPTABLES -> iptablesSyncer(config, listener);
+                case NFTABLES -> nftablesSyncer(config, listener);
+                case USERSPACE -> userspaceSyncer(config, listener);
+            });
         }
         this.syncers = List.copyOf(created);
         try {
@@ -107,6 +118,23 @@ public final class ProxyDaemon implements AutoCloseable {
                 IptablesRestore.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
                 JumpRules.of(family, settings.backend()).withCommandPrefix(settings.commandPrefix()),
                 settings.sync(), Clock.systemUTC(), existing, listener);
+    }
+
+    private NftablesSyncer nftablesSyncer(RenderConfig config, Consumer<SyncResult> listener)
+            throws IptablesException, InterruptedException {
+        NftCommand nft = NftCommand.create().withCommandPrefix(settings.commandPrefix());
+        NftablesRenderer probe = new NftablesRenderer(config, List.of(), List.of());
+        NftApplier.TableObjects existing;
+        try {
+            // Per-service chains and affinity sets a previous run left: the first sync flushes and deletes those
+            // no service needs any more.
+            existing = nft.listObjects(probe.family(), NftablesLayout.TABLE);
+        } catch (NftException e) {
+            throw new IptablesException("cannot list table " + probe.family() + " " + NftablesLayout.TABLE + ": "
+                    + e.getMessage(), List.of("nft"), -1, "", e);
+        }
+        return new NftablesSyncer(tracker, new NftablesRenderer(config, existing.chains(), existing.sets()), nft,
+                settings.sync(), Clock.systemUTC(), listener);
     }
 
     private UserspaceSyncer userspaceSyncer(RenderConfig config, Consumer<SyncResult> listener) {

@@ -24,14 +24,19 @@ import java.util.Set;
  * @param commandPrefix prepended to every iptables command
  * @param stopTimeout   how long {@link ProxyDaemon#close()} waits for a sync in progress
  * @param backend       which iptables programs the rules (the node's default, legacy or nft)
- * @param userspace     null for iptables mode; else userspace mode with these listener settings (capture rules,
- *                      if its listen mode asks for them, go through {@code backend} and {@code commandPrefix})
+ * @param userspace     null unless userspace mode; then its listener settings (capture rules, if its listen mode
+ *                      asks for them, go through {@code backend} and {@code commandPrefix})
+ * @param mode          iptables, nftables or userspace (exactly when {@code userspace} is given)
  */
 public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
                                   List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend,
-                                  UserspaceConfig userspace) {
+                                  UserspaceConfig userspace, ProxyMode mode) {
     public ProxyDaemonSettings {
         Objects.requireNonNull(nodeName, "nodeName");
+        Objects.requireNonNull(mode, "mode");
+        if ((mode == ProxyMode.USERSPACE) != (userspace != null)) {
+            throw new IllegalArgumentException("userspace settings go with userspace mode, and only with it");
+        }
         Objects.requireNonNull(backend, "backend");
         families = List.copyOf(families);
         Objects.requireNonNull(sync, "sync");
@@ -51,7 +56,7 @@ public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, 
     /** iptables mode. */
     public ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
                                List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend) {
-        this(nodeName, families, sync, commandPrefix, stopTimeout, backend, null);
+        this(nodeName, families, sync, commandPrefix, stopTimeout, backend, null, ProxyMode.IPTABLES);
     }
 
     /** iptables mode with the node's default iptables ({@link IptablesBackend#AUTO}). */
@@ -63,12 +68,13 @@ public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, 
     /** The same settings in userspace mode. */
     public ProxyDaemonSettings withUserspace(UserspaceConfig config) {
         return new ProxyDaemonSettings(nodeName, families, sync, commandPrefix, stopTimeout, backend,
-                Objects.requireNonNull(config, "config"));
+                Objects.requireNonNull(config, "config"), ProxyMode.USERSPACE);
     }
 
-    /** "iptables" or "userspace", as kube-proxy's --proxy-mode names them. */
-    public String mode() {
-        return userspace == null ? "iptables" : "userspace";
+    /** The same settings in nftables mode (commands still run behind {@code commandPrefix}). */
+    public ProxyDaemonSettings withNftables() {
+        return new ProxyDaemonSettings(nodeName, families, sync, commandPrefix, stopTimeout, backend, null,
+                ProxyMode.NFTABLES);
     }
 
     public List<IpFamily> ipFamilies() {

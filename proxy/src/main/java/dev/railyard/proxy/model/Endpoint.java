@@ -25,6 +25,9 @@ public final class Endpoint {
      * cluster keeps one string per endpoint rather than the hash and the chain name apart (about 7 MB at 100,000).
      */
     private final String chainName;
+    private final ServicePortName servicePort;
+    /** kube-proxy's nftables chain base; computed on first use, since only nftables mode needs it. */
+    private String nftablesChainBase;
 
     private Endpoint(Builder b) {
         this.ip = Objects.requireNonNull(b.ip, "ip");
@@ -38,7 +41,8 @@ public final class Endpoint {
         this.nodeName = b.nodeName;
         this.zone = b.zone;
         this.bracketed = ip.indexOf(':') >= 0;
-        this.chainName = CHAIN_PREFIX + Objects.requireNonNull(b.servicePort, "servicePort").endpointHash(hostPort());
+        this.servicePort = Objects.requireNonNull(b.servicePort, "servicePort");
+        this.chainName = CHAIN_PREFIX + servicePort.endpointHash(hostPort());
     }
 
     /** @param ip canonical textual form (see {@link IpAddresses#canonical}) */
@@ -155,6 +159,21 @@ public final class Endpoint {
     /** kube-proxy's KUBE-SEP- chain of this endpoint of its service port. */
     public String chainName() {
         return chainName;
+    }
+
+    /**
+     * kube-proxy's nftables name for this endpoint's chain and affinity set after their prefix
+     * ({@code endpoint-}, {@code affinity-}): {@code HASH-namespace/name/protocol/port__ip/port}, IPv6 colons
+     * written as dots ({@code 5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80}). Computed once.
+     */
+    public String nftablesChainBase() {
+        String base = nftablesChainBase;
+        if (base == null) {
+            base = ServicePortName.nftablesHashAndTruncate(servicePort.nftablesName() + "__"
+                    + (bracketed ? ip.replace(':', '.') : ip) + "/" + port);
+            nftablesChainBase = base;
+        }
+        return base;
     }
 
     @Override

@@ -24,6 +24,8 @@ public final class ServicePortName implements Comparable<ServicePortName> {
     /** Kept rather than built per call: a partial render asks it of every service port. */
     private final String serviceKey;
     private final String hash;
+    /** kube-proxy's nftables chain base; computed on first use, since only nftables mode needs it. */
+    private String nftablesChainBase;
 
     private ServicePortName(String namespace, String name, String port, Protocol protocol) {
         this.namespace = Names.requireLabel(namespace, "namespace");
@@ -67,6 +69,35 @@ public final class ServicePortName implements Comparable<ServicePortName> {
     /** kube-proxy's portProtoHash: the 16 characters after KUBE-SVC-, KUBE-EXT- and friends. */
     public String hash() {
         return hash;
+    }
+
+    /**
+     * kube-proxy's nftables name for this port's chains after their prefix ({@code service-}, {@code local-},
+     * {@code external-}, {@code firewall-}): {@code HASH-namespace/name/protocol/port}, e.g.
+     * {@code ULMVA6XW-ns1/svc1/tcp/p80}. Computed once; a racy first use computes the same string twice.
+     */
+    public String nftablesChainBase() {
+        String base = nftablesChainBase;
+        if (base == null) {
+            base = nftablesHashAndTruncate(nftablesName());
+            nftablesChainBase = base;
+        }
+        return base;
+    }
+
+    /** "namespace/name/protocol/port", what kube-proxy's nftables names are built from. */
+    String nftablesName() {
+        return namespace + "/" + name + "/" + protocol.lowerCase() + "/" + port;
+    }
+
+    /**
+     * kube-proxy's hashAndTruncate: the first 8 base32 characters of sha256(name), '-', name; cut to 237
+     * characters plus "..." when longer than 240, so that a prefix of up to 16 still fits nft's 256.
+     */
+    static String nftablesHashAndTruncate(String name) {
+        byte[] digest = sha256().digest(name.getBytes(StandardCharsets.UTF_8));
+        String hashed = Base32.encodePrefix(digest, 8) + "-" + name;
+        return hashed.length() > 240 ? hashed.substring(0, 237) + "..." : hashed;
     }
 
     /** Hash of one endpoint of this port ("ip:port", brackets around IPv6), as kube-proxy's KUBE-SEP- names. */

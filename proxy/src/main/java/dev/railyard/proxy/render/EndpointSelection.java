@@ -10,9 +10,9 @@ import java.util.List;
  * Which endpoints each traffic policy of one service port uses on this node, as kube-proxy's
  * CategorizeEndpoints decides it: ready endpoints, falling back to serving-and-terminating ones when a policy
  * has no ready endpoint. Reused across service ports, so a sync allocates nothing here. Topology hints are not
- * applied (a node's zone is not known to the renderer).
+ * applied (a node's zone is not known to the renderer). Shared by the iptables and nftables renderers.
  */
-final class EndpointSelection {
+public final class EndpointSelection {
     private Endpoint[] cluster = new Endpoint[16];
     private Endpoint[] local = new Endpoint[16];
     private Endpoint[] reachable = new Endpoint[16];
@@ -23,7 +23,7 @@ final class EndpointSelection {
     /** True when {@link #reachable} is its own merged array rather than an alias of cluster or local. */
     private Endpoint[] reachableSource;
 
-    void select(ServicePort service, List<Endpoint> endpoints, String nodeName) {
+    public void select(ServicePort service, List<Endpoint> endpoints, String nodeName) {
         clusterCount = 0;
         localCount = 0;
         hasAnyEndpoints = false;
@@ -127,38 +127,38 @@ final class EndpointSelection {
         reachableCount = n;
     }
 
-    int clusterCount() {
+    public int clusterCount() {
         return clusterCount;
     }
 
-    Endpoint cluster(int i) {
+    public Endpoint cluster(int i) {
         return cluster[i];
     }
 
-    int localCount() {
+    public int localCount() {
         return localCount;
     }
 
-    Endpoint local(int i) {
+    public Endpoint local(int i) {
         return local[i];
     }
 
     /** Endpoints this node may send to under any of the service's policies: one KUBE-SEP chain each. */
-    int reachableCount() {
+    public int reachableCount() {
         return reachableCount;
     }
 
-    Endpoint reachable(int i) {
+    public Endpoint reachable(int i) {
         return reachableSource[i];
     }
 
     /** Usable endpoints exist somewhere in the cluster. */
-    boolean hasAnyEndpoints() {
+    public boolean hasAnyEndpoints() {
         return hasAnyEndpoints;
     }
 
     /** Drops references so a finished sync does not keep endpoints alive. */
-    void clear() {
+    public void clear() {
         Arrays.fill(cluster, null);
         Arrays.fill(local, null);
         Arrays.fill(reachable, null);

@@ -28,6 +28,7 @@ public final class RenderConfig {
     private final boolean randomFully;
     private final boolean conntrackTcpBeLiberal;
     private final boolean nfacctCounters;
+    private final List<String> serviceCidrs;
 
     private RenderConfig(Builder b) {
         this.family = Objects.requireNonNull(b.family, "family");
@@ -52,6 +53,18 @@ public final class RenderConfig {
         this.randomFully = b.randomFully;
         this.conntrackTcpBeLiberal = b.conntrackTcpBeLiberal;
         this.nfacctCounters = b.nfacctCounters;
+        this.serviceCidrs = cidrsOf(b.serviceCidrs, family);
+    }
+
+    private static List<String> cidrsOf(List<String> cidrs, IpFamily family) {
+        List<String> result = new ArrayList<>();
+        for (String text : cidrs) {
+            IPAddress cidr = IpAddresses.parseCidr(text.trim());
+            if (IpAddresses.familyOf(cidr) == family) {
+                result.add(IpAddresses.canonicalCidr(cidr));
+            }
+        }
+        return List.copyOf(result);
     }
 
     public static Builder builder(IpFamily family) {
@@ -191,6 +204,14 @@ public final class RenderConfig {
         return nfacctCounters;
     }
 
+    /**
+     * The service CIDRs of this family (ServiceCIDR objects, or --service-cluster-ip-range): nftables mode drops
+     * traffic to cluster IPs in them that no service holds. Empty when unknown.
+     */
+    public List<String> serviceCidrs() {
+        return serviceCidrs;
+    }
+
     public static final class Builder {
         private final IpFamily family;
         private String nodeName;
@@ -204,6 +225,7 @@ public final class RenderConfig {
         private boolean randomFully = true;
         private boolean conntrackTcpBeLiberal;
         private boolean nfacctCounters;
+        private List<String> serviceCidrs = List.of();
 
         private Builder(IpFamily family) {
             this.family = family;
@@ -265,6 +287,12 @@ public final class RenderConfig {
 
         public Builder nfacctCounters(boolean value) {
             this.nfacctCounters = value;
+            return this;
+        }
+
+        /** Service CIDRs of either family; those of the other family are ignored. */
+        public Builder serviceCidrs(List<String> value) {
+            this.serviceCidrs = List.copyOf(value);
             return this;
         }
 

@@ -97,6 +97,11 @@ abstract class ScheduledSyncer implements Syncer {
         return false;
     }
 
+    /** Brings a sync forward to {@code delay} from now, e.g. for work a sync left to a later one. */
+    final void syncAfter(Duration delay) {
+        runner.retryAfter(delay);
+    }
+
     @Override
     public IpFamily family() {
         return family;

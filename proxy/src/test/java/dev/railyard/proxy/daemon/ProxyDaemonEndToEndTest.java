@@ -5,40 +5,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
-import dev.railyard.proxy.source.ManifestDirectorySource;
-import dev.railyard.proxy.source.kubernetes.ApiClients;
-import dev.railyard.proxy.source.kubernetes.KubernetesSource;
-import dev.railyard.proxy.source.kubernetes.KubernetesSourceSettings;
-import dev.railyard.proxy.source.kubernetes.RetryBackoff;
 import dev.railyard.proxy.source.kubernetes.TestApiServer;
-import dev.railyard.proxy.sync.IptablesSyncer;
 import dev.railyard.proxy.sync.SyncResult;
 import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
 import dev.railyard.testkit.VethLink;
-import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
-import io.kubernetes.client.openapi.models.V1Endpoint;
-import io.kubernetes.client.openapi.models.V1EndpointConditions;
-import io.kubernetes.client.openapi.models.V1EndpointSlice;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
-import io.kubernetes.client.openapi.models.V1ServicePort;
-import io.kubernetes.client.openapi.models.V1ServiceSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+
+import static dev.railyard.proxy.daemon.ApiObjects.service;
+import static dev.railyard.proxy.daemon.ApiObjects.slice;
+import static dev.railyard.proxy.daemon.Awaits.await;
+import static dev.railyard.proxy.daemon.Awaits.awaitOk;
+import static dev.railyard.proxy.daemon.Awaits.awaitQuiet;
+import static dev.railyard.proxy.daemon.Awaits.indexOf;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -53,7 +45,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
         "ip6tables-save", "ip6tables", "ip"})
 class ProxyDaemonEndToEndTest {
-    private static final Duration WAIT = Duration.ofSeconds(30);
     private static final String NODE = "node-a";
     private static final String WEB_IP = "10.96.0.10";
     private static final String DB_IP = "10.96.0.11";
@@ -83,9 +74,9 @@ class ProxyDaemonEndToEndTest {
                     "-j", "MASQUERADE");
 
             apiServer.create(service("web", WEB_IP, 80));
-            apiServer.create(slice("web-1", "web", 8080, WEB_POD));
+            apiServer.create(slice("web-1", "web", NODE, 8080, WEB_POD));
             apiServer.create(service("db", DB_IP, 5432));
-            apiServer.create(slice("db-1", "db", 5432, "10.244.1.7"));
+            apiServer.create(slice("db-1", "db", NODE, 5432, "10.244.1.7"));
 
             List<SyncResult> results = new CopyOnWriteArrayList<>();
             List<ProxyDaemon> daemons = new ArrayList<>();
@@ -112,16 +103,16 @@ class ProxyDaemonEndToEndTest {
                 Matcher sep = SEP_DNAT.matcher(nat);
                 assertThat(sep.find()).isTrue();
                 String sepChain = sep.group(1);
-                apiServer.update(slice("web-1", "web", 8080));
+                apiServer.update(slice("web-1", "web", NODE, 8080));
                 awaitNat(node, rules -> !rules.contains(":" + sepChain + " "), sepChain + " deleted");
                 assertThat(natRules(node)).doesNotContain(sepChain);
                 assertThat(node.execChecked("iptables-save", "-t", "filter").stdout())
                         .containsPattern("-d " + WEB_IP + "/32 .*default/web has no endpoints.* -j REJECT");
                 assertThat(client.tcpGet(WEB_IP, 80, Duration.ofSeconds(2)).isOk())
                         .as("no endpoints: rejected").isFalse();
-                apiServer.update(slice("web-1", "web", 8080, WEB_POD));
+                apiServer.update(slice("web-1", "web", NODE, 8080, WEB_POD));
                 awaitNat(node, rules -> SEP_DNAT.matcher(rules).find(), "endpoint back");
-                assertThat(awaitOk(client)).isTrue();
+                assertThat(awaitOk(client, WEB_IP, 80)).isTrue();
 
                 // An invalid Service is skipped and reported; everything else stays programmed.
                 V1Service bad = service("bad", "10.96.0.12", 99999);
@@ -131,7 +122,7 @@ class ProxyDaemonEndToEndTest {
                 assertThat(daemon.problems()).singleElement()
                         .satisfies(p -> assertThat(p.field()).contains("port"));
                 apiServer.create(service("cache", "10.96.0.13", 6379));
-                apiServer.create(slice("cache-1", "cache", 6379, "10.244.1.8"));
+                apiServer.create(slice("cache-1", "cache", NODE, 6379, "10.244.1.8"));
                 awaitNat(node, rules -> rules.contains("\"default/cache cluster IP\"")
                         && rules.contains("--to-destination 10.244.1.8:6379"), "a later service programmed");
                 assertThat(natRules(node)).doesNotContain("default/bad").doesNotContain("10.96.0.12")
@@ -149,7 +140,7 @@ class ProxyDaemonEndToEndTest {
                 node.execChecked("iptables", "-t", "nat", "-X", webChain);
                 int syncsBefore = results.size();
                 apiServer.create(service("queue", "10.96.0.14", 5672));
-                apiServer.create(slice("queue-1", "queue", 5672, "10.244.1.9"));
+                apiServer.create(slice("queue-1", "queue", NODE, 5672, "10.244.1.9"));
                 awaitNat(node, rules -> rules.contains("--to-destination 10.244.1.9:5672")
                         && rules.contains(":" + webChain + " "), "the new service and web's chain applied");
                 await(() -> results.subList(syncsBefore, results.size()).stream()
@@ -160,10 +151,10 @@ class ProxyDaemonEndToEndTest {
                 assertThat(failed).as("a failed partial sync in %s", recovery).isNotNegative();
                 assertThat(recovery.get(failed).error()).contains(webChain);
                 assertThat(resynced).as("then a full one").isGreaterThan(failed);
-                assertThat(awaitOk(client)).as("web reachable again").isTrue();
+                assertThat(awaitOk(client, WEB_IP, 80)).as("web reachable again").isTrue();
 
                 // The API server goes away and comes back: the rules do not change.
-                String before = awaitQuietRuleset(node, results);
+                String before = awaitQuiet(() -> ruleset(node), results);
                 int listsBefore = apiServer.listRequests(TestApiServer.Resource.SERVICES);
                 apiServer.stop();
                 Thread.sleep(1500);
@@ -171,8 +162,8 @@ class ProxyDaemonEndToEndTest {
                 apiServer.restart();
                 await(() -> apiServer.listRequests(TestApiServer.Resource.SERVICES) > listsBefore,
                         "the source relisted after the restart");
-                assertThat(awaitQuietRuleset(node, results)).as("after the API server came back").isEqualTo(before);
-                assertThat(awaitOk(client)).isTrue();
+                assertThat(awaitQuiet(() -> ruleset(node), results)).as("after the API server came back").isEqualTo(before);
+                assertThat(awaitOk(client, WEB_IP, 80)).isTrue();
 
                 // The daemon stops (SIGTERM) and starts again: the rules stay, and the new one rewrites the same.
                 daemon.close();
@@ -181,7 +172,7 @@ class ProxyDaemonEndToEndTest {
                 daemons.add(start(node, apiServer, results));
                 await(() -> results.stream().anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL),
                         "the restarted daemon's first full sync");
-                assertThat(awaitQuietRuleset(node, results)).as("after a daemon restart").isEqualTo(before);
+                assertThat(awaitQuiet(() -> ruleset(node), results)).as("after a daemon restart").isEqualTo(before);
             } finally {
                 daemons.forEach(ProxyDaemon::close);
             }
@@ -282,59 +273,16 @@ class ProxyDaemonEndToEndTest {
             families.add(RenderConfig.builder(family).nodeName(NODE).nodeIps(List.of("10.244.1.1", "fd00:244::1"))
                     .clusterCidrs(List.of("10.244.0.0/16", "fd00:244::/64")).build());
         }
-        ProxyDaemonSettings settings = new ProxyDaemonSettings(NODE, families,
-                new IptablesSyncer.Settings(Duration.ofMillis(100), Duration.ofMinutes(5), Duration.ofSeconds(1)),
-                node.commandPrefix(), Duration.ofSeconds(10));
-        return ProxyDaemon.start(settings, manifests.toString(),
-                handler -> new ManifestDirectorySource(manifests, handler), results::add);
+        return TestDaemons.fromManifests(new ProxyDaemonSettings(NODE, families, TestDaemons.QUICK,
+                node.commandPrefix(), Duration.ofSeconds(10)), manifests, results);
     }
 
     private static ProxyDaemon start(NetworkNamespace node, TestApiServer apiServer, List<SyncResult> results)
             throws Exception {
         RenderConfig v4 = RenderConfig.builder(IpFamily.V4).nodeName(NODE).nodeIps(List.of("10.244.1.1"))
                 .clusterCidrs(List.of("10.244.0.0/16")).build();
-        ProxyDaemonSettings settings = new ProxyDaemonSettings(NODE, List.of(v4),
-                new IptablesSyncer.Settings(Duration.ofMillis(100), Duration.ofMinutes(5), Duration.ofSeconds(1)),
-                node.commandPrefix(), Duration.ofSeconds(10));
-        KubernetesSourceSettings sourceSettings = KubernetesSourceSettings.defaults()
-                .withBackoff(new RetryBackoff(Duration.ofMillis(100), Duration.ofMillis(500)));
-        return ProxyDaemon.start(settings, "api-server",
-                handler -> {
-                    try {
-                        return new KubernetesSource(ApiClients.fromMaster(apiServer.url()), handler, sourceSettings);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, results::add);
-    }
-
-    private static V1Service service(String name, String clusterIp, int port) {
-        return new V1Service().apiVersion("v1").kind("Service")
-                .metadata(new V1ObjectMeta().namespace("default").name(name))
-                .spec(new V1ServiceSpec().type("ClusterIP").clusterIP(clusterIp).clusterIPs(List.of(clusterIp))
-                        .ports(List.of(new V1ServicePort().protocol("TCP").port(port))));
-    }
-
-    private static V1EndpointSlice slice(String name, String service, int port, String... addresses) {
-        List<V1Endpoint> endpoints = new ArrayList<>();
-        for (String address : addresses) {
-            endpoints.add(new V1Endpoint().addresses(List.of(address)).nodeName(NODE)
-                    .conditions(new V1EndpointConditions().ready(true).serving(true).terminating(false)));
-        }
-        return new V1EndpointSlice().apiVersion("discovery.k8s.io/v1").kind("EndpointSlice").addressType("IPv4")
-                .metadata(new V1ObjectMeta().namespace("default").name(name)
-                        .labels(Map.of("kubernetes.io/service-name", service)))
-                .ports(List.of(new DiscoveryV1EndpointPort().protocol("TCP").port(port)))
-                .endpoints(endpoints);
-    }
-
-    private static int indexOf(List<SyncResult> results, java.util.function.Predicate<SyncResult> condition) {
-        for (int i = 0; i < results.size(); i++) {
-            if (condition.test(results.get(i))) {
-                return i;
-            }
-        }
-        return -1;
+        return TestDaemons.fromApiServer(new ProxyDaemonSettings(NODE, List.of(v4), TestDaemons.QUICK,
+                node.commandPrefix(), Duration.ofSeconds(10)), apiServer, results);
     }
 
     private static String natRules(NetworkNamespace node) {
@@ -352,45 +300,8 @@ class ProxyDaemonEndToEndTest {
         return String.join("\n", lines);
     }
 
-    /** The ruleset once no sync has happened for a while (syncs are 100 ms apart at most when busy). */
-    private static String awaitQuietRuleset(NetworkNamespace node, List<SyncResult> results)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            int count = results.size();
-            String rules = ruleset(node);
-            Thread.sleep(700);
-            if (results.size() == count && ruleset(node).equals(rules)) {
-                return rules;
-            }
-        }
-        throw new AssertionError("syncs did not settle within " + WAIT);
-    }
-
-    private static boolean awaitOk(AgentHandle client) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (client.tcpGet(WEB_IP, 80, Duration.ofSeconds(2)).isOk()) {
-                return true;
-            }
-            Thread.sleep(100);
-        }
-        return false;
-    }
-
     private static void awaitNat(NetworkNamespace node, java.util.function.Predicate<String> condition,
                                  String what) throws InterruptedException {
         await(() -> condition.test(natRules(node)), what);
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("timed out after " + WAIT + " waiting for: " + what);
     }
 }

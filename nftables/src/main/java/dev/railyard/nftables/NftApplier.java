@@ -1,0 +1,29 @@
+package dev.railyard.nftables;
+
+/**
+ * Applies transactions to the kernel, each as one nf_tables batch: whole or not at all. Implemented by the
+ * {@code nft} tool ({@link NftCommand}) and by a direct netlink socket.
+ */
+public interface NftApplier {
+    /**
+     * @throws NftException naming the refused operation when the kernel refused the batch (nothing applied), or
+     *                      why the batch could not be sent
+     */
+    void apply(Transaction tx) throws NftException, InterruptedException;
+
+    /** The names of a table's chains, sets and maps; {@code exists} false when there is no such table. */
+    TableObjects listObjects(Family family, String table) throws NftException, InterruptedException;
+
+    /** Deletes the table if it exists; true if it did. */
+    boolean deleteTableIfExists(Family family, String table) throws NftException, InterruptedException;
+
+    /** What a table holds, by name. */
+    record TableObjects(boolean exists, java.util.List<String> chains, java.util.List<String> sets,
+                        java.util.List<String> maps) {
+        public TableObjects {
+            chains = java.util.List.copyOf(chains);
+            sets = java.util.List.copyOf(sets);
+            maps = java.util.List.copyOf(maps);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.railyard.proxy.render.nftables;
+
+import dev.railyard.nftables.Element;
+import dev.railyard.proxy.model.ServicePortName;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The elements of the shared sets and maps (cluster-ips, service-ips, ...): which service ports want each key,
+ * and which element the kernel holds for it. Two services may want the same key (an external IP given to
+ * both); the port first in name order wins, deterministically, where kube-proxy's winner depends on Go's map
+ * order. A sync changes claims only for the ports it rebuilt, so a partial sync touches only their keys
+ * ({@link Changes}); its element operations follow from the winners that changed. Not thread-safe.
+ */
+final class ElementClaims {
+    private static final Claim[] NONE = new Claim[0];
+
+    /** One port's wish for one element. */
+    record Claim(ServicePortName owner, Element element) {
+    }
+
+    private static final class Slot {
+        Element held;
+        Claim[] claims = NONE;
+    }
+
+    /** container -> key text -> slot. */
+    private final Map<String, Map<String, Slot>> slots = new HashMap<>();
+
+    /** Every element the kernel holds, by container. */
+    Map<String, List<Element>> held() {
+        Map<String, List<Element>> result = new HashMap<>();
+        slots.forEach((container, keys) -> keys.values().forEach(slot -> {
+            if (slot.held != null) {
+                result.computeIfAbsent(container, c -> new ArrayList<>()).add(slot.held);
+            }
+        }));
+        return result;
+    }
+
+    Changes changes() {
+        return new Changes();
+    }
+
+    /**
+     * Claims given up and made by the ports a sync rebuilds, and the element operations they lead to. Nothing
+     * changes in the claims until {@link #commit()}, so a sync that fails leaves them as the kernel has them.
+     */
+    final class Changes {
+        /** container -> key -> the claims after this sync, for the keys it touched. */
+        private final Map<String, Map<String, Claim[]>> touched = new LinkedHashMap<>();
+
+        void release(ServicePortName owner, Element element) {
+            Claim[] claims = claimsOf(element);
+            for (int i = 0; i < claims.length; i++) {
+                if (claims[i].owner().equals(owner)) {
+                    Claim[] fewer = new Claim[claims.length - 1];
+                    System.arraycopy(claims, 0, fewer, 0, i);
+                    System.arraycopy(claims, i + 1, fewer, i, claims.length - i - 1);
+                    put(element, fewer);
+                    return;
+                }
+            }
+        }
+
+        void claim(ServicePortName owner, Element element) {
+            Claim[] claims = claimsOf(element);
+            int at = 0;
+            while (at < claims.length && claims[at].owner().compareTo(owner) < 0) {
+                at++;
+            }
+            if (at < claims.length && claims[at].owner().equals(owner)) {
+                // The same port names the same key twice (a cluster IP also listed as an external IP): its first
+                // wish stands, as kube-proxy's storage keeps one element per key.
+                return;
+            }
+            Claim[] more = new Claim[claims.length + 1];
+            System.arraycopy(claims, 0, more, 0, at);
+            more[at] = new Claim(owner, element);
+            System.arraycopy(claims, at, more, at + 1, claims.length - at);
+            put(element, more);
+        }
+
+        private Claim[] claimsOf(Element element) {
+            Map<String, Claim[]> keys = touched.get(element.container());
+            Claim[] pending = keys == null ? null : keys.get(element.keyText());
+            if (pending != null) {
+                return pending;
+            }
+            Slot slot = slotOf(element.container(), element.keyText());
+            return slot == null ? NONE : slot.claims;
+        }
+
+        private void put(Element element, Claim[] claims) {
+            touched.computeIfAbsent(element.container(), c -> new LinkedHashMap<>()).put(element.keyText(), claims);
+        }
+
+        /** Elements the kernel must lose: held ones whose winner is gone or has another value. */
+        List<Element> deletions() {
+            List<Element> result = new ArrayList<>();
+            touched.forEach((container, keys) -> keys.forEach((key, claims) -> {
+                Slot slot = slotOf(container, key);
+                Element held = slot == null ? null : slot.held;
+                Element winner = claims.length == 0 ? null : claims[0].element();
+                if (held != null && (winner == null || !winner.value().equals(held.value()))) {
+                    result.add(Element.keyOf(container, held.key()));
+                }
+            }));
+            return result;
+        }
+
+        /** Elements the kernel must gain: winners it does not hold with that value. */
+        List<Element> additions() {
+            List<Element> result = new ArrayList<>();
+            touched.forEach((container, keys) -> keys.forEach((key, claims) -> {
+                Slot slot = slotOf(container, key);
+                Element held = slot == null ? null : slot.held;
+                Element winner = claims.length == 0 ? null : claims[0].element();
+                if (winner != null && (held == null || !winner.value().equals(held.value()))) {
+                    result.add(winner);
+                }
+            }));
+            return result;
+        }
+
+        /** The kernel now holds every winner: the claims become the new view. */
+        void commit() {
+            touched.forEach((container, keys) -> {
+                Map<String, Slot> containerSlots = slots.computeIfAbsent(container, c -> new HashMap<>());
+                keys.forEach((key, claims) -> {
+                    if (claims.length == 0) {
+                        containerSlots.remove(key);
+                        return;
+                    }
+                    Slot slot = containerSlots.computeIfAbsent(key, k -> new Slot());
+                    slot.claims = claims;
+                    slot.held = claims[0].element();
+                });
+            });
+            touched.clear();
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder out = new StringBuilder();
+            touched.forEach((container, keys) -> keys.forEach((key, claims) ->
+                    out.append(container).append(' ').append(key).append(" <- ").append(Arrays.toString(claims))
+                            .append('\n')));
+            return out.toString();
+        }
+    }
+
+    private Slot slotOf(String container, String key) {
+        Map<String, Slot> keys = slots.get(container);
+        return keys == null ? null : keys.get(key);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.railyard.proxy.render.nftables;
+
+import dev.railyard.nftables.BaseChain;
+import dev.railyard.nftables.Chain;
+
+import java.util.List;
+
+/**
+ * The names kube-proxy's nftables mode gives its table, chains, sets and maps (pkg/proxy/nftables/proxier.go),
+ * which Railyard keeps so that dashboards, runbooks and diffs written for kube-proxy read the same.
+ */
+public final class NftablesLayout {
+    /** One table per family: {@code table ip kube-proxy} and {@code table ip6 kube-proxy}. */
+    public static final String TABLE = "kube-proxy";
+    public static final String TABLE_COMMENT = "rules for kube-proxy";
+
+    static final String FILTER_PREROUTING_PRE_DNAT = "filter-prerouting-pre-dnat";
+    static final String FILTER_OUTPUT_PRE_DNAT = "filter-output-pre-dnat";
+    static final String FILTER_INPUT = "filter-input";
+    static final String FILTER_FORWARD = "filter-forward";
+    static final String FILTER_OUTPUT = "filter-output";
+    static final String NAT_PREROUTING = "nat-prerouting";
+    static final String NAT_OUTPUT = "nat-output";
+    static final String NAT_POSTROUTING = "nat-postrouting";
+
+    static final String SERVICES = "services";
+    static final String SERVICE_IPS = "service-ips";
+    static final String SERVICE_NODEPORTS = "service-nodeports";
+    static final String NODEPORT_IPS = "nodeport-ips";
+    static final String CLUSTER_IPS = "cluster-ips";
+    static final String SERVICE_ENDPOINTS_CHECK = "service-endpoints-check";
+    static final String NODEPORT_ENDPOINTS_CHECK = "nodeport-endpoints-check";
+    static final String NO_ENDPOINT_SERVICES = "no-endpoint-services";
+    static final String NO_ENDPOINT_NODEPORTS = "no-endpoint-nodeports";
+    static final String REJECT_CHAIN = "reject-chain";
+    static final String CLUSTER_IPS_CHECK = "cluster-ips-check";
+    static final String FIREWALL_IPS = "firewall-ips";
+    static final String FIREWALL_CHECK = "firewall-check";
+    static final String MARK_MASQ = "mark-for-masquerade";
+    static final String MASQUERADING = "masquerading";
+
+    /** Per-service chain prefixes; what follows is the port's or endpoint's nftables chain base. */
+    public static final String SERVICE_PREFIX = "service-";
+    public static final String LOCAL_PREFIX = "local-";
+    public static final String EXTERNAL_PREFIX = "external-";
+    public static final String FIREWALL_PREFIX = "firewall-";
+    public static final String ENDPOINT_PREFIX = "endpoint-";
+    public static final String AFFINITY_PREFIX = "affinity-";
+
+    /** The base chains, in kube-proxy's order: filter before DNAT (source ranges), filter, nat. */
+    static final List<Chain> BASE_CHAINS = List.of(
+            base(FILTER_PREROUTING_PRE_DNAT, "filter", "prerouting", BaseChain.DSTNAT - 10),
+            base(FILTER_OUTPUT_PRE_DNAT, "filter", "output", BaseChain.DSTNAT - 10),
+            base(FILTER_INPUT, "filter", "input", BaseChain.FILTER),
+            base(FILTER_FORWARD, "filter", "forward", BaseChain.FILTER),
+            base(FILTER_OUTPUT, "filter", "output", BaseChain.FILTER),
+            base(NAT_PREROUTING, "nat", "prerouting", BaseChain.DSTNAT),
+            base(NAT_OUTPUT, "nat", "output", BaseChain.DSTNAT),
+            base(NAT_POSTROUTING, "nat", "postrouting", BaseChain.SRCNAT));
+
+    /** A jump from a base chain to one of ours, with the match that guards it ("" for none). */
+    record Jump(String to, String from, String match) {
+    }
+
+    /**
+     * kube-proxy's nftablesJumpChains, in its order. The endpoint checks reject, which kernels before 5.9 only
+     * allow in input, forward and output, hence not from prerouting.
+     */
+    static final List<Jump> JUMPS = List.of(
+            new Jump(NODEPORT_ENDPOINTS_CHECK, FILTER_INPUT, "ct state new"),
+            new Jump(SERVICE_ENDPOINTS_CHECK, FILTER_INPUT, "ct state new"),
+            new Jump(SERVICE_ENDPOINTS_CHECK, FILTER_FORWARD, "ct state new"),
+            new Jump(SERVICE_ENDPOINTS_CHECK, FILTER_OUTPUT, "ct state new"),
+            new Jump(FIREWALL_CHECK, FILTER_PREROUTING_PRE_DNAT, "ct state new"),
+            new Jump(FIREWALL_CHECK, FILTER_OUTPUT_PRE_DNAT, "ct state new"),
+            new Jump(SERVICES, NAT_OUTPUT, ""),
+            new Jump(SERVICES, NAT_PREROUTING, ""),
+            new Jump(MASQUERADING, NAT_POSTROUTING, ""),
+            new Jump(CLUSTER_IPS_CHECK, FILTER_FORWARD, "ct state new"),
+            new Jump(CLUSTER_IPS_CHECK, FILTER_OUTPUT, "ct state new"));
+
+    private NftablesLayout() {
+    }
+
+    private static Chain base(String name, String type, String hook, int priority) {
+        return new Chain(name, new BaseChain(type, hook, priority), null);
+    }
+
+    /** Per-service chains (and only they) have a '/' in their name, as kube-proxy's isServiceChainName. */
+    public static boolean isServiceChain(String name) {
+        return name.indexOf('/') >= 0;
+    }
+
+    public static boolean isAffinitySet(String name) {
+        return name.startsWith(AFFINITY_PREFIX);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.railyard.proxy.sync;
+
+import dev.railyard.nftables.NftApplier;
+import dev.railyard.nftables.NftException;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.model.ServicePortName;
+import dev.railyard.proxy.render.nftables.NftablesRenderer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The nftables proxier of one IP family: kube-proxy's nftables syncProxyRules around a {@link ChangeTracker}, an
+ * {@link NftablesRenderer} and an {@link NftApplier}, on {@link ScheduledSyncer}'s schedule (nothing before both
+ * kinds have synced; full syncs at start, after a failure and once per sync period; partial ones in between).
+ *
+ * <p>Each sync first deletes the per-service chains that have been stale (flushed, unused) for longer than
+ * {@link NftablesRenderer#STALE_CHAIN_GRACE}, in a transaction of its own as kube-proxy does; if the kernel
+ * refuses that, the sync goes on and the next one is full. Then the sync's own transaction is applied, whole or
+ * not at all; a refusal is reported with the operation the kernel refused and makes the next sync full.
+ */
+public final class NftablesSyncer extends ScheduledSyncer {
+    private static final Logger LOG = LoggerFactory.getLogger(NftablesSyncer.class);
+
+    /** After the grace, so that the chains flushed last are old enough to go. */
+    private static final Duration STALE_CHAIN_MARGIN = Duration.ofMillis(100);
+
+    private final NftablesRenderer renderer;
+    private final NftApplier applier;
+    private final Clock clock;
+    /** Set when the stale-chain deletion was refused: kube-proxy then makes the next sync full. */
+    private boolean staleDeletionRefused;
+    /** What failed syncs drained, to be reported with the next successful one. */
+    private final List<StaleUdpEndpoint> unreportedGoneUdp = new ArrayList<>();
+    private final Set<ServicePortName> unreportedNewlyActiveUdp = new HashSet<>();
+
+    public NftablesSyncer(ChangeTracker tracker, NftablesRenderer renderer, NftApplier applier,
+                          IptablesSyncer.Settings settings, Clock clock, Consumer<SyncResult> resultListener) {
+        super("nftables-sync-", renderer.config().family(), tracker, settings, clock, resultListener);
+        this.renderer = renderer;
+        this.applier = Objects.requireNonNull(applier, "applier");
+        this.clock = clock;
+    }
+
+    @Override
+    boolean forcesFullSync(ProxyState state) {
+        boolean refused = staleDeletionRefused;
+        staleDeletionRefused = false;
+        return refused;
+    }
+
+    @Override
+    SyncResult apply(StateUpdate update, Instant startedAt, boolean full, Map<String, Instant> changeTimes) {
+        ProxyState state = update.state();
+        unreportedGoneUdp.addAll(update.goneUdpEndpoints());
+        unreportedNewlyActiveUdp.addAll(update.newlyActiveUdpPorts());
+
+        long renderStart = System.nanoTime();
+        NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
+        long applyStart = System.nanoTime();
+        String error = null;
+        try {
+            if (!plan.staleChainDeletion().isEmpty()) {
+                try {
+                    applier.apply(plan.staleChainDeletion());
+                    renderer.staleDeletionApplied(plan);
+                } catch (NftException e) {
+                    LOG.warn("{} could not delete {} stale chains, will retry with a full sync: {}",
+                            family().kubernetesName(), plan.staleChainDeletion().size(), e.getMessage());
+                    staleDeletionRefused = true;
+                }
+            }
+            applier.apply(plan.sync());
+        } catch (NftException e) {
+            error = e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "interrupted while applying the nftables transaction";
+        }
+        long applyEnd = System.nanoTime();
+
+        boolean succeeded = error == null;
+        if (succeeded) {
+            renderer.committed(plan);
+            if (!renderer.staleChains().isEmpty()) {
+                // Flushed chains are deleted by the first sync after the grace; without one they would wait for
+                // the sync period.
+                syncAfter(NftablesRenderer.STALE_CHAIN_GRACE.plus(STALE_CHAIN_MARGIN));
+            }
+        } else {
+            renderer.failed(plan);
+        }
+        NftablesRenderer.Counts counts = plan.counts();
+        SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
+                startedAt, error, Duration.ofNanos(applyStart - renderStart), Duration.ofNanos(applyEnd - applyStart),
+                0, 0, counts.rulesWritten(), 0, counts.chainsWritten(), 0,
+                counts.staleChainsDeleted(), state.serviceCount(), state.endpointCount(),
+                full ? Set.of() : update.changedServices(), succeeded ? unreportedGoneUdp : List.of(),
+                succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state);
+        if (succeeded) {
+            unreportedGoneUdp.clear();
+            unreportedNewlyActiveUdp.clear();
+        }
+        return result;
+    }
+}

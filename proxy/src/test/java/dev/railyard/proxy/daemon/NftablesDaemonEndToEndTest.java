@@ -1,0 +1,320 @@
+package dev.railyard.proxy.daemon;
+
+import static dev.railyard.proxy.daemon.ApiObjects.service;
+import static dev.railyard.proxy.daemon.ApiObjects.slice;
+import static dev.railyard.proxy.daemon.Awaits.await;
+import static dev.railyard.proxy.daemon.Awaits.awaitOk;
+import static dev.railyard.proxy.daemon.Awaits.awaitQuiet;
+import static dev.railyard.proxy.daemon.Awaits.indexOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.railyard.nftables.Family;
+import dev.railyard.nftables.NftCommand;
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.source.kubernetes.TestApiServer;
+import dev.railyard.proxy.sync.SyncResult;
+import dev.railyard.testkit.AgentHandle;
+import dev.railyard.testkit.NetworkNamespace;
+import dev.railyard.testkit.ProbeResult;
+import dev.railyard.testkit.RequiresPrivileges;
+import dev.railyard.testkit.VethLink;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code railyard proxy --proxy-mode nftables} end to end: a list/watch API server on loopback (or a manifest
+ * directory), the daemon in this JVM programming a network namespace's nftables through {@code nft}, and real
+ * traffic from a pod through the table it wrote.
+ *
+ * <pre>
+ *   client 10.244.2.2/24 ─── 10.244.2.1 ┐ node "node-a" (ip_forward=1): table ip kube-proxy
+ *   web    10.244.1.2/24 ─── 10.244.1.1 ┘
+ * </pre>
+ */
+@RequiresPrivileges(commands = {"nft", "iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
+        "ip6tables-save", "ip6tables", "ip"})
+class NftablesDaemonEndToEndTest {
+    private static final String NODE = "node-a";
+    private static final String WEB_IP = "10.96.0.10";
+    private static final String DB_IP = "10.96.0.11";
+    private static final String WEB_POD = "10.244.1.2";
+    private static final String CLIENT_POD = "10.244.2.2";
+    private static final Pattern WEB_ENDPOINT_CHAIN = Pattern.compile("chain (endpoint-\\S+__"
+            + Pattern.quote(WEB_POD) + "/8080) \\{");
+    /** Someone else's table, which neither mode nor the cleanup may touch. */
+    private static final String UNRELATED_TABLE = """
+            table inet unrelated {
+            \tchain input {
+            \t\ttype filter hook input priority 10; policy accept;
+            \t\tip saddr 192.0.2.99 drop
+            \t}
+            }
+            """;
+
+    @Test
+    void programsTheClusterFollowsChangesRecoversAndSurvivesRestarts() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create();
+             NetworkNamespace webNs = NetworkNamespace.create();
+             NetworkNamespace clientNs = NetworkNamespace.create();
+             TestApiServer apiServer = TestApiServer.start()) {
+            node.sysctl("net.ipv4.ip_forward", "1");
+            node.sysctl("net.ipv4.conf.all.send_redirects", "0");
+            VethLink toWeb = VethLink.between(node, webNs).names("veth-web", "eth0")
+                    .ipv4("10.244.1.1/24", WEB_POD + "/24").create();
+            VethLink toClient = VethLink.between(node, clientNs).names("veth-client", "eth0")
+                    .ipv4("10.244.2.1/24", CLIENT_POD + "/24").create();
+            toWeb.b().addRoute("default", "10.244.1.1");
+            toClient.b().addRoute("default", "10.244.2.1");
+            node.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(10), UNRELATED_TABLE.getBytes());
+
+            apiServer.create(service("web", WEB_IP, 80));
+            apiServer.create(slice("web-1", "web", NODE, 8080, WEB_POD));
+            apiServer.create(service("db", DB_IP, 5432));
+            apiServer.create(slice("db-1", "db", NODE, 5432, "10.244.1.7"));
+
+            List<SyncResult> results = new CopyOnWriteArrayList<>();
+            List<ProxyDaemon> daemons = new ArrayList<>();
+            ProxyDaemon daemon = start(node, apiServer, results);
+            daemons.add(daemon);
+            try (AgentHandle web = webNs.startAgent(); AgentHandle client = clientNs.startAgent()) {
+                web.tcpServe(8080, "web");
+                awaitTable(node, t -> t.contains(WEB_IP + " . tcp . 80 : goto service-")
+                        && t.contains("dnat to " + WEB_POD + ":8080") && t.contains("dnat to 10.244.1.7:5432"),
+                        "web and db programmed");
+                assertThat(results).anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL);
+                ProbeResult probe = client.tcpGet(WEB_IP, 80, Duration.ofSeconds(2));
+                assertThat(probe.isOk()).as("traffic through the service: %s", probe).isTrue();
+                assertThat(probe.serverReply().serverName()).isEqualTo("web");
+                assertThat(probe.serverReply().clientIp()).as("pod to pod keeps the source").isEqualTo(CLIENT_POD);
+
+                // The endpoint goes away: the service rejects, its endpoint chain is flushed, then deleted.
+                Matcher chain = WEB_ENDPOINT_CHAIN.matcher(table(node));
+                assertThat(chain.find()).isTrue();
+                String endpointChain = chain.group(1);
+                apiServer.update(slice("web-1", "web", NODE, 8080));
+                awaitTable(node, t -> t.contains(WEB_IP + " . tcp . 80 comment \"default/web\" : goto reject-chain"),
+                        "web without endpoints");
+                assertThat(client.tcpGet(WEB_IP, 80, Duration.ofSeconds(2)).isOk()).as("rejected").isFalse();
+                awaitTable(node, t -> !t.contains(endpointChain), endpointChain + " deleted after the grace");
+                apiServer.update(slice("web-1", "web", NODE, 8080, WEB_POD));
+                assertThat(awaitOk(client, WEB_IP, 80)).as("endpoint back").isTrue();
+
+                // An invalid Service is skipped and reported; a later service is programmed by a partial sync.
+                apiServer.create(service("bad", "10.96.0.12", 99999));
+                await(() -> daemon.problems().stream().anyMatch(p -> p.object().contains("default/bad")),
+                        "the invalid service reported");
+                int before = results.size();
+                apiServer.create(service("cache", "10.96.0.13", 6379));
+                apiServer.create(slice("cache-1", "cache", NODE, 6379, "10.244.1.8"));
+                awaitTable(node, t -> t.contains("dnat to 10.244.1.8:6379"), "a later service programmed");
+                assertThat(results.subList(before, results.size()))
+                        .anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.PARTIAL);
+                assertThat(table(node)).doesNotContain("10.96.0.12").contains("dnat to 10.244.1.7:5432");
+
+                // Someone deletes the whole table: the next partial sync is refused, the retry is a full sync
+                // that brings everything back.
+                node.execChecked("nft", "delete", "table", "ip", "kube-proxy");
+                int syncsBefore = results.size();
+                apiServer.create(service("queue", "10.96.0.14", 5672));
+                apiServer.create(slice("queue-1", "queue", NODE, 5672, "10.244.1.9"));
+                awaitTable(node, t -> t.contains("dnat to 10.244.1.9:5672") && t.contains("dnat to " + WEB_POD),
+                        "the table rebuilt with the new service");
+                await(() -> results.subList(syncsBefore, results.size()).stream()
+                        .anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL), "the full resync");
+                List<SyncResult> recovery = List.copyOf(results.subList(syncsBefore, results.size()));
+                int failed = indexOf(recovery, r -> r.failed() && r.kind() == SyncResult.Kind.PARTIAL);
+                int resynced = indexOf(recovery, r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL);
+                assertThat(failed).as("a refused partial sync in %s", recovery).isNotNegative();
+                assertThat(recovery.get(failed).error()).as("names the operation").contains("(operation ");
+                assertThat(resynced).isGreaterThan(failed);
+                assertThat(awaitOk(client, WEB_IP, 80)).as("web reachable again").isTrue();
+
+                // The API server goes away and comes back: the rules do not change.
+                String quiet = awaitQuiet(() -> ruleset(node), results);
+                int listsBefore = apiServer.listRequests(TestApiServer.Resource.SERVICES);
+                apiServer.stop();
+                Thread.sleep(1500);
+                assertThat(ruleset(node)).as("while the API server is down").isEqualTo(quiet);
+                apiServer.restart();
+                await(() -> apiServer.listRequests(TestApiServer.Resource.SERVICES) > listsBefore,
+                        "the source relisted after the restart");
+                assertThat(awaitQuiet(() -> ruleset(node), results)).isEqualTo(quiet);
+
+                // Stop (SIGTERM) and start again: the table stays, and the new daemon writes the same.
+                daemon.close();
+                assertThat(ruleset(node)).as("rules stay after stop").isEqualTo(quiet);
+                results.clear();
+                daemons.add(start(node, apiServer, results));
+                await(() -> results.stream().anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL),
+                        "the restarted daemon's first full sync");
+                assertThat(awaitQuiet(() -> ruleset(node), results)).as("after a restart").isEqualTo(quiet);
+                assertThat(awaitOk(client, WEB_IP, 80)).isTrue();
+            } finally {
+                daemons.forEach(ProxyDaemon::close);
+            }
+            assertThat(ruleset(node)).contains("table inet unrelated", "ip saddr 192.0.2.99 drop");
+        }
+    }
+
+    /**
+     * Starting in one mode removes what the other left, and nothing of anyone else: iptables, then nftables,
+     * then iptables again, on one node, from one manifest directory, both families.
+     */
+    @Test
+    void switchingModesLeavesNothingOfTheOtherMode(@TempDir Path manifests) throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create()) {
+            Files.writeString(manifests.resolve("web.yaml"), """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: web}
+                    spec:
+                      type: ClusterIP
+                      clusterIP: 10.96.0.10
+                      clusterIPs: [10.96.0.10, "fd00:96::10"]
+                      ipFamilies: [IPv4, IPv6]
+                      ports: [{protocol: TCP, port: 80}]
+                    ---
+                    apiVersion: discovery.k8s.io/v1
+                    kind: EndpointSlice
+                    metadata: {name: web-v4, labels: {kubernetes.io/service-name: web}}
+                    addressType: IPv4
+                    ports: [{protocol: TCP, port: 8080}]
+                    endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}}]
+                    ---
+                    apiVersion: discovery.k8s.io/v1
+                    kind: EndpointSlice
+                    metadata: {name: web-v6, labels: {kubernetes.io/service-name: web}}
+                    addressType: IPv6
+                    ports: [{protocol: TCP, port: 8080}]
+                    endpoints: [{addresses: ["fd00:244::5"], conditions: {ready: true}}]
+                    """);
+            node.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(10), UNRELATED_TABLE.getBytes());
+            node.execChecked("iptables", "-t", "filter", "-N", "UNRELATED");
+            node.execChecked("iptables", "-t", "filter", "-A", "INPUT", "-s", "192.0.2.99", "-j", "UNRELATED");
+
+            runUntilSynced(node, manifests, ProxyMode.IPTABLES);
+            assertThat(iptables(node)).contains("--to-destination 10.244.1.5:8080");
+            assertThat(ip6tables(node)).contains("--to-destination [fd00:244::5]:8080");
+
+            runUntilSynced(node, manifests, ProxyMode.NFTABLES);
+            assertThat(table(node)).contains("dnat to 10.244.1.5:8080");
+            assertThat(node.execChecked("nft", "list", "table", "ip6", "kube-proxy").stdout())
+                    .contains("dnat to [fd00:244::5]:8080", "fd00:96::10 . tcp . 80 : goto service-");
+            assertThat(iptables(node)).doesNotContain("KUBE-")
+                    .contains(":UNRELATED", "-A INPUT -s 192.0.2.99/32 -j UNRELATED");
+            assertThat(ip6tables(node)).doesNotContain("KUBE-");
+
+            runUntilSynced(node, manifests, ProxyMode.IPTABLES);
+            assertThat(iptables(node)).contains("--to-destination 10.244.1.5:8080", ":UNRELATED");
+            assertThat(node.execChecked("nft", "list", "tables").stdout())
+                    .doesNotContain("kube-proxy").contains("table inet unrelated");
+
+            // And the cleanup of both modes leaves only what was there before.
+            NftCommand nft = NftCommand.create().withCommandPrefix(node.commandPrefix());
+            runUntilSynced(node, manifests, ProxyMode.NFTABLES);
+            assertThat(nft.deleteTableIfExists(Family.IP, "kube-proxy")).isTrue();
+            assertThat(nft.deleteTableIfExists(Family.IP6, "kube-proxy")).isTrue();
+            assertThat(nft.deleteTableIfExists(Family.IP, "kube-proxy")).isFalse();
+            assertThat(ruleset(node)).contains("table inet unrelated");
+        }
+    }
+
+    private static void runUntilSynced(NetworkNamespace node, Path manifests, ProxyMode mode) throws Exception {
+        List<RenderConfig> families = new ArrayList<>();
+        for (IpFamily family : IpFamily.values()) {
+            families.add(RenderConfig.builder(family).nodeName(NODE).nodeIps(List.of("10.244.1.1", "fd00:244::1"))
+                    .clusterCidrs(List.of("10.244.0.0/16", "fd00:244::/64"))
+                    .nodePortAddresses(mode == ProxyMode.NFTABLES ? List.of("primary") : List.of()).build());
+        }
+        ProxyDaemonSettings settings = new ProxyDaemonSettings(NODE, families, TestDaemons.QUICK,
+                node.commandPrefix(), Duration.ofSeconds(10));
+        List<SyncResult> results = new CopyOnWriteArrayList<>();
+        try (ProxyDaemon daemon = TestDaemons.fromManifests(mode == ProxyMode.NFTABLES ? settings.withNftables()
+                : settings, manifests, results)) {
+            await(() -> daemon.lastResults().size() == 2
+                    && daemon.lastResults().values().stream().allMatch(SyncResult::succeeded), mode + " synced");
+        }
+    }
+
+    private static ProxyDaemon start(NetworkNamespace node, TestApiServer apiServer, List<SyncResult> results)
+            throws Exception {
+        RenderConfig v4 = RenderConfig.builder(IpFamily.V4).nodeName(NODE).nodeIps(List.of("10.244.1.1"))
+                .clusterCidrs(List.of("10.244.0.0/16")).nodePortAddresses(List.of("primary")).build();
+        return TestDaemons.fromApiServer(new ProxyDaemonSettings(NODE, List.of(v4), TestDaemons.QUICK,
+                node.commandPrefix(), Duration.ofSeconds(10)).withNftables(), apiServer, results);
+    }
+
+    private static String table(NetworkNamespace node) {
+        var result = node.exec("nft", "list", "table", "ip", "kube-proxy");
+        return result.exitCode() == 0 ? result.stdout() : "";
+    }
+
+    private static void awaitTable(NetworkNamespace node, java.util.function.Predicate<String> condition,
+                                   String what) throws InterruptedException {
+        await(() -> condition.test(table(node)), what);
+    }
+
+    private static String iptables(NetworkNamespace node) {
+        return node.execChecked("iptables-save").stdout();
+    }
+
+    private static String ip6tables(NetworkNamespace node) {
+        return node.execChecked("ip6tables-save").stdout();
+    }
+
+    /**
+     * Every table, its chains, sets and maps in name order and each one's elements sorted: the kernel lists
+     * objects in the order they were created (a restarted daemon re-creates its base chains) and hash-set
+     * elements in its own order, neither of which says anything about the rules.
+     */
+    static String ruleset(NetworkNamespace node) {
+        String listing = node.execChecked("nft", "list", "ruleset").stdout();
+        Matcher elements = Pattern.compile("elements = \\{([^}]*)\\}").matcher(listing);
+        StringBuilder sorted = new StringBuilder();
+        while (elements.find()) {
+            List<String> items = new ArrayList<>();
+            for (String item : elements.group(1).split(",")) {
+                items.add(item.strip());
+            }
+            items.sort(null);
+            elements.appendReplacement(sorted, Matcher.quoteReplacement("elements = { " + String.join(", ", items)
+                    + " }"));
+        }
+        elements.appendTail(sorted);
+        // Objects are the blocks from "\t<kind> <name> {" to "\t}"; tables keep their order.
+        StringBuilder out = new StringBuilder();
+        List<String> objects = new ArrayList<>();
+        StringBuilder current = null;
+        for (String line : sorted.toString().split("\n")) {
+            if (line.startsWith("\t") && !line.startsWith("\t\t") && line.endsWith("{")) {
+                current = new StringBuilder();
+            }
+            if (current != null) {
+                if (!line.isBlank()) {
+                    current.append(line).append('\n');
+                }
+                if (line.equals("\t}")) {
+                    objects.add(current.toString());
+                    current = null;
+                }
+            } else if (line.equals("}")) {
+                objects.sort(null);
+                objects.forEach(out::append);
+                objects.clear();
+                out.append(line).append('\n');
+            } else if (!line.isBlank()) {
+                out.append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+}
