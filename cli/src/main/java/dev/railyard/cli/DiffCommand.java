@@ -20,7 +20,11 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** railyard diff: do two rulesets treat every service frontend the same? */
@@ -126,7 +130,7 @@ final class DiffCommand implements Callable<Integer> {
                     throw new BadInputException("standard input must be an iptables-save dump (manifests are read "
                             + "from files)");
                 }
-                return RulesetInputs.manifests(java.util.List.of(Path.of(path)), config, err, NAME);
+                return RulesetInputs.manifests(List.of(Path.of(path)), config, err, NAME);
         }
     }
 
@@ -141,10 +145,14 @@ final class DiffCommand implements Callable<Integer> {
                 continue;
             }
             out.append('\n').append(title(frontend)).append('\n');
+            // The same difference usually shows for several probes: one line for it, then the probes.
+            Map<String, List<String>> probesByDifference = new LinkedHashMap<>();
             for (RulesetDiff.Difference difference : frontend.differences()) {
-                out.append("  ").append(difference.probe()).append(": ").append(difference.aspect()).append(": A ")
-                        .append(difference.a()).append(" vs B ").append(difference.b()).append('\n');
+                probesByDifference.computeIfAbsent(difference.aspect() + ": A " + difference.a() + " vs B "
+                        + difference.b(), k -> new ArrayList<>()).add(difference.probe());
             }
+            probesByDifference.forEach((difference, where) -> out.append("  ").append(difference).append("\n    ")
+                    .append(String.join("; ", where)).append('\n'));
         }
         for (String note : report.notes()) {
             out.append("note: ").append(note).append('\n');
