@@ -2,9 +2,20 @@ package dev.railyard.proxy.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.apply.IptablesRestore;
+import dev.railyard.proxy.apply.IptablesSave;
 import dev.railyard.proxy.apply.JumpRules;
+import dev.railyard.proxy.inspect.EndpointShare;
+import dev.railyard.proxy.inspect.Origin;
+import dev.railyard.proxy.inspect.Packet;
+import dev.railyard.proxy.inspect.RulesetDiff;
+import dev.railyard.proxy.inspect.Trace;
+import dev.railyard.proxy.inspect.Verdict;
+import dev.railyard.proxy.inspect.iptables.IptablesServiceRuleset;
+import dev.railyard.proxy.inspect.iptables.LiveNode;
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
@@ -20,7 +31,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +54,12 @@ import org.junit.jupiter.api.Test;
  * Each pod runs an agent serving TCP 8080 and UDP 5353 that answers with its name and the client address it saw.
  * One manifest set with every service below is rendered and applied with {@link IptablesRestore} and
  * {@link JumpRules}, as the proxy does.
+ *
+ * <p>Every probe is also predicted with {@code railyard trace}'s evaluator, twice: through the manifests (rendered,
+ * plus the jump rules the proxy installs) and through the namespace's own {@code iptables-save} and local routing
+ * table, as {@code trace --live} reads them. Both predictions must agree with each other and with what the
+ * packets did: the endpoints reached, whether the pod saw the client's address or the node's (masquerade), and
+ * refused (REJECT) or unanswered (DROP) connections.
  *
  * <p>The node's default route towards the client network is what a real node has: traffic to an address the
  * node does not own (a cluster IP with no endpoints, a load-balancer IP the firewall refuses) is routed and so
@@ -82,6 +102,8 @@ class ServiceTrafficTest {
     private static AgentHandle pod1;
     private static AgentHandle pod2;
     private static String renderedRules;
+    private static IptablesServiceRuleset fromManifests;
+    private static IptablesServiceRuleset fromNode;
 
     @BeforeAll
     static void buildNodeWithPodsAndApplyRules() throws Exception {
@@ -115,6 +137,9 @@ class ServiceTrafficTest {
             restore.test(rules);
             restore.restore(rules);
             JumpRules.of(IpFamily.V4).withCommandPrefix(node.commandPrefix()).ensure();
+            fromManifests = IptablesServiceRuleset.fromRender("manifests", renderConfig(),
+                    ManifestLoader.parse("service-traffic.yaml", manifests()).state(IpFamily.V4, NODE_NAME));
+            fromNode = LiveNode.of(IpFamily.V4, IptablesBackend.AUTO).withCommandPrefix(node.commandPrefix()).read();
 
             pod1 = open(pod1Ns::startAgent);
             pod2 = open(pod2Ns::startAgent);
@@ -162,6 +187,8 @@ class ServiceTrafficTest {
 
     @Test
     void clusterIpSpreadsOverBothPodsAndMasqueradesOnlyTrafficFromOutsideTheClusterCidr() {
+        Trace fromPod1Predicted = predict(POD1_IP, Origin.POD, WEB_IP, 80, Protocol.TCP);
+        Trace fromClientPredicted = predict(CLIENT_IP, Origin.EXTERNAL, WEB_IP, 80, Protocol.TCP);
         Map<String, List<ServerReply>> fromPod1 = connect(pod1, WEB_IP, 80, 30);
         Map<String, List<ServerReply>> fromClient = connect(client, WEB_IP, 80, 30);
 
@@ -176,28 +203,39 @@ class ServiceTrafficTest {
         // The client (192.0.2.2) is outside --cluster-cidr: each pod sees the node's address on its link.
         assertThat(fromClient.get("pod1")).extracting(ServerReply::clientIp).containsOnly(POD1_GATEWAY);
         assertThat(fromClient.get("pod2")).extracting(ServerReply::clientIp).containsOnly(POD2_GATEWAY);
+
+        assertPredicted(fromPod1Predicted, fromPod1, POD1_IP, true);
+        assertPredicted(fromClientPredicted, fromClient, CLIENT_IP, true);
+        assertThat(fromPod1Predicted.endpoints()).extracting(EndpointShare::probability).containsOnly(0.5);
     }
 
     @Test
     void nodePortOnTheNodeAddressReachesAPod() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, NODE_IP, NODE_PORT, Protocol.TCP);
         ServerReply reply = client.tcpGet(NODE_IP, NODE_PORT, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         // externalTrafficPolicy Cluster: the source is masqueraded to the node.
         assertThat(reply.clientIp()).isIn(POD1_GATEWAY, POD2_GATEWAY);
+        assertPredicted(predicted, Map.of(reply.serverName(), List.of(reply)), CLIENT_IP, false);
     }
 
     @Test
     void externalIpReachesAPod() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, EXTERNAL_IP, 80, Protocol.TCP);
         ServerReply reply = client.tcpGet(EXTERNAL_IP, 80, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
+        assertPredicted(predicted, Map.of(reply.serverName(), List.of(reply)), CLIENT_IP, false);
     }
 
     @Test
     void loadBalancerIpHonoursLoadBalancerSourceRanges() throws Exception {
+        Trace allowedPredicted = predict(CLIENT_IP, Origin.EXTERNAL, LB_ALLOWED_IP, 80, Protocol.TCP);
+        Trace deniedPredicted = predict(CLIENT_IP, Origin.EXTERNAL, LB_DENIED_IP, 80, Protocol.TCP);
         ServerReply allowed = client.tcpGet(LB_ALLOWED_IP, 80, PROBE_TIMEOUT).serverReply();
         assertThat(allowed.serverName()).isIn("pod1", "pod2");
+        assertPredicted(allowedPredicted, Map.of(allowed.serverName(), List.of(allowed)), CLIENT_IP, false);
 
         long droppedBefore = firewallDropPackets(LB_DENIED_IP);
         ProbeResult denied = client.tcpGet(LB_DENIED_IP, 80, DROP_PROBE_TIMEOUT);
@@ -206,17 +244,27 @@ class ServiceTrafficTest {
                 .isEqualTo(ProbeResult.Outcome.TIMEOUT);
         assertThat(firewallDropPackets(LB_DENIED_IP)).as("packets dropped by KUBE-PROXY-FIREWALL for " + LB_DENIED_IP)
                 .isGreaterThan(droppedBefore);
+        assertThat(deniedPredicted.verdicts()).as("predicted for %s", denied).containsOnlyKeys(Verdict.DROP);
+        assertThat(deniedPredicted.outcomes().get(0).decidedBy()).startsWith("filter KUBE-PROXY-FIREWALL");
     }
 
     @Test
     void clientIpAffinityKeepsEveryConnectionOnOnePod() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, STICKY_IP, 80, Protocol.TCP);
         Map<String, List<ServerReply>> byPod = connect(client, STICKY_IP, 80, 15);
 
         assertThat(byPod).as("15 connections with sessionAffinity ClientIP, by serving pod").hasSize(1);
+        // A new client is balanced over both; the affinity check that keeps it on its first pod is reported.
+        assertPredicted(predicted, byPod, CLIENT_IP, false);
+        assertThat(predicted.endpoints()).hasSize(2);
+        assertThat(predicted.affinity()).extracting(a -> a.seconds()).containsOnly(60L);
+        assertThat(predicted.affinity()).extracting(a -> a.endpoint())
+                .containsExactlyInAnyOrder(POD1_IP + ":" + POD_TCP_PORT, POD2_IP + ":" + POD_TCP_PORT);
     }
 
     @Test
     void externalTrafficPolicyLocalUsesOnlyLocalEndpointsAndPreservesTheSource() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, NODE_IP, LOCAL_NODE_PORT, Protocol.TCP);
         List<ServerReply> replies = new ArrayList<>();
         for (int i = 0; i < 15; i++) {
             replies.add(client.tcpGet(NODE_IP, LOCAL_NODE_PORT, PROBE_TIMEOUT).serverReply());
@@ -224,41 +272,120 @@ class ServiceTrafficTest {
 
         assertThat(replies).extracting(ServerReply::serverName).as("serving pod").containsOnly("pod1");
         assertThat(replies).extracting(ServerReply::clientIp).as("source seen by pod1").containsOnly(CLIENT_IP);
+        assertPredicted(predicted, Map.of("pod1", replies), CLIENT_IP, true);
     }
 
     @Test
     void serviceWithoutReadyEndpointsRejectsConnectionsAtOnce() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, NO_ENDPOINTS_IP, 80, Protocol.TCP);
         long start = System.nanoTime();
         ProbeResult result = client.tcpGet(NO_ENDPOINTS_IP, 80, PROBE_TIMEOUT);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(result.outcome()).as("%s", result).isEqualTo(ProbeResult.Outcome.REFUSED);
         assertThat(elapsed).isLessThan(Duration.ofMillis(1000));
+        assertThat(predicted.verdicts()).as("predicted for %s", result).containsOnlyKeys(Verdict.REJECT);
     }
 
     @Test
     void udpClusterIpReachesAPod() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, DNS_IP, 53, Protocol.UDP);
         ServerReply reply = client.udpGet(DNS_IP, 53, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         assertThat(reply.clientIp()).isIn(POD1_GATEWAY, POD2_GATEWAY);
+        assertPredicted(predicted, Map.of(reply.serverName(), List.of(reply)), CLIENT_IP, false, POD_UDP_PORT);
     }
 
     @Test
     void internalTrafficPolicyLocalKeepsPodTrafficOnTheNode() {
+        Trace predicted = predict(POD1_IP, Origin.POD, ITP_LOCAL_IP, 80, Protocol.TCP);
         Map<String, List<ServerReply>> byPod = connect(pod1, ITP_LOCAL_IP, 80, 15);
 
         assertThat(byPod).as("pod1 -> internalTrafficPolicy Local service, by serving pod").containsOnlyKeys("pod1");
+        assertPredicted(predicted, byPod, POD1_IP, true);
     }
 
     @Test
     void servingTerminatingEndpointIsUsedWhenNoneIsReady() {
+        Trace predicted = predict(CLIENT_IP, Origin.EXTERNAL, TERMINATING_IP, 80, Protocol.TCP);
         ServerReply reply = client.tcpGet(TERMINATING_IP, 80, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isEqualTo("pod2");
+        assertPredicted(predicted, Map.of("pod2", List.of(reply)), CLIENT_IP, true);
+    }
+
+    @Test
+    void theNodesOwnRulesDiffEqualToTheRenderOfItsManifests() throws Exception {
+        // The same render, but knowing every address the node has (its pod-side gateways too), as the live side does.
+        IptablesServiceRuleset rendered = IptablesServiceRuleset.fromText("manifests", "render", renderedRules,
+                fromNode.localAddresses());
+        String saved = IptablesSave.of(IpFamily.V4, IptablesBackend.AUTO).withCommandPrefix(node.commandPrefix()).save();
+
+        RulesetDiff.Report report = RulesetDiff.compare(rendered, fromNode,
+                new RulesetDiff.Settings(IpFamily.V4, CLUSTER_CIDR));
+
+        assertThat(report.differing()).as("differences between the render and%n%s", saved).isEmpty();
+        assertThat(report.frontends()).as("frontends").hasSizeGreaterThanOrEqualTo(14);
+        assertThat(fromNode.notes()).as("a node's dump has its jump rules; none are added").isEmpty();
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    private static final Map<String, String> POD_BY_IP = Map.of(POD1_IP, "pod1", POD2_IP, "pod2");
+
+    /**
+     * What {@code railyard trace} predicts for the first packet of a connection: the same from the manifests and
+     * from the node's own rules, which is what is returned.
+     */
+    private static Trace predict(String source, Origin origin, String destination, int port, Protocol protocol) {
+        Packet packet = Packet.of(source, destination, port, protocol, origin);
+        Trace manifests = fromManifests.trace(packet);
+        Trace live = fromNode.trace(packet);
+        String description = packet.describe();
+        assertThat(live.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
+        assertThat(manifests.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
+        assertThat(live.verdicts()).as("%s: verdicts, live vs manifests", description)
+                .isEqualTo(manifests.verdicts());
+        assertThat(live.endpoints()).as("%s: endpoints, live vs manifests", description)
+                .isEqualTo(manifests.endpoints());
+        assertThat(live.affinity()).as("%s: affinity, live vs manifests", description)
+                .isEqualTo(manifests.affinity());
+        return live;
+    }
+
+    private static void assertPredicted(Trace predicted, Map<String, List<ServerReply>> observed, String sourceIp,
+                                        boolean everyEndpointSeen) {
+        assertPredicted(predicted, observed, sourceIp, everyEndpointSeen, POD_TCP_PORT);
+    }
+
+    /**
+     * The pods that answered are among the predicted endpoints (all of them when {@code everyEndpointSeen}), and
+     * each saw the client's own address exactly when the trace predicted no masquerade for its endpoint.
+     */
+    private static void assertPredicted(Trace predicted, Map<String, List<ServerReply>> observed, String sourceIp,
+                                        boolean everyEndpointSeen, int podPort) {
+        assertThat(predicted.verdicts()).as("predicted verdict").containsOnlyKeys(Verdict.DNAT);
+        Map<String, EndpointShare> byPod = new TreeMap<>();
+        for (EndpointShare endpoint : predicted.endpoints()) {
+            String ip = endpoint.address().substring(0, endpoint.address().lastIndexOf(':'));
+            assertThat(endpoint.address()).isEqualTo(ip + ":" + podPort);
+            byPod.put(POD_BY_IP.get(ip), endpoint);
+        }
+        Set<String> seen = new TreeSet<>(observed.keySet());
+        if (everyEndpointSeen) {
+            assertThat(seen).as("pods that answered vs predicted endpoints").isEqualTo(byPod.keySet());
+        } else {
+            assertThat(byPod.keySet()).as("predicted endpoints").containsAll(seen);
+        }
+        for (Map.Entry<String, List<ServerReply>> pod : observed.entrySet()) {
+            boolean masqueraded = byPod.get(pod.getKey()).masquerade();
+            Set<Boolean> sawOtherAddress = pod.getValue().stream().map(r -> !r.clientIp().equals(sourceIp))
+                    .collect(Collectors.toSet());
+            assertThat(sawOtherAddress).as("%s saw a masqueraded source (predicted: %s)", pod.getKey(), masqueraded)
+                    .containsOnly(masqueraded);
+        }
+    }
 
     /** {@code count} TCP connections, grouped by the pod that answered; every one must succeed. */
     private static Map<String, List<ServerReply>> connect(AgentHandle from, String ip, int port, int count) {
@@ -294,12 +421,15 @@ class ServiceTrafficTest {
     private static String render(String manifests) throws Exception {
         ClusterSnapshot snapshot = ManifestLoader.parse("service-traffic.yaml", manifests);
         assertThat(snapshot.problems()).isEmpty();
-        RenderConfig config = RenderConfig.builder(IpFamily.V4)
+        return new IptablesRenderer(renderConfig()).render(snapshot.state(IpFamily.V4, NODE_NAME)).toString();
+    }
+
+    private static RenderConfig renderConfig() {
+        return RenderConfig.builder(IpFamily.V4)
                 .nodeName(NODE_NAME)
                 .nodeIps(List.of(NODE_IP))
                 .clusterCidrs(List.of(CLUSTER_CIDR))
                 .build();
-        return new IptablesRenderer(config).render(snapshot.state(IpFamily.V4, NODE_NAME)).toString();
     }
 
     private static <T extends AutoCloseable> T open(Supplier<T> opener) {
