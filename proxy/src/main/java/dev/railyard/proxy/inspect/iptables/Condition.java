@@ -24,14 +24,14 @@ sealed interface Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
             IPAddress address = source ? packet.source : packet.destination;
-            String what = (source ? "source " : "destination ") + IpAddresses.canonical(address);
             boolean in = cidr.getIPVersion() == address.getIPVersion() && cidr.contains(address);
             if (in != negated) {
                 return Check.MATCH;
             }
+            String what = (source ? "source " : "destination ") + IpAddresses.canonical(address);
             boolean single = !cidr.isPrefixed() || cidr.getNetworkPrefixLength() == cidr.getBitCount();
             String relation = in ? (single ? " is " : " is in ") : (single ? " is not " : " is not in ");
-            return Check.noMatch(what + relation + text + (in ? " (rule says ! " + (source ? "-s" : "-d") + ")" : ""));
+            return Check.noMatch(() -> what + relation + text + (in ? " (rule says ! " + (source ? "-s" : "-d") + ")" : ""));
         }
     }
 
@@ -49,22 +49,25 @@ sealed interface Condition {
             if (same != negated) {
                 return Check.MATCH;
             }
-            return Check.noMatch((incoming ? "incoming" : "outgoing") + " interface " + actual
+            return Check.noMatch(() -> (incoming ? "incoming" : "outgoing") + " interface " + actual
                     + (same ? " is " : " is not ") + name);
         }
     }
 
     /** {@code [!] -p PROTOCOL}: a name or number; {@code all} and 0 match any protocol. */
     record ProtocolIs(boolean negated, String protocol) implements Condition {
+        public ProtocolIs {
+            protocol = protocol.toLowerCase(Locale.ROOT);
+        }
+
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
-            String p = protocol.toLowerCase(Locale.ROOT);
-            boolean same = p.equals("all") || p.equals("0") || p.equals(packet.protocol.lowerCase())
-                    || p.equals(String.valueOf(number(packet.protocol)));
+            boolean same = protocol.equals("all") || protocol.equals("0") || protocol.equals(packet.protocol.lowerCase())
+                    || protocol.equals(String.valueOf(number(packet.protocol)));
             if (same != negated) {
                 return Check.MATCH;
             }
-            return Check.noMatch("protocol " + packet.protocol.lowerCase() + (same ? " is " : " is not ") + protocol);
+            return Check.noMatch(() -> "protocol " + packet.protocol.lowerCase() + (same ? " is " : " is not ") + protocol);
         }
 
         private static int number(Protocol protocol) {
@@ -103,10 +106,12 @@ sealed interface Condition {
             if (in != negated) {
                 return Check.MATCH;
             }
-            String what = which == Which.SOURCE ? "source port " + packet.sourcePort
-                    : which == Which.DESTINATION ? "port " + packet.port
-                    : "ports " + packet.sourcePort + "/" + packet.port;
-            return Check.noMatch(what + (in ? " is " : " is not ") + text);
+            int port = packet.port;
+            int sourcePort = packet.sourcePort;
+            boolean inRange = in;
+            return Check.noMatch(() -> (which == Which.SOURCE ? "source port " + sourcePort
+                    : which == Which.DESTINATION ? "port " + port : "ports " + sourcePort + "/" + port)
+                    + (inRange ? " is " : " is not ") + text);
         }
     }
 
@@ -131,11 +136,13 @@ sealed interface Condition {
                 }
             }
             boolean in = types.contains(type);
-            String what = (source ? "source " : "destination ") + IpAddresses.canonical(address) + " is " + type;
+            String kind = type;
+            java.util.function.Supplier<String> what = () -> (source ? "source " : "destination ")
+                    + IpAddresses.canonical(address) + " is " + kind;
             if (in != negated) {
-                return type.equals("UNICAST") ? Check.match(what + " (assuming a unicast route)") : Check.MATCH;
+                return type.equals("UNICAST") ? Check.match(() -> what.get() + " (assuming a unicast route)") : Check.MATCH;
             }
-            return Check.noMatch(what + (in ? "" : ", not " + String.join(",", types)));
+            return Check.noMatch(() -> what.get() + (in ? "" : ", not " + String.join(",", types)));
         }
     }
 
@@ -143,11 +150,12 @@ sealed interface Condition {
     record Mark(boolean negated, long value, long mask, String text) implements Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
-            boolean same = (packet.mark & mask) == value;
+            long mark = packet.mark;
+            boolean same = (mark & mask) == value;
             if (same != negated) {
                 return Check.MATCH;
             }
-            return Check.noMatch("mark 0x" + Long.toHexString(packet.mark) + (same ? " matches " : " does not match ")
+            return Check.noMatch(() -> "mark 0x" + Long.toHexString(mark) + (same ? " matches " : " does not match ")
                     + text);
         }
     }
@@ -164,20 +172,19 @@ sealed interface Condition {
                     return Check.unknown("connection state " + state + " is not modelled");
                 }
             }
-            String actual;
             boolean in;
             if (packet.untracked) {
-                actual = "UNTRACKED";
                 in = states.contains("UNTRACKED");
             } else {
-                actual = "NEW" + (packet.dnatted ? ",DNAT" : "") + (packet.masqueraded ? ",SNAT" : "");
                 in = states.contains("NEW") || packet.dnatted && states.contains("DNAT")
                         || packet.masqueraded && states.contains("SNAT");
             }
             if (in != negated) {
                 return Check.MATCH;
             }
-            return Check.noMatch("connection state " + actual + (in ? " is in " : " is not in ") + text);
+            String actual = packet.untracked ? "UNTRACKED"
+                    : "NEW" + (packet.dnatted ? ",DNAT" : "") + (packet.masqueraded ? ",SNAT" : "");
+            return Check.noMatch(() -> "connection state " + actual + (in ? " is in " : " is not in ") + text);
         }
     }
 
@@ -185,7 +192,7 @@ sealed interface Condition {
     record Fragment(boolean negated) implements Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
-            return negated ? Check.MATCH : Check.noMatch("the first packet of a connection is not a later fragment");
+            return negated ? Check.MATCH : Check.noMatch(() -> "the first packet of a connection is not a later fragment");
         }
     }
 
@@ -194,9 +201,9 @@ sealed interface Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
             if (packet.protocol != Protocol.TCP) {
-                return Check.noMatch("--syn only matches TCP");
+                return Check.noMatch(() -> "--syn only matches TCP");
             }
-            return negated ? Check.noMatch("the first packet of a TCP connection is a SYN") : Check.MATCH;
+            return negated ? Check.noMatch(() -> "the first packet of a TCP connection is a SYN") : Check.MATCH;
         }
     }
 
@@ -234,11 +241,11 @@ sealed interface Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
             if (mode == Mode.SET) {
-                return negated ? Check.noMatch("! --set never matches") : Check.MATCH;
+                return negated ? Check.noMatch(() -> "! --set never matches") : Check.MATCH;
             }
             // Whether the client is recorded is not known; the evaluator reports the check and assumes "not".
-            return negated ? Check.match("assuming no entry for this client in " + name)
-                    : Check.noMatch("assuming no entry for this client in " + name);
+            return negated ? Check.match(() -> "assuming no entry for this client in " + name)
+                    : Check.noMatch(() -> "assuming no entry for this client in " + name);
         }
     }
 

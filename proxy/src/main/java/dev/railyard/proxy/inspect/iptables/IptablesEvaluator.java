@@ -15,7 +15,10 @@ import inet.ipaddr.IPAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -47,12 +50,123 @@ public final class IptablesEvaluator implements PacketEvaluator {
     private static final int MAX_BRANCHES = 100_000;
     private static final long MAX_RULE_TESTS = 50_000_000L;
 
+    /** Chains shorter than this are walked rule by rule even when only outcomes are wanted. */
+    private static final int INDEX_MIN_RULES = 16;
+
     private final IptablesRuleset ruleset;
     private final LocalAddresses local;
+    /** For long chains: which rules can match a destination (see {@link ChainIndex}); read-only once built. */
+    private final Map<IptablesRuleset.Chain, ChainIndex> indexes = new IdentityHashMap<>();
 
     public IptablesEvaluator(IptablesRuleset ruleset, LocalAddresses local) {
         this.ruleset = Objects.requireNonNull(ruleset, "ruleset");
         this.local = Objects.requireNonNull(local, "local");
+        for (String table : ruleset.tableNames()) {
+            for (IptablesRuleset.Chain chain : ruleset.chains(table).values()) {
+                if (chain.rules().size() >= INDEX_MIN_RULES) {
+                    indexes.put(chain, ChainIndex.of(chain));
+                }
+            }
+        }
+    }
+
+    /**
+     * The rules of a chain that can match a given destination and port, in order: those that test exactly that
+     * address with {@code -d}, those without a single {@code -d} address that test exactly that port with
+     * {@code --dport}, and those that test neither. The others are certain not to match, so a trace that does not
+     * record its path (a diff runs thousands) skips them: KUBE-SERVICES and KUBE-NODEPORTS chains of 10,000
+     * services cost a hash lookup instead of 10,000 rule tests. Destination and port cannot change while a chain
+     * runs (DNAT ends the chain), so the candidates are chosen once on entry.
+     */
+    private record ChainIndex(Map<String, int[]> byDestination, Map<Integer, int[]> byPort, int[] others) {
+        private static final int[] NONE = new int[0];
+
+        static ChainIndex of(IptablesRuleset.Chain chain) {
+            Map<String, List<Integer>> byDestination = new HashMap<>();
+            Map<Integer, List<Integer>> byPort = new HashMap<>();
+            List<Integer> others = new ArrayList<>();
+            for (int i = 0; i < chain.rules().size(); i++) {
+                IptablesRule rule = chain.rules().get(i);
+                String destination = singleDestination(rule);
+                Integer port = destination == null ? singlePort(rule) : null;
+                if (destination != null) {
+                    byDestination.computeIfAbsent(destination, k -> new ArrayList<>()).add(i);
+                } else if (port != null) {
+                    byPort.computeIfAbsent(port, k -> new ArrayList<>()).add(i);
+                } else {
+                    others.add(i);
+                }
+            }
+            return new ChainIndex(arrays(byDestination), arrays(byPort), ints(others));
+        }
+
+        private static String singleDestination(IptablesRule rule) {
+            for (Condition condition : rule.conditions()) {
+                if (condition instanceof Condition.Address address && !address.source() && !address.negated()) {
+                    IPAddress cidr = address.cidr();
+                    if (!cidr.isPrefixed() || cidr.getNetworkPrefixLength() == cidr.getBitCount()) {
+                        return IpAddresses.canonical(cidr.withoutPrefixLength());
+                    }
+                }
+            }
+            return null;
+        }
+
+        private static Integer singlePort(IptablesRule rule) {
+            for (Condition condition : rule.conditions()) {
+                if (condition instanceof Condition.Ports ports && !ports.negated()
+                        && ports.which() == Condition.Ports.Which.DESTINATION && ports.ranges().size() == 1
+                        && ports.ranges().get(0)[0] == ports.ranges().get(0)[1]) {
+                    return ports.ranges().get(0)[0];
+                }
+            }
+            return null;
+        }
+
+        private static <K> Map<K, int[]> arrays(Map<K, List<Integer>> lists) {
+            Map<K, int[]> arrays = new HashMap<>();
+            lists.forEach((key, list) -> arrays.put(key, ints(list)));
+            return arrays;
+        }
+
+        private static int[] ints(List<Integer> list) {
+            return list.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        /** The merged, ordered rule numbers that can match {@code destination} and {@code port}. */
+        int[] candidates(String destination, int port) {
+            int[] a = byDestination.getOrDefault(destination, NONE);
+            int[] b = byPort.getOrDefault(port, NONE);
+            int[] merged = new int[a.length + b.length + others.length];
+            int i = 0;
+            int j = 0;
+            int k = 0;
+            for (int m = 0; m < merged.length; m++) {
+                int next = Integer.MAX_VALUE;
+                int from = -1;
+                if (i < a.length && a[i] < next) {
+                    next = a[i];
+                    from = 0;
+                }
+                if (j < b.length && b[j] < next) {
+                    next = b[j];
+                    from = 1;
+                }
+                if (k < others.length && others[k] < next) {
+                    next = others[k];
+                    from = 2;
+                }
+                merged[m] = next;
+                if (from == 0) {
+                    i++;
+                } else if (from == 1) {
+                    j++;
+                } else {
+                    k++;
+                }
+            }
+            return merged;
+        }
     }
 
     public IptablesRuleset ruleset() {
@@ -123,23 +237,38 @@ public final class IptablesEvaluator implements PacketEvaluator {
         return stops;
     }
 
-    /** A chain being run: where it is, how deep, and the policy that applies if it ends (base chains). */
+    /**
+     * A chain being run: where it is, how deep, the policy that applies if it ends (base chains), and, when
+     * skipping rules that cannot match, the rule numbers still to consider.
+     */
     private static final class Frame {
         final String table;
         final IptablesRuleset.Chain chain;
         final int depth;
         final String policy;
+        /** Null: every rule, in order. */
+        final int[] order;
         int next;
 
-        Frame(String table, IptablesRuleset.Chain chain, int depth, String policy) {
+        Frame(String table, IptablesRuleset.Chain chain, int depth, String policy, int[] order) {
             this.table = table;
             this.chain = chain;
             this.depth = depth;
             this.policy = policy;
+            this.order = order;
+        }
+
+        boolean done() {
+            return next >= (order == null ? chain.rules().size() : order.length);
+        }
+
+        IptablesRule nextRule() {
+            int position = next++;
+            return chain.rules().get(order == null ? position : order[position]);
         }
 
         Frame copy() {
-            Frame copy = new Frame(table, chain, depth, policy);
+            Frame copy = new Frame(table, chain, depth, policy, order);
             copy.next = next;
             return copy;
         }
@@ -154,7 +283,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
         /** Rules met on this branch's way that could not be evaluated. */
         int unevaluated;
         /** The step to record when this branch (the not-taken side of a random choice) resumes. */
-        Step resumeStep;
+        java.util.function.Supplier<Step> resumeStep;
 
         Branch(PacketState packet, List<Stop> stops, double reach) {
             this.packet = packet;
@@ -246,19 +375,19 @@ public final class IptablesEvaluator implements PacketEvaluator {
                     IptablesRuleset.Chain chain = ruleset.chain(hook.table(), hook.chain());
                     if (chain != null) {
                         b.frames.push(new Frame(hook.table(), chain, 0, chain.policy() == null ? "ACCEPT"
-                                : chain.policy()));
+                                : chain.policy(), order(chain, b.packet)));
                     }
                     continue;
                 }
                 Frame frame = b.frames.peek();
-                if (frame.next >= frame.chain.rules().size()) {
+                if (frame.done()) {
                     b.frames.pop();
                     if (frame.policy != null && !applyPolicy(b, frame)) {
                         return;
                     }
                     continue;
                 }
-                IptablesRule rule = frame.chain.rules().get(frame.next++);
+                IptablesRule rule = frame.nextRule();
                 if (++ruleTests > MAX_RULE_TESTS) {
                     stopped = true;
                     return;
@@ -273,7 +402,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
         private boolean applyPolicy(Branch b, Frame frame) {
             boolean drop = frame.policy.equals("DROP");
             if (drop || !frame.chain.rules().isEmpty()) {
-                record(step(frame, ":" + frame.chain.name() + " " + frame.policy, Step.Result.POLICY, "end of base chain "
+                record(() -> step(frame, ":" + frame.chain.name() + " " + frame.policy, Step.Result.POLICY, "end of base chain "
                         + frame.chain.name() + ": its policy " + frame.policy + " applies", b));
             }
             if (drop) {
@@ -302,24 +431,29 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 }
                 Check check = condition.test(p, local);
                 if (check.kind() == Check.Kind.NO_MATCH) {
-                    record(step(frame, rule.text(), Step.Result.NO_MATCH, check.why(), b));
+                    record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, check.why(), b));
                     return true;
                 }
                 if (check.kind() == Check.Kind.UNKNOWN) {
                     if (unknown == null) {
                         unknown = check;
                     }
-                } else if (!check.why().isEmpty()) {
-                    matchNotes.add(check.why());
+                } else if (recordPath) {
+                    String why = check.why();
+                    if (!why.isEmpty()) {
+                        matchNotes.add(why);
+                    }
                 }
             }
             if (unknown != null) {
                 b.unevaluated++;
-                record(step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + unknown.why()
+                Check cannot = unknown;
+                record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + cannot.why()
                         + "; treated as not matching", b));
                 return true;
             }
             if (affinityCheck != null) {
+                Condition.Recent recent = affinityCheck;
                 String target = rule.target() instanceof Target.Jump jump ? jump.chain()
                         : rule.target() instanceof Target.Goto jump ? jump.chain() : null;
                 String endpoint = target == null ? null : endpointOf(frame.table, target);
@@ -328,21 +462,21 @@ public final class IptablesEvaluator implements PacketEvaluator {
                     if (!p.affinity.contains(affinity)) {
                         p.affinity.add(affinity);
                     }
-                    record(step(frame, rule.text(), Step.Result.NO_MATCH, "session affinity: assuming this client has "
-                            + "no entry in " + affinityCheck.name() + " (a client seen within "
-                            + affinityCheck.seconds() + " s would go to " + (target == null ? "this rule's target"
+                    record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "session affinity: assuming this client has "
+                            + "no entry in " + recent.name() + " (a client seen within "
+                            + recent.seconds() + " s would go to " + (target == null ? "this rule's target"
                             : target) + (endpoint == null ? "" : ", " + endpoint) + ")", b));
                     return true;
                 }
                 Check check = affinityCheck.test(p, local);
                 if (check.kind() != Check.Kind.MATCH) {
-                    record(step(frame, rule.text(), Step.Result.NO_MATCH, check.why(), b));
+                    record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, check.why(), b));
                     return true;
                 }
                 matchNotes.add(check.why());
             }
             if (probability <= 0) {
-                record(step(frame, rule.text(), Step.Result.NO_MATCH, "random choice with probability 0", b));
+                record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "random choice with probability 0", b));
                 return true;
             }
             if (probability < 1) {
@@ -352,11 +486,14 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 }
                 Branch other = b.copy();
                 other.reach = b.reach * (1 - probability);
-                other.resumeStep = step(frame, rule.text(), Step.Result.NO_MATCH, "random choice not taken ("
-                        + percent(1 - probability) + " of the packets that get here)", other);
+                double notTaken = 1 - probability;
+                other.resumeStep = () -> step(frame, rule.text(), Step.Result.NO_MATCH, "random choice not taken ("
+                        + percent(notTaken) + " of the packets that get here)", other);
                 pending.push(other);
                 b.reach *= probability;
-                matchNotes.add(0, "random choice taken (" + percent(probability) + " of the packets that get here)");
+                if (recordPath) {
+                    matchNotes.add(0, "random choice taken (" + percent(probability) + " of the packets that get here)");
+                }
             }
             return applyTarget(b, frame, rule, matchNotes);
         }
@@ -366,7 +503,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
             Target target = rule.target();
             String prefix = matchNotes.isEmpty() ? "" : String.join("; ", matchNotes) + "; ";
             if (target instanceof Target.None) {
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + "no target: only counts", b));
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + "no target: only counts", b));
                 return true;
             }
             if (target instanceof Target.Jump || target instanceof Target.Goto) {
@@ -375,42 +512,42 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 IptablesRuleset.Chain chain = ruleset.chain(frame.table, name);
                 if (chain == null || chain.builtIn()) {
                     b.unevaluated++;
-                    record(step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: "
+                    record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: "
                             + (chain == null ? "chain " + name + " does not exist" : name + " is a base chain")
                             + "; treated as not matching", b));
                     return true;
                 }
                 if (frame.depth + 1 >= MAX_DEPTH) {
                     b.unevaluated++;
-                    record(step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: jumps nested "
+                    record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: jumps nested "
                             + MAX_DEPTH + " deep (a loop?); treated as not matching", b));
                     return true;
                 }
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + (isGoto ? "go to " : "jump to ") + name, b));
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + (isGoto ? "go to " : "jump to ") + name, b));
                 if (isGoto) {
                     Frame replaced = b.frames.pop();
-                    b.frames.push(new Frame(frame.table, chain, replaced.depth, replaced.policy));
+                    b.frames.push(new Frame(frame.table, chain, replaced.depth, replaced.policy, order(chain, p)));
                 } else {
-                    b.frames.push(new Frame(frame.table, chain, frame.depth + 1, null));
+                    b.frames.push(new Frame(frame.table, chain, frame.depth + 1, null, order(chain, p)));
                 }
                 return true;
             }
             if (target instanceof Target.Verdict verdict) {
                 switch (verdict.kind()) {
                     case ACCEPT -> {
-                        record(step(frame, rule.text(), Step.Result.MATCH, prefix + "ACCEPT: done with "
+                        record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + "ACCEPT: done with "
                                 + frame.table + " " + baseChain(b), b));
                         b.frames.clear();
                         return true;
                     }
                     case RETURN -> {
-                        record(step(frame, rule.text(), Step.Result.MATCH, prefix + "RETURN", b));
+                        record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + "RETURN", b));
                         Frame returned = b.frames.pop();
                         return returned.policy == null || applyPolicy(b, returned);
                     }
                     default -> {
                         Verdict end = verdict.kind() == Target.Verdict.Kind.DROP ? Verdict.DROP : Verdict.REJECT;
-                        record(step(frame, rule.text(), Step.Result.MATCH, prefix + end, b));
+                        record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + end, b));
                         outcome(b, end, frame.table + " " + frame.chain.name() + ": " + rule.text());
                         return false;
                     }
@@ -442,7 +579,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 p.port = port;
                 p.dnatted = true;
                 p.endpoint = Packet.hostPort(IpAddresses.canonical(to), port);
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + how + " to " + p.endpoint, b));
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + how + " to " + p.endpoint, b));
                 b.frames.clear();
                 return true;
             }
@@ -451,24 +588,24 @@ public final class IptablesEvaluator implements PacketEvaluator {
                     return cannot(b, frame, rule, snat.name() + " only works in the nat table");
                 }
                 p.masqueraded = true;
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + snat.name() + ": the source becomes the "
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + snat.name() + ": the source becomes the "
                         + "node's address", b));
                 b.frames.clear();
                 return true;
             }
             if (target instanceof Target.SetMark mark) {
                 p.mark = mark.apply(p.mark);
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + "mark is now 0x"
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + "mark is now 0x"
                         + Long.toHexString(p.mark), b));
                 return true;
             }
             if (target instanceof Target.NoTrack) {
                 p.untracked = true;
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + "not tracked: no NAT for this packet", b));
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + "not tracked: no NAT for this packet", b));
                 return true;
             }
             if (target instanceof Target.Observe observe) {
-                record(step(frame, rule.text(), Step.Result.MATCH, prefix + observe.name()
+                record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + observe.name()
                         + " does not change where the packet goes; the chain continues", b));
                 return true;
             }
@@ -480,7 +617,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
 
         private boolean cannot(Branch b, Frame frame, IptablesRule rule, String why) {
             b.unevaluated++;
-            record(step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + why
+            record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + why
                     + "; treated as not matching", b));
             return true;
         }
@@ -490,7 +627,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
             boolean toLocal = local.isLocal(p.destination);
             String why = p.destinationText() + (toLocal ? " is a local address: delivered (INPUT)"
                     : " is not a local address: forwarded (FORWARD)");
-            record(new Step("", "routing", "route " + p.destinationText(), Step.Result.ROUTE, why, 0, b.reach));
+            record(() -> new Step("", "routing", "route " + p.destinationText(), Step.Result.ROUTE, why, 0, b.reach));
             b.stops.clear();
             if (toLocal) {
                 p.outInterface = null;
@@ -504,7 +641,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
             PacketState p = b.packet;
             boolean toLocal = local.isLocal(p.destination);
             p.outInterface = toLocal ? "lo" : null;
-            record(new Step("", "routing", "route " + p.destinationText(), Step.Result.ROUTE, p.destinationText()
+            record(() -> new Step("", "routing", "route " + p.destinationText(), Step.Result.ROUTE, p.destinationText()
                     + (toLocal ? " is a local address: out and back in over lo" : " is not a local address: sent out"),
                     0, b.reach));
             b.stops.clear();
@@ -523,9 +660,18 @@ public final class IptablesEvaluator implements PacketEvaluator {
             Outcome outcome = new Outcome(b.reach, verdict, verdict == Verdict.DNAT ? b.packet.endpoint : null,
                     passes && b.packet.masqueraded, decidedBy, b.packet.affinity, b.unevaluated);
             outcomes.add(outcome);
-            String what = verdict + (outcome.endpoint() != null ? " to " + outcome.endpoint() : "")
-                    + (passes ? (outcome.masquerade() ? ", masqueraded" : ", source kept") : "");
-            record(new Step("", "end", what, Step.Result.END, decidedBy, 0, b.reach));
+            record(() -> new Step("", "end", verdict + (outcome.endpoint() != null ? " to " + outcome.endpoint() : "")
+                    + (passes ? (outcome.masquerade() ? ", masqueraded" : ", source kept") : ""), Step.Result.END,
+                    decidedBy, 0, b.reach));
+        }
+
+        /** The rules to consider in {@code chain}: all of them when recording the path, else the candidates. */
+        private int[] order(IptablesRuleset.Chain chain, PacketState packet) {
+            if (recordPath) {
+                return null;
+            }
+            ChainIndex index = indexes.get(chain);
+            return index == null ? null : index.candidates(packet.destinationText(), packet.port);
         }
 
         private String baseChain(Branch b) {
@@ -541,9 +687,10 @@ public final class IptablesEvaluator implements PacketEvaluator {
             return new Step(frame.table, frame.chain.name(), rule, result, why, frame.depth, b.reach);
         }
 
-        private void record(Step step) {
+        /** Builds and keeps the step when the path is recorded; otherwise nothing is put into words. */
+        private void record(java.util.function.Supplier<Step> step) {
             if (recordPath) {
-                path.add(step);
+                path.add(step.get());
             }
         }
     }

@@ -22,12 +22,19 @@ import java.util.Set;
 public final class IptablesServiceRuleset implements ServiceRuleset {
     private final String description;
     private final IptablesEvaluator evaluator;
-    private final IptablesFrontends frontends;
+    /** Found on first use: a trace does not need them. */
+    private IptablesFrontends frontends;
 
     private IptablesServiceRuleset(String description, IptablesRuleset ruleset, LocalAddresses local) {
         this.description = Objects.requireNonNull(description, "description");
         this.evaluator = new IptablesEvaluator(ruleset, local);
-        this.frontends = IptablesFrontends.of(ruleset, local);
+    }
+
+    private synchronized IptablesFrontends found() {
+        if (frontends == null) {
+            frontends = IptablesFrontends.of(evaluator.ruleset(), evaluator.localAddresses());
+        }
+        return frontends;
     }
 
     /**
@@ -60,7 +67,7 @@ public final class IptablesServiceRuleset implements ServiceRuleset {
 
     /** The IP family of the rules: IPv6 when any address in them is IPv6. */
     public IpFamily family() {
-        for (Frontend frontend : frontends.frontends()) {
+        for (Frontend frontend : found().frontends()) {
             if (frontend.address() != null && frontend.address().indexOf(':') >= 0) {
                 return IpFamily.V6;
             }
@@ -80,12 +87,12 @@ public final class IptablesServiceRuleset implements ServiceRuleset {
 
     @Override
     public List<Frontend> frontends() {
-        return frontends.frontends();
+        return found().frontends();
     }
 
     @Override
     public Set<String> sourceCidrs(Frontend frontend) {
-        return frontends.sourceCidrs(frontend);
+        return found().sourceCidrs(frontend);
     }
 
     @Override

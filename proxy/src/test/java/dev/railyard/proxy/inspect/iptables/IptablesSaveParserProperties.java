@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.railyard.proxy.inspect.LocalAddresses;
 import dev.railyard.proxy.inspect.Origin;
 import dev.railyard.proxy.inspect.Packet;
+import dev.railyard.proxy.inspect.PacketEvaluator;
 import dev.railyard.proxy.inspect.RulesetInputException;
 import dev.railyard.proxy.inspect.Trace;
 import dev.railyard.proxy.model.Protocol;
@@ -68,6 +69,27 @@ class IptablesSaveParserProperties {
             Trace ta = a.trace(packet);
             Trace tb = b.trace(packet);
             assertThat(ta.outcomes()).as("%s%n%s%n%s", packet, railyard, saved).isEqualTo(tb.outcomes());
+        }
+    }
+
+    /**
+     * Skipping the rules of long chains that cannot match the destination (what traces without a path do, for
+     * diff) never changes an outcome.
+     */
+    @Property(tries = 300)
+    void tracesWithoutAPathEndTheSameWayAsTracesWithOne(
+            @ForAll @Size(min = 16, max = 40) List<@From("rules") GeneratedRule> rules,
+            @ForAll @Size(min = 1, max = 5) List<@From("packets") Packet> packets) throws Exception {
+        StringBuilder text = new StringBuilder("*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:MARKED - [0:0]\n");
+        for (GeneratedRule rule : rules) {
+            text.append(rule.saved()).append('\n');
+            text.append(rule.saved().replace("-A PREROUTING", "-A OUTPUT")).append('\n');
+        }
+        text.append("-A MARKED -j MARK --set-xmark 0x4000/0x4000\nCOMMIT\n");
+        IptablesServiceRuleset ruleset = IptablesServiceRuleset.fromText("a", "a", text.toString(), LOCAL);
+        for (Packet packet : packets) {
+            assertThat(ruleset.trace(packet, PacketEvaluator.Detail.OUTCOMES).outcomes()).as("%s%n%s", packet, text)
+                    .isEqualTo(ruleset.trace(packet, PacketEvaluator.Detail.PATH).outcomes());
         }
     }
 
