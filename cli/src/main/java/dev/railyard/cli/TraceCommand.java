@@ -198,7 +198,7 @@ final class TraceCommand implements Callable<Integer> {
             originReason = src.address() + " is in --cluster-cidr " + config.clusterCidr();
         } else {
             origin = Origin.EXTERNAL;
-            originReason = src.address() + (config.clusterCidr() == null ? " is not local (no --cluster-cidr)"
+            originReason = src.address() + (config.clusterCidr() == null ? " is not a local address; no --cluster-cidr"
                     : " is outside --cluster-cidr " + config.clusterCidr());
         }
         Packet packet;

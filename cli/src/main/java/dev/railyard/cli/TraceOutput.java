@@ -16,6 +16,7 @@ import dev.railyard.proxy.inspect.Verdict;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -107,17 +108,18 @@ final class TraceOutput {
             out.append("affinity: ClientIP, ").append(affinity.get(0).seconds())
                     .append(" s (traced as a new client; a client seen within that time returns to its endpoint)\n");
         }
-        List<Step> unevaluated = trace.unevaluated();
-        int unevaluatedOutcomes = trace.outcomes().stream().mapToInt(Outcome::unevaluated).sum();
-        if (unevaluated.isEmpty() && unevaluatedOutcomes == 0) {
+        // The same rule is met once per branch that reaches it; list it once.
+        Map<String, Step> unevaluated = new LinkedHashMap<>();
+        for (Step step : trace.unevaluated()) {
+            unevaluated.putIfAbsent(step.table() + " " + step.chain() + ": " + step.rule(), step);
+        }
+        if (unevaluated.isEmpty()) {
             out.append("cannot evaluate: none\n");
         } else {
-            out.append("cannot evaluate: ").append(Math.max(unevaluated.size(), unevaluatedOutcomes))
-                    .append(" rule(s), each treated as not matching:\n");
-            for (Step step : unevaluated) {
-                out.append("  ").append(step.table()).append(' ').append(step.chain()).append(": ")
-                        .append(step.rule()).append("   # ").append(step.why()).append('\n');
-            }
+            out.append("cannot evaluate: ").append(unevaluated.size()).append(unevaluated.size() == 1 ? " rule" : " rules")
+                    .append(", treated as not matching:\n");
+            unevaluated.forEach((where, step) -> out.append("  ").append(where).append("   # ").append(step.why())
+                    .append('\n'));
         }
         return out.toString();
     }

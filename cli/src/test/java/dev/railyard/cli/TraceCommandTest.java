@@ -126,7 +126,7 @@ class TraceCommandTest {
         assertThat(status).as(err.toString()).isZero();
         assertThat(out.toString())
                 .contains("rules: iptables rules from standard input\n")
-                .contains("note: table nat declares no built-in chain")
+                .contains("note: table nat has no built-in chains (an iptables-restore input")
                 .contains("match     -A KUBE-PROXY-FIREWALL -m comment --comment \"ns5/svc5:p80 traffic not accepted by "
                         + "KUBE-FW-NUKIZ6OKUXPJNT4C\" -m tcp -p tcp -d 5.6.7.8 --dport 80 -j DROP   # DROP")
                 .doesNotContain("no match")
@@ -152,7 +152,7 @@ class TraceCommandTest {
                 .contains("CANNOT    -A FORWARD -m physdev --physdev-is-bridged -j DROP   # cannot evaluate: match -m "
                         + "physdev --physdev-is-bridged is not modelled; treated as not matching")
                 .contains("verdict: ACCEPT\n")
-                .contains("cannot evaluate: 1 rule(s), each treated as not matching:\n  filter FORWARD: -A FORWARD");
+                .contains("cannot evaluate: 1 rule, treated as not matching:\n  filter FORWARD: -A FORWARD");
     }
 
     @Test

@@ -36,9 +36,9 @@ public final class InstalledJumpRules {
                     rules.add(parse(jump));
                 }
             }
-            result = result.withJumpRules(table, rules, "table " + table + " declares no built-in chain, so it is "
-                    + "an iptables-restore input (as railyard render and kube-proxy write it): added the "
-                    + rules.size() + " jump rules railyard proxy installs into its built-in chains (JumpRules)");
+            result = result.withJumpRules(table, rules, "table " + table + " has no built-in chains (an "
+                    + "iptables-restore input, as railyard render and kube-proxy write): added the " + rules.size()
+                    + " jump rules railyard proxy installs");
         }
         return result;
     }
