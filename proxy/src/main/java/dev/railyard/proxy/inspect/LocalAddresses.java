@@ -102,15 +102,6 @@ public final class LocalAddresses {
         return family == IpFamily.V4 ? "127.0.0.1" : "::1";
     }
 
-    /** Every local address or CIDR, as text. */
-    public List<String> describe() {
-        List<String> text = new ArrayList<>();
-        for (IPAddress address : local) {
-            text.add(address.isPrefixed() ? IpAddresses.canonicalCidr(address) : IpAddresses.canonical(address));
-        }
-        return text;
-    }
-
     private static boolean containedIn(List<IPAddress> addresses, IPAddress address) {
         IPAddress plain = address.withoutPrefixLength();
         for (IPAddress candidate : addresses) {

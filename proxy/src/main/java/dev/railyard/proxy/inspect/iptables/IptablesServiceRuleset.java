@@ -5,7 +5,6 @@ import dev.railyard.proxy.inspect.LocalAddresses;
 import dev.railyard.proxy.inspect.Packet;
 import dev.railyard.proxy.inspect.ServiceRuleset;
 import dev.railyard.proxy.inspect.Trace;
-import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
@@ -63,16 +62,6 @@ public final class IptablesServiceRuleset implements ServiceRuleset {
 
     public IptablesRuleset ruleset() {
         return evaluator.ruleset();
-    }
-
-    /** The IP family of the rules: IPv6 when any address in them is IPv6. */
-    public IpFamily family() {
-        for (Frontend frontend : found().frontends()) {
-            if (frontend.address() != null && frontend.address().indexOf(':') >= 0) {
-                return IpFamily.V6;
-            }
-        }
-        return IpFamily.V4;
     }
 
     @Override

@@ -64,10 +64,6 @@ final class PacketState {
         return new PacketState(this);
     }
 
-    String sourceText() {
-        return IpAddresses.canonical(source);
-    }
-
     String destinationText() {
         return IpAddresses.canonical(destination);
     }
