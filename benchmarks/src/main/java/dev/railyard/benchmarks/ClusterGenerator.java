@@ -91,6 +91,40 @@ public final class ClusterGenerator {
                 .clusterCidrs(List.of(CLUSTER_CIDR)).build();
     }
 
+    /** nftables mode's settings for the same node: NodePorts on the primary address, the service CIDR known. */
+    public static RenderConfig nftablesRenderConfig() {
+        return RenderConfig.builder(IpFamily.V4).nodeName(NODE_NAME).nodeIps(List.of(NODE_IP))
+                .clusterCidrs(List.of(CLUSTER_CIDR)).nodePortAddresses(List.of("primary"))
+                .serviceCidrs(List.of("10.96.0.0/12")).build();
+    }
+
+    /** A state and the same state with one endpoint of one service replaced, as a partial sync sees them. */
+    public record Replacement(ProxyState before, ProxyState after, String serviceKey) {
+    }
+
+    /**
+     * {@code original} and, as the change tracker hands it over, the same state with the first endpoint of the
+     * middle service port replaced by a new pod: every other service port and endpoint list the same objects.
+     */
+    public static Replacement withOneEndpointReplaced(ProxyState original) {
+        ServicePort target = original.entries().get(original.entries().size() / 2).service();
+        List<ServicePort> ports = new ArrayList<>();
+        Map<ServicePortName, List<Endpoint>> replaced = new HashMap<>();
+        for (ProxyState.Entry entry : original.entries()) {
+            ports.add(entry.service());
+            List<Endpoint> endpoints = entry.endpoints();
+            if (entry.service() == target) {
+                endpoints = new ArrayList<>(endpoints);
+                Endpoint gone = endpoints.remove(0);
+                endpoints.add(Endpoint.builder(target.name(), "10.245.0.1", gone.port()).nodeName(gone.nodeName())
+                        .build());
+            }
+            replaced.put(entry.service().name(), endpoints);
+        }
+        return new Replacement(original, ProxyState.of(original.family(), ports, replaced),
+                target.name().serviceKey());
+    }
+
     public static Cluster generate(int services) {
         return generate(services, DEFAULT_SEED);
     }

@@ -1,9 +1,6 @@
 package dev.railyard.benchmarks;
 
-import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.ProxyState;
-import dev.railyard.proxy.model.ServicePort;
-import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.LineBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -19,10 +16,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -55,23 +49,11 @@ public class PartialRenderBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        ProxyState original = ClusterGenerator.generate(services).state();
-        ServicePort target = original.entries().get(original.entries().size() / 2).service();
-        List<ServicePort> ports = new ArrayList<>();
-        Map<ServicePortName, List<Endpoint>> replaced = new HashMap<>();
-        for (ProxyState.Entry entry : original.entries()) {
-            ports.add(entry.service());
-            List<Endpoint> endpoints = entry.endpoints();
-            if (entry.service() == target) {
-                endpoints = new ArrayList<>(endpoints);
-                Endpoint gone = endpoints.remove(0);
-                endpoints.add(Endpoint.builder(target.name(), "10.245.0.1", gone.port()).nodeName(gone.nodeName())
-                        .build());
-            }
-            replaced.put(entry.service().name(), endpoints);
-        }
-        states = new ProxyState[] {original, ProxyState.of(original.family(), ports, replaced)};
-        changed = Set.of(target.name().serviceKey());
+        ClusterGenerator.Replacement replacement = ClusterGenerator.withOneEndpointReplaced(
+                ClusterGenerator.generate(services).state());
+        ProxyState original = replacement.before();
+        states = new ProxyState[] {original, replacement.after()};
+        changed = Set.of(replacement.serviceKey());
         renderer = new IptablesRenderer(ClusterGenerator.renderConfig());
         renderer.render(original, List.of());
         LineBuffer out = renderer.renderPartial(states[1], changed, renderer.activeNatChains());

@@ -66,8 +66,12 @@ final class DiffCommand implements Callable<Integer> {
             description = "text or json (one object). Default: ${DEFAULT-VALUE}.")
     private String output;
 
+    @Option(names = "--ip-family", paramLabel = "4|6", defaultValue = "4",
+            description = "Which family's rules to compare (and to render, for manifests). Default: ${DEFAULT-VALUE}.")
+    private int ipFamily;
+
     @Mixin
-    private RenderOptions render;
+    private NodeOptions node;
 
     @Override
     public Integer call() {
@@ -104,8 +108,8 @@ final class DiffCommand implements Callable<Integer> {
         IpFamily family;
         RenderConfig config;
         try {
-            family = render.family();
-            config = render.config(family, false);
+            family = IpFamily.of(ipFamily);
+            config = node.renderConfig(family, false);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

@@ -18,7 +18,6 @@ import dev.railyard.proxy.daemon.ops.OpsServer;
 import dev.railyard.proxy.daemon.ops.ProxyHealth;
 import dev.railyard.proxy.daemon.ops.ProxyMetrics;
 import dev.railyard.proxy.daemon.ops.ServiceHealthServers;
-import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.source.ClusterEventHandler;
@@ -353,7 +352,7 @@ final class ProxyCommand implements Callable<Integer> {
                     + "with " + (master != null ? "--master" : kubeconfig != null ? "--kubeconfig"
                     : "clientConnection.kubeconfig in " + config) + ", which name an API server; use one or the other");
         }
-        String nodeName = first(hostnameOverride, emptyToNull(file.hostnameOverride()), RenderCommand.localHostname());
+        String nodeName = first(hostnameOverride, emptyToNull(file.hostnameOverride()), RenderOptions.localHostname());
         if (nodeName.isBlank()) {
             throw new IllegalArgumentException("cannot tell this node's name; set --hostname-override");
         }
@@ -390,18 +389,8 @@ final class ProxyCommand implements Callable<Integer> {
                     + metrics + " overlap; they need different ports");
         }
 
-        List<IpFamily> families = new ArrayList<>(List.of(IpFamily.V4));
         // kube-proxy: "IPv6 bind address, assume IPv6 operation". IPv4 stays on, as it always is here.
-        boolean hasIpv6 = ipv6 || (userspace && bind instanceof Inet6Address);
-        for (String ip : nodeIps) {
-            hasIpv6 |= IpAddresses.familyOf(parseIp("--node-ip", ip)) == IpFamily.V6;
-        }
-        for (String cidr : cidrs) {
-            hasIpv6 |= cidr.contains(":");
-        }
-        if (hasIpv6) {
-            families.add(IpFamily.V6);
-        }
+        List<IpFamily> families = NodeFamilies.of(nodeIps, cidrs, ipv6 || (userspace && bind instanceof Inet6Address));
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
         ProxySettings settings = new ProxySettings(resolvedMode, resolvedKubeconfig, master, manifests, nodeName,
                 nodeIps, cidrs, first(masqueradeAll, fileMasqueradeAll, false), resolvedNodePorts,
@@ -446,11 +435,7 @@ final class ProxyCommand implements Callable<Integer> {
     }
 
     private static inet.ipaddr.IPAddress parseIp(String flag, String text) {
-        try {
-            return IpAddresses.parse(text.trim());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + ": " + e.getMessage());
-        }
+        return NodeFamilies.parseIp(flag, text);
     }
 
     private static String emptyToNull(String value) {

@@ -1,33 +1,27 @@
 package dev.railyard.cli;
 
+import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.apply.RestoreInput;
+import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
-import dev.railyard.proxy.source.ManifestLoader;
-import dev.railyard.proxy.source.ManifestSyntaxException;
-import dev.railyard.proxy.source.Problem;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -43,7 +37,8 @@ import java.util.concurrent.Callable;
                     + "--proxy-mode nftables, the nft -f script that creates (or replaces) kube-proxy's nftables "
                     + "table instead.",
             "FILEs are YAML or JSON: single objects, multi-document YAML, or a List as printed by "
-                    + "`kubectl get svc,endpointslices -A -o yaml`."},
+                    + "`kubectl get svc,endpointslices -A -o yaml`. This is a dry run: `railyard apply` takes the "
+                    + "same options and programs the rules."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:rules written",
@@ -53,16 +48,13 @@ final class RenderCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Manifest files.")
-    private List<Path> files;
-
-    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
-            description = "Which of kube-proxy's modes to render: iptables (iptables-restore input) or nftables "
-                    + "(an nft -f script for table kube-proxy). Default: ${DEFAULT-VALUE}.")
-    private String proxyMode;
-
     @Mixin
-    private RenderOptions render;
+    private RenderOptions options;
+
+    @Option(names = "--ip-family", paramLabel = "4|6", defaultValue = "4",
+            description = "Which family to render: 4 (iptables; table ip) or 6 (ip6tables; table ip6). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private int ipFamily;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the rules to FILE "
             + "(atomically) instead of standard output.")
@@ -73,35 +65,24 @@ final class RenderCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         RenderConfig config;
         boolean nftables;
+        Layout layout;
         try {
-            nftables = switch (proxyMode) {
-                case "iptables" -> false;
-                case "nftables" -> true;
-                default -> throw new IllegalArgumentException("--proxy-mode: \"" + proxyMode + "\" is not "
-                        + "supported; use iptables or nftables");
-            };
-            config = render.config(render.family(), nftables);
+            nftables = options.nftables();
+            layout = options.nftablesLayout();
+            config = options.renderConfig(IpFamily.of(ipFamily));
         } catch (IllegalArgumentException e) {
             err.println("railyard render: " + e.getMessage());
             return ExitCodes.USAGE;
         }
 
-        ClusterSnapshot snapshot;
-        try {
-            snapshot = ManifestLoader.load(files);
-        } catch (NoSuchFileException e) {
-            err.println("railyard render: " + e.getFile() + ": no such file");
-            return ExitCodes.USAGE;
-        } catch (IOException e) {
-            err.println("railyard render: " + e.getMessage());
-            return ExitCodes.USAGE;
-        } catch (ManifestSyntaxException e) {
-            err.println("railyard render: " + e.getMessage());
+        ClusterSnapshot snapshot = options.load(err, "railyard render");
+        if (snapshot == null) {
             return ExitCodes.USAGE;
         }
 
         ProxyState state = snapshot.state(config.family(), config.nodeName());
-        RestoreInput rules = nftables ? nftScript(config, state) : new IptablesRenderer(config).render(state)::writeTo;
+        RestoreInput rules = nftables ? nftScript(config, layout, state)
+                : new IptablesRenderer(config).render(state)::writeTo;
         try {
             if (output == null) {
                 OutputStream out = System.out;
@@ -116,10 +97,7 @@ final class RenderCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
 
-        for (Problem problem : snapshot.problems()) {
-            err.println("skipped " + problem);
-        }
-        if (!snapshot.problems().isEmpty()) {
+        if (RenderOptions.reportProblems(snapshot, err)) {
             err.printf(Locale.ROOT, "railyard render: %d invalid object%s skipped; rendered %d service ports and "
                             + "%d endpoints (%s)%n", snapshot.problems().size(),
                     snapshot.problems().size() == 1 ? "" : "s", state.serviceCount(), state.endpointCount(),
@@ -130,8 +108,8 @@ final class RenderCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static RestoreInput nftScript(RenderConfig config, ProxyState state) {
-        byte[] script = NftablesRenderer.script(config, state).script().getBytes(StandardCharsets.US_ASCII);
+    private static RestoreInput nftScript(RenderConfig config, Layout layout, ProxyState state) {
+        byte[] script = NftablesRenderer.script(config, layout, state).script().getBytes(StandardCharsets.US_ASCII);
         return out -> out.write(script);
     }
 
@@ -149,15 +127,6 @@ final class RenderCommand implements Callable<Integer> {
             }
         } finally {
             Files.deleteIfExists(temp);
-        }
-    }
-
-    /** kube-proxy's default node name: the host name, lower-cased. */
-    static String localHostname() {
-        try {
-            return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
-        } catch (UnknownHostException e) {
-            return "";
         }
     }
 }

@@ -100,8 +100,12 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "--brief", description = "Leave out rules that did not match.")
     private boolean brief;
 
+    @Option(names = "--ip-family", paramLabel = "4|6",
+            description = "With manifests: which family to render (default: the family of --dst, which it must match).")
+    private Integer ipFamily;
+
     @Mixin
-    private RenderOptions render;
+    private NodeOptions node;
 
     @Override
     public Integer call() {
@@ -153,8 +157,8 @@ final class TraceCommand implements Callable<Integer> {
         HostPort src = HostPort.parse("--src", source, false);
         HostPort dst = HostPort.parse("--dst", destination, true);
         IpFamily family = IpAddresses.familyOf(IpAddresses.parse(dst.address()));
-        if (render.ipFamily != null && IpFamily.of(render.ipFamily) != family) {
-            throw new BadInputException("--ip-family " + render.ipFamily + " does not match --dst " + destination);
+        if (ipFamily != null && (ipFamily != 4 && ipFamily != 6 || IpFamily.of(ipFamily) != family)) {
+            throw new BadInputException("--ip-family " + ipFamily + " does not match --dst " + destination);
         }
         if (IpAddresses.familyOf(IpAddresses.parse(src.address())) != family) {
             throw new BadInputException("--src " + source + " and --dst " + destination
@@ -164,7 +168,7 @@ final class TraceCommand implements Callable<Integer> {
         IptablesServiceRuleset rules;
         RenderConfig config;
         try {
-            config = render.config(family, false);
+            config = node.renderConfig(family, false);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }

@@ -14,8 +14,9 @@ final class ContainerProperties {
         return List.copyOf(flags);
     }
 
-    static void write(Verb verb, String kind, Family family, String table, String name, String type,
-                      List<String> flags, long timeoutSeconds, String comment, StringBuilder out) {
+    /** @param typeKeyword "type" or "typeof" */
+    static void write(Verb verb, String kind, Family family, String table, String name, String typeKeyword,
+                      String type, List<String> flags, long timeoutSeconds, String comment, StringBuilder out) {
         if (verb == Verb.INSERT) {
             throw new IllegalArgumentException("nft cannot insert a " + kind);
         }
@@ -24,7 +25,7 @@ final class ContainerProperties {
         if (verb != Verb.ADD && verb != Verb.CREATE) {
             return;
         }
-        out.append(" { type ").append(type).append(" ;");
+        out.append(" { ").append(typeKeyword).append(' ').append(type).append(" ;");
         if (!flags.isEmpty()) {
             out.append(" flags ").append(String.join(",", flags)).append(" ;");
         }

@@ -25,5 +25,10 @@ public interface NftApplier {
             sets = java.util.List.copyOf(sets);
             maps = java.util.List.copyOf(maps);
         }
+
+        /** No such table. */
+        public static TableObjects none() {
+            return new TableObjects(false, java.util.List.of(), java.util.List.of(), java.util.List.of());
+        }
     }
 }

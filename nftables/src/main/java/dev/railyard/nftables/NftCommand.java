@@ -97,7 +97,7 @@ public final class NftCommand implements NftApplier {
         CommandRunner.Result result = run(List.of("--terse", "list", "table", family.keyword(), table), null);
         if (result.exitCode() != 0) {
             if (isNoSuchTable(result)) {
-                return new TableObjects(false, List.of(), List.of(), List.of());
+                return TableObjects.none();
             }
             throw failure("nft list table " + family + " " + table, result);
         }

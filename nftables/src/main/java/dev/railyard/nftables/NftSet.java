@@ -32,7 +32,8 @@ public record NftSet(String name, String type, List<String> flags, long timeoutS
 
     @Override
     public void writeOperation(Verb verb, Family family, String table, StringBuilder out) {
-        ContainerProperties.write(verb, "set", family, table, name, type, flags, timeoutSeconds, comment, out);
+        ContainerProperties.write(verb, "set", family, table, name, "type", type, flags, timeoutSeconds, comment,
+                out);
     }
 
     @Override

@@ -398,7 +398,7 @@ public final class Ruleset {
                         && a.timeoutSeconds() == b.timeoutSeconds();
             }
             if (existing instanceof NftMap a && added instanceof NftMap b) {
-                return a.type().equals(b.type()) && a.flags().equals(b.flags());
+                return a.type().equals(b.type()) && a.typeOf() == b.typeOf() && a.flags().equals(b.flags());
             }
             return false;
         }

@@ -18,10 +18,11 @@ public final class ScriptParser {
     private static final Pattern CHAIN = Pattern.compile(
             "^(\\S+)(?: \\{(?: type (\\S+) hook (\\S+) priority (-?\\d+) ;)?(?: comment \"([^\"]*)\" ;)? \\})?$");
     private static final Pattern RULE = Pattern.compile("^(\\S+) ([^\"]*?)(?: comment \"([^\"]*)\")?$");
-    private static final Pattern CONTAINER = Pattern.compile("^(\\S+)(?: \\{ type ([^;]*) ;(?: flags ([^;]*) ;)?"
+    private static final Pattern CONTAINER = Pattern.compile("^(\\S+)(?: \\{ (type|typeof) ([^;]*) ;(?: flags ([^;]*) ;)?"
             + "(?: timeout (\\d+)s ;)?(?: comment \"([^\"]*)\" ;)? \\})?$");
+    /** The key may hold IPv6 addresses (':'); only " : " separates it from the value, as nft writes it. */
     private static final Pattern ELEMENT = Pattern.compile(
-            "^(\\S+) \\{ ([^\":]*?)(?: comment \"([^\"]*)\")?(?: : (.*))? \\}$");
+            "^(\\S+) \\{ ([^\"]*?)(?: comment \"([^\"]*)\")?(?: : (.*))? \\}$");
 
     private ScriptParser() {
     }
@@ -97,12 +98,16 @@ public final class ScriptParser {
         if (m.group(2) == null) {
             return kind.equals("map") ? NftMap.named(m.group(1)) : NftSet.named(m.group(1));
         }
-        List<String> flags = m.group(3) == null ? List.of() : Arrays.asList(m.group(3).split(","));
+        boolean typeOf = m.group(2).equals("typeof");
+        List<String> flags = m.group(4) == null ? List.of() : Arrays.asList(m.group(4).split(","));
         if (kind.equals("map")) {
-            return new NftMap(m.group(1), m.group(2), flags, m.group(5));
+            return new NftMap(m.group(1), m.group(3), typeOf, flags, m.group(6));
         }
-        long timeout = m.group(4) == null ? 0 : Long.parseLong(m.group(4));
-        return new NftSet(m.group(1), m.group(2), flags, timeout, m.group(5));
+        if (typeOf) {
+            throw new IllegalArgumentException("typeof sets are not part of this model");
+        }
+        long timeout = m.group(5) == null ? 0 : Long.parseLong(m.group(5));
+        return new NftSet(m.group(1), m.group(3), flags, timeout, m.group(6));
     }
 
     private static Element element(String text) {

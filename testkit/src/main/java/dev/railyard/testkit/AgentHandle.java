@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -118,6 +119,29 @@ public final class AgentHandle implements AutoCloseable {
 
     public ProbeResult udpGet(String ip, int port, Duration timeout, String sourceIp) {
         return probe("udp-get " + word(ip) + " " + port + " " + timeout.toMillis() + " " + word(sourceIp), timeout);
+    }
+
+    /** Records from now on every SCTP INIT that reaches this namespace (see {@link #sctpSeen}). */
+    public void sctpListen() {
+        requireOk(send("sctp-listen"));
+    }
+
+    /** The SCTP INITs recorded since the last call, as they arrived (after any NAT on the way). */
+    public List<SctpInit> sctpSeen() {
+        String answer = send("sctp-seen");
+        requireOk(answer);
+        List<SctpInit> seen = new ArrayList<>();
+        if (answer.length() > 3) {
+            for (String entry : answer.substring(3).split(",")) {
+                seen.add(SctpInit.parse(entry));
+            }
+        }
+        return seen;
+    }
+
+    /** Sends one SCTP INIT (through a raw socket) and returns its random source port. */
+    public int sctpInit(String ip, int port) {
+        return parsePort(send("sctp-init " + word(ip) + " " + port));
     }
 
     /** Sends a raw protocol line and returns the answer; for commands without a typed method. */

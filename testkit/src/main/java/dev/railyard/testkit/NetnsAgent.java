@@ -17,9 +17,13 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A tiny traffic agent that runs inside a network namespace ({@code ip netns exec NS java -cp ... NetnsAgent})
@@ -34,11 +38,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * tcp-stop PORT | udp-stop PORT         -> ok | error ...
  * tcp-get IP PORT TIMEOUT_MS [SRC_IP]   -> ok LINE | refused | timeout | unreachable | error MSG
  * udp-get IP PORT TIMEOUT_MS [SRC_IP]   -> ok REPLY | refused | timeout | unreachable | error MSG
+ * sctp-listen                           -> ok               (from now on, records every SCTP INIT that arrives)
+ * sctp-seen                             -> ok [SRC_IP SRC_PORT DST_PORT[,...]] (the INITs recorded since, then forgets them)
+ * sctp-init IP PORT                     -> ok SRC_PORT      (sends one SCTP INIT, from a random source port)
  * quit                                  -> bye              (then exits; end of stdin also exits)
  * </pre>
  *
  * IPv6 addresses are written without brackets in commands and as {@code [fd00::2]:5000} in replies. PORT 0
- * for a server picks a free port, reported in the answer. Diagnostics go to stderr, never stdout.
+ * for a server picks a free port, reported in the answer. Diagnostics go to stderr, never stdout. SCTP goes
+ * through raw sockets ({@link RawSctp}), so it works on kernels without SCTP sockets: nothing answers an INIT,
+ * but where it arrives, from whom, shows what NAT did to it.
  */
 public final class NetnsAgent {
 
@@ -49,6 +58,9 @@ public final class NetnsAgent {
     private final PrintStream out;
     private final Map<Integer, Serving> tcpServers = new ConcurrentHashMap<>();
     private final Map<Integer, Serving> udpServers = new ConcurrentHashMap<>();
+    private final Queue<RawSctp.Seen> sctpSeen = new ConcurrentLinkedQueue<>();
+    private final List<Thread> sctpListeners = new CopyOnWriteArrayList<>();
+    private volatile boolean stopping;
 
     /**
      * A server socket and the thread that serves it. Stopping waits for the thread: a thread blocked in
@@ -94,6 +106,9 @@ public final class NetnsAgent {
                 case "udp-stop" -> stop(udpServers.remove(port(words, 1)));
                 case "tcp-get" -> tcpGet(words);
                 case "udp-get" -> udpGet(words);
+                case "sctp-listen" -> sctpListen();
+                case "sctp-seen" -> sctpSeen();
+                case "sctp-init" -> "ok " + RawSctp.sendInit(AddressText.parse(words[1]), port(words, 2));
                 case "quit" -> "bye";
                 default -> "error unknown command '" + words[0] + "'";
             };
@@ -212,6 +227,41 @@ public final class NetnsAgent {
         }
     }
 
+    private String sctpListen() {
+        if (!sctpListeners.isEmpty()) {
+            return "ok";
+        }
+        for (boolean ipv6 : new boolean[] {false, true}) {
+            RawSctp socket = RawSctp.open(ipv6);
+            Thread listener = daemon("sctp-listen " + (ipv6 ? "ipv6" : "ipv4"), () -> {
+                try (socket) {
+                    while (!stopping) {
+                        RawSctp.Seen seen = socket.receiveInit(200);
+                        if (seen != null) {
+                            sctpSeen.add(seen);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    System.err.println("sctp-listen: " + e);
+                }
+            });
+            sctpListeners.add(listener);
+            listener.start();
+        }
+        return "ok";
+    }
+
+    private String sctpSeen() {
+        StringBuilder answer = new StringBuilder("ok");
+        RawSctp.Seen seen;
+        String separator = " ";
+        while ((seen = sctpSeen.poll()) != null) {
+            answer.append(separator).append(seen);
+            separator = ",";
+        }
+        return answer.toString();
+    }
+
     private static String classify(IOException e) {
         String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         if (e instanceof PortUnreachableException || message.contains("connection refused")) {
@@ -252,6 +302,7 @@ public final class NetnsAgent {
     }
 
     private void stopAll() {
+        stopping = true;
         tcpServers.values().forEach(serving -> closeQuietly(serving.socket()));
         udpServers.values().forEach(serving -> closeQuietly(serving.socket()));
     }

@@ -108,6 +108,11 @@ public final class IptablesRestore {
         run(true, RestoreInput.of(rules, length));
     }
 
+    /** Checks what {@code rules} writes with {@code --test}. */
+    public void test(RestoreInput rules) throws IptablesException, InterruptedException {
+        run(true, rules);
+    }
+
     /** The full argv, for logs and tests. */
     public List<String> command(boolean testOnly) {
         List<String> command = new ArrayList<>(commandPrefix);

@@ -3,6 +3,7 @@ package dev.railyard.proxy.daemon;
 import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.NftException;
+import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.apply.IptablesException;
 import dev.railyard.proxy.model.IpFamily;
@@ -18,17 +19,22 @@ import java.util.List;
  * userspace capture), starting in any other mode removes the nftables tables. Only what those modes create is
  * touched. A node without the other mode's tools has nothing of it to remove, so a failure is logged, not fatal.
  */
-final class ModeLeftovers {
+public final class ModeLeftovers {
     private static final Logger log = LoggerFactory.getLogger(ModeLeftovers.class);
 
-    private final ProxyDaemonSettings settings;
+    private final ProxyMode mode;
+    private final IptablesBackend backend;
+    private final List<String> commandPrefix;
 
-    ModeLeftovers(ProxyDaemonSettings settings) {
-        this.settings = settings;
+    /** @param commandPrefix what every command runs behind, e.g. {@code ip netns exec NAME} */
+    public ModeLeftovers(ProxyMode mode, IptablesBackend backend, List<String> commandPrefix) {
+        this.mode = mode;
+        this.backend = backend;
+        this.commandPrefix = List.copyOf(commandPrefix);
     }
 
-    void removeOtherModes() throws InterruptedException {
-        if (settings.mode() == ProxyMode.NFTABLES) {
+    public void removeOtherModes() throws InterruptedException {
+        if (mode == ProxyMode.NFTABLES) {
             removeIptablesChains();
         } else {
             removeNftablesTables();
@@ -38,8 +44,7 @@ final class ModeLeftovers {
     private void removeIptablesChains() throws InterruptedException {
         for (IpFamily family : IpFamily.values()) {
             try {
-                List<String> deleted = IptablesCleanup.of(family, settings.backend())
-                        .withCommandPrefix(settings.commandPrefix()).run();
+                List<String> deleted = IptablesCleanup.of(family, backend).withCommandPrefix(commandPrefix).run();
                 if (!deleted.isEmpty()) {
                     log.info("removed {} {} chains left by iptables mode", deleted.size(), family.kubernetesName());
                 }
@@ -50,7 +55,7 @@ final class ModeLeftovers {
     }
 
     private void removeNftablesTables() throws InterruptedException {
-        NftCommand nft = NftCommand.create().withCommandPrefix(settings.commandPrefix());
+        NftCommand nft = NftCommand.create().withCommandPrefix(commandPrefix);
         for (Family family : List.of(Family.IP, Family.IP6)) {
             try {
                 if (nft.deleteTableIfExists(family, NftablesLayout.TABLE)) {

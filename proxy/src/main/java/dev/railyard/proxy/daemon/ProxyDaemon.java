@@ -12,6 +12,7 @@ import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.ClusterSource;
 import dev.railyard.proxy.source.Problem;
 import dev.railyard.proxy.sync.ChangeTracker;
+import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftApplier;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.NftException;
@@ -89,7 +90,7 @@ public final class ProxyDaemon implements AutoCloseable {
             }
         });
         this.proxier = settings.userspace() == null ? null : new UserspaceProxier(settings.userspace());
-        new ModeLeftovers(settings).removeOtherModes();
+        new ModeLeftovers(settings.mode(), settings.backend(), settings.commandPrefix()).removeOtherModes();
         for (RenderConfig config : settings.families()) {
             created.add(switch (settings.mode()) {
                 case IPTABLES -> iptablesSyncer(config, listener);
@@ -123,18 +124,18 @@ public final class ProxyDaemon implements AutoCloseable {
     private NftablesSyncer nftablesSyncer(RenderConfig config, Consumer<SyncResult> listener)
             throws IptablesException, InterruptedException {
         NftCommand nft = NftCommand.create().withCommandPrefix(settings.commandPrefix());
-        NftablesRenderer probe = new NftablesRenderer(config, List.of(), List.of());
+        Family family = config.family() == IpFamily.V6 ? Family.IP6 : Family.IP;
         NftApplier.TableObjects existing;
         try {
-            // Per-service chains and affinity sets a previous run left: the first sync flushes and deletes those
-            // no service needs any more.
-            existing = nft.listObjects(probe.family(), NftablesLayout.TABLE);
+            // Per-service chains, sets and maps a previous run left: the first sync removes those no service
+            // needs any more, the other layout's included.
+            existing = nft.listObjects(family, NftablesLayout.TABLE);
         } catch (NftException e) {
-            throw new IptablesException("cannot list table " + probe.family() + " " + NftablesLayout.TABLE + ": "
+            throw new IptablesException("cannot list table " + family + " " + NftablesLayout.TABLE + ": "
                     + e.getMessage(), List.of("nft"), -1, "", e);
         }
-        return new NftablesSyncer(tracker, new NftablesRenderer(config, existing.chains(), existing.sets()), nft,
-                settings.sync(), Clock.systemUTC(), listener);
+        NftablesRenderer renderer = new NftablesRenderer(config, settings.nftables().layout(), existing);
+        return new NftablesSyncer(tracker, renderer, nft, settings.sync(), Clock.systemUTC(), listener);
     }
 
     private UserspaceSyncer userspaceSyncer(RenderConfig config, Consumer<SyncResult> listener) {

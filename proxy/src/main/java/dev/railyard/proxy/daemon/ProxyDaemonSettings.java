@@ -27,15 +27,19 @@ import java.util.Set;
  * @param userspace     null unless userspace mode; then its listener settings (capture rules, if its listen mode
  *                      asks for them, go through {@code backend} and {@code commandPrefix})
  * @param mode          iptables, nftables or userspace (exactly when {@code userspace} is given)
+ * @param nftables      null unless nftables mode; then its layout and applier
  */
 public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
                                   List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend,
-                                  UserspaceConfig userspace, ProxyMode mode) {
+                                  UserspaceConfig userspace, ProxyMode mode, NftablesOptions nftables) {
     public ProxyDaemonSettings {
         Objects.requireNonNull(nodeName, "nodeName");
         Objects.requireNonNull(mode, "mode");
         if ((mode == ProxyMode.USERSPACE) != (userspace != null)) {
             throw new IllegalArgumentException("userspace settings go with userspace mode, and only with it");
+        }
+        if ((mode == ProxyMode.NFTABLES) != (nftables != null)) {
+            throw new IllegalArgumentException("nftables settings go with nftables mode, and only with it");
         }
         Objects.requireNonNull(backend, "backend");
         families = List.copyOf(families);
@@ -56,7 +60,7 @@ public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, 
     /** iptables mode. */
     public ProxyDaemonSettings(String nodeName, List<RenderConfig> families, IptablesSyncer.Settings sync,
                                List<String> commandPrefix, Duration stopTimeout, IptablesBackend backend) {
-        this(nodeName, families, sync, commandPrefix, stopTimeout, backend, null, ProxyMode.IPTABLES);
+        this(nodeName, families, sync, commandPrefix, stopTimeout, backend, null, ProxyMode.IPTABLES, null);
     }
 
     /** iptables mode with the node's default iptables ({@link IptablesBackend#AUTO}). */
@@ -68,13 +72,18 @@ public record ProxyDaemonSettings(String nodeName, List<RenderConfig> families, 
     /** The same settings in userspace mode. */
     public ProxyDaemonSettings withUserspace(UserspaceConfig config) {
         return new ProxyDaemonSettings(nodeName, families, sync, commandPrefix, stopTimeout, backend,
-                Objects.requireNonNull(config, "config"), ProxyMode.USERSPACE);
+                Objects.requireNonNull(config, "config"), ProxyMode.USERSPACE, null);
+    }
+
+    /** The same settings in nftables mode, kube-proxy's layout through the nft tool. */
+    public ProxyDaemonSettings withNftables() {
+        return withNftables(NftablesOptions.kubeProxy());
     }
 
     /** The same settings in nftables mode (commands still run behind {@code commandPrefix}). */
-    public ProxyDaemonSettings withNftables() {
+    public ProxyDaemonSettings withNftables(NftablesOptions options) {
         return new ProxyDaemonSettings(nodeName, families, sync, commandPrefix, stopTimeout, backend, null,
-                ProxyMode.NFTABLES);
+                ProxyMode.NFTABLES, Objects.requireNonNull(options, "options"));
     }
 
     public List<IpFamily> ipFamilies() {

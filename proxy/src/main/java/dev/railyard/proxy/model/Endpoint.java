@@ -26,8 +26,10 @@ public final class Endpoint {
      */
     private final String chainName;
     private final ServicePortName servicePort;
-    /** kube-proxy's nftables chain base; computed on first use, since only nftables mode needs it. */
-    private String nftablesChainBase;
+    /** kube-proxy's nftables prefix of per-endpoint chains. */
+    public static final String NFTABLES_CHAIN_PREFIX = "endpoint-";
+    /** kube-proxy's nftables chain name; computed on first use, since only nftables mode needs it. */
+    private String nftablesChainName;
 
     private Endpoint(Builder b) {
         this.ip = Objects.requireNonNull(b.ip, "ip");
@@ -162,18 +164,18 @@ public final class Endpoint {
     }
 
     /**
-     * kube-proxy's nftables name for this endpoint's chain and affinity set after their prefix
-     * ({@code endpoint-}, {@code affinity-}): {@code HASH-namespace/name/protocol/port__ip/port}, IPv6 colons
-     * written as dots ({@code 5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80}). Computed once.
+     * kube-proxy's nftables chain of this endpoint: {@code endpoint-HASH-namespace/name/protocol/port__ip/port},
+     * IPv6 colons written as dots ({@code endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80}); its affinity set
+     * has the same name after another prefix. Computed once; a racy first use computes the same string twice.
      */
-    public String nftablesChainBase() {
-        String base = nftablesChainBase;
-        if (base == null) {
-            base = ServicePortName.nftablesHashAndTruncate(servicePort.nftablesName() + "__"
+    public String nftablesChainName() {
+        String name = nftablesChainName;
+        if (name == null) {
+            name = NFTABLES_CHAIN_PREFIX + ServicePortName.nftablesHashAndTruncate(servicePort.nftablesName() + "__"
                     + (bracketed ? ip.replace(':', '.') : ip) + "/" + port);
-            nftablesChainBase = base;
+            nftablesChainName = name;
         }
-        return base;
+        return name;
     }
 
     @Override

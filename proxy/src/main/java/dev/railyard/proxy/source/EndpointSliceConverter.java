@@ -80,15 +80,15 @@ public final class EndpointSliceConverter {
                     : "unknown address type \"" + slice.getAddressType() + "\" (must be IPv4, IPv6 or FQDN)");
         }
 
-        List<DiscoveryV1EndpointPort> ports = slice.getPorts() == null ? List.of() : slice.getPorts();
+        List<DiscoveryV1EndpointPort> ports = Fields.list(slice.getPorts(), "ports");
         List<ServicePortName> portNames = new ArrayList<>(ports.size());
         for (int i = 0; i < ports.size(); i++) {
             DiscoveryV1EndpointPort port = ports.get(i);
             portNames.add(Fields.endpointPort(namespace, service, port.getName(), port.getProtocol(), port.getPort(),
-                    "ports[" + i + "]"));
+                    "ports[" + i + "]", portNames));
         }
 
-        List<V1Endpoint> endpoints = slice.getEndpoints() == null ? List.of() : slice.getEndpoints();
+        List<V1Endpoint> endpoints = Fields.list(slice.getEndpoints(), "endpoints");
         Map<ServicePortName, List<Endpoint>> result = new LinkedHashMap<>();
         for (ServicePortName portName : portNames) {
             result.put(portName, new ArrayList<>(endpoints.size()));
@@ -96,17 +96,18 @@ public final class EndpointSliceConverter {
         for (int e = 0; e < endpoints.size(); e++) {
             V1Endpoint endpoint = endpoints.get(e);
             String field = "endpoints[" + e + "]";
-            if (endpoint.getAddresses() == null || endpoint.getAddresses().isEmpty()) {
+            List<String> addresses = Fields.list(endpoint.getAddresses(), field + ".addresses");
+            if (addresses.isEmpty()) {
                 throw new InvalidFieldException(field + ".addresses", "an endpoint needs at least one address");
             }
-            IPAddress address = Fields.address(endpoint.getAddresses().get(0), field + ".addresses[0]");
+            IPAddress address = Fields.address(addresses.get(0), field + ".addresses[0]");
             if (IpAddresses.familyOf(address) != family) {
-                throw new InvalidFieldException(field + ".addresses[0]", "\"" + endpoint.getAddresses().get(0)
+                throw new InvalidFieldException(field + ".addresses[0]", "\"" + addresses.get(0)
                         + "\" is not an " + family.kubernetesName() + " address, as the slice's addressType says");
             }
             String ip = IpAddresses.canonical(address);
-            if (ip.equals(endpoint.getAddresses().get(0))) {
-                ip = endpoint.getAddresses().get(0); // the source keeps that one anyway: one copy, not two
+            if (ip.equals(addresses.get(0))) {
+                ip = addresses.get(0); // the source keeps that one anyway: one copy, not two
             }
             String nodeName = endpoint.getNodeName();
             if (nodeName != null && !Names.isDns1123Subdomain(nodeName)) {

@@ -42,19 +42,21 @@ public final class EndpointsConverter {
                     + "\" is not a valid DNS-1123 label");
         }
         Map<IpFamily, Map<ServicePortName, List<Endpoint>>> byFamily = new EnumMap<>(IpFamily.class);
-        List<V1EndpointSubset> subsets = endpoints.getSubsets() == null ? List.of() : endpoints.getSubsets();
+        List<V1EndpointSubset> subsets = Fields.list(endpoints.getSubsets(), "subsets");
         for (int s = 0; s < subsets.size(); s++) {
             V1EndpointSubset subset = subsets.get(s);
             String field = "subsets[" + s + "]";
-            List<CoreV1EndpointPort> ports = subset.getPorts() == null ? List.of() : subset.getPorts();
+            List<CoreV1EndpointPort> ports = Fields.list(subset.getPorts(), field + ".ports");
             List<ServicePortName> names = new ArrayList<>();
             for (int p = 0; p < ports.size(); p++) {
                 CoreV1EndpointPort port = ports.get(p);
                 names.add(Fields.endpointPort(namespace, service, port.getName(), port.getProtocol(), port.getPort(),
-                        field + ".ports[" + p + "]"));
+                        field + ".ports[" + p + "]", names));
             }
-            addAll(byFamily, subset.getAddresses(), field + ".addresses", names, ports, true);
-            addAll(byFamily, subset.getNotReadyAddresses(), field + ".notReadyAddresses", names, ports, false);
+            addAll(byFamily, Fields.list(subset.getAddresses(), field + ".addresses"), field + ".addresses", names,
+                    ports, true);
+            addAll(byFamily, Fields.list(subset.getNotReadyAddresses(), field + ".notReadyAddresses"),
+                    field + ".notReadyAddresses", names, ports, false);
         }
         List<EndpointSliceConverter.Converted> result = new ArrayList<>();
         for (Map.Entry<IpFamily, Map<ServicePortName, List<Endpoint>>> entry : byFamily.entrySet()) {
@@ -67,9 +69,6 @@ public final class EndpointsConverter {
     private static void addAll(Map<IpFamily, Map<ServicePortName, List<Endpoint>>> byFamily,
                                List<V1EndpointAddress> addresses, String field, List<ServicePortName> names,
                                List<CoreV1EndpointPort> ports, boolean ready) throws InvalidFieldException {
-        if (addresses == null) {
-            return;
-        }
         for (int a = 0; a < addresses.size(); a++) {
             V1EndpointAddress address = addresses.get(a);
             IPAddress ip = Fields.address(address.getIp(), field + "[" + a + "].ip");

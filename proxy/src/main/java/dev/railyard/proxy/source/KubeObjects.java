@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 final class KubeObjects {
     private static final Pattern GSON_PATH = Pattern.compile("path \\$\\.?(\\S*)");
     private static final Gson GSON = new GsonBuilder()
-            .registerTypeAdapter(IntOrString.class, new IntOrString.IntOrStringAdapter())
+            .registerTypeAdapter(IntOrString.class, new StrictIntOrStringAdapter().nullSafe())
             .registerTypeAdapter(OffsetDateTime.class, new LenientTimestampAdapter().nullSafe())
             .registerTypeAdapter(Integer.class, new StrictIntegerAdapter().nullSafe())
             .registerTypeAdapter(Boolean.class, new StrictBooleanAdapter().nullSafe())
@@ -78,6 +78,36 @@ final class KubeObjects {
             } catch (NumberFormatException e) {
                 throw new JsonSyntaxException("expected an integer but found " + text + " at path " + path);
             }
+        }
+    }
+
+    /**
+     * A port number or name (targetPort). client-java's adapter fails on null, which means "not set", and on a
+     * wrong type without saying where.
+     */
+    private static final class StrictIntOrStringAdapter extends TypeAdapter<IntOrString> {
+        private final StrictIntegerAdapter integers = new StrictIntegerAdapter();
+
+        @Override
+        public void write(JsonWriter out, IntOrString value) throws IOException {
+            if (value.isInteger()) {
+                out.value(value.getIntValue());
+            } else {
+                out.value(value.getStrValue());
+            }
+        }
+
+        @Override
+        public IntOrString read(JsonReader in) throws IOException {
+            JsonToken token = in.peek();
+            if (token == JsonToken.STRING) {
+                return new IntOrString(in.nextString());
+            }
+            if (token == JsonToken.NUMBER) {
+                return new IntOrString(integers.read(in));
+            }
+            throw new JsonSyntaxException("expected a port number or name but found " + token + " at path "
+                    + in.getPath());
         }
     }
 

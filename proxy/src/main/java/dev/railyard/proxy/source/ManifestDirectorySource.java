@@ -356,6 +356,14 @@ public final class ManifestDirectorySource implements ClusterSource {
         Map<ObjectId, KubernetesObject> current = new LinkedHashMap<>();
         for (ManifestObject object : objects) {
             String kind = object.kind();
+            if (kind == null) {
+                try {
+                    object.checkReadable();
+                } catch (InvalidFieldException e) { // not even a kind to tell what it is: a list, a number...
+                    found.put(object.locate(e.field()), new Problem(object.locate(e.field()), object.describe(),
+                            e.field(), e.getMessage() + "; ignored"));
+                }
+            }
             Class<? extends KubernetesObject> type;
             if ("Service".equals(kind) && "v1".equals(object.apiVersion())) {
                 type = V1Service.class;
@@ -373,6 +381,7 @@ public final class ManifestDirectorySource implements ClusterSource {
                 continue;
             }
             try {
+                object.checkReadable();
                 KubernetesObject bound = RetainedObjects.trim(KubeObjects.bind(object.json(), type));
                 // The id's strings, so that the key and the object share one copy of each.
                 bound.getMetadata().setNamespace(id.namespace());
@@ -385,6 +394,12 @@ public final class ManifestDirectorySource implements ClusterSource {
                 KubernetesObject kept = previous.get(id);
                 found.put(file + ": " + id, new Problem(object.locate(e.field()), object.describe(), e.field(),
                         e.getMessage() + (kept != null ? "; its previous version stays in effect" : "; ignored")));
+                if (kept != null) {
+                    current.put(id, kept);
+                }
+            } catch (RuntimeException e) {
+                KubernetesObject kept = previous.get(id);
+                found.put(file + ": " + id, Problem.unexpected(object.locate(""), object.describe(), e));
                 if (kept != null) {
                     current.put(id, kept);
                 }

@@ -55,6 +55,7 @@ public final class ManifestLoader {
         String kind = object.kind();
         String apiVersion = object.apiVersion();
         try {
+            object.checkReadable();
             if ("Service".equals(kind) && "v1".equals(apiVersion)) {
                 addService(object, KubeObjects.bind(object.json(), V1Service.class));
             } else if ("EndpointSlice".equals(kind) && "discovery.k8s.io/v1".equals(apiVersion)) {
@@ -72,6 +73,9 @@ public final class ManifestLoader {
             }
         } catch (InvalidFieldException e) {
             problems.add(new Problem(object.locate(e.field()), object.describe(), e.field(), e.getMessage()));
+        } catch (RuntimeException e) {
+            // A reader bug must cost this object, not every object after it.
+            problems.add(Problem.unexpected(object.locate(""), object.describe(), e));
         }
     }
 

@@ -14,12 +14,38 @@ public final class ManifestObject {
     private final int line;
     private final JsonObject json;
     private final Map<String, Integer> fieldLines;
+    /** Why the YAML could not become a whole object (then {@link #json} is what could be read), or null. */
+    private final String unreadableField;
+    private final String unreadableReason;
 
     ManifestObject(String source, int line, JsonObject json, Map<String, Integer> fieldLines) {
+        this(source, line, json, fieldLines, null, null);
+    }
+
+    ManifestObject(String source, int line, JsonObject json, Map<String, Integer> fieldLines, String unreadableField,
+                   String unreadableReason) {
         this.source = source;
         this.line = line;
         this.json = json;
         this.fieldLines = Map.copyOf(fieldLines);
+        this.unreadableField = unreadableReason == null ? null : unreadableField;
+        this.unreadableReason = unreadableReason;
+    }
+
+    /** A document that is not an object at all (a list, a single value). */
+    static ManifestObject unreadable(String source, int line, String reason) {
+        return new ManifestObject(source, line, new JsonObject(), Map.of(), "", reason);
+    }
+
+    /**
+     * Fails with the field and reason when the YAML could not be read as a whole object (a non-string key, a
+     * value its tag does not fit, a recursive alias, a document that is not a mapping); such an object must be
+     * reported, never bound.
+     */
+    public void checkReadable() throws InvalidFieldException {
+        if (unreadableReason != null) {
+            throw new InvalidFieldException(unreadableField, unreadableReason);
+        }
     }
 
     public String source() {
@@ -73,8 +99,10 @@ public final class ManifestObject {
         return source + ":" + line;
     }
 
+    /** A top-level string such as kind; null when absent or empty, which the API treats alike. */
     private String string(String member) {
-        return primitive(json.get(member));
+        String value = primitive(json.get(member));
+        return value == null || value.isEmpty() ? null : value;
     }
 
     private static String primitive(JsonElement element) {

@@ -94,7 +94,8 @@ public final class ServiceConverter {
             throw new InvalidFieldException("spec.clusterIP", "not set (the API server allocates it; "
                     + "a dump from a cluster has it)");
         }
-        Map<IpFamily, List<String>> externalIps = addressesByFamily(spec.getExternalIPs(), "spec.externalIPs");
+        List<String> externalIpList = Fields.list(spec.getExternalIPs(), "spec.externalIPs");
+        Map<IpFamily, List<String>> externalIps = addressesByFamily(externalIpList, "spec.externalIPs");
         Map<IpFamily, List<Cidr>> sourceRanges = sourceRangesByFamily(spec.getLoadBalancerSourceRanges());
         Map<IpFamily, List<String>> loadBalancerIps = loadBalancerIpsByFamily(service);
 
@@ -103,7 +104,7 @@ public final class ServiceConverter {
         String externalPolicy = policy(spec.getExternalTrafficPolicy(), "spec.externalTrafficPolicy");
         String internalPolicy = policy(spec.getInternalTrafficPolicy(), "spec.internalTrafficPolicy");
         boolean externallyAccessible = type.equals("LoadBalancer") || type.equals("NodePort")
-                || (spec.getExternalIPs() != null && !spec.getExternalIPs().isEmpty());
+                || !externalIpList.isEmpty();
         boolean externalPolicyLocal = externallyAccessible && "Local".equals(externalPolicy);
         boolean internalPolicyLocal = "Local".equals(internalPolicy);
         int healthCheckNodePort = 0;
@@ -111,7 +112,7 @@ public final class ServiceConverter {
             healthCheckNodePort = Fields.port(spec.getHealthCheckNodePort(), "spec.healthCheckNodePort", true);
         }
 
-        List<V1ServicePort> ports = spec.getPorts() == null ? List.of() : spec.getPorts();
+        List<V1ServicePort> ports = Fields.list(spec.getPorts(), "spec.ports");
         if (ports.isEmpty()) {
             throw new InvalidFieldException("spec.ports", "a service needs at least one port");
         }
@@ -159,8 +160,8 @@ public final class ServiceConverter {
 
     private static Map<IpFamily, String> clusterIps(V1ServiceSpec spec) throws InvalidFieldException {
         Map<IpFamily, String> result = new EnumMap<>(IpFamily.class);
-        List<String> clusterIps = spec.getClusterIPs();
-        if (clusterIps != null && !clusterIps.isEmpty()) {
+        List<String> clusterIps = Fields.list(spec.getClusterIPs(), "spec.clusterIPs");
+        if (!clusterIps.isEmpty()) {
             for (int i = 0; i < clusterIps.size(); i++) {
                 String field = "spec.clusterIPs[" + i + "]";
                 IPAddress address = Fields.address(clusterIps.get(i), field);
@@ -187,9 +188,6 @@ public final class ServiceConverter {
     private static Map<IpFamily, List<String>> addressesByFamily(List<String> values, String field)
             throws InvalidFieldException {
         Map<IpFamily, List<String>> result = new EnumMap<>(IpFamily.class);
-        if (values == null) {
-            return result;
-        }
         for (int i = 0; i < values.size(); i++) {
             IPAddress address = Fields.address(values.get(i), field + "[" + i + "]");
             result.computeIfAbsent(IpAddresses.familyOf(address), f -> new ArrayList<>())
@@ -198,15 +196,13 @@ public final class ServiceConverter {
         return result;
     }
 
-    private static Map<IpFamily, List<Cidr>> sourceRangesByFamily(List<String> values)
+    private static Map<IpFamily, List<Cidr>> sourceRangesByFamily(List<String> ranges)
             throws InvalidFieldException {
         Map<IpFamily, List<Cidr>> result = new EnumMap<>(IpFamily.class);
-        if (values == null) {
-            return result;
-        }
+        List<String> values = Fields.list(ranges, "spec.loadBalancerSourceRanges");
         for (int i = 0; i < values.size(); i++) {
             String field = "spec.loadBalancerSourceRanges[" + i + "]";
-            String text = values.get(i) == null ? "" : values.get(i).trim(); // validation used to allow padding
+            String text = values.get(i).trim(); // validation used to allow padding
             IPAddress cidr;
             try {
                 cidr = IpAddresses.parseCidr(text);
@@ -221,11 +217,11 @@ public final class ServiceConverter {
     private static Map<IpFamily, List<String>> loadBalancerIpsByFamily(V1Service service)
             throws InvalidFieldException {
         Map<IpFamily, List<String>> result = new EnumMap<>(IpFamily.class);
-        if (service.getStatus() == null || service.getStatus().getLoadBalancer() == null
-                || service.getStatus().getLoadBalancer().getIngress() == null) {
+        if (service.getStatus() == null || service.getStatus().getLoadBalancer() == null) {
             return result;
         }
-        List<V1LoadBalancerIngress> ingress = service.getStatus().getLoadBalancer().getIngress();
+        List<V1LoadBalancerIngress> ingress = Fields.list(service.getStatus().getLoadBalancer().getIngress(),
+                "status.loadBalancer.ingress");
         for (int i = 0; i < ingress.size(); i++) {
             V1LoadBalancerIngress entry = ingress.get(i);
             String field = "status.loadBalancer.ingress[" + i + "]";

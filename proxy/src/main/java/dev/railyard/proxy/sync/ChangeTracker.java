@@ -171,9 +171,11 @@ public final class ChangeTracker implements ClusterEventHandler {
         Map<IpFamily, List<ServicePort>> converted;
         try {
             converted = ServiceConverter.convert(service);
-        } catch (InvalidFieldException | IllegalArgumentException e) {
-            return problem(object, e instanceof InvalidFieldException ife ? ife.field() : "", e.getMessage()
-                    + (services.containsKey(key) ? "; its last valid version stays in effect" : "; it is ignored"));
+        } catch (InvalidFieldException e) {
+            return problem(object, e.field(), e.getMessage() + keptOrIgnored(services.containsKey(key)));
+        } catch (RuntimeException e) {
+            // A converter bug must cost this object's update, never the tracker or the other objects.
+            return unexpectedProblem(object, e, keptOrIgnored(services.containsKey(key)));
         }
         problems.remove(object);
         services.put(key, converted);
@@ -199,9 +201,10 @@ public final class ChangeTracker implements ClusterEventHandler {
         EndpointSliceConverter.Converted converted;
         try {
             converted = EndpointSliceConverter.convert(slice);
-        } catch (InvalidFieldException | IllegalArgumentException e) {
-            return problem(object, e instanceof InvalidFieldException ife ? ife.field() : "", e.getMessage()
-                    + (slices.containsKey(sliceKey) ? "; its last valid version stays in effect" : "; it is ignored"));
+        } catch (InvalidFieldException e) {
+            return problem(object, e.field(), e.getMessage() + keptOrIgnored(slices.containsKey(sliceKey)));
+        } catch (RuntimeException e) {
+            return unexpectedProblem(object, e, keptOrIgnored(slices.containsKey(sliceKey)));
         }
         problems.remove(object);
         EndpointSliceConverter.Converted previous = slices.put(sliceKey, converted);
@@ -254,6 +257,17 @@ public final class ChangeTracker implements ClusterEventHandler {
         Problem problem = new Problem(source, object, field, message);
         problems.put(object, problem);
         return problem;
+    }
+
+    /** Records a converter's unforeseen failure; {@code object} is the key, as for any other problem. */
+    private Problem unexpectedProblem(String object, RuntimeException e, String suffix) {
+        Problem problem = Problem.unexpected(source, object, e).withMessageSuffix(suffix);
+        problems.put(object, problem);
+        return problem;
+    }
+
+    private static String keptOrIgnored(boolean hasValidVersion) {
+        return hasValidVersion ? "; its last valid version stays in effect" : "; it is ignored";
     }
 
     private void notifyListeners(Problem problem) {

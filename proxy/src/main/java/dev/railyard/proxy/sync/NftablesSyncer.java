@@ -92,7 +92,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         boolean succeeded = error == null;
         if (succeeded) {
             renderer.committed(plan);
-            if (!renderer.staleChains().isEmpty()) {
+            if (renderer.hasStaleChains()) {
                 // Flushed chains are deleted by the first sync after the grace; without one they would wait for
                 // the sync period.
                 syncAfter(NftablesRenderer.STALE_CHAIN_GRACE.plus(STALE_CHAIN_MARGIN));

@@ -162,10 +162,7 @@ abstract class ScheduledSyncer implements Syncer {
      */
     static String applyRules(JumpRules jumpRules, IptablesRestore restore, LineBuffer rules, boolean full) {
         try {
-            if (full) {
-                jumpRules.ensure();
-            }
-            restore.restore(rules::writeTo);
+            programRules(jumpRules, restore, rules, full);
             return null;
         } catch (IptablesException e) {
             return e.getMessage();
@@ -173,5 +170,14 @@ abstract class ScheduledSyncer implements Syncer {
             Thread.currentThread().interrupt();
             return "interrupted while running iptables";
         }
+    }
+
+    /** What {@link #applyRules} does, failing with the exception. */
+    static void programRules(JumpRules jumpRules, IptablesRestore restore, LineBuffer rules, boolean full)
+            throws IptablesException, InterruptedException {
+        if (full) {
+            jumpRules.ensure();
+        }
+        restore.restore(rules::writeTo);
     }
 }

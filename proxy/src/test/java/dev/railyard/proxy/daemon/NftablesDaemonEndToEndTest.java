@@ -15,6 +15,7 @@ import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.kubernetes.TestApiServer;
 import dev.railyard.proxy.sync.SyncResult;
 import dev.railyard.testkit.AgentHandle;
+import dev.railyard.testkit.NftListing;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
@@ -271,50 +272,8 @@ class NftablesDaemonEndToEndTest {
         return node.execChecked("ip6tables-save").stdout();
     }
 
-    /**
-     * Every table, its chains, sets and maps in name order and each one's elements sorted: the kernel lists
-     * objects in the order they were created (a restarted daemon re-creates its base chains) and hash-set
-     * elements in its own order, neither of which says anything about the rules.
-     */
+    /** Every table, as {@link NftListing} normalizes it. */
     static String ruleset(NetworkNamespace node) {
-        String listing = node.execChecked("nft", "list", "ruleset").stdout();
-        Matcher elements = Pattern.compile("elements = \\{([^}]*)\\}").matcher(listing);
-        StringBuilder sorted = new StringBuilder();
-        while (elements.find()) {
-            List<String> items = new ArrayList<>();
-            for (String item : elements.group(1).split(",")) {
-                items.add(item.strip());
-            }
-            items.sort(null);
-            elements.appendReplacement(sorted, Matcher.quoteReplacement("elements = { " + String.join(", ", items)
-                    + " }"));
-        }
-        elements.appendTail(sorted);
-        // Objects are the blocks from "\t<kind> <name> {" to "\t}"; tables keep their order.
-        StringBuilder out = new StringBuilder();
-        List<String> objects = new ArrayList<>();
-        StringBuilder current = null;
-        for (String line : sorted.toString().split("\n")) {
-            if (line.startsWith("\t") && !line.startsWith("\t\t") && line.endsWith("{")) {
-                current = new StringBuilder();
-            }
-            if (current != null) {
-                if (!line.isBlank()) {
-                    current.append(line).append('\n');
-                }
-                if (line.equals("\t}")) {
-                    objects.add(current.toString());
-                    current = null;
-                }
-            } else if (line.equals("}")) {
-                objects.sort(null);
-                objects.forEach(out::append);
-                objects.clear();
-                out.append(line).append('\n');
-            } else if (!line.isBlank()) {
-                out.append(line).append('\n');
-            }
-        }
-        return out.toString();
+        return NftListing.normalized(node.execChecked("nft", "list", "ruleset").stdout());
     }
 }

@@ -2,6 +2,7 @@ package dev.railyard.proxy.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -115,6 +116,25 @@ class ManifestDirectorySourceTest {
         write("web.yaml", service("web", "10.96.0.10", "81") + "---\n" + slice("web-1", "web", "10.244.1.6"));
         await(() -> source.problems().isEmpty(), "the problem resolved");
         await(() -> handler.events().contains("UPDATE Service default/web"), "the fixed service delivered");
+    }
+
+    /** YAML that is no object costs that document, not the file: the daemon's path as well as render's. */
+    @Test
+    void aDocumentThatCannotBeAnObjectIsReportedAndTheRestOfTheFileDelivered() throws Exception {
+        write("web.yaml", service("web", "10.96.0.10", "80") + "---\n" + slice("web-1", "web", "10.244.1.5"));
+        start(NO_PERIODIC_SCAN);
+        await(source::hasSynced, "synced");
+        handler.clear();
+
+        write("web.yaml", service("web", "10.96.0.10", "&loop [*loop]") + "---\n- just\n- a list\n---\n"
+                + slice("web-1", "web", "10.244.1.6"));
+        await(() -> handler.events().contains("UPDATE EndpointSlice default/web-1"), "the valid object updated");
+
+        assertThat(handler.events()).containsExactly("UPDATE EndpointSlice default/web-1");
+        assertThat(source.problems()).extracting(Problem::field, Problem::message).containsExactlyInAnyOrder(
+                tuple("spec.ports[0].port[0]",
+                        "refers to itself (a recursive YAML alias); its previous version stays in effect"),
+                tuple("", "not a Kubernetes object: expected a mapping, found a list; ignored"));
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 class ManifestLoaderTest {
     private static final String GOOD_SERVICE = """
@@ -125,6 +126,162 @@ class ManifestLoaderTest {
                 "cluster.yaml:41: Service ns/no-port: spec.ports[0].port: missing",
                 "cluster.yaml:48: Service ns/wrong-type: spec.ports[0].port: expected an integer but found "
                         + "\"eighty\"");
+    }
+
+    /** Issue 13: a null entry in a list made render die with a NullPointerException and print nothing. */
+    @Test
+    void nullListEntriesAreProblemsNamingTheEntryAndTheOtherObjectsStillLoad() throws Exception {
+        String yaml = GOOD_SERVICE + """
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: good-1, namespace: ns, labels: {kubernetes.io/service-name: good}}
+                addressType: IPv4
+                ports: [{name: http, port: 8080}, null]
+                endpoints: [{addresses: [10.0.0.1]}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: good-2, namespace: ns, labels: {kubernetes.io/service-name: good}}
+                addressType: IPv4
+                ports: [{name: http, port: 8080}]
+                endpoints: [null]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: good-3, namespace: ns, labels: {kubernetes.io/service-name: good}}
+                addressType: IPv4
+                ports: [{name: http, port: 8080}]
+                endpoints: [{addresses: [null]}]
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: null-port, namespace: ns}
+                spec: {clusterIP: 10.96.0.2, ports: [null]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: null-ip, namespace: ns}
+                spec: {clusterIP: 10.96.0.3, clusterIPs: [null], externalIPs: [null], ports: [{port: 80}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: null-ingress, namespace: ns}
+                spec: {clusterIP: 10.96.0.4, ports: [{port: 80}]}
+                status: {loadBalancer: {ingress: [null]}}
+                ---
+                apiVersion: v1
+                kind: Endpoints
+                metadata: {name: legacy, namespace: ns}
+                subsets: [null]
+                ---
+                apiVersion: v1
+                kind: Endpoints
+                metadata: {name: legacy2, namespace: ns}
+                subsets: [{addresses: [null], ports: [null]}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: good-4, namespace: ns, labels: {kubernetes.io/service-name: good}}
+                addressType: IPv4
+                ports: [{name: http, port: 8080}]
+                endpoints: [{addresses: [10.0.0.4]}]
+                """;
+
+        ClusterSnapshot snapshot = ManifestLoader.parse("null.yaml", yaml);
+
+        assertThat(snapshot.problems()).extracting(Problem::object, Problem::field).containsExactly(
+                tuple("EndpointSlice ns/good-1", "ports[1]"),
+                tuple("EndpointSlice ns/good-2", "endpoints[0]"),
+                tuple("EndpointSlice ns/good-3", "endpoints[0].addresses[0]"),
+                tuple("Service ns/null-port", "spec.ports[0]"),
+                tuple("Service ns/null-ip", "spec.clusterIPs[0]"),
+                tuple("Service ns/null-ingress", "status.loadBalancer.ingress[0]"),
+                tuple("Endpoints ns/legacy", "subsets[0]"),
+                tuple("Endpoints ns/legacy2", "subsets[0].ports[0]"));
+        assertThat(snapshot.problems()).allSatisfy(p -> assertThat(p.message()).contains("null"));
+        assertThat(serviceNames(snapshot)).containsExactly("ns/good:http");
+        assertThat(snapshot.state(IpFamily.V4, "node").entries()).singleElement()
+                .satisfies(entry -> assertThat(entry.endpoints()).extracting(Endpoint::ip).containsExactly("10.0.0.4"));
+    }
+
+    /**
+     * YAML that parses but cannot be an object costs that object only: it used to fail the whole file (or, for a
+     * recursive alias and a mistagged number, throw StackOverflowError and NumberFormatException).
+     */
+    @Test
+    void yamlThatCannotBeAnObjectIsAProblemOfThatObjectOnly() throws Exception {
+        String yaml = GOOD_SERVICE + """
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: recursive, namespace: ns}
+                spec: {clusterIP: 10.96.0.2, ports: &loop [*loop]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: mistagged, namespace: ns}
+                spec: {clusterIP: 10.96.0.3, ports: [{port: !!int eighty}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: custom-tag, namespace: ns}
+                spec: {clusterIP: !address 10.96.0.4, ports: [{port: 80}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: list-key
+                  namespace: ns
+                  ? [a, b]
+                  : c
+                spec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: twice, namespace: ns}
+                spec: {clusterIP: 10.96.0.6, clusterIP: 10.96.0.7, ports: [{port: 80}]}
+                ---
+                - just
+                - a list
+                ---
+                apiVersion: v1
+                kind: List
+                items:
+                - 42
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: in-list, namespace: ns}
+                  spec: {clusterIP: 10.96.0.8, ports: [{port: 80}]}
+                """;
+
+        ClusterSnapshot snapshot = ManifestLoader.parse("odd.yaml", yaml);
+
+        assertThat(snapshot.problems()).extracting(Problem::toString).containsExactly(
+                "odd.yaml:11: Service ns/recursive: spec.ports[0]: refers to itself (a recursive YAML alias)",
+                "odd.yaml:16: Service ns/mistagged: spec.ports[0].port: cannot be read: "
+                        + "For input string: \"eighty\"",
+                "odd.yaml:21: Service ns/custom-tag: spec.clusterIP: cannot be read: "
+                        + "could not determine a constructor for the tag !address",
+                "odd.yaml:26: Service ns/list-key: metadata: has a key that is not a string",
+                "odd.yaml:35: Service ns/twice: spec.clusterIP: appears twice",
+                "odd.yaml:37: object (unnamed): not a Kubernetes object: expected a mapping, found a list",
+                "odd.yaml:43: object (unnamed): not a Kubernetes object: expected a mapping, found a single value");
+        assertThat(serviceNames(snapshot)).containsExactly("ns/good:http", "ns/in-list");
+    }
+
+    /** Aliases that expand exponentially would take the memory of the node; the file is refused instead. */
+    @Test
+    void aliasesThatExpandFarBeyondTheFileAreRefused() {
+        StringBuilder yaml = new StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 9; i++) {
+            yaml.append("a").append(i).append(": &a").append(i).append(" [*a").append(i - 1).append(", *a")
+                    .append(i - 1).append(", *a").append(i - 1).append(", *a").append(i - 1).append("]\n");
+        }
+
+        assertThatThrownBy(() -> ManifestLoader.parse("laughs.yaml", yaml.toString()))
+                .isInstanceOf(ManifestSyntaxException.class)
+                .hasMessageContaining("YAML aliases expand to more values than the file has characters");
     }
 
     @Test

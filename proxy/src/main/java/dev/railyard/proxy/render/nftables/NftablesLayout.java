@@ -38,14 +38,19 @@ public final class NftablesLayout {
     static final String FIREWALL_CHECK = "firewall-check";
     static final String MARK_MASQ = "mark-for-masquerade";
     static final String MASQUERADING = "masquerading";
+    /** The flat layout's set of (endpoint address . endpoint address), for hairpin masquerading. */
+    static final String HAIRPIN_IPS = "hairpin-ips";
 
     /** Per-service chain prefixes; what follows is the port's or endpoint's nftables chain base. */
     public static final String SERVICE_PREFIX = "service-";
     public static final String LOCAL_PREFIX = "local-";
     public static final String EXTERNAL_PREFIX = "external-";
     public static final String FIREWALL_PREFIX = "firewall-";
-    public static final String ENDPOINT_PREFIX = "endpoint-";
+    public static final String ENDPOINT_PREFIX = dev.railyard.proxy.model.Endpoint.NFTABLES_CHAIN_PREFIX;
     public static final String AFFINITY_PREFIX = "affinity-";
+    /** The flat layout's per-service-port data maps of endpoints (index to address . port). */
+    public static final String ENDPOINTS_PREFIX = "endpoints-";
+    public static final String LOCAL_ENDPOINTS_PREFIX = "local-endpoints-";
 
     /** The base chains, in kube-proxy's order: filter before DNAT (source ranges), filter, nat. */
     static final List<Chain> BASE_CHAINS = List.of(
@@ -93,5 +98,10 @@ public final class NftablesLayout {
 
     public static boolean isAffinitySet(String name) {
         return name.startsWith(AFFINITY_PREFIX);
+    }
+
+    /** Per-service sets and maps (affinity sets, endpoint maps) have a '/' in their name, as their chains. */
+    public static boolean isServiceContainer(String name) {
+        return name.indexOf('/') >= 0;
     }
 }

@@ -114,7 +114,7 @@ class NftablesRendererTest {
         endpoint(svc1, "10.0.1.1", 80);
         ServicePortName svc2 = clusterIp("ns2", "svc2", "p8080", "172.30.0.42", 8080);
         endpoint(svc2, "10.0.2.1", 8080);
-        NftablesRenderer renderer = new NftablesRenderer(config(), List.of(), List.of());
+        NftablesRenderer renderer = new NftablesRenderer(config());
         NftablesRenderer.Plan plan = renderer.plan(state(), null, Instant.EPOCH);
         Ruleset kernel = new Ruleset();
         kernel.apply(plan.sync());
@@ -146,7 +146,7 @@ class NftablesRendererTest {
         endpoint(svc1, "10.0.1.1", 80);
         ServicePortName svc2 = clusterIp("ns2", "svc2", "p8080", "172.30.0.42", 8080);
         endpoint(svc2, "10.0.2.1", 8080);
-        NftablesRenderer renderer = new NftablesRenderer(config(), List.of(), List.of());
+        NftablesRenderer renderer = new NftablesRenderer(config());
         Ruleset kernel = new Ruleset();
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
         sync(renderer, kernel, null, now);
@@ -209,7 +209,7 @@ class NftablesRendererTest {
     /** Every chain in use, element and rule the same as a fresh full sync writes (stale chains aside). */
     private void assertFullSyncWouldLeaveTheSame(Ruleset kernel) throws NftException {
         Ruleset fresh = new Ruleset();
-        fresh.apply(new NftablesRenderer(config(), List.of(), List.of()).plan(state(), null, Instant.EPOCH).sync());
+        fresh.apply(new NftablesRenderer(config()).plan(state(), null, Instant.EPOCH).sync());
         List<String> actual = lines(kernel.dump());
         actual.removeIf(line -> line.startsWith("add chain") && !fresh.dump().contains(line));
         assertThat(actual).containsExactlyInAnyOrderElementsOf(lines(fresh.dump()));

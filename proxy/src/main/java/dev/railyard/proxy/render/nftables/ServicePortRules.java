@@ -1,0 +1,15 @@
+package dev.railyard.proxy.render.nftables;
+
+import dev.railyard.nftables.Element;
+import dev.railyard.proxy.model.ServicePortName;
+
+import java.util.List;
+
+/**
+ * What one service port put in the kernel: its elements of the shared sets and maps, its own chains, sets
+ * (affinity) and maps (endpoint data maps). Everything of its own has the port's name in it, so no other port
+ * can use it.
+ */
+record ServicePortRules(ServicePortName name, List<Element> elements, List<String> chains, List<String> sets,
+                        List<String> maps) {
+}

@@ -1,0 +1,331 @@
+package dev.railyard.proxy.render.nftables;
+
+import dev.railyard.nftables.Chain;
+import dev.railyard.nftables.Element;
+import dev.railyard.nftables.NftMap;
+import dev.railyard.nftables.NftSet;
+import dev.railyard.nftables.Rule;
+import dev.railyard.nftables.Transaction;
+import dev.railyard.proxy.model.Cidr;
+import dev.railyard.proxy.model.Endpoint;
+import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.ServicePort;
+import dev.railyard.proxy.model.ServicePortName;
+import dev.railyard.proxy.render.EndpointSelection;
+import dev.railyard.proxy.render.RenderConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.railyard.proxy.render.nftables.NftablesLayout.AFFINITY_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.CLUSTER_IPS;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.ENDPOINTS_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.ENDPOINT_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.EXTERNAL_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.FIREWALL_IPS;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.FIREWALL_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.HAIRPIN_IPS;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.LOCAL_ENDPOINTS_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.LOCAL_PREFIX;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.MARK_MASQ;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.NO_ENDPOINT_NODEPORTS;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.NO_ENDPOINT_SERVICES;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.REJECT_CHAIN;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.SERVICE_IPS;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.SERVICE_NODEPORTS;
+import static dev.railyard.proxy.render.nftables.NftablesLayout.SERVICE_PREFIX;
+
+/**
+ * One service port's part of kube-proxy's syncProxyRules: which elements of the shared sets and maps it needs
+ * (returned, for the renderer to reconcile across ports), and its own chains, sets, maps and rules (written into
+ * the transaction, each chain added and flushed first). The layout decides how endpoints are reached; the rest
+ * is the same in both. Not thread-safe: one per renderer.
+ */
+final class ServicePortWriter {
+    private final RenderConfig config;
+    private final FamilySyntax syntax;
+    private final Layout layout;
+    /** What jumps to the masquerade mark: kube-proxy's jump, or the flat layout's jump-free statement. */
+    private final String markForMasquerade;
+    /** The primary node IP's bits, for source ranges that hold it; null without a node IP of this family. */
+    private final byte[] nodeIp;
+    private final EndpointSelection selection = new EndpointSelection();
+    private Transaction tx;
+    private int chains;
+    private int rules;
+
+    ServicePortWriter(RenderConfig config, FamilySyntax syntax, Layout layout) {
+        this.config = config;
+        this.syntax = syntax;
+        this.layout = layout;
+        this.markForMasquerade = layout == Layout.FLAT ? "mark set mark or " + config.masqueradeMark()
+                : "jump " + MARK_MASQ;
+        this.nodeIp = config.nodeIps().isEmpty() ? null : IpAddresses.parse(config.nodeIps().get(0)).getBytes();
+    }
+
+    /** Starts writing into {@code into}, with the counts at zero. */
+    void begin(Transaction into) {
+        tx = into;
+        chains = 0;
+        rules = 0;
+    }
+
+    int chainsWritten() {
+        return chains;
+    }
+
+    int rulesWritten() {
+        return rules;
+    }
+
+    /** Drops references to endpoints, so that a finished sync does not keep them alive. */
+    void end() {
+        selection.clear();
+        tx = null;
+    }
+
+    ServicePortRules write(ServicePort service, List<Endpoint> endpoints) {
+        ServicePortName name = service.name();
+        String ipX = syntax.ipX();
+        String protocol = service.protocol().lowerCase();
+        String port = Integer.toString(service.port());
+        String comment = name.toString();
+        selection.select(service, endpoints, config.nodeName());
+        boolean affinity = service.clientIpAffinity();
+        // Affinity needs a place per endpoint to record the client: kube-proxy's endpoint chains, in both layouts.
+        boolean endpointChains = affinity || layout == Layout.KUBE_PROXY;
+        List<String> chainNames = new ArrayList<>();
+        List<String> setNames = new ArrayList<>();
+        List<String> mapNames = new ArrayList<>();
+        List<Element> elements = new ArrayList<>();
+
+        for (int i = 0; i < selection.reachableCount(); i++) {
+            Endpoint ep = selection.reachable(i);
+            if (endpointChains) {
+                chain(ep.nftablesChainName(), chainNames);
+            }
+            if (affinity) {
+                setNames.add(affinitySet(ep));
+            }
+            if (layout == Layout.FLAT) {
+                elements.add(Element.ofSet(HAIRPIN_IPS, List.of(ep.ip(), ep.ip())));
+            }
+        }
+        String base = name.nftablesChainBase();
+        String clusterChain = SERVICE_PREFIX + base;
+        String localChain = LOCAL_PREFIX + base;
+        String externalChain = EXTERNAL_PREFIX + base;
+        String firewallChain = FIREWALL_PREFIX + base;
+        boolean usesClusterChain = selection.clusterCount() > 0 && service.usesClusterEndpoints();
+        if (usesClusterChain) {
+            chain(clusterChain, chainNames);
+        }
+        boolean usesLocalChain = selection.localCount() > 0 && service.usesLocalEndpoints();
+        if (usesLocalChain) {
+            chain(localChain, chainNames);
+        }
+        boolean hasEndpoints = selection.hasAnyEndpoints();
+        String internalChain = service.internalPolicyLocal() ? localChain : clusterChain;
+        boolean hasInternalEndpoints = hasEndpoints
+                && !(service.internalPolicyLocal() && selection.localCount() == 0);
+        String externalPolicyChain = service.externalPolicyLocal() ? localChain : clusterChain;
+        boolean hasExternalEndpoints = hasEndpoints
+                && !(service.externalPolicyLocal() && selection.localCount() == 0);
+        boolean usesExternalChain = hasEndpoints && service.externallyAccessible();
+        if (usesExternalChain) {
+            chain(externalChain, chainNames);
+        }
+        String noEndpointsVerdict = !hasEndpoints ? "goto " + REJECT_CHAIN : "drop";
+
+        elements.add(Element.ofSet(CLUSTER_IPS, List.of(service.clusterIp())));
+        if (hasInternalEndpoints) {
+            elements.add(Element.ofMap(SERVICE_IPS, List.of(service.clusterIp(), protocol, port),
+                    "goto " + internalChain, null));
+        } else {
+            elements.add(Element.ofMap(NO_ENDPOINT_SERVICES, List.of(service.clusterIp(), protocol, port),
+                    noEndpointsVerdict, comment));
+        }
+        for (String externalIp : service.externalIps()) {
+            if (hasEndpoints) {
+                elements.add(Element.ofMap(SERVICE_IPS, List.of(externalIp, protocol, port),
+                        "goto " + externalChain, null));
+            }
+            if (!hasExternalEndpoints) {
+                elements.add(Element.ofMap(NO_ENDPOINT_SERVICES, List.of(externalIp, protocol, port),
+                        noEndpointsVerdict, comment));
+            }
+        }
+        boolean usesFirewallChain = service.restrictsLoadBalancerSources();
+        if (usesFirewallChain) {
+            chain(firewallChain, chainNames);
+        }
+        for (String lbIp : service.loadBalancerIps()) {
+            if (hasEndpoints) {
+                elements.add(Element.ofMap(SERVICE_IPS, List.of(lbIp, protocol, port),
+                        "goto " + externalChain, null));
+            }
+            if (usesFirewallChain) {
+                elements.add(Element.ofMap(FIREWALL_IPS, List.of(lbIp, protocol, port),
+                        "goto " + firewallChain, null));
+            }
+        }
+        if (!hasExternalEndpoints) {
+            for (String lbIp : service.loadBalancerIps()) {
+                elements.add(Element.ofMap(NO_ENDPOINT_SERVICES, List.of(lbIp, protocol, port),
+                        noEndpointsVerdict, comment));
+            }
+        }
+        if (service.nodePort() != 0) {
+            String nodePort = Integer.toString(service.nodePort());
+            if (hasEndpoints) {
+                elements.add(Element.ofMap(SERVICE_NODEPORTS, List.of(protocol, nodePort),
+                        "goto " + externalChain, null));
+            }
+            if (!hasExternalEndpoints) {
+                elements.add(Element.ofMap(NO_ENDPOINT_NODEPORTS, List.of(protocol, nodePort),
+                        noEndpointsVerdict, comment));
+            }
+        }
+
+        if (hasInternalEndpoints) {
+            if (config.masqueradeAll()) {
+                rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + markForMasquerade);
+            } else if (config.clusterCidr() != null) {
+                // Off-cluster traffic to a service IP (a static route to any node) may leave the node again.
+                rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + ipX + " saddr != "
+                        + config.clusterCidr() + " " + markForMasquerade);
+            }
+        }
+        if (usesExternalChain) {
+            if (!service.externalPolicyLocal()) {
+                rule(externalChain, markForMasquerade);
+            } else {
+                if (config.clusterCidr() != null) {
+                    rule(externalChain, ipX + " saddr " + config.clusterCidr() + " goto " + clusterChain,
+                            "short-circuit pod traffic");
+                }
+                rule(externalChain, "fib saddr type local " + markForMasquerade, "masquerade local traffic");
+                rule(externalChain, "fib saddr type local goto " + clusterChain, "short-circuit local traffic");
+            }
+            if (hasExternalEndpoints) {
+                rule(externalChain, "goto " + externalPolicyChain);
+            }
+        }
+        if (usesFirewallChain) {
+            rule(firewallChain, ipX + " saddr != { " + allowedSources(service) + " } drop");
+        }
+        if (affinity) {
+            for (String set : setNames) {
+                tx.add(new NftSet(set, syntax.addressType(), List.of("dynamic", "timeout"),
+                        service.affinityTimeoutSeconds(), null));
+            }
+        }
+        if (usesClusterChain) {
+            writeEndpointDispatch(clusterChain, false, endpointChains, affinity, protocol, ENDPOINTS_PREFIX + base,
+                    mapNames);
+        }
+        if (usesLocalChain) {
+            writeEndpointDispatch(localChain, true, endpointChains, affinity, protocol,
+                    LOCAL_ENDPOINTS_PREFIX + base, mapNames);
+        }
+        if (endpointChains) {
+            for (int i = 0; i < selection.reachableCount(); i++) {
+                Endpoint ep = selection.reachable(i);
+                String chain = ep.nftablesChainName();
+                rule(chain, ipX + " saddr " + ep.ip() + " " + markForMasquerade);
+                if (affinity) {
+                    rule(chain, "update @" + affinitySet(ep) + " { " + ipX + " saddr }");
+                }
+                rule(chain, "meta l4proto " + protocol + " dnat to " + ep.hostPort());
+            }
+        }
+        return new ServicePortRules(name, List.copyOf(elements), List.copyOf(chainNames), List.copyOf(setNames),
+                List.copyOf(mapNames));
+    }
+
+    private void chain(String name, List<String> names) {
+        if (!names.contains(name)) {
+            names.add(name);
+            Chain chain = Chain.named(name);
+            tx.add(chain).flush(chain);
+            chains++;
+        }
+    }
+
+    private void rule(String chain, String body) {
+        tx.add(Rule.of(chain, body));
+        rules++;
+    }
+
+    private void rule(String chain, String body, String comment) {
+        tx.add(new Rule(chain, body, comment));
+        rules++;
+    }
+
+    /**
+     * Affinity first (a client seen before goes to its endpoint), then an even random spread: over endpoint
+     * chains, or in the flat layout straight from a data map of the endpoints' addresses and ports.
+     */
+    private void writeEndpointDispatch(String chain, boolean local, boolean endpointChains, boolean affinity,
+                                       String protocol, String map, List<String> mapNames) {
+        int count = local ? selection.localCount() : selection.clusterCount();
+        if (!endpointChains) {
+            // Typed by the service's own protocol: nft 1.0.6 refuses a "th dport" map in a "meta l4proto tcp" rule
+            // once the map exists ("conflicting protocols specified: tcp vs. th"), so a second sync would fail.
+            NftMap endpoints = NftMap.typeOf(map, "numgen random mod 1 : " + syntax.ipX() + " daddr . " + protocol
+                    + " dport", null);
+            tx.add(endpoints).flush(NftMap.named(map));
+            for (int i = 0; i < count; i++) {
+                Endpoint ep = local ? selection.local(i) : selection.cluster(i);
+                tx.add(new Element(map, true, List.of(Integer.toString(i)),
+                        List.of(ep.ip(), Integer.toString(ep.port())), null));
+            }
+            mapNames.add(map);
+            rule(chain, "meta l4proto " + protocol + " dnat " + syntax.ipX() + " addr . port to numgen random mod "
+                    + count + " map @" + map);
+            return;
+        }
+        if (affinity) {
+            for (int i = 0; i < count; i++) {
+                Endpoint ep = local ? selection.local(i) : selection.cluster(i);
+                rule(chain, syntax.ipX() + " saddr @" + affinitySet(ep) + " goto " + ep.nftablesChainName());
+            }
+        }
+        StringBuilder body = new StringBuilder("numgen random mod ").append(count).append(" vmap { ");
+        for (int i = 0; i < count; i++) {
+            if (i > 0) {
+                body.append(" , ");
+            }
+            Endpoint ep = local ? selection.local(i) : selection.cluster(i);
+            body.append(i).append(" : goto ").append(ep.nftablesChainName());
+        }
+        rule(chain, body.append(" }").toString());
+    }
+
+    /**
+     * The source ranges, and the load-balancer IPs too when a range holds the node's IP: a VIP bound on the node
+     * is the source of the node's own requests to it.
+     */
+    private String allowedSources(ServicePort service) {
+        StringBuilder sources = new StringBuilder();
+        boolean allowFromNode = false;
+        for (Cidr range : service.loadBalancerSourceRanges()) {
+            if (sources.length() > 0) {
+                sources.append(" , ");
+            }
+            sources.append(range);
+            allowFromNode |= nodeIp != null && range.contains(nodeIp);
+        }
+        if (allowFromNode) {
+            for (String lbIp : service.loadBalancerIps()) {
+                sources.append(" , ").append(lbIp);
+            }
+        }
+        return sources.toString();
+    }
+
+    /** The endpoint's affinity set: its chain's name with the affinity prefix, as kube-proxy names them. */
+    private static String affinitySet(Endpoint ep) {
+        return AFFINITY_PREFIX + ep.nftablesChainName().substring(ENDPOINT_PREFIX.length());
+    }
+}
