@@ -15,7 +15,8 @@ import picocli.CommandLine.ParseResult;
         versionProvider = Version.class,
         description = "A Kubernetes node networking engine: kube-proxy-compatible service rules and a "
                 + "flannel-compatible pod network.",
-        subcommands = {RenderCommand.class, ApplyCommand.class, ProxyCommand.class, OverlayCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RenderCommand.class, ApplyCommand.class, TraceCommand.class, DiffCommand.class,
+            ProxyCommand.class, OverlayCommand.class, CommandLine.HelpCommand.class})
 public final class Railyard {
     @Mixin
     LoggingOptions logging;

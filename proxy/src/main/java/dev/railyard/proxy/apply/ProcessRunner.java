@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * iptables-restore reading a large ruleset and writing errors can otherwise fill a pipe and deadlock; a
  * process that exceeds its timeout is killed rather than left to hold the xtables lock.
  */
-final class ProcessRunner {
+public final class ProcessRunner {
 
     private static final long DRAIN_GRACE_MS = 2000;
     private static final List<String> SYSTEM_DIRS = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");
@@ -28,10 +28,11 @@ final class ProcessRunner {
     private ProcessRunner() {
     }
 
-    record Result(List<String> command, int exitCode, String stdout, String stderr) {
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
     }
 
-    static Result run(List<String> command, RestoreInput stdin, Duration timeout)
+    /** Runs {@code command} to completion, feeding it {@code stdin} (null for none); killed after {@code timeout}. */
+    public static Result run(List<String> command, RestoreInput stdin, Duration timeout)
             throws IptablesException, InterruptedException {
         List<String> resolved = new ArrayList<>(command);
         resolved.set(0, resolve(command.get(0)));

@@ -25,10 +25,10 @@ import java.util.stream.Stream;
  * One kube-proxy test case from src/test/resources/kubeproxy-compat: its manifests, the fake proxier's
  * settings translated into a {@link RenderConfig}, and its expectations.
  */
-final class CompatCase {
+public final class CompatCase {
     static final Path ROOT = root();
 
-    final String name;
+    public final String name;
     final Path dir;
     final Properties config = new Properties();
 
@@ -42,12 +42,12 @@ final class CompatCase {
         }
     }
 
-    static CompatCase named(String name) {
+    public static CompatCase named(String name) {
         return new CompatCase(ROOT.resolve(name));
     }
 
     /** Every case that has the given expectation file (or file prefix). */
-    static List<CompatCase> having(String filePrefix) {
+    public static List<CompatCase> having(String filePrefix) {
         try (Stream<Path> dirs = Files.list(ROOT)) {
             return dirs.filter(Files::isDirectory)
                     .filter(dir -> {
@@ -65,15 +65,15 @@ final class CompatCase {
         }
     }
 
-    IpFamily family() {
+    public IpFamily family() {
         return IpFamily.of(Integer.parseInt(config.getProperty("ipFamily")));
     }
 
-    String nodeName() {
+    public String nodeName() {
         return config.getProperty("nodeName");
     }
 
-    RenderConfig renderConfig() {
+    public RenderConfig renderConfig() {
         // The fake proxier's primary node IP comes first; its other interface addresses follow, because
         // kube-proxy matches --nodeport-addresses against every interface address.
         Set<String> nodeIps = new LinkedHashSet<>(list("nodeIPs"));
@@ -94,7 +94,7 @@ final class CompatCase {
                 .build();
     }
 
-    ProxyState state() throws Exception {
+    public ProxyState state() throws Exception {
         ClusterSnapshot snapshot = ManifestLoader.load(List.of(dir.resolve("manifests.yaml")));
         if (!snapshot.problems().isEmpty()) {
             throw new AssertionError(name + ": manifests have problems: " + snapshot.problems());
@@ -103,15 +103,15 @@ final class CompatCase {
     }
 
     /** Renders the case the way kube-proxy's test synced it. */
-    String render() throws Exception {
+    public String render() throws Exception {
         return new IptablesRenderer(renderConfig()).render(state(), list("preexistingStaleNatChains")).toString();
     }
 
-    String file(String fileName) throws IOException {
+    public String file(String fileName) throws IOException {
         return Files.readString(dir.resolve(fileName), StandardCharsets.UTF_8);
     }
 
-    List<String> list(String key) {
+    public List<String> list(String key) {
         String value = config.getProperty(key, "").trim();
         if (value.isEmpty()) {
             return List.of();

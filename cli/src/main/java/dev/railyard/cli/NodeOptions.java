@@ -1,0 +1,101 @@
+package dev.railyard.cli;
+
+import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.RenderConfig;
+import picocli.CommandLine.Option;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * This node's settings that shape its rules, with kube-proxy's flag names: a picocli mixin shared by the commands
+ * that render rules from manifests ({@code render} and {@code apply}, through {@link RenderOptions}) and those that
+ * evaluate them ({@code trace} and {@code diff}, which take their rules from elsewhere too).
+ */
+class NodeOptions {
+    @Option(names = "--service-cidr", paramLabel = "CIDR", split = ",",
+            description = "nftables mode: the cluster's service CIDRs (kube-proxy reads them from ServiceCIDR "
+                    + "objects); traffic to an address in them that no service holds is dropped.")
+    List<String> serviceCidrs = new ArrayList<>();
+
+    @Option(names = "--hostname-override", paramLabel = "NAME",
+            description = "This node's name, which decides which endpoints are local (default: the host name).")
+    String hostname;
+
+    @Option(names = "--node-ip", paramLabel = "IP", split = ",",
+            description = "This node's addresses; the first of each family is its primary. Repeatable.")
+    List<String> nodeIps = new ArrayList<>();
+
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
+            description = "The pod network (one CIDR per family): traffic from outside it to a cluster IP is "
+                    + "masqueraded.")
+    List<String> clusterCidrs = new ArrayList<>();
+
+    @Option(names = "--masquerade-all", description = "Masquerade all traffic to cluster IPs.")
+    boolean masqueradeAll;
+
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
+            description = "Answer NodePorts only on node addresses in these CIDRs (or 'primary'); "
+                    + "default: every local address in iptables mode, 'primary' in nftables mode.")
+    List<String> nodePortAddresses;
+
+    @Option(names = "--iptables-masquerade-bit", paramLabel = "BIT", defaultValue = "14",
+            description = "The fwmark bit that marks packets for SNAT. Default: ${DEFAULT-VALUE}.")
+    int masqueradeBit;
+
+    @Option(names = "--iptables-localhost-nodeports", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Let NodePorts answer on 127.0.0.1 (IPv4 only). Default: ${DEFAULT-VALUE}.")
+    boolean localhostNodePorts;
+
+    @Option(names = "--random-fully", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Add --random-fully to MASQUERADE (needs iptables >= 1.6.2). Default: ${DEFAULT-VALUE}.")
+    boolean randomFully;
+
+    @Option(names = "--nfacct", description = "Count dropped INVALID packets and localhost NodePort "
+            + "connections in kube-proxy's nfacct counters (they must exist).")
+    boolean nfacct;
+
+    /** This node's name: --hostname-override, else the host name. */
+    String nodeName() {
+        return hostname != null ? hostname : localHostname();
+    }
+
+    /**
+     * The render configuration of {@code family} for this node in iptables or nftables mode (which differ in the
+     * NodePort addresses' default).
+     *
+     * @throws IllegalArgumentException naming the option whose value is wrong
+     */
+    RenderConfig renderConfig(IpFamily family, boolean nftables) {
+        return RenderConfig.builder(family)
+                .nodeName(nodeName())
+                .nodeIps(nodeIps)
+                .clusterCidrs(clusterCidrs)
+                .masqueradeAll(masqueradeAll)
+                .masqueradeBit(masqueradeBit)
+                .nodePortAddresses(nodePortAddresses != null ? nodePortAddresses
+                        : nftables ? List.of("primary") : List.of())
+                .serviceCidrs(serviceCidrs)
+                .localhostNodePorts(localhostNodePorts)
+                .randomFully(randomFully)
+                .nfacctCounters(nfacct)
+                .build();
+    }
+
+    /** The families this node has, as {@code railyard proxy} decides them ({@link NodeFamilies}). */
+    List<IpFamily> nodeFamilies() {
+        return NodeFamilies.of(nodeIps, clusterCidrs, false);
+    }
+
+    /** kube-proxy's default node name: the host name, lower-cased. */
+    static String localHostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
+        } catch (UnknownHostException e) {
+            return "";
+        }
+    }
+}

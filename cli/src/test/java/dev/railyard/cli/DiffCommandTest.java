@@ -1,0 +1,134 @@
+package dev.railyard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class DiffCommandTest {
+    static final Path OVERALL = Path.of("../proxy/src/test/resources/kubeproxy-compat/overall-iptables-rules");
+    /** The fake proxier's settings of that case, as render flags. */
+    static final String[] KUBE_PROXY_TEST_NODE = {"--hostname-override", "test-node", "--node-ip", "192.168.0.2",
+        "--cluster-cidr", "10.0.0.0/8", "--no-random-fully", "--nfacct"};
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String a, String b, String... options) {
+        CommandLine cli = Railyard.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        String[] args = new String[3 + options.length];
+        args[0] = "diff";
+        args[1] = a;
+        args[2] = b;
+        System.arraycopy(options, 0, args, 3, options.length);
+        return cli.execute(args);
+    }
+
+    @Test
+    void kubeProxysRulesetAndRailyardsRenderOfTheSameManifestsAreEqual() {
+        int status = run(OVERALL.resolve("expected.rules").toString(), OVERALL.resolve("manifests.yaml").toString(),
+                KUBE_PROXY_TEST_NODE);
+
+        assertThat(status).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).endsWith("no difference: 14 frontends, 61 probes each, same verdicts, endpoints, "
+                + "probabilities, masquerading and affinity\n");
+    }
+
+    @Test
+    void aLostEndpointAndALostMasqueradeJumpAreEachReportedAndExitOne() throws Exception {
+        String rules = Files.readString(OVERALL.resolve("expected.rules"), StandardCharsets.UTF_8)
+                .replace("-A KUBE-SVC-4SW47YFZTEDKD3PK -m comment --comment \"ns4/svc4:p80 -> 10.180.0.5:80\" "
+                        + "-j KUBE-SEP-C6EBXVWJJZMIWKLZ\n", "")
+                .replace("-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp "
+                        + "-d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ\n", "");
+        Path changed = dir.resolve("kube-proxy.rules");
+        Files.writeString(changed, rules, StandardCharsets.UTF_8);
+
+        int status = run(changed.toString(), OVERALL.resolve("manifests.yaml").toString(), KUBE_PROXY_TEST_NODE);
+
+        assertThat(status).as(err.toString()).isEqualTo(1);
+        assertThat(out.toString())
+                .contains("\nns1/svc1:p80  172.30.0.41:80/tcp (cluster IP)\n"
+                        + "  masquerade: A 10.180.0.1:80 no vs B 10.180.0.1:80 yes\n"
+                        + "    from 203.0.113.200 (outside every source range); from the node (192.168.0.2)\n")
+                .contains("\nns4/svc4:p80  172.30.0.44:80/tcp (cluster IP)\n"
+                        + "  verdict: A DNAT 0.5, ACCEPT 0.5 vs B DNAT\n")
+                .contains("  endpoints: A {10.180.0.4:80 0.5} vs B {10.180.0.4:80 0.5, 10.180.0.5:80 0.5}\n")
+                .endsWith("3 of 14 frontends differ (61 probes each)\n");
+    }
+
+    @Test
+    void jsonListsTheDifferingFrontends() throws Exception {
+        Path changed = dir.resolve("kube-proxy.rules");
+        Files.writeString(changed, Files.readString(OVERALL.resolve("expected.rules"), StandardCharsets.UTF_8)
+                .replace("--probability 0.5000000000", "--probability 0.9000000000"), StandardCharsets.UTF_8);
+
+        int status = run(OVERALL.resolve("manifests.yaml").toString(), changed.toString(), concat(KUBE_PROXY_TEST_NODE,
+                "-o", "json"));
+
+        assertThat(status).isEqualTo(1);
+        JsonObject report = JsonParser.parseString(out.toString()).getAsJsonObject();
+        assertThat(report.get("equal").getAsBoolean()).isFalse();
+        JsonObject first = report.getAsJsonArray("differing").get(0).getAsJsonObject();
+        assertThat(first.get("name").getAsString()).isEqualTo("ns4/svc4:p80");
+        assertThat(first.getAsJsonArray("differences").get(0).getAsJsonObject().get("b").getAsString())
+                .isEqualTo("{10.180.0.4:80 0.9, 10.180.0.5:80 0.1}");
+    }
+
+    @Test
+    void twoRendersWithDifferentNodesDifferOnlyInTheirLocalEndpoints() throws Exception {
+        // The same manifests from node-a's and node-b's point of view: externalTrafficPolicy Local services
+        // pick different endpoints. Render node-b to a file and diff it against node-a's render.
+        Path example = Path.of("../examples/cluster.yaml");
+        Path nodeB = dir.resolve("node-b.rules");
+        CommandLine render = Railyard.commandLine();
+        render.setErr(new PrintWriter(err, true));
+        assertThat(render.execute("render", example.toString(), "--hostname-override", "node-b", "--node-ip",
+                "192.168.10.11", "--cluster-cidr", "10.244.0.0/16", "-o", nodeB.toString())).isZero();
+
+        int status = run(example.toString(), nodeB.toString(), "--hostname-override", "node-a", "--node-ip",
+                "192.168.10.11", "--cluster-cidr", "10.244.0.0/16");
+
+        assertThat(status).isEqualTo(1);
+        assertThat(out.toString()).contains("\nshop/web:http  node port 30080/tcp (node port)\n")
+                .contains("endpoints: A {10.244.0.21:8080 1} vs B {10.244.1.22:8080 1}")
+                .doesNotContain("default/kubernetes:https");
+    }
+
+    @Test
+    void badInputExitsWithTwo() throws Exception {
+        Path nft = dir.resolve("ruleset.nft");
+        Files.writeString(nft, "table ip kube-proxy {\n}\n");
+        assertThat(run(nft.toString(), OVERALL.resolve("manifests.yaml").toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard diff: " + nft + " looks like an nftables ruleset; nftables "
+                + "rulesets are not supported yet");
+        assertThat(run("-", "-")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard diff: only one of A and B can be standard input (-)");
+        assertThat(run(dir.resolve("missing.rules").toString(), nft.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("missing.rules: no such file");
+        assertThat(run(OVERALL.resolve("manifests.yaml").toString(), OVERALL.resolve("expected.rules").toString(),
+                "--proxy-mode", "nftables")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard diff: --proxy-mode nftables: nftables rulesets are not supported");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    private static String[] concat(String[] first, String... rest) {
+        String[] all = new String[first.length + rest.length];
+        System.arraycopy(first, 0, all, 0, first.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
+    }
+}

@@ -1,0 +1,193 @@
+package dev.railyard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class TraceCommandTest {
+    static final String EXAMPLE = Path.of("../examples/cluster.yaml").toString();
+    static final String[] NODE_A = {"--hostname-override", "node-a", "--node-ip", "192.168.10.11", "--cluster-cidr",
+        "10.244.0.0/16"};
+    static final Path KUBE_PROXY_OVERALL = Path.of("../proxy/src/test/resources/kubeproxy-compat/overall-iptables-rules");
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cli = Railyard.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    private static String[] concat(String[] first, String... rest) {
+        String[] all = new String[first.length + rest.length];
+        System.arraycopy(first, 0, all, 0, first.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
+    }
+
+    @Test
+    void tracesAClientThroughTheExampleClusterToBothEndpoints() {
+        int status = run(concat(new String[] {"trace", EXAMPLE}, concat(NODE_A, "--src", "203.0.113.7", "--dst", "10.101.22.7:80")));
+
+        assertThat(status).as(err.toString()).isZero();
+        assertThat(err.toString()).isEmpty();
+        String text = out.toString();
+        assertThat(text).startsWith("trace: tcp 203.0.113.7 -> 10.101.22.7:80 from external (203.0.113.7 is outside "
+                + "--cluster-cidr 10.244.0.0/16)\n");
+        assertThat(text).contains("\n[ 100%]   nat KUBE-SERVICES\n")
+                .contains("no match  -A KUBE-SERVICES -m comment --comment \"default/kubernetes:https cluster IP\" -m tcp "
+                        + "-p tcp -d 10.96.0.1 --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y   # destination 10.101.22.7 is "
+                        + "not 10.96.0.1")
+                .contains("[  50%] routing: 10.244.0.21 is not a local address: forwarded (FORWARD)")
+                .contains("[  50%] => DNAT to 10.244.1.22:8080, masqueraded  (forwarded)");
+        assertThat(text).endsWith("""
+                verdict: DNAT
+                endpoints:
+                  10.244.0.21:8080     50%  masquerade: yes
+                  10.244.1.22:8080     50%  masquerade: yes
+                masquerade: yes
+                affinity: none
+                cannot evaluate: none
+                """);
+    }
+
+    @Test
+    void jsonHasTheVerdictEndpointsMasqueradeAndPath() {
+        int status = run(concat(new String[] {"trace", EXAMPLE}, concat(NODE_A, "--src", "10.244.1.5", "--dst", "10.101.22.9:443",
+                "-o", "json")));
+
+        assertThat(status).as(err.toString()).isZero();
+        JsonObject trace = JsonParser.parseString(out.toString()).getAsJsonObject();
+        assertThat(trace.get("verdict").getAsString()).isEqualTo("DNAT");
+        assertThat(trace.getAsJsonObject("packet").get("from").getAsString()).isEqualTo("pod");
+        JsonArray endpoints = trace.getAsJsonArray("endpoints");
+        assertThat(endpoints).hasSize(3);
+        JsonObject first = endpoints.get(0).getAsJsonObject();
+        assertThat(first.get("address").getAsString()).isEqualTo("10.244.0.31:8443");
+        assertThat(first.get("probability").getAsDouble()).isEqualTo(0.3333333333);
+        // A pod inside the cluster CIDR is not masqueraded.
+        assertThat(trace.get("masquerade").getAsBoolean()).isFalse();
+        assertThat(trace.getAsJsonArray("affinity").get(0).getAsJsonObject().get("timeoutSeconds").getAsLong())
+                .isEqualTo(600);
+        JsonObject firstStep = trace.getAsJsonArray("path").get(0).getAsJsonObject();
+        assertThat(firstStep.get("table").getAsString()).isEqualTo("nat");
+        assertThat(firstStep.get("chain").getAsString()).isEqualTo("PREROUTING");
+        assertThat(firstStep.get("result").getAsString()).isEqualTo("match");
+        assertThat(firstStep.get("rule").getAsString())
+                .isEqualTo("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES");
+        double total = 0;
+        for (JsonElement outcome : trace.getAsJsonArray("outcomes")) {
+            total += outcome.getAsJsonObject().get("probability").getAsDouble();
+        }
+        assertThat(total).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
+    void aServiceWithoutEndpointsIsRejectedAndNoEndpointsAreListed() {
+        int status = run(concat(new String[] {"trace", EXAMPLE}, concat(NODE_A, "--src", "203.0.113.7", "--dst", "10.101.30.5:5432",
+                "-o", "json")));
+
+        assertThat(status).isZero();
+        JsonObject trace = JsonParser.parseString(out.toString()).getAsJsonObject();
+        assertThat(trace.get("verdict").getAsString()).isEqualTo("REJECT");
+        assertThat(trace.getAsJsonArray("endpoints")).isEmpty();
+    }
+
+    @Test
+    void tracesKubeProxysOwnRulesetReadFromStandardInput() throws Exception {
+        InputStream original = System.in;
+        System.setIn(new ByteArrayInputStream(Files.readAllBytes(KUBE_PROXY_OVERALL.resolve("expected.rules"))));
+        int status;
+        try {
+            status = run("trace", "--iptables-save", "-", "--node-ip", "192.168.0.2", "--cluster-cidr", "10.0.0.0/8",
+                    "--src", "203.0.113.130", "--dst", "5.6.7.8:80", "--brief");
+        } finally {
+            System.setIn(original);
+        }
+
+        assertThat(status).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .contains("rules: iptables rules from standard input\n")
+                .contains("note: table nat has no built-in chains (an iptables-restore input")
+                .contains("match     -A KUBE-PROXY-FIREWALL -m comment --comment \"ns5/svc5:p80 traffic not accepted by "
+                        + "KUBE-FW-NUKIZ6OKUXPJNT4C\" -m tcp -p tcp -d 5.6.7.8 --dport 80 -j DROP   # DROP")
+                .doesNotContain("no match")
+                .contains("verdict: DROP\n");
+    }
+
+    @Test
+    void rulesItCannotEvaluateAreNamedOnTheRuleAndInTheSummary() throws Exception {
+        Path dump = dir.resolve("node.rules");
+        Files.writeString(dump, """
+                *filter
+                :INPUT ACCEPT [0:0]
+                :FORWARD ACCEPT [0:0]
+                :OUTPUT ACCEPT [0:0]
+                -A FORWARD -m physdev --physdev-is-bridged -j DROP
+                COMMIT
+                """, StandardCharsets.UTF_8);
+
+        int status = run("trace", "--iptables-save", dump.toString(), "--src", "203.0.113.7", "--dst", "10.1.2.3:80");
+
+        assertThat(status).isZero();
+        assertThat(out.toString())
+                .contains("CANNOT    -A FORWARD -m physdev --physdev-is-bridged -j DROP   # cannot evaluate: match -m "
+                        + "physdev --physdev-is-bridged is not modelled; treated as not matching")
+                .contains("verdict: ACCEPT\n")
+                .contains("cannot evaluate: 1 rule, treated as not matching:\n  filter FORWARD: -A FORWARD");
+    }
+
+    @Test
+    void badUsageExitsWithTwoAndSaysWhy() throws Exception {
+        assertThat(run("trace", "--src", "1.2.3.4", "--dst", "10.0.0.1:80")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: give exactly one source of rules: manifest FILE..., "
+                + "--iptables-save FILE, --nft-ruleset FILE or --live\n");
+
+        Path nft = dir.resolve("ruleset.nft");
+        Files.writeString(nft, "table ip kube-proxy {\n}\n");
+        assertThat(run("trace", "--nft-ruleset", nft.toString(), "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: --nft-ruleset: nftables rulesets are not supported yet");
+        assertThat(run("trace", EXAMPLE, "--proxy-mode", "nftables", "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: --proxy-mode nftables: nftables rulesets are not supported yet");
+        assertThat(run("trace", "--iptables-save", nft.toString(), "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("ruleset.nft looks like an nftables ruleset");
+
+        assertThat(run("trace", EXAMPLE, "--src", "1.2.3.4", "--dst", "10.0.0.1")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: --dst: \"10.0.0.1\" has no port (IP:PORT, [IPv6]:PORT)");
+        assertThat(run("trace", EXAMPLE, "--src", "fd00::1", "--dst", "10.0.0.1:80")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: --src fd00::1 and --dst 10.0.0.1:80 are of different IP "
+                + "families");
+        assertThat(run("trace", EXAMPLE, "--src", "1.2.3.4", "--dst", "10.0.0.1:80", "--proto", "icmp")).isEqualTo(2);
+        assertThat(err.toString()).contains("--proto: \"icmp\" (must be tcp, udp or sctp)");
+        assertThat(run("trace", EXAMPLE, "--src", "1.2.3.4", "--dst", "10.0.0.1:80", "--from", "mars")).isEqualTo(2);
+        assertThat(err.toString()).contains("--from: unknown origin \"mars\" (must be external, pod or node)");
+
+        Path broken = dir.resolve("broken.rules");
+        Files.writeString(broken, "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j NOWHERE --to 1\n");
+        assertThat(run("trace", "--iptables-save", broken.toString(), "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("broken.rules:1: table nat has no COMMIT");
+        assertThat(out.toString()).isEmpty();
+    }
+}
