@@ -14,6 +14,8 @@ import dev.railyard.proxy.render.RenderConfig;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +67,10 @@ public final class NftablesRenderer {
     private boolean strayHairpinSet;
     /** Whether a full sync of this renderer re-created the base chains yet (kube-proxy's "flushed"). */
     private boolean baseChainsRecreated;
+    /** Whether {@link #claims} holds exactly what the kernel's shared sets and maps hold. */
+    private boolean elementsKnown;
+    /** Service ports per transaction of a split full sync; 0: a full sync is one transaction. */
+    private int servicePortsPerTransaction;
 
     /** A renderer of kube-proxy's layout for a table the kernel does not have yet. */
     public NftablesRenderer(RenderConfig config) {
@@ -99,6 +105,64 @@ public final class NftablesRenderer {
         }
         strayHairpinSet = layout != Layout.FLAT && existing.sets().contains(HAIRPIN_IPS);
     }
+
+    /**
+     * Splits full syncs into transactions of at most {@code servicePorts} service ports each, once the kernel's
+     * elements are known ({@link #adoptKernelView}, or any committed sync): each commit then stays small, which the
+     * kernel's cost per commit (it re-validates the jump graph) and a socket's buffers favour. The shared sets and
+     * maps are not flushed then; only what differs is written, so traffic never meets an empty map. 0: one
+     * transaction, with the sets and maps flushed and filled again in it, as kube-proxy does.
+     */
+    public NftablesRenderer splitFullSyncs(int servicePorts) {
+        if (servicePorts < 0) {
+            throw new IllegalArgumentException("service ports per transaction must not be negative");
+        }
+        this.servicePortsPerTransaction = servicePorts;
+        return this;
+    }
+
+    /**
+     * Whether the caller should list the kernel's table and hand it to {@link #adoptKernelView} before the next
+     * full plan: split full syncs need to know what the kernel holds, and after a split sync failed half-way this
+     * renderer no longer does.
+     */
+    public boolean needsKernelView() {
+        return servicePortsPerTransaction > 0 && !elementsKnown;
+    }
+
+    /**
+     * What the kernel's table holds now, as listed: its chains, sets and maps and the elements of the shared sets
+     * and maps. Everything else this renderer believed is dropped; the next plan must be full.
+     */
+    public void adoptKernelView(NftApplier.TableObjects objects, Map<String, List<Element>> elements) {
+        activeChains = new HashSet<>();
+        serviceSets = new HashSet<>();
+        serviceMaps = new HashSet<>();
+        for (String chain : objects.chains()) {
+            if (NftablesLayout.isServiceChain(chain)) {
+                activeChains.add(chain);
+            }
+        }
+        objects.sets().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceSets::add);
+        objects.maps().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceMaps::add);
+        strayHairpinSet = layout != Layout.FLAT && objects.sets().contains(HAIRPIN_IPS);
+        staleChains.keySet().retainAll(activeChains);
+        activeChains.removeAll(staleChains.keySet());
+        claims = ElementClaims.holding(elements);
+        rendered = new ServicePortRules[0];
+        elementsKnown = true;
+    }
+
+    /** The shared sets and maps whose elements {@link #adoptKernelView} wants, in this renderer's layout. */
+    public List<String> sharedContainers() {
+        return layout == Layout.FLAT ? SHARED_FLAT : SHARED;
+    }
+
+    private static final List<String> SHARED = List.of(NftablesLayout.CLUSTER_IPS, NftablesLayout.SERVICE_IPS,
+            NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES, NftablesLayout.NO_ENDPOINT_NODEPORTS,
+            NftablesLayout.SERVICE_NODEPORTS);
+    private static final List<String> SHARED_FLAT = java.util.stream.Stream.concat(SHARED.stream(),
+            java.util.stream.Stream.of(HAIRPIN_IPS)).toList();
 
     public RenderConfig config() {
         return config;
@@ -138,10 +202,28 @@ public final class NftablesRenderer {
      *
      * @param staleChainDeletion to apply first, on its own: deletes chains stale for longer than the grace
      *                           (empty when there are none); its failure only makes the next sync full
-     * @param sync               the sync itself, one transaction
+     * @param transactions       the sync itself, to apply in order: one transaction, or for a full sync split by
+     *                           {@link #splitFullSyncs} the table's setup, then the service ports a few at a time
+     *                           (each port's chains with the map elements that point at them), then what goes
      */
-    public record Plan(boolean full, Transaction staleChainDeletion, Transaction sync, Counts counts,
+    public record Plan(boolean full, Transaction staleChainDeletion, List<Transaction> transactions, Counts counts,
                        Pending pending) {
+        public Plan {
+            transactions = List.copyOf(transactions);
+        }
+
+        /** The sync as one transaction; IllegalStateException for a split one. */
+        public Transaction sync() {
+            if (transactions.size() != 1) {
+                throw new IllegalStateException("this sync is split into " + transactions.size() + " transactions");
+            }
+            return transactions.get(0);
+        }
+
+        /** Operations in all of the sync's transactions. */
+        public int operations() {
+            return transactions.stream().mapToInt(Transaction::size).sum();
+        }
     }
 
     /** What a plan writes, for logs and metrics. */
@@ -214,18 +296,25 @@ public final class NftablesRenderer {
             }
         }
 
+        boolean split = full && servicePortsPerTransaction > 0 && elementsKnown;
         Transaction tx = new Transaction(family(), TABLE);
-        ElementClaims nextClaims = full ? new ElementClaims() : claims;
+        List<Transaction> transactions = new ArrayList<>();
+        transactions.add(tx);
+        // A full sync starts its claims from nothing; split, it claims against what the kernel holds.
+        ElementClaims nextClaims = !full ? claims : split ? ElementClaims.holding(claims.held()) : new ElementClaims();
         ElementClaims.Changes changes = nextClaims.changes();
         if (full) {
-            setup.write(tx, !baseChainsRecreated, strayHairpinSet);
+            setup.write(tx, !baseChainsRecreated, strayHairpinSet, !split);
         }
 
         List<ProxyState.Entry> entries = state.entries();
         ServicePortRules[] before = rendered;
         ServicePortRules[] after = new ServicePortRules[entries.size()];
         Usage usage = new Usage();
-        writer.begin(tx);
+        Map<ServicePortName, Transaction> transactionOf = split ? new HashMap<>() : null;
+        Transaction current = tx;
+        int inCurrent = servicePortsPerTransaction; // the setup's transaction takes no ports when split
+        writer.begin(current);
         int rewritten = 0;
         int j = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -252,6 +341,16 @@ public final class NftablesRenderer {
             if (previous != null) {
                 forgetUnlessFull(full, previous, changes, usage);
             }
+            if (split) {
+                if (inCurrent == servicePortsPerTransaction) {
+                    current = new Transaction(family(), TABLE);
+                    transactions.add(current);
+                    writer.retarget(current);
+                    inCurrent = 0;
+                }
+                inCurrent++;
+                transactionOf.put(name, current);
+            }
             ServicePortRules rules = writer.write(entry.service(), entry.endpoints());
             after[i] = rules;
             for (Element element : rules.elements()) {
@@ -266,18 +365,31 @@ public final class NftablesRenderer {
         int rulesWritten = writer.rulesWritten();
         writer.end();
 
-        // Elements after every chain they may point to exists; deletions first, so a changed value is re-added.
-        List<Element> deletions = changes.deletions();
-        List<Element> additions = changes.additions();
-        deletions.forEach(tx::delete);
-        additions.forEach(tx::add);
+        // What no port uses any more goes last: in a split sync, after every port's new elements are in.
+        Transaction last = split ? new Transaction(family(), TABLE) : tx;
+        if (split) {
+            changes.releaseUnclaimed();
+        }
+        // Elements after every chain they may point to exists: each in its port's transaction when split.
+        int elementsAdded = 0;
+        int elementsDeleted = 0;
+        for (ElementClaims.Operation op : changes.operations()) {
+            Transaction into = !split ? tx : op.owner() == null ? last : transactionOf.get(op.owner());
+            if (op.delete()) {
+                into.delete(op.element());
+                elementsDeleted++;
+            } else {
+                into.add(op.element());
+                elementsAdded++;
+            }
+        }
 
         // Chains no service port uses any more: flushed now, deleted by a later sync. On a full sync that is
         // every per-service chain the kernel has but the state does not use.
         int staleFlushed = 0;
         for (String chain : full ? activeChains : usage.chainsOutOfUse) {
             if (!usage.chainsInUse.contains(chain) && !stale.containsKey(chain)) {
-                tx.flush(Chain.named(chain));
+                last.flush(Chain.named(chain));
                 stale.put(chain, now);
                 staleFlushed++;
             }
@@ -288,18 +400,22 @@ public final class NftablesRenderer {
         // Sets and maps go at once: the chains whose rules used them were rewritten or flushed above.
         for (String set : full ? serviceSets : usage.setsOutOfUse) {
             if (!usage.setsInUse.contains(set)) {
-                tx.delete(NftSet.named(set));
+                last.delete(NftSet.named(set));
             }
         }
         for (String map : full ? serviceMaps : usage.mapsOutOfUse) {
             if (!usage.mapsInUse.contains(map)) {
-                tx.delete(NftMap.named(map));
+                last.delete(NftMap.named(map));
             }
         }
+        if (split && !last.isEmpty()) {
+            transactions.add(last);
+        }
 
-        Counts counts = new Counts(chainsWritten, rulesWritten, additions.size(), deletions.size(), staleFlushed,
+        Counts counts = new Counts(chainsWritten, rulesWritten, elementsAdded, elementsDeleted, staleFlushed,
                 deletion.size(), state.serviceCount(), state.endpointCount(), rewritten);
-        return new Plan(full, deletion, tx, counts, new Pending(after, nextClaims, changes, usage, full, stale));
+        return new Plan(full, deletion, transactions, counts,
+                new Pending(after, nextClaims, changes, usage, full, stale));
     }
 
     /**
@@ -332,6 +448,7 @@ public final class NftablesRenderer {
             update(serviceMaps, usage.mapsOutOfUse, usage.mapsInUse);
         }
         staleChains = p.staleChains;
+        elementsKnown = true;
         if (plan.full()) {
             baseChainsRecreated = true;
         }
@@ -349,7 +466,19 @@ public final class NftablesRenderer {
      * waiting, to be tried again.
      */
     public void failed(Plan plan) {
+        failed(plan, 0);
+    }
+
+    /**
+     * The sync's transaction number {@code applied} (0-based) was refused, those before it applied: a split full
+     * sync is only partly in the kernel, so this renderer no longer knows what the kernel holds and asks for a
+     * listing ({@link #needsKernelView}) before the next, full, plan.
+     */
+    public void failed(Plan plan, int applied) {
         Objects.requireNonNull(plan, "plan");
+        if (applied > 0) {
+            elementsKnown = false;
+        }
     }
 
     /** Per-service chains this renderer believes exist and are in use (tests, logs). */

@@ -70,6 +70,11 @@ final class ServicePortWriter {
         rules = 0;
     }
 
+    /** Goes on writing into {@code into}, the counts running on. */
+    void retarget(Transaction into) {
+        tx = into;
+    }
+
     int chainsWritten() {
         return chains;
     }

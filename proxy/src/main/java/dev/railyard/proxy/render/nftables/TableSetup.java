@@ -55,8 +55,10 @@ final class TableSetup {
      * @param recreateBaseChains once per process: a base chain whose hook or priority changed cannot be re-added
      *                           in place, so each is added and deleted first
      * @param removeHairpinSet   the kernel has the flat layout's hairpin set and this layout does not use it
+     * @param flushContainers    empty the shared sets and maps, for their elements to be written again whole;
+     *                           false when the caller knows what they hold and writes only the difference
      */
-    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet) {
+    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers) {
         String ipX = syntax.ipX();
         String addressType = syntax.addressType();
         tx.add(new Table(TABLE_COMMENT));
@@ -141,6 +143,9 @@ final class TableSetup {
         tx.add(Rule.of(SERVICES, (allAddresses ? "fib daddr type local " + syntax.noLocalhost()
                 : ipX + " daddr @" + NODEPORT_IPS) + " meta l4proto . th dport vmap @" + SERVICE_NODEPORTS));
 
+        if (!flushContainers) {
+            return;
+        }
         // The elements are written again whole: the containers start empty.
         for (String set : layout == Layout.FLAT ? List.of(CLUSTER_IPS, HAIRPIN_IPS) : List.of(CLUSTER_IPS)) {
             tx.flush(NftSet.named(set));

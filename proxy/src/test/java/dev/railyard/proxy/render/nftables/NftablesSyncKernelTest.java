@@ -3,7 +3,9 @@ package dev.railyard.proxy.render.nftables;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.nftables.Family;
+import dev.railyard.nftables.Element;
 import dev.railyard.nftables.NftApplier;
+import dev.railyard.nftables.Transaction;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.Ruleset;
 import dev.railyard.proxy.model.IpFamily;
@@ -23,7 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The renderer's syncs (a full one, then partial ones, then a restart) applied to a real kernel with
@@ -44,12 +46,18 @@ class NftablesSyncKernelTest {
     private Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
     private Layout layout;
+    private int split;
 
-    /** Each layout, and a restart into the other layout, which must leave nothing of the first behind. */
+    /**
+     * Each layout, whole and with full syncs split into small transactions (after a listing of the kernel, as the
+     * daemon does when it splits), and a restart into the other layout, which must leave nothing of the first.
+     */
     @ParameterizedTest
-    @EnumSource(Layout.class)
-    void fullPartialAndRestartSyncsLeaveWhatAFreshScriptWould(Layout first) throws Exception {
+    @CsvSource({"KUBE_PROXY, 0", "FLAT, 0", "KUBE_PROXY, 2", "FLAT, 2"})
+    void fullPartialAndRestartSyncsLeaveWhatAFreshScriptWould(Layout first, int portsPerTransaction)
+            throws Exception {
         layout = first;
+        split = portsPerTransaction;
         try (NetworkNamespace namespace = NetworkNamespace.create()) {
             ns = namespace;
             nft = NftCommand.create().withCommandPrefix(ns.commandPrefix());
@@ -68,7 +76,8 @@ class NftablesSyncKernelTest {
                       loadBalancer:
                         ingress: [{ip: 198.51.100.25}]
                     """, endpoints("10.244.1.15", "node-a")));
-            NftablesRenderer renderer = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none());
+            NftablesRenderer renderer = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none())
+                    .splitFullSyncs(split);
             sync(renderer, null);
 
             services.put("api", service("api", "10.96.0.22", "", endpoints("10.244.1.12", "node-a")));
@@ -100,7 +109,7 @@ class NftablesSyncKernelTest {
             NftApplier.TableObjects existing = nft.listObjects(FAMILY, NftablesLayout.TABLE);
             services.put("web", service("web", "10.96.0.20", "", endpoints("10.244.1.10", "node-a")));
             layout = first == Layout.FLAT ? Layout.KUBE_PROXY : Layout.FLAT;
-            NftablesRenderer restarted = new NftablesRenderer(CONFIG, layout, existing);
+            NftablesRenderer restarted = new NftablesRenderer(CONFIG, layout, existing).splitFullSyncs(split);
             sync(restarted, null);
             now = now.plus(NftablesRenderer.STALE_CHAIN_GRACE).plusSeconds(1);
             sync(restarted, Set.of());
@@ -112,10 +121,20 @@ class NftablesSyncKernelTest {
     private void sync(NftablesRenderer renderer, Set<String> changed) throws Exception {
         now = now.plusMillis(100);
         ProxyState state = state();
+        if (changed == null && renderer.needsKernelView()) {
+            NftApplier.TableObjects objects = nft.listObjects(FAMILY, NftablesLayout.TABLE);
+            Map<String, List<Element>> elements = new TreeMap<>();
+            for (String container : renderer.sharedContainers()) {
+                elements.put(container, nft.listElements(FAMILY, NftablesLayout.TABLE, container));
+            }
+            renderer.adoptKernelView(objects, elements);
+        }
         NftablesRenderer.Plan plan = renderer.plan(state, changed, now);
         nft.apply(plan.staleChainDeletion());
         renderer.staleDeletionApplied(plan);
-        nft.apply(plan.sync());
+        for (Transaction tx : plan.transactions()) {
+            nft.apply(tx);
+        }
         renderer.committed(plan);
 
         Ruleset fresh = new Ruleset();
