@@ -170,7 +170,7 @@ public final class NftCommand implements NftApplier {
         try {
             return CommandRunner.run(command, stdin, timeout);
         } catch (IOException e) {
-            throw new NftException("cannot run " + String.join(" ", command) + ": " + e.getMessage(), e);
+            throw new NftException(e.getMessage(), e);
         }
     }
 
