@@ -142,6 +142,14 @@ public final class Rule {
             return say("ct state 0x" + Integer.toHexString(stateBits));
         }
 
+        /** {@code ct status dnat} (or any of the {@code Expr.CT_STATUS_*} bits): any of the bits set. */
+        public Builder ctStatus(int statusBits) {
+            expressions.add(new Expr.Ct(Expr.CT_STATUS, reg(0)));
+            expressions.add(new Expr.Bitwise(reg(0), reg(0), Values.u32Host(statusBits), Values.u32Host(0)));
+            expressions.add(new Expr.Cmp(reg(0), CmpOp.NEQ, Values.u32Host(0)));
+            return say("ct status 0x" + Integer.toHexString(statusBits));
+        }
+
         /** {@code fib saddr type local} ({@code daddr = false}) or {@code fib daddr type local}. */
         public Builder fibAddressType(boolean daddr, int routeType) {
             expressions.add(new Expr.Fib(daddr ? Expr.FIB_F_DADDR : Expr.FIB_F_SADDR, Expr.FIB_RESULT_ADDRTYPE, reg(0)));
