@@ -194,46 +194,28 @@ public final class RuleCompiler {
                 single(field, op, prefix);
                 return;
             }
-            List<Prefix> prefixes = new ArrayList<>();
-            boolean separated = true;
+            // kube-proxy joins CIDRs with "," and no spaces, the proxy's own lists with " , ": take the words up
+            // to "}" as one text and split it at the commas.
+            int open = next - 1;
+            StringBuilder items = new StringBuilder();
             while (true) {
-                int itemAt = next;
                 String item = take();
                 if (item.equals("}")) {
-                    if (prefixes.isEmpty() || separated) {
-                        throw unexpected(itemAt, prefixes.isEmpty() ? "an address" : "an address after ','");
-                    }
                     break;
                 }
-                if (item.equals(",")) {
-                    if (separated) {
-                        throw unexpected(itemAt, "an address");
-                    }
-                    separated = true;
-                    continue;
+                if (item.equals("{")) {
+                    throw unexpected(next - 1, "an address");
                 }
-                if (!separated) {
-                    throw unexpected(itemAt, "',' or '}'");
+                items.append(items.length() == 0 ? "" : " ").append(item);
+            }
+            List<Prefix> prefixes = new ArrayList<>();
+            for (String part : items.toString().split(",", -1)) {
+                String item = part.strip();
+                if (item.isEmpty() || item.indexOf(' ') >= 0) {
+                    throw unexpected(open, item.isEmpty() ? "an address between the commas of the set"
+                            : "',' between \"" + item + "\"");
                 }
-                // kube-proxy joins CIDRs with "," and no spaces: one word may hold several.
-                int from = 0;
-                while (true) {
-                    int comma = item.indexOf(',', from);
-                    String part = comma < 0 ? item.substring(from) : item.substring(from, comma);
-                    if (part.isEmpty()) {
-                        if (comma < 0 && from > 0) {
-                            separated = true; // "a," then " b"
-                            break;
-                        }
-                        throw unexpected(itemAt, "an address between the commas");
-                    }
-                    prefixes.add(prefix(part, itemAt));
-                    if (comma < 0) {
-                        separated = false;
-                        break;
-                    }
-                    from = comma + 1;
-                }
+                prefixes.add(prefix(item, open));
             }
             if (prefixes.size() == 1) {
                 // nft compiles a one-element set as the element itself.
@@ -480,7 +462,12 @@ public final class RuleCompiler {
 
         private Prefix prefix(String text, int at) {
             int slash = text.indexOf('/');
-            byte[] address = address(slash < 0 ? text : text.substring(0, slash), at);
+            byte[] address = family == Family.IP ? Addresses.ipv4(slash < 0 ? text : text.substring(0, slash))
+                    : Addresses.ipv6(slash < 0 ? text : text.substring(0, slash));
+            if (address == null) {
+                throw unexpected(at, "an " + (family == Family.IP ? "IPv4" : "IPv6") + " address or prefix, not \""
+                        + text + "\"");
+            }
             int length = address.length * 8;
             if (slash >= 0) {
                 String bits = text.substring(slash + 1);
