@@ -251,7 +251,11 @@ public final class NfTablesBatch {
     private NfTablesBatch addRuleMessages(Family family, String table, String chain, Rule rule, boolean append) {
         check(family, table);
         Names.check("chain", chain, append ? "add rule" : "insert rule");
-        Supplier<String> description = () -> (append ? "add rule " : "insert rule ") + family.keyword() + " " + table + " " + chain + " " + rule;
+        // Capture the rule's text, not the rule: a large batch would otherwise hold every rule's expressions.
+        String text = rule.text();
+        String comment = rule.comment();
+        Supplier<String> description = () -> (append ? "add rule " : "insert rule ") + family.keyword() + " " + table
+                + " " + chain + " " + text + (comment == null ? "" : " comment \"" + comment + "\"");
         int call = newCall(description);
         Map<AnonymousSet, Integer> anonymousIds = rule.anonymousSets().isEmpty() ? Map.of() : new IdentityHashMap<>();
         for (AnonymousSet set : rule.anonymousSets()) {

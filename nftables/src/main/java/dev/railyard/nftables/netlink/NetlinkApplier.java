@@ -1,17 +1,12 @@
 package dev.railyard.nftables.netlink;
 
-import dev.railyard.netlink.ChainType;
 import dev.railyard.netlink.CommitResult;
 import dev.railyard.netlink.Errno;
-import dev.railyard.netlink.Hook;
 import dev.railyard.netlink.NetlinkException;
 import dev.railyard.netlink.NfTables;
 import dev.railyard.netlink.NfTablesBatch;
 import dev.railyard.netlink.OperationError;
-import dev.railyard.netlink.SetElement;
 import dev.railyard.netlink.SetSpec;
-import dev.railyard.nftables.BaseChain;
-import dev.railyard.nftables.Chain;
 import dev.railyard.nftables.Element;
 import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftApplier;
@@ -20,8 +15,6 @@ import dev.railyard.nftables.NftException.Reason;
 import dev.railyard.nftables.NftMap;
 import dev.railyard.nftables.NftObject;
 import dev.railyard.nftables.NftSet;
-import dev.railyard.nftables.Rule;
-import dev.railyard.nftables.Table;
 import dev.railyard.nftables.Transaction;
 import dev.railyard.nftables.Verb;
 import dev.railyard.nftables.netlink.SetTypes.ContainerType;
@@ -194,17 +187,17 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
                 known = loadContainers(tx.family(), tx.table());
                 containers.put(tableKey, known);
             }
-            Compilation compilation = new Compilation(tx, known);
-            compilation.run();
+            TransactionCompiler.Compiled compilation = TransactionCompiler.compile(tx, known, compiler(tx.family()),
+                    true);
             long compiled = System.nanoTime();
             CommitResult result;
             try {
-                if (compilation.unresolved >= 0) {
+                if (compilation.unresolved() >= 0) {
                     // The kernel would refuse this operation; whether it refuses an earlier one first, a dry run
                     // of those says.
-                    result = kernel.check(compilation.batch);
+                    result = kernel.check(compilation.batch());
                 } else {
-                    result = commit ? kernel.commit(compilation.batch) : kernel.check(compilation.batch);
+                    result = commit ? kernel.commit(compilation.batch()) : kernel.check(compilation.batch());
                 }
             } catch (NetlinkException e) {
                 containers.remove(tableKey);
@@ -212,19 +205,19 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
                         + tx.table() + " could not be sent or its outcome read (" + e.getMessage() + ")", e);
             }
             NfTables.CommitTimings phases = kernel.lastCommitTimings();
-            lastTimings = new ApplyTimings(tx.size(), compilation.batch.messageCount(), result.bytesSent(),
+            lastTimings = new ApplyTimings(tx.size(), compilation.batch().messageCount(), result.bytesSent(),
                     compiled - start, phases.prepareNanos(), phases.sendNanos(), phases.ackNanos());
             if (!result.committed()) {
                 containers.remove(tableKey);
-                throw refusal(tx, compilation, result);
+                throw refusal(tx, known, compilation, result);
             }
-            if (compilation.unresolved >= 0) {
-                Transaction.Operation op = tx.operations().get(compilation.unresolved);
-                throw new NftException(compilation.unresolvedReason, "netlink: " + compilation.unresolvedMessage,
-                        compilation.unresolved, tx.line(op));
+            if (compilation.unresolved() >= 0) {
+                Transaction.Operation op = tx.operations().get(compilation.unresolved());
+                throw new NftException(compilation.unresolvedReason(), "netlink: " + compilation.unresolvedMessage(),
+                        compilation.unresolved(), tx.line(op));
             }
-            if (commit && compilation.changedContainers != null) {
-                containers.put(tableKey, compilation.changedContainers);
+            if (commit && compilation.containersAfter() != null) {
+                containers.put(tableKey, compilation.containersAfter());
             }
         } finally {
             lock.unlock();
@@ -274,185 +267,35 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
         return types;
     }
 
+    /** The family's rule compiler; null for inet, whose rules are not compiled. */
     private RuleCompiler compiler(Family family) {
-        return compilers.computeIfAbsent(family, RuleCompiler::new);
+        return family == Family.INET ? null : compilers.computeIfAbsent(family, RuleCompiler::new);
     }
 
-    /** One transaction turned into a batch, one batch call per operation. */
-    private final class Compilation {
-        final Transaction tx;
-        final dev.railyard.netlink.Family family;
-        final String table;
-        final NfTablesBatch batch = new NfTablesBatch();
-        /** The transaction operation of each batch call. */
-        final int[] operationOfCall;
-        /** The table's sets and maps as they are before the operation being compiled. */
-        Map<String, ContainerType> containersNow;
-        /** Not null once an operation changed them: what the table holds if the batch commits. */
-        Map<String, ContainerType> changedContainers;
-        /** The first operation that cannot be encoded because the kernel is sure to refuse it, or -1. */
-        int unresolved = -1;
-        Reason unresolvedReason;
-        String unresolvedMessage;
-
-        Compilation(Transaction tx, Map<String, ContainerType> known) {
-            this.tx = tx;
-            this.family = kernelFamily(tx.family());
-            this.table = tx.table();
-            this.operationOfCall = new int[tx.size()];
-            this.containersNow = known;
-        }
-
-        void run() {
-            List<Transaction.Operation> operations = tx.operations();
-            for (int i = 0; i < operations.size(); i++) {
-                Transaction.Operation op = operations.get(i);
-                int calls = batch.size();
-                try {
-                    if (!add(op)) {
-                        unresolved = i;
-                        return;
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("operation " + (i + 1) + " (" + tx.line(op) + "): "
-                            + e.getMessage(), e);
+    /**
+     * The refusal as an exception naming the first refused operation. When that is a batch call carrying several
+     * element operations, a dry run of the transaction with one call per operation tells which of them it was.
+     */
+    private NftException refusal(Transaction tx, Map<String, ContainerType> known,
+                                 TransactionCompiler.Compiled compilation, CommitResult result) {
+        OperationError first = firstError(result);
+        if (first != null && first.index() >= 0 && compilation.merged(first.index())) {
+            try {
+                TransactionCompiler.Compiled single = TransactionCompiler.compile(tx, known,
+                        compiler(tx.family()), false);
+                CommitResult exact = kernel.check(single.batch());
+                OperationError precise = firstError(exact);
+                if (!exact.committed() && precise != null && precise.index() >= 0) {
+                    return refusal(tx, single, exact, precise);
                 }
-                if (batch.size() != calls + 1) {
-                    throw new IllegalStateException("operation " + i + " made " + (batch.size() - calls)
-                            + " batch calls");
-                }
-                operationOfCall[calls] = i;
+            } catch (NetlinkException e) {
+                // Fall back to naming the first operation of the refused call.
             }
         }
-
-        /** Adds the operation as one batch call; false when it cannot be (see {@link #unresolved}). */
-        private boolean add(Transaction.Operation op) {
-            Verb verb = op.verb();
-            NftObject object = op.object();
-            if (object instanceof Rule rule) {
-                dev.railyard.netlink.Rule compiled = compiler(tx.family()).compile(rule);
-                if (verb == Verb.INSERT) {
-                    batch.insertRule(family, table, rule.chain(), compiled);
-                } else {
-                    batch.addRule(family, table, rule.chain(), compiled);
-                }
-            } else if (object instanceof Element element) {
-                return element(verb, element);
-            } else if (object instanceof Chain chain) {
-                chain(verb, chain);
-            } else if (object instanceof NftSet set) {
-                container(verb, set.name(), () -> SetTypes.spec(set));
-            } else if (object instanceof NftMap map) {
-                container(verb, map.name(), () -> SetTypes.spec(map));
-            } else if (object instanceof Table definition) {
-                table(verb, definition);
-            } else {
-                throw new IllegalArgumentException("cannot apply " + object.kind());
-            }
-            return true;
-        }
-
-        private boolean element(Verb verb, Element element) {
-            ContainerType type = containersNow.get(element.container());
-            if (type == null) {
-                return unresolved(Reason.NOT_FOUND, "no set or map " + element.container() + " in table "
-                        + tx.family() + " " + table);
-            }
-            if (verb == Verb.DELETE) {
-                batch.deleteElements(family, table, element.container(),
-                        List.of(SetTypes.element(type, element, true)));
-                return true;
-            }
-            if (!type.map() && !element.value().isEmpty()) {
-                return unresolved(Reason.INVALID, element.container() + " is a set: an element cannot have a value");
-            }
-            List<SetElement> elements = List.of(SetTypes.element(type, element, false));
-            if (verb == Verb.CREATE) {
-                batch.createElements(family, table, element.container(), elements);
-            } else {
-                batch.addElements(family, table, element.container(), elements);
-            }
-            return true;
-        }
-
-        private boolean unresolved(Reason reason, String message) {
-            unresolvedReason = reason;
-            unresolvedMessage = message;
-            return false;
-        }
-
-        private void chain(Verb verb, Chain chain) {
-            switch (verb) {
-                case ADD, CREATE -> {
-                    boolean create = verb == Verb.CREATE;
-                    BaseChain base = chain.base();
-                    if (base == null) {
-                        if (create) {
-                            batch.createChain(family, table, chain.name(), chain.comment());
-                        } else {
-                            batch.addChain(family, table, chain.name(), chain.comment());
-                        }
-                    } else if (create) {
-                        batch.createBaseChain(family, table, chain.name(), chainType(base), hook(base),
-                                base.priority(), chain.comment());
-                    } else {
-                        batch.addBaseChain(family, table, chain.name(), chainType(base), hook(base),
-                                base.priority(), chain.comment());
-                    }
-                }
-                case FLUSH -> batch.flushChain(family, table, chain.name());
-                case DELETE -> batch.deleteChain(family, table, chain.name());
-                default -> throw new IllegalArgumentException("cannot " + verb + " a chain");
-            }
-        }
-
-        private void container(Verb verb, String name, java.util.function.Supplier<SetSpec> spec) {
-            switch (verb) {
-                case ADD, CREATE -> {
-                    SetSpec declared = spec.get();
-                    if (verb == Verb.CREATE) {
-                        batch.createSet(family, table, declared);
-                    } else {
-                        batch.addSet(family, table, declared);
-                    }
-                    // An existing one stays as it is (or, declared otherwise, the kernel refuses the batch).
-                    if (!containersNow.containsKey(name)) {
-                        changeContainers().put(name, ContainerType.of(declared));
-                    }
-                }
-                case FLUSH -> batch.flushSet(family, table, name);
-                case DELETE -> {
-                    batch.deleteSet(family, table, name);
-                    changeContainers().remove(name);
-                }
-                default -> throw new IllegalArgumentException("cannot " + verb + " a set or map");
-            }
-        }
-
-        private void table(Verb verb, Table definition) {
-            switch (verb) {
-                case ADD -> batch.addTable(family, table, definition.comment());
-                case CREATE -> batch.createTable(family, table, definition.comment());
-                case FLUSH -> batch.flushTable(family, table);
-                case DELETE -> {
-                    batch.deleteTable(family, table);
-                    changeContainers().clear();
-                }
-                default -> throw new IllegalArgumentException("cannot " + verb + " a table");
-            }
-        }
-
-        /** The containers, copied before the first change so that a refused batch leaves the cache as it was. */
-        private Map<String, ContainerType> changeContainers() {
-            if (changedContainers == null) {
-                changedContainers = new HashMap<>(containersNow);
-                containersNow = changedContainers;
-            }
-            return changedContainers;
-        }
+        return refusal(tx, compilation, result, first);
     }
 
-    private static NftException refusal(Transaction tx, Compilation compilation, CommitResult result) {
+    private static OperationError firstError(CommitResult result) {
         OperationError first = null;
         for (OperationError error : result.errors()) {
             if (error.index() >= 0 && (first == null || first.index() < 0 || error.index() < first.index())) {
@@ -461,6 +304,11 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
                 first = error;
             }
         }
+        return first;
+    }
+
+    private static NftException refusal(Transaction tx, TransactionCompiler.Compiled compilation, CommitResult result,
+                                        OperationError first) {
         if (first == null) {
             return new NftException(Reason.OTHER, "netlink: the transaction was refused without a reason");
         }
@@ -469,8 +317,10 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
             return new NftException(reasonOf(first.errno()), "netlink: the transaction was refused as a whole: "
                     + describe(first) + more);
         }
-        int operation = compilation.operationOfCall[first.index()];
-        return new NftException(reasonOf(first.errno()), "netlink: " + describe(first) + more, operation,
+        int operation = compilation.firstOperationOfCall()[first.index()];
+        String range = compilation.merged(first.index()) ? " (in the elements of operations " + (operation + 1)
+                + ".." + (compilation.lastOperationOfCall()[first.index()] + 1) + ")" : "";
+        return new NftException(reasonOf(first.errno()), "netlink: " + describe(first) + more + range, operation,
                 tx.line(tx.operations().get(operation)));
     }
 
@@ -493,27 +343,6 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
             case "EBUSY" -> Reason.BUSY;
             case "EINVAL", "EOPNOTSUPP", "EMLINK", "ELOOP" -> Reason.INVALID;
             default -> Reason.OTHER;
-        };
-    }
-
-    private static ChainType chainType(BaseChain base) {
-        return switch (base.type()) {
-            case "filter" -> ChainType.FILTER;
-            case "nat" -> ChainType.NAT;
-            case "route" -> ChainType.ROUTE;
-            default -> throw new IllegalArgumentException("base chain type " + base.type() + " is not supported");
-        };
-    }
-
-    private static Hook hook(BaseChain base) {
-        return switch (base.hook()) {
-            case "prerouting" -> Hook.PREROUTING;
-            case "input" -> Hook.INPUT;
-            case "forward" -> Hook.FORWARD;
-            case "output" -> Hook.OUTPUT;
-            case "postrouting" -> Hook.POSTROUTING;
-            default -> throw new IllegalArgumentException("hook " + base.hook() + " is not supported (ip and ip6 "
-                    + "hooks only)");
         };
     }
 

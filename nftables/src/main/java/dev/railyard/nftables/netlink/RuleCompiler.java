@@ -69,7 +69,7 @@ public final class RuleCompiler {
         private final String body;
         private final String[] words;
         private int next;
-        private final Rule.Builder rule = Rule.builder();
+        private final Rule.Builder rule;
         /** The statement that decides the packet's fate, once there is one: nothing may follow it. */
         private String terminal;
         /** Whether a {@code meta l4proto} match came first, which nft requires before a port in dnat. */
@@ -79,6 +79,7 @@ public final class RuleCompiler {
             this.chain = chain;
             this.body = Objects.requireNonNull(body, "body");
             this.words = split(body);
+            this.rule = Rule.builder(body);
         }
 
         Rule compile(String comment) {
@@ -91,7 +92,6 @@ public final class RuleCompiler {
                 }
                 statement();
             }
-            rule.describedAs(body);
             if (comment != null) {
                 rule.comment(comment);
             }

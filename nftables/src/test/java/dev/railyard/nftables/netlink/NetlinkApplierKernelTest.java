@@ -106,6 +106,23 @@ class NetlinkApplierKernelTest {
     }
 
     @Test
+    void aRefusedElementAmongOthersOfTheSameMapIsNamedExactly() {
+        // Consecutive elements of one map go to the kernel as one message; the refusal still names the operation.
+        NftException e = refusal(tx()
+                .add(Element.ofMap("service-ips", List.of("10.96.0.2", "tcp", "80"), "goto svc-a", null))
+                .add(Element.ofMap("service-ips", List.of("10.96.0.3", "tcp", "80"), "goto no-such-chain", null))
+                .add(Element.ofMap("service-ips", List.of("10.96.0.4", "tcp", "80"), "goto svc-a", null)));
+        assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND);
+        assertThat(e.operationIndex()).isEqualTo(1);
+        assertThat(e.operationLine()).contains("10.96.0.3").contains("no-such-chain");
+        NftException missing = refusal(tx()
+                .delete(Element.keyOf("service-ips", List.of("10.96.0.1", "tcp", "80")))
+                .delete(Element.keyOf("service-ips", List.of("10.96.0.9", "tcp", "80"))));
+        assertThat(missing.reason()).isEqualTo(Reason.NOT_FOUND);
+        assertThat(missing.operationIndex()).isEqualTo(1);
+    }
+
+    @Test
     void deletingAChainStillReferencedIsBusy() {
         NftException e = refusal(tx().add(Chain.named("svc-b")).delete(Chain.named("svc-a")));
         assertThat(e.reason()).isEqualTo(Reason.BUSY);
