@@ -42,14 +42,15 @@ import java.util.function.Supplier;
  * compiled, every message encoded), and every rule body through {@link RuleCompiler}, warm, with and without a
  * cache keyed by the body text, and how many bodies repeat.
  *
- * <p>Optional experiments (fourth argument, comma-separated): {@code chunked=N} applies the same full transaction
+ * <p>Optional experiments (fourth argument, comma-separated): {@code verify} applies the full and partial syncs
+ * through both appliers and compares what nft lists of the two rulesets; {@code chunked=N} applies the same full transaction
  * in consecutive batches of N operations (not atomic), to show how the kernel's cost grows with the length of one
  * batch; {@code flat} estimates a flat layout's full sync (no per-endpoint chains, no anonymous sets) with the
  * same kinds and numbers of kernel objects, and its small commits.
  *
  * <pre>
  * java -Xms4g -Xmx4g -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*' \
- *      dev.railyard.benchmarks.NetlinkApplyRun [sizes=1000,10000] [rounds=2] [nft=true] [chunked=5000,flat]
+ *      dev.railyard.benchmarks.NetlinkApplyRun [sizes=1000,10000] [rounds=2] [nft=true] [verify,chunked=5000,flat]
  * </pre>
  */
 public final class NetlinkApplyRun {
@@ -88,6 +89,8 @@ public final class NetlinkApplyRun {
             for (String experiment : experiments) {
                 if (experiment.startsWith("chunked=")) {
                     chunked(full, Integer.parseInt(experiment.substring("chunked=".length())));
+                } else if (experiment.equals("verify")) {
+                    verify(replacement);
                 } else if (experiment.equals("flat")) {
                     flatEstimate(replacement.before());
                 } else {
@@ -216,6 +219,39 @@ public final class NetlinkApplyRun {
     }
 
     /**
+     * The full sync and {@value #PARTIALS} partial syncs through both appliers into two namespaces; then nft must
+     * list both rulesets alike (a check at scale of what the kernel tests check on small rulesets).
+     */
+    private static void verify(ClusterGenerator.Replacement replacement) throws Exception {
+        try (NetworkNamespace ours = NetworkNamespace.create();
+             NetworkNamespace theirs = NetworkNamespace.create();
+             NetlinkApplier applier = NetlinkApplier.open(ours.name())) {
+            NftCommand nft = NftCommand.create().withCommandPrefix(theirs.commandPrefix())
+                    .withTimeout(Duration.ofMinutes(20));
+            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(),
+                    List.of());
+            Instant now = Instant.EPOCH;
+            for (int i = 0; i <= PARTIALS; i++) {
+                ProxyState state = i % 2 == 0 ? replacement.before() : replacement.after();
+                NftablesRenderer.Plan plan = renderer.plan(state, i == 0 ? null : Set.of(replacement.serviceKey()),
+                        now);
+                applier.apply(plan.staleChainDeletion());
+                nft.apply(plan.staleChainDeletion());
+                renderer.staleDeletionApplied(plan);
+                applier.apply(plan.sync());
+                nft.apply(plan.sync());
+                renderer.committed(plan);
+                now = now.plusSeconds(10);
+            }
+            String expected = theirs.execChecked(Duration.ofMinutes(10), "nft", "list", "ruleset").stdout();
+            String actual = ours.execChecked(Duration.ofMinutes(10), "nft", "list", "ruleset").stdout();
+            System.out.printf(Locale.ROOT, "verify: after a full and %d partial syncs, nft lists the netlink-written "
+                            + "ruleset %s the nft-written one (%,d lines)%n", PARTIALS,
+                    expected.equals(actual) ? "exactly as" : "DIFFERENTLY from", expected.lines().count());
+        }
+    }
+
+    /**
      * The full transaction applied in consecutive batches of {@code chunk} operations (not atomic: an experiment
      * on how the kernel's cost grows with the length of one batch, not a way to sync).
      */
@@ -265,7 +301,7 @@ public final class NetlinkApplyRun {
                 .add(Rule.of("services", "ip daddr . meta l4proto . th dport vmap @service-ips"))
                 .add(Rule.of("services", "ct status dnat ip saddr . ip daddr @hairpin-ips mark set mark or 0x4000"));
         int ports = 0;
-        java.util.Set<String> hairpins = new java.util.HashSet<>();
+        java.util.Set<String> hairpins = new java.util.LinkedHashSet<>();
         for (ProxyState.Entry entry : state.entries()) {
             if (entry.endpoints().isEmpty()) {
                 continue;
@@ -284,12 +320,13 @@ public final class NetlinkApplyRun {
                 var endpoint = entry.endpoints().get(i);
                 tx.add(new Element(map, true, List.of(Integer.toString(i)),
                         List.of(endpoint.ip(), Integer.toString(endpoint.port())), null));
-                if (hairpins.add(endpoint.ip())) {
-                    tx.add(Element.ofSet("hairpin-ips", List.of(endpoint.ip(), endpoint.ip())));
-                }
+                hairpins.add(endpoint.ip());
             }
             tx.add(Element.ofMap("service-ips", List.of(entry.service().clusterIp(), protocol,
                     Integer.toString(entry.service().port())), "goto " + name, null));
+        }
+        for (String ip : hairpins) {
+            tx.add(Element.ofSet("hairpin-ips", List.of(ip, ip)));
         }
         try (NetworkNamespace ns = NetworkNamespace.create();
              NetlinkApplier applier = NetlinkApplier.open(ns.name())) {

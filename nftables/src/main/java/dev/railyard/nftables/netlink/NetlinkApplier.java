@@ -29,9 +29,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Applies transactions over an nf_tables netlink socket, without the {@code nft} tool: each transaction becomes one
- * {@link NfTablesBatch}, one batch call per operation in order (rule bodies compiled by {@link RuleCompiler}, set
- * types and elements by {@link SetTypes}), committed as one kernel transaction, all or nothing. A refusal becomes an
- * {@link NftException} naming the transaction's operation (index and script line) and the kernel's errno.
+ * {@link NfTablesBatch} ({@link TransactionCompiler}: one batch call per operation in order, consecutive elements of
+ * one set in one call; rule bodies compiled by {@link RuleCompiler}, set types and elements by {@link SetTypes}),
+ * committed as one kernel transaction, all or nothing. A refusal becomes an {@link NftException} naming the
+ * transaction's operation (index and script line) and the kernel's errno.
  *
  * <p>Elements are encoded by the types of their set or map. Those come from the transaction's own {@code add
  * set|map} operations, else from what this applier knows of the table: listed from the kernel the first time the
