@@ -195,7 +195,8 @@ public final class NftCommand implements NftApplier {
             return Reason.BUSY;
         }
         if (message.contains("syntax error") || message.contains("Invalid argument")
-                || message.contains("Operation not supported")) {
+                || message.contains("Operation not supported") || message.contains("Too many links")
+                || message.contains("Too many levels of symbolic links")) {
             return Reason.INVALID;
         }
         return Reason.OTHER;
