@@ -6,6 +6,7 @@ import dev.railyard.netlink.NetlinkException;
 import dev.railyard.netlink.NfTables;
 import dev.railyard.netlink.NfTablesBatch;
 import dev.railyard.netlink.OperationError;
+import dev.railyard.netlink.SetElement;
 import dev.railyard.netlink.SetSpec;
 import dev.railyard.nftables.Element;
 import dev.railyard.nftables.Family;
@@ -132,6 +133,37 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
             }
             throw new NftException("netlink: listing table " + family + " " + table + " failed: "
                     + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The elements as the kernel lists them, read back through the container's types. */
+    @Override
+    public List<Element> listElements(Family family, String table, String container) throws NftException {
+        lock.lock();
+        try {
+            String tableKey = key(family, table);
+            Map<String, ContainerType> known = containers.get(tableKey);
+            if (known == null || !known.containsKey(container)) {
+                known = loadContainers(family, table);
+                containers.put(tableKey, known);
+            }
+            ContainerType type = known.get(container);
+            if (type == null) {
+                return List.of();
+            }
+            List<Element> elements = new ArrayList<>();
+            for (SetElement element : kernel.listElements(kernelFamily(family), table, container)) {
+                elements.add(SetTypes.decode(type, element));
+            }
+            return elements;
+        } catch (NetlinkException e) {
+            if (Errno.name(e.errno()).equals("ENOENT")) {
+                return List.of();
+            }
+            throw new NftException("netlink: listing the elements of " + container + " in table " + family + " "
+                    + table + " failed: " + e.getMessage(), e);
         } finally {
             lock.unlock();
         }

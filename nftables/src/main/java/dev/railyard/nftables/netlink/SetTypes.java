@@ -177,6 +177,63 @@ public final class SetTypes {
         return bytes;
     }
 
+    /**
+     * A kernel element read back into the model's tokens: addresses in canonical text, protocols by name, ports
+     * and integers in decimal, a verdict as {@code goto CHAIN}. The inverse of {@link #element}.
+     */
+    public static Element decode(ContainerType type, SetElement element) {
+        List<String> key = tokens(type.key(), element.key(), type);
+        if (!type.map()) {
+            return new Element(type.name(), false, key, List.of(), element.comment());
+        }
+        List<String> value = type.verdictMap() ? List.of(verdictText(element.verdict()))
+                : tokens(type.value(), element.data(), type);
+        return new Element(type.name(), true, key, value, element.comment());
+    }
+
+    private static List<String> tokens(List<DataType> types, byte[] bytes, ContainerType type) {
+        List<String> tokens = new java.util.ArrayList<>(types.size());
+        int offset = 0;
+        for (DataType dataType : types) {
+            int length = dataType.length();
+            if (offset + length > bytes.length) {
+                throw new IllegalArgumentException("an element of " + type.name() + " is shorter than its type");
+            }
+            byte[] field = java.util.Arrays.copyOfRange(bytes, offset, offset + length);
+            tokens.add(text(dataType, field, type));
+            offset += types.size() == 1 ? length : dev.railyard.netlink.Registers.slotBytes(length);
+        }
+        return tokens;
+    }
+
+    private static String text(DataType dataType, byte[] field, ContainerType type) {
+        if (dataType == DataType.IPV4_ADDR || dataType == DataType.IPV6_ADDR) {
+            return Addresses.text(field);
+        }
+        if (dataType == DataType.INET_PROTO) {
+            int proto = field[0] & 0xff;
+            return proto == Values.TCP ? "tcp" : proto == Values.UDP ? "udp" : proto == Values.SCTP ? "sctp"
+                    : Integer.toString(proto);
+        }
+        if (dataType == DataType.INET_SERVICE) {
+            return Integer.toString(((field[0] & 0xff) << 8) | (field[1] & 0xff));
+        }
+        if (dataType == DataType.INTEGER) {
+            return Integer.toUnsignedString(java.nio.ByteBuffer.wrap(field).order(java.nio.ByteOrder.nativeOrder())
+                    .getInt());
+        }
+        throw new IllegalArgumentException("elements of type " + dataType.name() + " in " + type.name()
+                + " are not supported");
+    }
+
+    private static String verdictText(Verdict verdict) {
+        if (verdict == null) {
+            throw new IllegalArgumentException("a verdict map element without a verdict");
+        }
+        // Verdict's text is nft's: accept, drop, return, jump CHAIN, goto CHAIN.
+        return verdict.toString();
+    }
+
     private static String what(ContainerType type, Element element) {
         return "element { " + element.keyText() + " } of " + (type.map() ? "map " : "set ") + type.name();
     }
@@ -222,11 +279,14 @@ public final class SetTypes {
             case "ip6 saddr" -> Field.IP6_SADDR;
             case "ip6 daddr" -> Field.IP6_DADDR;
             case "th dport" -> Field.TH_DPORT;
+            case "tcp dport" -> Field.TCP_DPORT;
+            case "udp dport" -> Field.UDP_DPORT;
+            case "sctp dport" -> Field.SCTP_DPORT;
             default -> null;
         };
         if (field == null) {
             throw new IllegalArgumentException("map " + container + ": typeof \"" + part + "\" in \"" + text
-                    + "\" is not supported (numgen random mod N, ip/ip6 saddr/daddr, th dport)");
+                    + "\" is not supported (numgen random mod N, ip/ip6 saddr/daddr, th/tcp/udp/sctp dport)");
         }
         return TypeOf.field(field);
     }

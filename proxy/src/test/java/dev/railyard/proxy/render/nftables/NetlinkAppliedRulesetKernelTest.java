@@ -103,6 +103,45 @@ class NetlinkAppliedRulesetKernelTest {
         assertThat(listed(ours)).contains("shop/checkout").contains("numgen random mod 3 vmap");
     }
 
+    /**
+     * The example cluster in the flat layout, both families: listed alike, and every set's and map's elements read
+     * back through netlink equal to what nft lists and to what the in-memory ruleset holds after the same script.
+     */
+    @Test
+    void theFlatLayoutAndItsElementsReadBack() throws Exception {
+        Path example = Path.of("..", "examples", "cluster.yaml");
+        for (IpFamily family : IpFamily.values()) {
+            RenderConfig config = RenderConfig.builder(family).nodeName("node-a")
+                    .nodeIps(List.of("192.168.10.11", "fd00:10::11"))
+                    .clusterCidrs(List.of("10.244.0.0/16", "fd00:244::/56"))
+                    .serviceCidrs(List.of("10.96.0.0/12", "fd00:96::/108")).nodePortAddresses(List.of("primary"))
+                    .build();
+            Transaction script = NftablesRenderer.script(config, Layout.FLAT, load(List.of(example), family,
+                    "node-a"));
+            flush();
+            dev.railyard.nftables.Ruleset model = new dev.railyard.nftables.Ruleset();
+            model.apply(script);
+            try (NetlinkApplier netlink = NetlinkApplier.open(ours.name())) {
+                netlink.apply(script);
+                nft.apply(script);
+                assertListedAlike();
+                dev.railyard.nftables.Family table = script.family();
+                List<String> containers = new ArrayList<>(model.setNames(table, NftablesLayout.TABLE));
+                containers.addAll(model.mapNames(table, NftablesLayout.TABLE));
+                if (family == IpFamily.V4) { // the example's endpoints are IPv4 only
+                    assertThat(containers).anyMatch(name -> name.startsWith(NftablesLayout.ENDPOINTS_PREFIX));
+                }
+                for (String container : containers) {
+                    Set<dev.railyard.nftables.Element> read = new HashSet<>(netlink.listElements(table,
+                            NftablesLayout.TABLE, container));
+                    assertThat(read).as("%s %s through netlink", family, container)
+                            .isEqualTo(new HashSet<>(model.elements(table, NftablesLayout.TABLE, container)))
+                            .isEqualTo(new HashSet<>(nft.listElements(table, NftablesLayout.TABLE, container)));
+                }
+            }
+        }
+    }
+
     /** kube-proxy's repeated-sync vectors in order: each step a sync of the renderer, full first, then partial. */
     @Test
     void aSequenceOfFullAndPartialSyncs() throws Exception {
@@ -116,8 +155,7 @@ class NetlinkAppliedRulesetKernelTest {
         Collections.sort(steps, (a, b) -> a.name().compareTo(b.name()));
         flush();
         IpFamily family = IpFamily.of(steps.get(0).ipFamily());
-        NftablesRenderer renderer = new NftablesRenderer(KubeProxyNftCompatibilityTest.config(steps.get(0), family),
-                List.of(), List.of());
+        NftablesRenderer renderer = new NftablesRenderer(KubeProxyNftCompatibilityTest.config(steps.get(0), family));
         Set<String> previousServices = new HashSet<>();
         Instant now = Instant.EPOCH;
         int partials = 0;
