@@ -123,11 +123,12 @@ public final class NftablesRenderer {
 
     /**
      * Whether the caller should list the kernel's table and hand it to {@link #adoptKernelView} before the next
-     * full plan: split full syncs need to know what the kernel holds, and after a split sync failed half-way this
-     * renderer no longer does.
+     * full plan: a split full sync writes only what differs from what the kernel holds, so it reads the kernel
+     * first every time. A full sync is the one that repairs what someone else changed in the table (kube-proxy's
+     * flushes and refills every set and map), and a refused sync may mean exactly that.
      */
     public boolean needsKernelView() {
-        return servicePortsPerTransaction > 0 && !elementsKnown;
+        return servicePortsPerTransaction > 0;
     }
 
     /**
@@ -471,14 +472,11 @@ public final class NftablesRenderer {
 
     /**
      * The sync's transaction number {@code applied} (0-based) was refused, those before it applied: a split full
-     * sync is only partly in the kernel, so this renderer no longer knows what the kernel holds and asks for a
-     * listing ({@link #needsKernelView}) before the next, full, plan.
+     * sync is only partly in the kernel; the next full plan starts from a listing ({@link #needsKernelView}).
      */
     public void failed(Plan plan, int applied) {
         Objects.requireNonNull(plan, "plan");
-        if (applied > 0) {
-            elementsKnown = false;
-        }
+        elementsKnown = false;
     }
 
     /** Per-service chains this renderer believes exist and are in use (tests, logs). */

@@ -104,6 +104,17 @@ class NftablesSyncKernelTest {
             sync(renderer, Set.of());
             assertThat(renderer.staleChains()).as("stale chains after the grace").isEmpty();
 
+            // Someone else edits the table: an element gone from a shared map and from a set, a stranger's
+            // element added, a service's chain flushed. The next full sync (the periodic one) repairs all of it.
+            String webChain = nft.listObjects(FAMILY, NftablesLayout.TABLE).chains().stream()
+                    .filter(chain -> chain.startsWith("service-") && chain.endsWith("ns/web/tcp/http"))
+                    .findFirst().orElseThrow();
+            ns.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(10), ("delete element ip kube-proxy service-ips "
+                    + "{ 10.96.0.20 . tcp . 80 }\ndelete element ip kube-proxy cluster-ips { 10.96.0.25 }\n"
+                    + "add element ip kube-proxy cluster-ips { 10.96.0.99 }\n"
+                    + "flush chain ip kube-proxy " + webChain + "\n").getBytes()).requireSuccess();
+            sync(renderer, null);
+
             // A restart: a new renderer that knows only what the kernel lists, and a full sync; here in the other
             // layout, whose first sync must remove the first layout's chains, sets and maps.
             NftApplier.TableObjects existing = nft.listObjects(FAMILY, NftablesLayout.TABLE);
