@@ -51,6 +51,8 @@ public final class NftablesRenderer {
     private final Layout layout;
     private final TableSetup setup;
     private final ServicePortWriter writer;
+    /** Renders ports for {@link ChangedObjects} to compare, apart from {@link #writer}'s counts. */
+    private final ServicePortWriter comparisonWriter;
 
     // What the kernel holds, as of the last committed plan.
     /** Rules of each service port as last written, in the state's (name) order. */
@@ -88,6 +90,7 @@ public final class NftablesRenderer {
         this.layout = Objects.requireNonNull(layout, "layout");
         this.setup = new TableSetup(config, syntax, layout);
         this.writer = new ServicePortWriter(config, syntax, layout);
+        this.comparisonWriter = new ServicePortWriter(config, syntax, layout);
         for (String chain : existing.chains()) {
             if (NftablesLayout.isServiceChain(chain)) {
                 activeChains.add(chain);
@@ -316,6 +319,7 @@ public final class NftablesRenderer {
         Transaction current = tx;
         int inCurrent = servicePortsPerTransaction; // the setup's transaction takes no ports when split
         writer.begin(current);
+        ChangedObjects changed = new ChangedObjects();
         int rewritten = 0;
         int j = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -352,7 +356,12 @@ public final class NftablesRenderer {
                 inCurrent++;
                 transactionOf.put(name, current);
             }
-            ServicePortRules rules = writer.write(entry.service(), entry.endpoints());
+            ServicePortRules rules;
+            if (layout == Layout.FLAT && previous != null && !full) {
+                rules = writeChangedObjects(previous.source(), entry, current, changed);
+            } else {
+                rules = writer.write(entry);
+            }
             after[i] = rules;
             for (Element element : rules.elements()) {
                 changes.claim(name, element);
@@ -362,8 +371,8 @@ public final class NftablesRenderer {
         while (j < before.length) {
             forgetUnlessFull(full, before[j++], changes, usage);
         }
-        int chainsWritten = writer.chainsWritten();
-        int rulesWritten = writer.rulesWritten();
+        int chainsWritten = writer.chainsWritten() + changed.chainsWritten();
+        int rulesWritten = writer.rulesWritten() + changed.rulesWritten();
         writer.end();
 
         // What no port uses any more goes last: in a split sync, after every port's new elements are in.
@@ -429,6 +438,23 @@ public final class NftablesRenderer {
             staleChains.remove(chain);
             plan.pending().staleChains.remove(chain);
         }
+    }
+
+    /**
+     * A flat layout port rewritten by a partial sync: rendered as the kernel has it and as it is now, and only the
+     * chains, sets and maps that differ written into {@code into}.
+     */
+    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, Transaction into,
+                                                 ChangedObjects changed) {
+        Transaction previous = new Transaction(family(), TABLE);
+        comparisonWriter.begin(previous);
+        comparisonWriter.write(before);
+        Transaction current = new Transaction(family(), TABLE);
+        comparisonWriter.begin(current);
+        ServicePortRules rules = comparisonWriter.write(now);
+        comparisonWriter.end();
+        changed.copy(previous, current, into);
+        return rules;
     }
 
     /** The kernel took the plan: it is what the next plan starts from. */

@@ -9,6 +9,7 @@ import dev.railyard.nftables.Transaction;
 import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
 import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.render.EndpointSelection;
@@ -89,7 +90,9 @@ final class ServicePortWriter {
         tx = null;
     }
 
-    ServicePortRules write(ServicePort service, List<Endpoint> endpoints) {
+    ServicePortRules write(ProxyState.Entry entry) {
+        ServicePort service = entry.service();
+        List<Endpoint> endpoints = entry.endpoints();
         ServicePortName name = service.name();
         String ipX = syntax.ipX();
         String protocol = service.protocol().lowerCase();
@@ -245,7 +248,7 @@ final class ServicePortWriter {
             }
         }
         return new ServicePortRules(name, List.copyOf(elements), List.copyOf(chainNames), List.copyOf(setNames),
-                List.copyOf(mapNames));
+                List.copyOf(mapNames), entry);
     }
 
     private void chain(String name, List<String> names) {
