@@ -67,6 +67,8 @@ public final class IptablesRenderer {
     private final List<String> nodePortIps;
     private final Probabilities probabilities = new Probabilities();
     private final EndpointSelection selection = new EndpointSelection();
+    /** The zone of the state being rendered, for topology hints. */
+    private String zone = "";
 
     private final LineBuffer filterChains = new LineBuffer(1 << 10);
     private final LineBuffer filterRules = new LineBuffer(1 << 16);
@@ -168,6 +170,7 @@ public final class IptablesRenderer {
         if (state.family() != config.family()) {
             throw new IllegalArgumentException("state is " + state.family() + " but renderer is " + config.family());
         }
+        zone = state.zone();
         filterChains.reset();
         filterRules.reset();
         natChains.reset();
@@ -483,7 +486,7 @@ public final class IptablesRenderer {
         String name = svc.name().toString();
         String hash = svc.name().hash();
 
-        selection.select(svc, endpoints, config.nodeName());
+        selection.select(svc, endpoints, config.nodeName(), zone, config.preferSameTrafficDistribution());
         boolean hasEndpoints = selection.hasAnyEndpoints();
         boolean usesClusterPolicyChain = selection.clusterCount() > 0 && svc.usesClusterEndpoints();
         boolean usesLocalPolicyChain = selection.localCount() > 0 && svc.usesLocalEndpoints();

@@ -29,6 +29,7 @@ public final class RenderConfig {
     private final boolean conntrackTcpBeLiberal;
     private final boolean nfacctCounters;
     private final List<String> serviceCidrs;
+    private final boolean preferSameTrafficDistribution;
 
     private RenderConfig(Builder b) {
         this.family = Objects.requireNonNull(b.family, "family");
@@ -54,6 +55,7 @@ public final class RenderConfig {
         this.conntrackTcpBeLiberal = b.conntrackTcpBeLiberal;
         this.nfacctCounters = b.nfacctCounters;
         this.serviceCidrs = cidrsOf(b.serviceCidrs, family);
+        this.preferSameTrafficDistribution = b.preferSameTrafficDistribution;
     }
 
     private static List<String> cidrsOf(List<String> cidrs, IpFamily family) {
@@ -212,6 +214,14 @@ public final class RenderConfig {
         return serviceCidrs;
     }
 
+    /**
+     * kube-proxy's PreferSameTrafficDistribution feature gate (beta and on since 1.34): endpoints' hints.forNodes
+     * take precedence over their zone hints.
+     */
+    public boolean preferSameTrafficDistribution() {
+        return preferSameTrafficDistribution;
+    }
+
     public static final class Builder {
         private final IpFamily family;
         private String nodeName;
@@ -226,6 +236,7 @@ public final class RenderConfig {
         private boolean conntrackTcpBeLiberal;
         private boolean nfacctCounters;
         private List<String> serviceCidrs = List.of();
+        private boolean preferSameTrafficDistribution = true;
 
         private Builder(IpFamily family) {
             this.family = family;
@@ -293,6 +304,11 @@ public final class RenderConfig {
         /** Service CIDRs of either family; those of the other family are ignored. */
         public Builder serviceCidrs(List<String> value) {
             this.serviceCidrs = List.copyOf(value);
+            return this;
+        }
+
+        public Builder preferSameTrafficDistribution(boolean value) {
+            this.preferSameTrafficDistribution = value;
             return this;
         }
 

@@ -218,7 +218,8 @@ public final class NftablesRenderer {
         ElementClaims nextClaims = full ? new ElementClaims() : claims;
         ElementClaims.Changes changes = nextClaims.changes();
         if (full) {
-            setup.write(tx, !baseChainsRecreated, strayHairpinSet);
+            setup.write(tx, !baseChainsRecreated, strayHairpinSet,
+                    state.serviceCidrs() != null ? state.serviceCidrs() : config.serviceCidrs());
         }
 
         List<ProxyState.Entry> entries = state.entries();
@@ -252,7 +253,7 @@ public final class NftablesRenderer {
             if (previous != null) {
                 forgetUnlessFull(full, previous, changes, usage);
             }
-            ServicePortRules rules = writer.write(entry.service(), entry.endpoints());
+            ServicePortRules rules = writer.write(entry.service(), entry.endpoints(), state.zone());
             after[i] = rules;
             for (Element element : rules.elements()) {
                 changes.claim(name, element);

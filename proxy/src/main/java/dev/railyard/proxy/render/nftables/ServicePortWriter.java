@@ -84,13 +84,13 @@ final class ServicePortWriter {
         tx = null;
     }
 
-    ServicePortRules write(ServicePort service, List<Endpoint> endpoints) {
+    ServicePortRules write(ServicePort service, List<Endpoint> endpoints, String zone) {
         ServicePortName name = service.name();
         String ipX = syntax.ipX();
         String protocol = service.protocol().lowerCase();
         String port = Integer.toString(service.port());
         String comment = name.toString();
-        selection.select(service, endpoints, config.nodeName());
+        selection.select(service, endpoints, config.nodeName(), zone, config.preferSameTrafficDistribution());
         boolean affinity = service.clientIpAffinity();
         // Affinity needs a place per endpoint to record the client: kube-proxy's endpoint chains, in both layouts.
         boolean endpointChains = affinity || layout == Layout.KUBE_PROXY;

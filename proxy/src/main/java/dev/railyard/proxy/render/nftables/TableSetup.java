@@ -55,8 +55,9 @@ final class TableSetup {
      * @param recreateBaseChains once per process: a base chain whose hook or priority changed cannot be re-added
      *                           in place, so each is added and deleted first
      * @param removeHairpinSet   the kernel has the flat layout's hairpin set and this layout does not use it
+     * @param serviceCidrs       the service CIDRs of this family (ServiceCIDR objects or the configuration)
      */
-    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet) {
+    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, List<String> serviceCidrs) {
         String ipX = syntax.ipX();
         String addressType = syntax.addressType();
         tx.add(new Table(TABLE_COMMENT));
@@ -97,8 +98,8 @@ final class TableSetup {
         tx.add(NftSet.of(CLUSTER_IPS, addressType, "Active ClusterIPs"));
         tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr @" + CLUSTER_IPS + " reject",
                 "Reject traffic to invalid ports of ClusterIPs"));
-        if (!config.serviceCidrs().isEmpty()) {
-            tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr { " + String.join(",", config.serviceCidrs())
+        if (!serviceCidrs.isEmpty()) {
+            tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr { " + String.join(",", serviceCidrs)
                     + " } drop", "Drop traffic to unallocated ClusterIPs"));
         }
 
