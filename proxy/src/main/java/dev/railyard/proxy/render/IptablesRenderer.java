@@ -631,11 +631,11 @@ public final class IptablesRenderer {
                 comment(serviceRules, name, " cluster IP");
                 match(serviceRules, protocol, svc.clusterIp(), svc.port());
                 serviceRules.word("-j").word(MARK_MASQ).end();
-            } else if (config.clusterCidr() != null) {
+            } else if (config.localDetector().implemented()) {
                 serviceRules.word("-A").word(internalPolicyPrefix, hash);
                 comment(serviceRules, name, " cluster IP");
                 match(serviceRules, protocol, svc.clusterIp(), svc.port());
-                serviceRules.word("!").word("-s").word(config.clusterCidr()).word("-j").word(MARK_MASQ).end();
+                words(serviceRules, config.localDetector().ifNotLocal()).word("-j").word(MARK_MASQ).end();
             }
         }
 
@@ -698,12 +698,12 @@ public final class IptablesRenderer {
             comment(serviceRules, "masquerade traffic for ", name, " external destinations");
             serviceRules.word("-j").word(MARK_MASQ).end();
         } else {
-            if (config.clusterCidr() != null) {
+            if (config.localDetector().implemented()) {
                 // Pod traffic to an external address is subject to neither policy, as if it had gone out to
                 // the load balancer and come back.
                 serviceRules.word("-A").word(EXTERNAL_PREFIX, hash);
                 comment(serviceRules, "pod traffic for ", name, " external destinations");
-                serviceRules.word("-s").word(config.clusterCidr()).word("-j").word(SERVICE_PREFIX, hash).end();
+                words(serviceRules, config.localDetector().ifLocal()).word("-j").word(SERVICE_PREFIX, hash).end();
             }
             // Traffic from the node itself has a local source address, which must be masqueraded, and may go
             // to any endpoint.
@@ -835,6 +835,13 @@ public final class IptablesRenderer {
         filterRules.word("-A").word(FORWARD).word("-m").word("comment").word("--comment")
                 .word("\"kubernetes forwarding conntrack rule\"").word("-m").word("conntrack").word("--ctstate")
                 .word("RELATED,ESTABLISHED").word("-j").word("ACCEPT").end();
+    }
+
+    private static LineBuffer words(LineBuffer rules, List<String> words) {
+        for (int i = 0, n = words.size(); i < n; i++) {
+            rules.word(words.get(i));
+        }
+        return rules;
     }
 
     private static void match(LineBuffer rules, String protocol, String destination, int port) {

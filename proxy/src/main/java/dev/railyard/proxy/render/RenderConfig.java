@@ -30,6 +30,7 @@ public final class RenderConfig {
     private final boolean nfacctCounters;
     private final List<String> serviceCidrs;
     private final boolean preferSameTrafficDistribution;
+    private final LocalTrafficDetector localDetector;
 
     private RenderConfig(Builder b) {
         this.family = Objects.requireNonNull(b.family, "family");
@@ -56,6 +57,8 @@ public final class RenderConfig {
         this.nfacctCounters = b.nfacctCounters;
         this.serviceCidrs = cidrsOf(b.serviceCidrs, family);
         this.preferSameTrafficDistribution = b.preferSameTrafficDistribution;
+        this.localDetector = b.localDetector != null ? b.localDetector
+                : clusterCidr != null ? LocalTrafficDetector.byCidr(clusterCidr) : LocalTrafficDetector.NONE;
     }
 
     private static List<String> cidrsOf(List<String> cidrs, IpFamily family) {
@@ -143,9 +146,17 @@ public final class RenderConfig {
         return nodeIps;
     }
 
-    /** The pod CIDR of this family that tells pod traffic from other traffic, or null (no detection). */
+    /** The cluster's pod CIDR of this family (--cluster-cidr), or null. */
     public String clusterCidr() {
         return clusterCidr;
+    }
+
+    /**
+     * How the rules tell pod traffic from other traffic (--detect-local-mode); by default the cluster CIDR of
+     * this family, or none without one.
+     */
+    public LocalTrafficDetector localDetector() {
+        return localDetector;
     }
 
     public boolean masqueradeAll() {
@@ -237,6 +248,7 @@ public final class RenderConfig {
         private boolean nfacctCounters;
         private List<String> serviceCidrs = List.of();
         private boolean preferSameTrafficDistribution = true;
+        private LocalTrafficDetector localDetector;
 
         private Builder(IpFamily family) {
             this.family = family;
@@ -309,6 +321,12 @@ public final class RenderConfig {
 
         public Builder preferSameTrafficDistribution(boolean value) {
             this.preferSameTrafficDistribution = value;
+            return this;
+        }
+
+        /** Overrides the default detector (the cluster CIDR of this family). */
+        public Builder localDetector(LocalTrafficDetector value) {
+            this.localDetector = value;
             return this;
         }
 

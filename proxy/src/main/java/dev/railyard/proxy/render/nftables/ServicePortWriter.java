@@ -190,18 +190,18 @@ final class ServicePortWriter {
         if (hasInternalEndpoints) {
             if (config.masqueradeAll()) {
                 rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + markForMasquerade);
-            } else if (config.clusterCidr() != null) {
+            } else if (config.localDetector().implemented()) {
                 // Off-cluster traffic to a service IP (a static route to any node) may leave the node again.
-                rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + ipX + " saddr != "
-                        + config.clusterCidr() + " " + markForMasquerade);
+                rule(internalChain, ipX + " daddr " + service.clusterIp() + " "
+                        + config.localDetector().ifNotLocalNft() + " " + markForMasquerade);
             }
         }
         if (usesExternalChain) {
             if (!service.externalPolicyLocal()) {
                 rule(externalChain, markForMasquerade);
             } else {
-                if (config.clusterCidr() != null) {
-                    rule(externalChain, ipX + " saddr " + config.clusterCidr() + " goto " + clusterChain,
+                if (config.localDetector().implemented()) {
+                    rule(externalChain, config.localDetector().ifLocalNft() + " goto " + clusterChain,
                             "short-circuit pod traffic");
                 }
                 rule(externalChain, "fib saddr type local " + markForMasquerade, "masquerade local traffic");
