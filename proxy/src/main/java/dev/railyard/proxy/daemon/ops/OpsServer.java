@@ -116,7 +116,7 @@ public final class OpsServer implements AutoCloseable {
     }
 
     private void healthz(HttpExchange exchange) throws IOException {
-        ProxyHealth.Status status = health.status();
+        ProxyHealth.Status status = health.healthzStatus();
         metrics.healthProbe(ProxyMetrics.HealthProbe.HEALTHZ, status.httpStatus());
         respond(exchange, status.httpStatus(), "application/json", status.healthzJson());
     }
