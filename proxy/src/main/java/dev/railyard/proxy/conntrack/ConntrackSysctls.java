@@ -61,13 +61,19 @@ public final class ConntrackSysctls {
      */
     public List<String> apply(ConntrackConfig config) throws IOException, InterruptedException {
         List<String> changed = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
         for (Map.Entry<String, Integer> entry : wanted(config, Runtime.getRuntime().availableProcessors()).entrySet()) {
             String key = "net.netfilter." + entry.getKey();
             int value = entry.getValue();
-            if (read(key) == value) {
+            try {
+                if (read(key) == value) {
+                    continue;
+                }
+                write(key, value);
+            } catch (IOException e) {
+                failed.add(e.getMessage()); // one refused setting must not keep the others from being set
                 continue;
             }
-            write(key, value);
             changed.add(key + "=" + value);
             LOG.info("set {} to {}", key, value);
             if (entry.getKey().equals("nf_conntrack_max") && commandPrefix.isEmpty()) {
@@ -78,6 +84,9 @@ public final class ConntrackSysctls {
                     LOG.warn("cannot set the conntrack hashsize ({}): {}", HASHSIZE, e.getMessage());
                 }
             }
+        }
+        if (!failed.isEmpty()) {
+            throw new IOException(String.join("; ", failed) + (changed.isEmpty() ? "" : " (set: " + changed + ")"));
         }
         return changed;
     }

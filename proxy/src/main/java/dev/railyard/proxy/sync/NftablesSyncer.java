@@ -69,6 +69,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
         long applyStart = System.nanoTime();
         String error = null;
+        boolean cleanupFailed = false;
         try {
             if (!plan.staleChainDeletion().isEmpty()) {
                 try {
@@ -78,6 +79,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
                     LOG.warn("{} could not delete {} stale chains, will retry with a full sync: {}",
                             family().kubernetesName(), plan.staleChainDeletion().size(), e.getMessage());
                     staleDeletionRefused = true;
+                    cleanupFailed = true;
                 }
             }
             applier.apply(plan.sync());
@@ -106,7 +108,8 @@ public final class NftablesSyncer extends ScheduledSyncer {
                 0, 0, counts.rulesWritten(), 0, counts.chainsWritten(), 0,
                 counts.staleChainsDeleted(), state.serviceCount(), state.endpointCount(),
                 full ? Set.of() : update.changedServices(), succeeded ? unreportedGoneUdp : List.of(),
-                succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state);
+                succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state,
+                cleanupFailed);
         if (succeeded) {
             unreportedGoneUdp.clear();
             unreportedNewlyActiveUdp.clear();

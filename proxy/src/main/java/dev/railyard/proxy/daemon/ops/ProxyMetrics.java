@@ -31,9 +31,15 @@ import java.util.function.Supplier;
  * {@link #queued(IpFamily)} (when a change asks for a sync) and {@link #healthProbe}. Thread-safe without locks:
  * updates touch adders and atomics only, so a slow scrape never delays a sync.
  *
+ * <p>Each mode exports kube-proxy's set for it: iptables mode the restore-failure counters and the rule gauges,
+ * nftables mode {@code sync_proxy_rules_nftables_sync_failures_total} and
+ * {@code sync_proxy_rules_nftables_cleanup_failures_total} instead. Both export the conntrack reconciler's
+ * {@code conntrack_reconciler_deleted_entries_total} and {@code conntrack_reconciler_sync_duration_seconds}
+ * ({@link #conntrackReconciled}) and {@code sync_proxy_rules_no_local_endpoints_total}.
+ *
  * <p>Not derivable from {@link SyncResult} and so not exported: kube-proxy's
  * {@code sync_proxy_rules_{endpoint,service}_changes_{total,pending}} (a full sync does not say which services
- * changed) and {@code sync_proxy_rules_no_local_endpoints_total}.
+ * changed).
  */
 public final class ProxyMetrics implements Consumer<SyncResult> {
     /** kube-proxy: ExponentialBuckets(0.001, 2, 15), 1 ms to 16.384 s. */
@@ -42,12 +48,24 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
     static final double[] NETWORK_PROGRAMMING_BUCKETS = networkProgrammingBuckets();
 
     private final Clock clock;
+    private final boolean nftables;
+    private final String nodeName;
     private final Map<IpFamily, FamilyMetrics> families;
     private final Map<String, LongAdder> probes = new ConcurrentHashMap<>();
     private volatile Supplier<List<TrafficStats>> userspaceTraffic = List::of;
 
     public ProxyMetrics(Clock clock) {
+        this(clock, false, "");
+    }
+
+    /**
+     * @param nftables whether the proxier is kube-proxy's nftables mode, which has its own failure counters
+     * @param nodeName this node, whose endpoints are local
+     */
+    public ProxyMetrics(Clock clock, boolean nftables, String nodeName) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.nftables = nftables;
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         Map<IpFamily, FamilyMetrics> map = new EnumMap<>(IpFamily.class);
         for (IpFamily family : IpFamily.values()) {
             map.put(family, new FamilyMetrics());
@@ -78,13 +96,23 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         m.iptablesLastFilter.set(result.filterRules());
         m.iptablesLastNat.set(result.natRulesWritten());
         m.restoreBytes.set(result.bytesWritten());
+        if (result.cleanupFailed()) {
+            m.nftablesCleanupFailures.increment();
+        }
         if (result.failed()) {
-            m.restoreFailures.increment();
-            if (result.kind() == SyncResult.Kind.PARTIAL) {
-                m.partialRestoreFailures.increment();
+            if (nftables) {
+                m.nftablesSyncFailures.increment();
+            } else {
+                m.restoreFailures.increment();
+                if (result.kind() == SyncResult.Kind.PARTIAL) {
+                    m.partialRestoreFailures.increment();
+                }
             }
             return;
         }
+        NoLocalEndpoints.Counts noLocal = NoLocalEndpoints.count(result.state(), nodeName);
+        m.noLocalInternal.set(noLocal.internal());
+        m.noLocalExternal.set(noLocal.external());
         Instant finishedAt = result.startedAt().plus(took);
         m.lastTimestamp.set(epochSeconds(finishedAt));
         m.iptablesTotalFilter.set(result.filterRules());
@@ -105,6 +133,14 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         FamilyMetrics m = families.get(family);
         m.active = true;
         m.lastQueuedTimestamp.set(epochSeconds(clock.instant()));
+    }
+
+    /** One conntrack reconcile of {@code family}: its duration and the flows it deleted. */
+    public void conntrackReconciled(IpFamily family, dev.railyard.proxy.conntrack.ConntrackReconciler.Report report) {
+        FamilyMetrics m = families.get(family);
+        m.active = true;
+        m.conntrackDeleted.add(report.deletedEntries());
+        m.conntrackDuration.observe(seconds(report.took()));
     }
 
     /** Counts one answer of /healthz or /livez, as kube-proxy's proxy_healthz_total / proxy_livez_total. */
@@ -143,16 +179,35 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
                 "The last time a sync of proxy rules was queued", m -> m.lastQueuedTimestamp);
         histogram(out, active, "kubeproxy_network_programming_duration_seconds",
                 "In Cluster Network Programming Latency in seconds", m -> m.networkProgramming);
-        counter(out, active, "kubeproxy_sync_proxy_rules_iptables_restore_failures_total",
-                "Cumulative proxy iptables restore failures", m -> m.restoreFailures);
-        counter(out, active, "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total",
-                "Cumulative proxy iptables partial restore failures", m -> m.partialRestoreFailures);
-        tableGauge(out, active, "kubeproxy_sync_proxy_rules_iptables_total",
-                "Total number of iptables rules owned by kube-proxy", m -> m.iptablesTotalFilter,
-                m -> m.iptablesTotalNat);
-        tableGauge(out, active, "kubeproxy_sync_proxy_rules_iptables_last",
-                "Number of iptables rules written by kube-proxy in last sync", m -> m.iptablesLastFilter,
-                m -> m.iptablesLastNat);
+        if (nftables) {
+            counter(out, active, "kubeproxy_sync_proxy_rules_nftables_sync_failures_total",
+                    "Cumulative proxy nftables sync failures", m -> m.nftablesSyncFailures);
+            counter(out, active, "kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total",
+                    "Cumulative proxy nftables cleanup failures", m -> m.nftablesCleanupFailures);
+        } else {
+            counter(out, active, "kubeproxy_sync_proxy_rules_iptables_restore_failures_total",
+                    "Cumulative proxy iptables restore failures", m -> m.restoreFailures);
+            counter(out, active, "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total",
+                    "Cumulative proxy iptables partial restore failures", m -> m.partialRestoreFailures);
+            tableGauge(out, active, "kubeproxy_sync_proxy_rules_iptables_total",
+                    "Total number of iptables rules owned by kube-proxy", m -> m.iptablesTotalFilter,
+                    m -> m.iptablesTotalNat);
+            tableGauge(out, active, "kubeproxy_sync_proxy_rules_iptables_last",
+                    "Number of iptables rules written by kube-proxy in last sync", m -> m.iptablesLastFilter,
+                    m -> m.iptablesLastNat);
+        }
+        TextFormat.header(out, "kubeproxy_sync_proxy_rules_no_local_endpoints_total",
+                "Number of services with a Local traffic policy and no endpoints", "gauge");
+        for (Map.Entry<String, FamilyMetrics> e : active) {
+            sample(out, "kubeproxy_sync_proxy_rules_no_local_endpoints_total",
+                    e.getKey() + ",traffic_policy=\"external\"", e.getValue().noLocalExternal.get());
+            sample(out, "kubeproxy_sync_proxy_rules_no_local_endpoints_total",
+                    e.getKey() + ",traffic_policy=\"internal\"", e.getValue().noLocalInternal.get());
+        }
+        counter(out, active, "kubeproxy_conntrack_reconciler_deleted_entries_total",
+                "Cumulative conntrack flows deleted by conntrack reconciler", m -> m.conntrackDeleted);
+        histogram(out, active, "kubeproxy_conntrack_reconciler_sync_duration_seconds",
+                "ReconcileConntrackFlowsLatency latency in seconds", m -> m.conntrackDuration);
         probeCounter(out, HealthProbe.HEALTHZ, "kubeproxy_proxy_healthz_total", "Cumulative proxy healthz HTTP status");
         probeCounter(out, HealthProbe.LIVEZ, "kubeproxy_proxy_livez_total", "Cumulative proxy livez HTTP status");
         histogram(out, active, "railyard_sync_proxy_rules_render_duration_seconds",
@@ -294,5 +349,11 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         final LongAdder partialRestoreFailures = new LongAdder();
         final LongAdder deletedChains = new LongAdder();
         final LongAdder skipped = new LongAdder();
+        final LongAdder nftablesSyncFailures = new LongAdder();
+        final LongAdder nftablesCleanupFailures = new LongAdder();
+        final LongAdder conntrackDeleted = new LongAdder();
+        final Histogram conntrackDuration = new Histogram(SYNC_BUCKETS);
+        final Gauge noLocalInternal = new Gauge();
+        final Gauge noLocalExternal = new Gauge();
     }
 }
