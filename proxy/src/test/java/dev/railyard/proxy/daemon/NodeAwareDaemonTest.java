@@ -122,9 +122,9 @@ class NodeAwareDaemonTest {
                 await(() -> endpointsOfWeb(node).equals(List.of("10.244.1.2")), "zone-a: only zone-a's endpoint");
 
                 apiServer.update(node("zone-c", false));
-                await(() -> endpointsOfWeb(node).size() == 2, "zone-c (no hints for it): both endpoints");
-                assertThat(results).anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL
-                        && r.state().zone().equals("zone-c"));
+                await(() -> results.stream().anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL
+                        && r.state().zone().equals("zone-c")), "a full sync for zone-c");
+                assertThat(endpointsOfWeb(node)).as("zone-c (no hints for it): both endpoints").hasSize(2);
 
                 assertThat(get(ops, "/healthz").statusCode()).isEqualTo(200);
                 apiServer.update(node("zone-c", true));
@@ -166,13 +166,21 @@ class NodeAwareDaemonTest {
             ProxyHealth health = ProxyHealth.forSyncPeriod(Duration.ofMinutes(5), Clock.systemUTC());
             List<SyncResult> results = new CopyOnWriteArrayList<>();
             try (ProxyDaemon daemon = start(settings, apiServer, results, health)) {
-                await(() -> clusterIpsCheck(node).matches("(?s).*ip daddr \\{? ?10.96.0.0/16 ?}? drop.*"), "10.96.0.0/16 dropped");
+                try {
+                    await(() -> clusterIpsCheck(node).matches("(?s).*ip daddr \\{? ?10.96.0.0/16 ?}? drop.*"),
+                            "10.96.0.0/16 dropped");
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "; cluster-ips-check: " + clusterIpsCheck(node)
+                            + "; syncs: " + results.stream().map(r -> r.kind() + " " + r.error() + " "
+                            + r.state().serviceCidrs()).toList(), e);
+                }
                 cidr.getSpec().cidrs(List.of("10.96.0.0/16", "172.50.0.0/16"));
                 apiServer.update(cidr);
                 // Not adjacent to 10.96.0.0/16, which nft would merge with it into one /15.
-                await(() -> clusterIpsCheck(node).contains("172.50.0.0/16"), "the new CIDR too");
-                assertThat(results).anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL
-                        && r.state().serviceCidrs().equals(List.of("10.96.0.0/16", "172.50.0.0/16")));
+                await(() -> results.stream().anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL
+                        && List.of("10.96.0.0/16", "172.50.0.0/16").equals(r.state().serviceCidrs())),
+                        "a full sync with the new CIDRs");
+                assertThat(clusterIpsCheck(node)).contains("172.50.0.0/16");
                 assertThat(clusterIpsCheck(node)).contains("10.96.0.0/16");
             }
         }
