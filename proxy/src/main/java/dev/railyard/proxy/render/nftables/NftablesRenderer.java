@@ -343,7 +343,8 @@ public final class NftablesRenderer {
         ElementClaims nextClaims = !full ? claims : split ? ElementClaims.holding(claims.held()) : new ElementClaims();
         ElementClaims.Changes changes = nextClaims.changes();
         if (full) {
-            setup.write(tx, !baseChainsRecreated, strayHairpinSet, !split);
+            setup.write(tx, !baseChainsRecreated, strayHairpinSet, !split,
+                    state.serviceCidrs() != null ? state.serviceCidrs() : config.serviceCidrs());
         }
 
         List<ProxyState.Entry> entries = state.entries();
@@ -394,9 +395,9 @@ public final class NftablesRenderer {
             }
             ServicePortRules rules;
             if (layout == Layout.FLAT && previous != null && !full) {
-                rules = writeChangedObjects(previous.source(), entry, current, changed, blocks);
+                rules = writeChangedObjects(previous.source(), entry, state.zone(), current, changed, blocks);
             } else {
-                rules = writer.write(entry);
+                rules = writer.write(entry, state.zone());
             }
             after[i] = rules;
             for (Element element : rules.elements()) {
@@ -483,17 +484,18 @@ public final class NftablesRenderer {
      * A flat layout port rewritten by a partial sync: rendered as the kernel has it and as it is now, and only the
      * chains, sets and maps that differ written into {@code into}.
      */
-    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, Transaction into,
-                                                 ChangedObjects changed, EndpointKeyBlocks.Changes blocks) {
+    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, String zone,
+                                                 Transaction into, ChangedObjects changed,
+                                                 EndpointKeyBlocks.Changes blocks) {
         Transaction previous = new Transaction(family(), TABLE);
         comparisonWriter.begin(previous, (chain, count) -> {
             EndpointKeyBlocks.Block block = keyBlocks.owned(chain);
             return block == null ? -1 : block.base();
         });
-        comparisonWriter.write(before);
+        comparisonWriter.write(before, zone);
         Transaction current = new Transaction(family(), TABLE);
         comparisonWriter.begin(current, blocks::base);
-        ServicePortRules rules = comparisonWriter.write(now);
+        ServicePortRules rules = comparisonWriter.write(now, zone);
         comparisonWriter.end();
         changed.copy(previous, current, into);
         return rules;

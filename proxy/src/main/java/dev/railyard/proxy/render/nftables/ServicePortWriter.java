@@ -95,7 +95,8 @@ final class ServicePortWriter {
         keys = null;
     }
 
-    ServicePortRules write(ProxyState.Entry entry) {
+    /** @param zone this node's zone label, for topology hints; empty when unknown */
+    ServicePortRules write(ProxyState.Entry entry, String zone) {
         ServicePort service = entry.service();
         List<Endpoint> endpoints = entry.endpoints();
         ServicePortName name = service.name();
@@ -103,7 +104,7 @@ final class ServicePortWriter {
         String protocol = service.protocol().lowerCase();
         String port = Integer.toString(service.port());
         String comment = name.toString();
-        selection.select(service, endpoints, config.nodeName());
+        selection.select(service, endpoints, config.nodeName(), zone, config.preferSameTrafficDistribution());
         boolean affinity = service.clientIpAffinity();
         // Affinity needs a place per endpoint to record the client: kube-proxy's endpoint chains, in both layouts.
         boolean endpointChains = affinity || layout == Layout.KUBE_PROXY;
@@ -202,18 +203,18 @@ final class ServicePortWriter {
         if (hasInternalEndpoints) {
             if (config.masqueradeAll()) {
                 rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + markForMasquerade);
-            } else if (config.clusterCidr() != null) {
+            } else if (config.localDetector().implemented()) {
                 // Off-cluster traffic to a service IP (a static route to any node) may leave the node again.
-                rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + ipX + " saddr != "
-                        + config.clusterCidr() + " " + markForMasquerade);
+                rule(internalChain, ipX + " daddr " + service.clusterIp() + " "
+                        + config.localDetector().ifNotLocalNft() + " " + markForMasquerade);
             }
         }
         if (usesExternalChain) {
             if (!service.externalPolicyLocal()) {
                 rule(externalChain, markForMasquerade);
             } else {
-                if (config.clusterCidr() != null) {
-                    rule(externalChain, ipX + " saddr " + config.clusterCidr() + " goto " + clusterChain,
+                if (config.localDetector().implemented()) {
+                    rule(externalChain, config.localDetector().ifLocalNft() + " goto " + clusterChain,
                             "short-circuit pod traffic");
                 }
                 rule(externalChain, "fib saddr type local " + markForMasquerade, "masquerade local traffic");

@@ -58,8 +58,10 @@ final class TableSetup {
      * @param removeHairpinSet   the kernel has the flat layout's hairpin set and this layout does not use it
      * @param flushContainers    empty the shared sets and maps, for their elements to be written again whole;
      *                           false when the caller knows what they hold and writes only the difference
+     * @param serviceCidrs       the service CIDRs of this family (ServiceCIDR objects or the configuration)
      */
-    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers) {
+    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers,
+               List<String> serviceCidrs) {
         String ipX = syntax.ipX();
         String addressType = syntax.addressType();
         tx.add(new Table(TABLE_COMMENT));
@@ -105,8 +107,8 @@ final class TableSetup {
         tx.add(NftSet.of(CLUSTER_IPS, addressType, "Active ClusterIPs"));
         tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr @" + CLUSTER_IPS + " reject",
                 "Reject traffic to invalid ports of ClusterIPs"));
-        if (!config.serviceCidrs().isEmpty()) {
-            tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr { " + String.join(",", config.serviceCidrs())
+        if (!serviceCidrs.isEmpty()) {
+            tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr { " + String.join(",", serviceCidrs)
                     + " } drop", "Drop traffic to unallocated ClusterIPs"));
         }
 
