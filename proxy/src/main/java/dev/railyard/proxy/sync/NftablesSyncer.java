@@ -65,11 +65,9 @@ public final class NftablesSyncer extends ScheduledSyncer {
             NftApplier.TableObjects objects = applier.listObjects(renderer.family(), NftablesLayout.TABLE);
             Map<String, List<Element>> elements = new HashMap<>();
             if (objects.exists()) {
-                for (String container : renderer.sharedContainers()) {
-                    if (objects.sets().contains(container) || objects.maps().contains(container)) {
-                        elements.put(container, applier.listElements(renderer.family(), NftablesLayout.TABLE,
-                                container));
-                    }
+                for (String container : renderer.sharedContainers(objects)) {
+                    elements.put(container, applier.listElements(renderer.family(), NftablesLayout.TABLE,
+                            container));
                 }
             }
             renderer.adoptKernelView(objects, elements);

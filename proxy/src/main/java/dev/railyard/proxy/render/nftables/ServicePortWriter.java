@@ -15,7 +15,9 @@ import dev.railyard.proxy.render.EndpointSelection;
 import dev.railyard.proxy.render.RenderConfig;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static dev.railyard.proxy.render.nftables.NftablesLayout.AFFINITY_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.CLUSTER_IPS;
@@ -53,6 +55,10 @@ final class ServicePortWriter {
     /** The primary node IP's bits, for source ranges that hold it; null without a node IP of this family. */
     private final byte[] nodeIp;
     private final EndpointSelection selection = new EndpointSelection();
+    /** Endpoint maps declared in the current transaction. */
+    private final Set<String> declaredMaps = new HashSet<>();
+    /** Endpoint maps read by the rules written since begin. */
+    private final Set<String> endpointMaps = new HashSet<>();
     private Transaction tx;
     private KeyBlocks keys;
     private int chains;
@@ -73,11 +79,19 @@ final class ServicePortWriter {
         this.keys = keys;
         chains = 0;
         rules = 0;
+        declaredMaps.clear();
+        endpointMaps.clear();
     }
 
     /** Goes on writing into {@code into}, the counts running on. */
     void retarget(Transaction into) {
         tx = into;
+        declaredMaps.clear();
+    }
+
+    /** The endpoint maps the rules written since {@link #begin} read. */
+    Set<String> endpointMapsRead() {
+        return endpointMaps;
     }
 
     int chainsWritten() {
@@ -281,8 +295,13 @@ final class ServicePortWriter {
                                        String protocol, List<Element> elements) {
         int count = local ? selection.localCount() : selection.clusterCount();
         if (!endpointChains) {
-            String map = NftablesLayout.endpointMap(protocol);
             long base = keys.base(chain, count);
+            String map = NftablesLayout.endpointMap(protocol, base);
+            // Declared in each transaction that reads it: the first block in a shard brings its map.
+            if (declaredMaps.add(map)) {
+                tx.add(NftablesLayout.endpointMapDeclaration(map, syntax));
+            }
+            endpointMaps.add(map);
             for (int i = 0; i < count; i++) {
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
                 elements.add(new Element(map, true, List.of(Long.toString(base + i)),

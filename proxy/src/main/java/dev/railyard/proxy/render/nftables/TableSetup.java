@@ -59,9 +59,10 @@ final class TableSetup {
      * @param flushContainers    empty the shared sets and maps, for their elements to be written again whole;
      *                           false when the caller knows what they hold and writes only the difference
      * @param serviceCidrs       the service CIDRs of this family (ServiceCIDR objects or the configuration)
+     * @param endpointMaps       the flat layout's endpoint maps the kernel has, flushed with the other containers
      */
     void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers,
-               List<String> serviceCidrs) {
+               List<String> serviceCidrs, java.util.Collection<String> endpointMaps) {
         String ipX = syntax.ipX();
         String addressType = syntax.addressType();
         tx.add(new Table(TABLE_COMMENT));
@@ -81,11 +82,6 @@ final class TableSetup {
                     "endpoint addresses, whose traffic to themselves through a service is masqueraded"));
             tx.add(Rule.of(NAT_POSTROUTING, "ct status dnat " + ipX + " saddr . " + ipX + " daddr @" + HAIRPIN_IPS
                     + " mark set mark or " + mark));
-            for (String protocol : List.of("tcp", "udp", "sctp")) {
-                tx.add(NftMap.typeOf(NftablesLayout.endpointMap(protocol), "numgen random mod 1 : " + ipX
-                        + " daddr . " + protocol + " dport", "endpoints of every service port, each in its own "
-                        + "range of keys"));
-            }
         } else if (removeHairpinSet) {
             // The flat layout's postrouting rule that used it went with the flush of the base chains above.
             tx.delete(NftSet.named(HAIRPIN_IPS));
@@ -163,7 +159,8 @@ final class TableSetup {
             tx.flush(NftMap.named(map));
         }
         if (layout == Layout.FLAT) {
-            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+            for (String map : endpointMaps) {
+                tx.add(NftablesLayout.endpointMapDeclaration(map, syntax));
                 tx.flush(NftMap.named(map));
             }
         }
