@@ -28,6 +28,7 @@ import java.util.Set;
  * expected texts list a chain's rules before the chain), so it is applied declarations first.
  */
 public final class NftScriptReader {
+    private static final Set<String> VERBS = Set.of("add", "create", "insert", "flush", "delete");
     private static final List<String> KIND_ORDER = List.of("table", "chain", "set", "map", "rule", "element");
 
     private NftScriptReader() {
@@ -55,6 +56,10 @@ public final class NftScriptReader {
             if (words[0].equals("define") || words[0].equals("include")) {
                 throw new RulesetInputException(source, i + 1, words[0] + " is not supported: give the output of "
                         + "nft list ruleset instead");
+            }
+            if (!VERBS.contains(words[0])) {
+                throw new RulesetInputException(source, i + 1, "not an nft command (add, create, insert, flush or "
+                        + "delete): " + line);
             }
             String key = words[2] + " " + words[3];
             byTable.computeIfAbsent(key, k -> new String[lines.length])[i] = line;
@@ -88,8 +93,7 @@ public final class NftScriptReader {
             try {
                 ruleset.apply(tx);
             } catch (NftException e) {
-                throw new RulesetInputException(source, 0, "nft would refuse \"" + e.operationLine() + "\": "
-                        + e.getMessage());
+                throw new RulesetInputException(source, 0, "nft would refuse it: " + e.getMessage());
             }
             tables.add(familyAndName);
         }

@@ -353,11 +353,11 @@ public final class NftablesEvaluator implements PacketEvaluator {
 
         /** Runs one rule; false when the branch ended. */
         private boolean apply(Branch b, Frame frame, NftablesRule rule) {
+            NftPacketState p = b.packet;
             Statement.Unsupported unsupported = rule.unsupported();
             if (unsupported != null) {
-                return cannot(b, frame, rule, unsupported.why());
+                return unsupported(b, frame, rule, unsupported);
             }
-            NftPacketState p = b.packet;
             List<String> done = recordPath ? new ArrayList<>() : null;
             List<Statement> statements = rule.statements();
             for (int i = 0; i < statements.size(); i++) {
@@ -422,23 +422,11 @@ public final class NftablesEvaluator implements PacketEvaluator {
          */
         private Boolean affinityCheck(Branch b, Frame frame, NftablesRule rule, Statement.Match match,
                                       List<Statement> statements) {
-            if (match.set() == null || match.negated() || match.key().size() != 1
-                    || match.key().get(0).kind() != Selector.Kind.SADDR) {
-                return null;
-            }
-            NftablesRuleset.Container set = frame.table.containers().get(match.set());
-            if (set == null || !set.dynamic() || set.map()) {
-                return null;
-            }
-            String target = null;
-            for (Statement statement : statements) {
-                if (statement instanceof Statement.Verdict verdict && verdict.chain() != null) {
-                    target = verdict.chain();
-                }
-            }
+            String target = affinityTarget(frame.table, match, statements);
             if (target == null) {
                 return null;
             }
+            NftablesRuleset.Container set = frame.table.containers().get(match.set());
             String endpoint = endpointOf(frame.table, target);
             Affinity affinity = new Affinity(set.name(), set.timeoutSeconds(), target, endpoint);
             if (!b.packet.affinity.contains(affinity)) {
@@ -449,6 +437,24 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     + "no entry in @" + set.name() + " (a client seen within " + set.timeoutSeconds()
                     + " s would go to " + chain + (endpoint == null ? "" : ", " + endpoint) + ")", b));
             return Boolean.TRUE;
+        }
+
+        /** The chain an affinity check sends a remembered client to, or null when the match is not one. */
+        private String affinityTarget(NftablesRuleset.Table table, Statement.Match match, List<Statement> statements) {
+            if (match.set() == null || match.negated() || match.key().size() != 1
+                    || match.key().get(0).kind() != Selector.Kind.SADDR) {
+                return null;
+            }
+            NftablesRuleset.Container set = table.containers().get(match.set());
+            if (set == null || !set.dynamic() || set.map()) {
+                return null;
+            }
+            for (Statement statement : statements) {
+                if (statement instanceof Statement.Verdict verdict && verdict.chain() != null) {
+                    return verdict.chain();
+                }
+            }
+            return null;
         }
 
         private NftPacketState.Result test(NftablesRuleset.Table table, Statement.Match match, NftPacketState p,
@@ -756,6 +762,27 @@ public final class NftablesEvaluator implements PacketEvaluator {
                 return true;
             }
             return take.take(b, found.entry(), done);
+        }
+
+        /**
+         * A rule with a part the trace does not model: it does not match when a comparison before that part fails
+         * (nothing else is run); otherwise it cannot be evaluated.
+         */
+        private boolean unsupported(Branch b, Frame frame, NftablesRule rule, Statement.Unsupported part) {
+            for (Statement statement : rule.statements()) {
+                if (statement == part) {
+                    break;
+                }
+                if (statement instanceof Statement.Match match && affinityTarget(frame.table, match,
+                        rule.statements()) == null) {
+                    String[] why = new String[1];
+                    if (test(frame.table, match, b.packet, why) == NftPacketState.Result.NO_MATCH) {
+                        record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, why[0], b));
+                        return true;
+                    }
+                }
+            }
+            return cannot(b, frame, rule, part.why());
         }
 
         private boolean cannot(Branch b, Frame frame, NftablesRule rule, String why) {
