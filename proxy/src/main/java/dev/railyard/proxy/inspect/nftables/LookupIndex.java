@@ -1,6 +1,7 @@
 package dev.railyard.proxy.inspect.nftables;
 
 import dev.railyard.proxy.inspect.LocalAddresses;
+import inet.ipaddr.IPAddress;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,8 +14,32 @@ import java.util.Map;
  * a prefix or range in a list. Built once per (set, key) when the evaluator is made; read-only afterwards.
  */
 final class LookupIndex {
-    /** One element with its key read as values. */
-    record Entry(NftablesRuleset.Element element, List<Value> key) {
+    /**
+     * One element with its key read as values and, when its value is an address (and port) to DNAT to, that
+     * address (null otherwise) and port (0 for none).
+     */
+    record Entry(NftablesRuleset.Element element, List<Value> key, IPAddress target, int port) {
+        static Entry of(NftablesRuleset.Element element, List<Value> key) {
+            List<String> value = element.value();
+            IPAddress target = null;
+            int port = 0;
+            try {
+                if (value.size() == 2) {
+                    target = NftRuleParser.address(value.get(0));
+                    port = Integer.parseInt(value.get(1));
+                } else if (value.size() == 1 && !value.get(0).contains(" ")) {
+                    String[] hostPort = NftRuleParser.hostPort(value.get(0));
+                    target = NftRuleParser.address(hostPort[0]);
+                    port = hostPort[1] == null ? 0 : Integer.parseInt(hostPort[1]);
+                }
+            } catch (Exception e) {
+                target = null;
+            }
+            if (port < 0 || port > 65535) {
+                target = null;
+            }
+            return new Entry(element, key, target, port);
+        }
     }
 
     /** The outcome of a lookup: the element found (or null), or why it cannot be told. */
@@ -55,7 +80,7 @@ final class LookupIndex {
                         + e.getMessage();
                 continue;
             }
-            Entry entry = new Entry(element, values);
+            Entry entry = Entry.of(element, values);
             if (allExact && hashable) {
                 exact.putIfAbsent(text(values), entry);
             } else {

@@ -1,5 +1,8 @@
 package dev.railyard.proxy.inspect.nftables;
 
+import dev.railyard.proxy.model.IpAddresses;
+import inet.ipaddr.IPAddress;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -507,7 +510,8 @@ final class NftRuleParser {
         String target = next();
         String[] hostPort = hostPort(target);
         natOptions();
-        return new Statement.Dnat(hostPort[0], hostPort[1] == null ? 0 : port(hostPort[1]), since(start));
+        return new Statement.Dnat(hostPort[0], address(hostPort[0]), hostPort[1] == null ? 0 : port(hostPort[1]),
+                since(start));
     }
 
     /** "10.0.0.1:80", "[fd00::1]:80", "10.0.0.1", "fd00::1" into address and port (null when none). */
@@ -526,6 +530,16 @@ final class NftRuleParser {
             return new String[] {target.substring(0, colon), target.substring(colon + 1)};
         }
         return new String[] {target, null};
+    }
+
+    /** The single address {@code text} is, or null. */
+    static IPAddress address(String text) {
+        try {
+            Value value = Value.parse(Selector.Kind.DADDR, text);
+            return value.exact() ? IpAddresses.parse(value.key()) : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static int port(String text) throws Unmodelled {

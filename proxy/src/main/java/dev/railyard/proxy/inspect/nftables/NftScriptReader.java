@@ -42,14 +42,14 @@ public final class NftScriptReader {
         String[] lines = text.split("\n", -1);
         // Each table's lines, others blanked so that line numbers stay the input's.
         Map<String, String[]> byTable = new LinkedHashMap<>();
-        Map<String, List<String>> chainOrder = new LinkedHashMap<>();
+        Map<String, Set<String>> chainOrder = new LinkedHashMap<>();
         boolean onlyAdds = true;
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].strip();
             if (line.isEmpty() || line.startsWith("#") || line.equals("flush ruleset")) {
                 continue;
             }
-            String[] words = line.split("\\s+", 6);
+            String[] words = words(line);
             if (words.length < 4) {
                 throw new RulesetInputException(source, i + 1, "not an nft command: " + line);
             }
@@ -65,11 +65,7 @@ public final class NftScriptReader {
             byTable.computeIfAbsent(key, k -> new String[lines.length])[i] = line;
             onlyAdds &= words[0].equals("add");
             if ((words[0].equals("add") || words[0].equals("create")) && words[1].equals("chain") && words.length > 4) {
-                List<String> order = chainOrder.computeIfAbsent(key, k -> new ArrayList<>());
-                String name = words[4].split("\\s+", 2)[0];
-                if (!order.contains(name)) {
-                    order.add(name);
-                }
+                chainOrder.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(words[4]);
             }
         }
         Ruleset ruleset = new Ruleset();
@@ -102,7 +98,7 @@ public final class NftScriptReader {
             Family family = Family.of(table[0]);
             if (ruleset.hasTable(family, table[1])) {
                 result.add(table(ruleset, family, table[1], source,
-                        chainOrder.getOrDefault(table[0] + " " + table[1], List.of())));
+                        chainOrder.getOrDefault(table[0] + " " + table[1], Set.of())));
             }
         }
         return new NftablesRuleset(source, result, List.of());
@@ -116,9 +112,9 @@ public final class NftScriptReader {
         } catch (NftException e) {
             throw new IllegalStateException(source + ": the transaction does not apply: " + e.getMessage(), e);
         }
-        List<String> order = new ArrayList<>();
+        Set<String> order = new LinkedHashSet<>();
         for (Transaction.Operation operation : tx.operations()) {
-            if (operation.object() instanceof dev.railyard.nftables.Chain chain && !order.contains(chain.name())) {
+            if (operation.object() instanceof dev.railyard.nftables.Chain chain) {
                 order.add(chain.name());
             }
         }
@@ -130,7 +126,7 @@ public final class NftScriptReader {
     }
 
     private static NftablesRuleset.Table table(Ruleset ruleset, Family family, String name, String source,
-                                               List<String> chainOrder) {
+                                               Set<String> chainOrder) {
         Set<String> names = new LinkedHashSet<>();
         for (String chain : chainOrder) {
             if (ruleset.chain(family, name, chain) != null) {
@@ -174,18 +170,38 @@ public final class NftScriptReader {
         return elements;
     }
 
+    /** The first five words of a command line (verb, kind, family, table, name), split at blanks. */
+    private static String[] words(String line) {
+        String[] words = new String[5];
+        int count = 0;
+        int i = 0;
+        while (count < 5 && i < line.length()) {
+            while (i < line.length() && Character.isWhitespace(line.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            while (i < line.length() && !Character.isWhitespace(line.charAt(i))) {
+                i++;
+            }
+            if (i > start) {
+                words[count++] = line.substring(start, i);
+            }
+        }
+        return java.util.Arrays.copyOf(words, count);
+    }
+
     /** A state dump's lines, declarations first (a stable sort by kind), then rules, then elements. */
     private static String[] declarationsFirst(String[] lines) {
         List<String> sorted = new ArrayList<>();
         for (String kind : KIND_ORDER) {
             for (String line : lines) {
-                if (line != null && line.split("\\s+", 3)[1].equals(kind)) {
+                if (line != null && words(line)[1].equals(kind)) {
                     sorted.add(line);
                 }
             }
         }
         for (String line : lines) {
-            if (line != null && !KIND_ORDER.contains(line.split("\\s+", 3)[1])) {
+            if (line != null && !KIND_ORDER.contains(words(line)[1])) {
                 sorted.add(line);
             }
         }

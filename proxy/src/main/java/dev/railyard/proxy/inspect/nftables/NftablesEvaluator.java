@@ -62,6 +62,8 @@ public final class NftablesEvaluator implements PacketEvaluator {
     /** Lookup indexes per set (or inline map) and key. */
     private final Map<NftablesRuleset.Container, Map<List<Selector.Kind>, LookupIndex>> indexes =
             new IdentityHashMap<>();
+    /** The index each lookup statement uses (by statement identity), so that a trace finds it in one probe. */
+    private final Map<Statement, LookupIndex> statementIndexes = new IdentityHashMap<>();
 
     /** A base chain of a table, ready to run. */
     private record Base(NftablesRuleset.Table table, NftablesRuleset.Chain chain, boolean nat, int order) {
@@ -102,29 +104,28 @@ public final class NftablesEvaluator implements PacketEvaluator {
     private void indexRules(NftablesRuleset.Table table, NftablesRuleset.Chain chain) {
         for (NftablesRule rule : chain.rules()) {
             for (Statement statement : rule.statements()) {
+                LookupIndex index = null;
                 if (statement instanceof Statement.Match match && match.set() != null) {
-                    index(table.containers().get(match.set()), match.key());
+                    index = index(table.containers().get(match.set()), match.key());
                 } else if (statement instanceof Statement.VerdictMap map) {
-                    index(map.inline() != null ? map.inline() : table.containers().get(map.map()), map.key());
+                    index = index(map.inline() != null ? map.inline() : table.containers().get(map.map()), map.key());
                 } else if (statement instanceof Statement.DnatMap map) {
-                    index(map.inline() != null ? map.inline() : table.containers().get(map.map()), map.key());
+                    index = index(map.inline() != null ? map.inline() : table.containers().get(map.map()), map.key());
+                }
+                if (index != null) {
+                    statementIndexes.put(statement, index);
                 }
             }
         }
     }
 
-    private void index(NftablesRuleset.Container container, List<Selector> key) {
+    private LookupIndex index(NftablesRuleset.Container container, List<Selector> key) {
         if (container == null) {
-            return;
+            return null;
         }
         List<Selector.Kind> kinds = key.stream().map(Selector::kind).toList();
-        indexes.computeIfAbsent(container, c -> new HashMap<>())
+        return indexes.computeIfAbsent(container, c -> new HashMap<>())
                 .computeIfAbsent(kinds, k -> new LookupIndex(container, key));
-    }
-
-    private LookupIndex indexOf(NftablesRuleset.Container container, List<Selector> key) {
-        Map<List<Selector.Kind>, LookupIndex> byKey = indexes.get(container);
-        return byKey == null ? null : byKey.get(key.stream().map(Selector::kind).toList());
     }
 
     public NftablesRuleset ruleset() {
@@ -384,12 +385,16 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     p.mark = mark.apply(p.mark);
                     note(done, () -> "mark is now 0x" + Long.toHexString(p.mark));
                 } else if (statement instanceof Statement.Dnat dnat) {
-                    return dnat(b, frame, rule, dnat.address(), dnat.port() == 0 ? p.port : dnat.port(), "DNAT",
+                    if (dnat.target() == null) {
+                        return cannot(b, frame, rule, "DNAT target " + dnat.address() + " is not an address");
+                    }
+                    return dnat(b, frame, rule, dnat.target(), dnat.port() == 0 ? p.port : dnat.port(), "DNAT",
                             done);
                 } else if (statement instanceof Statement.DnatMap map) {
                     return dnatMap(b, frame, rule, map, done);
                 } else if (statement instanceof Statement.Redirect redirect) {
-                    String address = packet.origin().arrives() ? local.primary(family) : loopback();
+                    IPAddress address = IpAddresses.parse(packet.origin().arrives() ? local.primary(family)
+                            : loopback());
                     return dnat(b, frame, rule, address, redirect.port() == 0 ? p.port : redirect.port(),
                             "redirect (to " + (packet.origin().arrives() ? "the incoming interface's address, "
                                     + "taken as the node's primary" : "loopback") + ")", done);
@@ -465,7 +470,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     why[0] = "there is no set @" + match.set();
                     return NftPacketState.Result.UNKNOWN;
                 }
-                LookupIndex index = indexOf(set, match.key());
+                LookupIndex index = statementIndexes.get(match);
                 LookupIndex.Found found = index.find(p, local);
                 if (found.unknown() != null) {
                     why[0] = found.unknown();
@@ -519,7 +524,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
             if (container == null) {
                 return cannot(b, frame, rule, "there is no map @" + map.map());
             }
-            LookupIndex index = indexOf(container, map.key());
+            LookupIndex index = statementIndexes.get(map);
             String where = map.map() == null ? "the rule's map" : "@" + map.map();
             if (map.key().size() == 1 && map.key().get(0).kind() == Selector.Kind.NUMGEN) {
                 Selector numgen = map.key().get(0);
@@ -578,18 +583,19 @@ public final class NftablesEvaluator implements PacketEvaluator {
                 Branch branch = v == 0 ? b : b.copy();
                 branch.reach = b.reach * share;
                 LookupIndex.Entry entry = choices.get(v);
-                String note = choiceText(numgen.offset() + v, n, entry);
+                int value = numgen.offset() + v;
                 Supplier<Boolean> take;
                 if (entry == null) {
                     take = () -> {
-                        record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, note, branch));
+                        record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, choiceText(value, n, null),
+                                branch));
                         return true;
                     };
                 } else {
                     take = () -> {
                         List<String> notes = done == null ? null : new ArrayList<>(done);
                         if (notes != null) {
-                            notes.add(note);
+                            notes.add(choiceText(value, n, entry));
                         }
                         return choice.take(branch, entry, notes);
                     };
@@ -688,16 +694,10 @@ public final class NftablesEvaluator implements PacketEvaluator {
             return b.current != null && b.current.base.nat;
         }
 
-        private boolean dnat(Branch b, Frame frame, NftablesRule rule, String address, int port, String how,
+        private boolean dnat(Branch b, Frame frame, NftablesRule rule, IPAddress to, int port, String how,
                              List<String> done) {
             if (!natChain(b)) {
                 return cannot(b, frame, rule, "DNAT only works in a nat chain");
-            }
-            IPAddress to;
-            try {
-                to = IpAddresses.parse(address);
-            } catch (IllegalArgumentException e) {
-                return cannot(b, frame, rule, "DNAT target " + address + ": " + e.getMessage());
             }
             NftPacketState p = b.packet;
             if ((to.isIPv4() ? 4 : 6) != p.version) {
@@ -721,28 +721,14 @@ public final class NftablesEvaluator implements PacketEvaluator {
             if (container == null) {
                 return cannot(b, frame, rule, "there is no map @" + map.map());
             }
-            LookupIndex index = indexOf(container, map.key());
+            LookupIndex index = statementIndexes.get(map);
             Choice take = (branch, entry, notes) -> {
-                List<String> value = entry.element().value();
-                String address;
-                int port;
-                try {
-                    if (value.size() == 2) {
-                        address = value.get(0);
-                        port = Integer.parseInt(value.get(1));
-                    } else if (value.size() == 1) {
-                        String[] hostPort = NftRuleParser.hostPort(value.get(0));
-                        address = hostPort[0];
-                        port = hostPort[1] == null ? branch.packet.port : Integer.parseInt(hostPort[1]);
-                    } else {
-                        return cannot(branch, frame, rule, "the element's value " + String.join(" . ", value)
-                                + " is not an address and port");
-                    }
-                } catch (Exception e) {
-                    return cannot(branch, frame, rule, "the element's value " + String.join(" . ", value)
-                            + " is not an address and port");
+                if (entry.target() == null) {
+                    return cannot(branch, frame, rule, "the element's value " + String.join(" . ",
+                            entry.element().value()) + " is not an address and port");
                 }
-                return dnat(branch, frame, rule, address, port, "DNAT", notes);
+                int port = entry.port() == 0 ? branch.packet.port : entry.port();
+                return dnat(branch, frame, rule, entry.target(), port, "DNAT", notes);
             };
             if (map.key().size() == 1 && map.key().get(0).kind() == Selector.Kind.NUMGEN) {
                 Selector numgen = map.key().get(0);
@@ -875,7 +861,10 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     if (found != null || dnat.port() == 0) {
                         return null;
                     }
-                    found = Packet.hostPort(IpAddresses.canonical(IpAddresses.parse(dnat.address())), dnat.port());
+                    if (dnat.target() == null) {
+                        return null;
+                    }
+                    found = Packet.hostPort(IpAddresses.canonical(dnat.target()), dnat.port());
                 }
             }
         }

@@ -37,6 +37,9 @@ final class NftablesFrontends {
 
     private final Map<String, Frontend> frontends = new LinkedHashMap<>();
     private final Map<String, Set<String>> sourceCidrs = new LinkedHashMap<>();
+    /** Per table: the addresses of kube-proxy's cluster-ips set and firewall-ips map, which label frontends. */
+    private final Map<NftablesRuleset.Table, Set<String>> clusterIps = new java.util.IdentityHashMap<>();
+    private final Map<NftablesRuleset.Table, Set<String>> firewallIps = new java.util.IdentityHashMap<>();
 
     private NftablesFrontends() {
     }
@@ -284,51 +287,34 @@ final class NftablesFrontends {
         return true;
     }
 
-    private static Frontend.Kind kind(NftablesRuleset.Table table, String address, boolean nodePort,
-                                      NftablesRuleset.Container container) {
+    private Frontend.Kind kind(NftablesRuleset.Table table, String address, boolean nodePort,
+                               NftablesRuleset.Container container) {
         if (nodePort) {
             return Frontend.Kind.NODE_PORT;
         }
-        if (inSet(table.containers().get("cluster-ips"), address)) {
+        if (clusterIps.computeIfAbsent(table, t -> firstFields(t.containers().get("cluster-ips"))).contains(address)) {
             return Frontend.Kind.CLUSTER_IP;
         }
-        if (container != null && "firewall-ips".equals(container.name())
-                || inMapKeys(table.containers().get("firewall-ips"), address)) {
+        if (container != null && "firewall-ips".equals(container.name()) || firewallIps.computeIfAbsent(table,
+                t -> firstFields(t.containers().get("firewall-ips"))).contains(address)) {
             return Frontend.Kind.LOAD_BALANCER_IP;
         }
         return Frontend.Kind.SERVICE_IP;
     }
 
-    private static boolean inSet(NftablesRuleset.Container set, String address) {
-        if (set == null || address == null) {
-            return false;
-        }
-        for (NftablesRuleset.Element element : set.elements()) {
-            if (element.key().size() == 1 && sameAddress(element.key().get(0), address)) {
-                return true;
+    /** The first key field of every element that is an address, canonical. */
+    private static Set<String> firstFields(NftablesRuleset.Container container) {
+        Set<String> addresses = new HashSet<>();
+        if (container != null) {
+            for (NftablesRuleset.Element element : container.elements()) {
+                try {
+                    addresses.add(IpAddresses.canonical(IpAddresses.parse(element.key().get(0))));
+                } catch (IllegalArgumentException e) {
+                    // not an address
+                }
             }
         }
-        return false;
-    }
-
-    private static boolean inMapKeys(NftablesRuleset.Container map, String address) {
-        if (map == null || address == null) {
-            return false;
-        }
-        for (NftablesRuleset.Element element : map.elements()) {
-            if (!element.key().isEmpty() && sameAddress(element.key().get(0), address)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean sameAddress(String token, String address) {
-        try {
-            return IpAddresses.canonical(IpAddresses.parse(token)).equals(address);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return addresses;
     }
 
     static String chainOf(NftablesRuleset.Element element) {

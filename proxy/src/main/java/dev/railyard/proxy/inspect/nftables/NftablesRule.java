@@ -11,12 +11,21 @@ public final class NftablesRule {
     private final String origin;
     private final String comment;
     private final List<Statement> statements;
+    private final Statement.Unsupported unsupported;
 
     NftablesRule(String text, String origin, String comment, List<Statement> statements) {
         this.text = text;
         this.origin = origin;
         this.comment = comment;
         this.statements = List.copyOf(statements);
+        Statement.Unsupported first = null;
+        for (Statement statement : statements) {
+            if (statement instanceof Statement.Unsupported part) {
+                first = part;
+                break;
+            }
+        }
+        this.unsupported = first;
     }
 
     /** The rule as written, e.g. {@code ip daddr . meta l4proto . th dport vmap @service-ips}. */
@@ -40,12 +49,7 @@ public final class NftablesRule {
 
     /** The first statement the evaluator does not model, or null. */
     Statement.Unsupported unsupported() {
-        for (Statement statement : statements) {
-            if (statement instanceof Statement.Unsupported unsupported) {
-                return unsupported;
-            }
-        }
-        return null;
+        return unsupported;
     }
 
     @Override

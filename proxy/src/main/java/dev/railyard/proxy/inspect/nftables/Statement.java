@@ -1,5 +1,7 @@
 package dev.railyard.proxy.inspect.nftables;
 
+import inet.ipaddr.IPAddress;
+
 import java.util.List;
 
 /** One piece of an nftables rule, as the evaluator runs it: a match, a lookup, an action or a verdict. */
@@ -59,8 +61,8 @@ sealed interface Statement {
         }
     }
 
-    /** {@code dnat to ADDRESS[:PORT]}; port 0 keeps the packet's port. */
-    record Dnat(String address, int port, String text) implements Statement {
+    /** {@code dnat to ADDRESS[:PORT]}; port 0 keeps the packet's port; target null when not an address. */
+    record Dnat(String address, IPAddress target, int port, String text) implements Statement {
     }
 
     /**

@@ -119,6 +119,10 @@ sealed interface Value {
     }
 
     private static Value address(String text) {
+        Value fast = plainIpv4(text);
+        if (fast != null) {
+            return fast;
+        }
         try {
             int dash = text.indexOf('-');
             if (dash > 0) {
@@ -144,6 +148,73 @@ sealed interface Value {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("\"" + text + "\" is not an address, prefix or address range");
         }
+    }
+
+    /**
+     * A dotted quad or dotted-quad prefix written as nft writes them (no leading zeros), read without the general
+     * parser (rulesets hold hundreds of thousands of them); null for anything else.
+     */
+    private static Value plainIpv4(String text) {
+        int slash = text.indexOf('/');
+        long address = dottedQuad(slash < 0 ? text : text.substring(0, slash));
+        if (address < 0) {
+            return null;
+        }
+        if (slash < 0) {
+            BigInteger value = BigInteger.valueOf(address);
+            return new Addr(4, value, value, text);
+        }
+        int length;
+        try {
+            length = Integer.parseInt(text.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (length < 0 || length > 32 || text.length() - slash - 1 != Integer.toString(length).length()) {
+            return null;
+        }
+        long mask = length == 0 ? 0 : (0xffffffffL << (32 - length)) & 0xffffffffL;
+        long network = address & mask;
+        long last = network | (~mask & 0xffffffffL);
+        String networkText = quad(network);
+        return new Addr(4, BigInteger.valueOf(network), BigInteger.valueOf(last),
+                length == 32 ? networkText : networkText + "/" + length);
+    }
+
+    /** The value of "a.b.c.d" (each 0-255, no leading zeros), or -1. */
+    private static long dottedQuad(String text) {
+        long value = 0;
+        int parts = 0;
+        int part = -1;
+        int digits = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            char c = i < text.length() ? text.charAt(i) : '.';
+            if (c == '.') {
+                if (digits == 0 || part > 255 || parts == 4) {
+                    return -1;
+                }
+                value = value << 8 | part;
+                parts++;
+                part = -1;
+                digits = 0;
+            } else if (c >= '0' && c <= '9') {
+                if (digits > 0 && part == 0) {
+                    return -1; // a leading zero
+                }
+                part = (part < 0 ? 0 : part) * 10 + (c - '0');
+                digits++;
+                if (digits > 3) {
+                    return -1;
+                }
+            } else {
+                return -1;
+            }
+        }
+        return parts == 4 ? value : -1;
+    }
+
+    private static String quad(long value) {
+        return (value >> 24 & 255) + "." + (value >> 16 & 255) + "." + (value >> 8 & 255) + "." + (value & 255);
     }
 
     static int version(IPAddress address) {
