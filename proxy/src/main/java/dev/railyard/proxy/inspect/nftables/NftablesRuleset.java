@@ -97,10 +97,25 @@ public final class NftablesRuleset {
     private final List<Table> tables;
     private final List<String> notes;
 
+    /** The hooks a trace follows; base chains on others (ingress, egress) are named in a note. */
+    static final Set<String> TRACED_HOOKS = Set.of("prerouting", "input", "forward", "output", "postrouting");
+
     NftablesRuleset(String source, List<Table> tables, List<String> notes) {
         this.source = source;
         this.tables = List.copyOf(tables);
-        this.notes = List.copyOf(notes);
+        List<String> all = new java.util.ArrayList<>(notes);
+        for (Table table : tables) {
+            if (!table.sees(4) && !table.sees(6)) {
+                continue;
+            }
+            for (Chain chain : table.chains().values()) {
+                if (chain.isBase() && !TRACED_HOOKS.contains(chain.hook().hook())) {
+                    all.add("table " + table.label() + ": chain " + chain.name() + " (hook " + chain.hook().hook()
+                            + ") is not traced");
+                }
+            }
+        }
+        this.notes = List.copyOf(all);
     }
 
     /** What the rules were read from. */

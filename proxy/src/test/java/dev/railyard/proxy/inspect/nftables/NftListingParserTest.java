@@ -100,6 +100,10 @@ class NftListingParserTest {
                 	}
                 }
                 table inet t {
+                	chain in {
+                		type filter hook ingress device "eth0" priority filter; policy accept;
+                	}
+
                 	flowtable f {
                 		hook ingress priority filter
                 		devices = { eth0 }
@@ -112,7 +116,8 @@ class NftListingParserTest {
                 """);
 
         assertThat(ruleset.notes()).containsExactly("table netdev edge is not traced (only ip, ip6 and inet tables "
-                + "are)", "table inet t: flowtable f is not traced", "table inet t: counter c is not traced");
+                + "are)", "table inet t: flowtable f is not traced", "table inet t: counter c is not traced",
+                "table inet t: chain in (hook ingress) is not traced");
     }
 
     @Test
