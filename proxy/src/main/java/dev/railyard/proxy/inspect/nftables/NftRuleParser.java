@@ -428,10 +428,10 @@ final class NftRuleParser {
                 }
                 expect("mod");
                 int modulus = (int) ((Value.Num) Value.parse(Selector.Kind.NUMGEN, next())).low();
-                int offset = 0;
+                long offset = 0;
                 if (peek().equals("offset")) {
                     at++;
-                    offset = (int) ((Value.Num) Value.parse(Selector.Kind.NUMGEN, next())).low();
+                    offset = ((Value.Num) Value.parse(Selector.Kind.NUMGEN, next())).low();
                 }
                 if (modulus < 1) {
                     throw new Unmodelled("numgen random mod " + modulus);

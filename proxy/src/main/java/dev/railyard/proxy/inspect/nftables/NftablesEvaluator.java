@@ -528,9 +528,9 @@ public final class NftablesEvaluator implements PacketEvaluator {
             String where = map.map() == null ? "the rule's map" : "@" + map.map();
             if (map.key().size() == 1 && map.key().get(0).kind() == Selector.Kind.NUMGEN) {
                 Selector numgen = map.key().get(0);
-                List<LookupIndex.Entry> choices = new ArrayList<>();
-                for (int v = 0; v < numgen.modulus(); v++) {
-                    choices.add(index.forNumber((long) numgen.offset() + v));
+                List<LookupIndex.Entry> choices = numgenChoices(index, numgen);
+                if (choices == null) {
+                    return false;
                 }
                 return branchOver(b, frame, rule, numgen, choices, done, (branch, entry, notes) -> {
                     Statement.Verdict verdict = verdictOf(entry.element());
@@ -558,6 +558,27 @@ public final class NftablesEvaluator implements PacketEvaluator {
             return verdict(b, frame, rule, verdict, done, found.entry());
         }
 
+        /**
+         * The element each value of {@code numgen random mod N offset B} finds: keys B..B+N-1 (the flat layout's
+         * dispatch chains each read their own block of one shared endpoint map), wrapping at 2^32 as the kernel's
+         * 32-bit register does. Null, and the trace stopped, when N alone exceeds the branch budget.
+         */
+        private List<LookupIndex.Entry> numgenChoices(LookupIndex index, Selector numgen) {
+            if (numgen.modulus() > MAX_BRANCHES) {
+                stopped = true;
+                return null;
+            }
+            List<LookupIndex.Entry> choices = new ArrayList<>(numgen.modulus());
+            for (int v = 0; v < numgen.modulus(); v++) {
+                choices.add(index.forNumber(numgenKey(numgen, v)));
+            }
+            return choices;
+        }
+
+        private static long numgenKey(Selector numgen, int choice) {
+            return (numgen.offset() + choice) & 0xffffffffL;
+        }
+
         /** What to do on one branch of a random choice with the element chosen, given what happened so far. */
         private interface Choice {
             boolean take(Branch branch, LookupIndex.Entry entry, List<String> done);
@@ -583,19 +604,20 @@ public final class NftablesEvaluator implements PacketEvaluator {
                 Branch branch = v == 0 ? b : b.copy();
                 branch.reach = b.reach * share;
                 LookupIndex.Entry entry = choices.get(v);
-                int value = numgen.offset() + v;
+                int choiceIndex = v;
+                long key = numgenKey(numgen, v);
                 Supplier<Boolean> take;
                 if (entry == null) {
                     take = () -> {
-                        record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, choiceText(value, n, null),
-                                branch));
+                        record(() -> step(frame, rule.text(), Step.Result.NO_MATCH,
+                                choiceText(choiceIndex, key, n, null), branch));
                         return true;
                     };
                 } else {
                     take = () -> {
                         List<String> notes = done == null ? null : new ArrayList<>(done);
                         if (notes != null) {
-                            notes.add(choiceText(value, n, entry));
+                            notes.add(choiceText(choiceIndex, key, n, entry));
                         }
                         return choice.take(branch, entry, notes);
                     };
@@ -609,13 +631,15 @@ public final class NftablesEvaluator implements PacketEvaluator {
             throw new IllegalStateException("numgen with no values");
         }
 
-        private String choiceText(int value, int n, LookupIndex.Entry entry) {
+        /** Choice i of n; with an offset, also the key it reads (the element's key, not i, is what is listed). */
+        private String choiceText(int choice, long key, int n, LookupIndex.Entry entry) {
             String share = percent(1.0 / n);
+            String which = "random choice " + choice + " of " + n + (key == choice ? "" : ", key " + key);
             if (entry == null) {
-                return "random choice " + value + " of " + n + " (" + share + " of the packets that get here) has "
-                        + "no element: the rule does not match";
+                return which + " (" + share + " of the packets that get here) has no element: the rule does not "
+                        + "match";
             }
-            return "random choice " + value + " of " + n + " (" + share + " of the packets that get here)";
+            return which + " (" + share + " of the packets that get here)";
         }
 
         private Statement.Verdict verdictOf(NftablesRuleset.Element element) {
@@ -732,9 +756,9 @@ public final class NftablesEvaluator implements PacketEvaluator {
             };
             if (map.key().size() == 1 && map.key().get(0).kind() == Selector.Kind.NUMGEN) {
                 Selector numgen = map.key().get(0);
-                List<LookupIndex.Entry> choices = new ArrayList<>();
-                for (int v = 0; v < numgen.modulus(); v++) {
-                    choices.add(index.forNumber((long) numgen.offset() + v));
+                List<LookupIndex.Entry> choices = numgenChoices(index, numgen);
+                if (choices == null) {
+                    return false;
                 }
                 return branchOver(b, frame, rule, numgen, choices, done, take);
             }

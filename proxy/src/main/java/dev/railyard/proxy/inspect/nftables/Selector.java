@@ -11,9 +11,9 @@ import java.util.Locale;
  * @param ipFamily 4 or 6 for {@code ip}/{@code ip6} address fields (the packet must be of that family), else 0
  * @param protocol the protocol a {@code tcp dport}-style field implies (6, 17, 132), or 0 for {@code th}
  * @param modulus  for {@code numgen random mod N}: N
- * @param offset   for {@code numgen ... offset K}: K
+ * @param offset   for {@code numgen ... offset K}: K (numgen's register is 32 bits: 0 to 2^32-1)
  */
-record Selector(Kind kind, String text, int ipFamily, int protocol, int modulus, int offset) {
+record Selector(Kind kind, String text, int ipFamily, int protocol, int modulus, long offset) {
 
     enum Kind {
         SADDR, DADDR, L4PROTO, SPORT, DPORT, MARK, CT_STATE, CT_STATUS, FIB_SADDR_TYPE, FIB_DADDR_TYPE, IIFNAME,

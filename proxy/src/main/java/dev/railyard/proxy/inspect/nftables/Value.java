@@ -99,7 +99,7 @@ sealed interface Value {
                 return number(text, 0xffffffffL);
             }
             case NUMGEN -> {
-                return number(text, Integer.MAX_VALUE);
+                return number(text, 0xffffffffL);
             }
             case NFPROTO -> {
                 String name = text.toLowerCase(Locale.ROOT);

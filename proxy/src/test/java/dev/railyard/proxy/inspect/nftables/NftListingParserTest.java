@@ -54,6 +54,26 @@ class NftListingParserTest {
                 NftablesEvaluatorTest.FLAT_LAYOUT));
 
         NftablesRuleset.Table kubeProxy = ruleset.table("ip", "kube-proxy");
+        NftablesRuleset.Container endpoints = kubeProxy.containers().get("endpoints-tcp");
+        assertThat(endpoints.type()).isEqualTo("numgen random mod 1 : ip daddr . tcp dport");
+        assertThat(endpoints.elements()).hasSize(12).filteredOn(e -> e.key().equals(List.of("40"))
+                || e.key().equals(List.of("41"))).extracting(NftablesRuleset.Element::value)
+                .containsExactly(List.of("10.244.0.21", "8080"), List.of("10.244.1.22", "8080"));
+        assertThat(kubeProxy.chains().get("service-KHN6ECMT-shop/web/tcp/http").rules()).extracting(NftablesRule::text)
+                .containsExactly("ip daddr 10.101.22.7 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x00004000",
+                        "meta l4proto tcp dnat ip to numgen random mod 2 offset 40 map @endpoints-tcp");
+        assertThat(kubeProxy.chains().get("nat-postrouting").rules()).extracting(NftablesRule::text).containsExactly(
+                "ct status dnat ip saddr . ip daddr @hairpin-ips meta mark set meta mark | 0x00004000",
+                "jump masquerading");
+        assertNoHandles(ruleset);
+    }
+
+    @Test
+    void theFlatLayoutBeforeSharedEndpointMapsIsReadToo() throws Exception {
+        NftablesRuleset ruleset = NftListingParser.parse("node-a", NftablesEvaluatorTest.resource(
+                NftablesEvaluatorTest.FLAT_LAYOUT_V1));
+
+        NftablesRuleset.Table kubeProxy = ruleset.table("ip", "kube-proxy");
         NftablesRuleset.Container endpoints = kubeProxy.containers().get("endpoints-KHN6ECMT-shop/web/tcp/http");
         assertThat(endpoints.type()).isEqualTo("numgen random mod 1 : ip daddr . tcp dport");
         assertThat(endpoints.elements()).extracting(NftablesRuleset.Element::value)
@@ -61,9 +81,10 @@ class NftListingParserTest {
         assertThat(kubeProxy.chains().get("service-KHN6ECMT-shop/web/tcp/http").rules()).extracting(NftablesRule::text)
                 .containsExactly("ip daddr 10.101.22.7 ip saddr != 10.244.0.0/16 meta mark set meta mark | 0x00004000",
                         "meta l4proto tcp dnat ip to numgen random mod 2 map @endpoints-KHN6ECMT-shop/web/tcp/http");
-        assertThat(kubeProxy.chains().get("nat-postrouting").rules()).extracting(NftablesRule::text).containsExactly(
-                "ct status dnat ip saddr . ip daddr @hairpin-ips meta mark set meta mark | 0x00004000",
-                "jump masquerading");
+        assertNoHandles(ruleset);
+    }
+
+    private static void assertNoHandles(NftablesRuleset ruleset) {
         for (NftablesRuleset.Table table : ruleset.tables()) {
             for (NftablesRuleset.Chain chain : table.chains().values()) {
                 assertThat(chain.rules()).extracting(NftablesRule::text).noneMatch(t -> t.contains("handle"));

@@ -31,10 +31,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class NftablesEvaluatorTest {
     static final String KUBE_PROXY_LAYOUT = "node-a-kube-proxy-layout.nft";
     static final String FLAT_LAYOUT = "node-a-flat-layout-with-handles.nft";
+    /** Railyard's flat layout before the shared endpoint maps: one endpoint map per service port. */
+    static final String FLAT_LAYOUT_V1 = "node-a-flat-layout-v1-with-handles.nft";
     private static final LocalAddresses NODE_A = LocalAddresses.of(List.of("192.168.10.11"));
 
     @ParameterizedTest
-    @ValueSource(strings = {KUBE_PROXY_LAYOUT, FLAT_LAYOUT})
+    @ValueSource(strings = {KUBE_PROXY_LAYOUT, FLAT_LAYOUT, FLAT_LAYOUT_V1})
     void aClientInsideTheSourceRangeIsSpreadOverEveryEndpointWithAffinityReported(String listing) throws Exception {
         Trace trace = trace(listing, packet("203.0.113.7", "198.51.100.20", 443, Protocol.TCP, Origin.EXTERNAL));
 
@@ -69,7 +71,7 @@ class NftablesEvaluatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {KUBE_PROXY_LAYOUT, FLAT_LAYOUT})
+    @ValueSource(strings = {KUBE_PROXY_LAYOUT, FLAT_LAYOUT, FLAT_LAYOUT_V1})
     void anotherTablesDropAtAnEarlierPriorityOfTheSameHookDecides(String listing) throws Exception {
         // DNATed to a pod, then forwarded: inet firewall's forward chain (filter - 5) runs before filter-forward.
         Trace trace = trace(listing, packet("198.51.100.7", "10.96.0.10", 53, Protocol.UDP, Origin.EXTERNAL));
@@ -172,7 +174,7 @@ class NftablesEvaluatorTest {
 
     @Test
     void hairpinTrafficIsMasqueradedInBothLayouts() throws Exception {
-        for (String listing : List.of(KUBE_PROXY_LAYOUT, FLAT_LAYOUT)) {
+        for (String listing : List.of(KUBE_PROXY_LAYOUT, FLAT_LAYOUT, FLAT_LAYOUT_V1)) {
             Trace trace = trace(listing, packet("10.244.0.5", "10.96.0.10", 53, Protocol.UDP, Origin.POD));
 
             assertThat(trace.endpoints()).as(listing).containsExactly(
@@ -191,14 +193,67 @@ class NftablesEvaluatorTest {
         assertThat(outcomes.outcomes()).isEqualTo(rules.trace(packet).outcomes());
     }
 
-    @Test
-    void bothLayoutsListedByNftMeanTheSame() throws Exception {
-        RulesetDiff.Report report = RulesetDiff.compare(rules(KUBE_PROXY_LAYOUT), rules(FLAT_LAYOUT),
+    @ParameterizedTest
+    @ValueSource(strings = {FLAT_LAYOUT, FLAT_LAYOUT_V1})
+    void bothLayoutsListedByNftMeanTheSame(String flat) throws Exception {
+        RulesetDiff.Report report = RulesetDiff.compare(rules(KUBE_PROXY_LAYOUT), rules(flat),
                 new RulesetDiff.Settings(IpFamily.V4, "10.244.0.0/16"));
 
         assertThat(report.differing()).isEmpty();
         assertThat(report.frontends()).hasSize(13);
         assertThat(report.notes()).anyMatch(n -> n.contains("probes met rules of A that cannot be evaluated"));
+    }
+
+    @Test
+    void aFlatDispatchRuleReadsOnlyItsOwnBlockOfTheSharedEndpointMap() throws Exception {
+        // shop/web's cluster chain reads keys 40 and 41 of endpoints-tcp; key 44 (its local chain's block) holds
+        // 10.244.0.21 again, and the map holds every other TCP service's endpoints too.
+        Trace trace = trace(FLAT_LAYOUT, packet("10.244.1.5", "10.101.22.7", 80, Protocol.TCP, Origin.POD));
+
+        assertThat(trace.verdicts()).containsOnlyKeys(Verdict.DNAT);
+        assertThat(trace.endpoints()).containsExactly(new EndpointShare("10.244.0.21:8080", 0.5, false),
+                new EndpointShare("10.244.1.22:8080", 0.5, false));
+        assertThat(trace.path()).filteredOn(step -> step.rule().endsWith("map @endpoints-tcp"))
+                .extracting(Step::why).containsExactly(
+                        "random choice 0 of 2, key 40 (50% of the packets that get here); DNAT to 10.244.0.21:8080",
+                        "random choice 1 of 2, key 41 (50% of the packets that get here); DNAT to 10.244.1.22:8080");
+    }
+
+    @Test
+    void aKeyMissingFromTheSharedMapIsAChoiceThatDoesNotMatch() throws Exception {
+        // As the kernel does: the map lookup finds nothing, so the dnat rule does not match and the chain ends.
+        String listing = resource(FLAT_LAYOUT).replace(" 40 : 10.244.0.21 . 8080,", "");
+        assertThat(listing).isNotEqualTo(resource(FLAT_LAYOUT));
+        NftablesServiceRuleset rules = NftablesServiceRuleset.fromText("edited", "edited", listing, NODE_A);
+
+        Trace trace = rules.trace(packet("10.244.1.5", "10.101.22.7", 80, Protocol.TCP, Origin.POD));
+
+        assertThat(trace.endpoints()).containsExactly(new EndpointShare("10.244.1.22:8080", 0.5, false));
+        assertThat(trace.path()).extracting(Step::why).contains("random choice 0 of 2, key 40 (50% of the packets "
+                + "that get here) has no element: the rule does not match");
+    }
+
+    @Test
+    void numgenKeysWrapAt32BitsAsTheKernelsRegisterDoes() throws Exception {
+        NftablesServiceRuleset rules = NftablesServiceRuleset.fromText("wrap", "wrap", """
+                table ip t {
+                	map m {
+                		typeof numgen random mod 1 : ip daddr . tcp dport
+                		elements = { 4294967295 : 10.0.0.1 . 80, 0 : 10.0.0.2 . 80 }
+                	}
+
+                	chain pre {
+                		type nat hook prerouting priority dstnat; policy accept;
+                		ip daddr 10.96.0.1 meta l4proto tcp dnat ip to numgen random mod 2 offset 4294967295 map @m
+                	}
+                }
+                """, NODE_A);
+
+        Trace trace = rules.trace(packet("192.0.2.1", "10.96.0.1", 80, Protocol.TCP, Origin.EXTERNAL));
+
+        assertThat(trace.endpoints()).extracting(EndpointShare::address).containsExactly("10.0.0.1:80",
+                "10.0.0.2:80");
+        assertThat(trace.unevaluated()).isEmpty();
     }
 
     // ---------------------------------------------------------------------------------------------------------
