@@ -133,6 +133,26 @@ class DiffCommandTest {
     }
 
     @Test
+    void aFlatScriptAndTheManifestsInKubeProxysLayoutAreEqual() throws Exception {
+        Path flat = dir.resolve("node-a-flat.nft");
+        CommandLine render = Railyard.commandLine();
+        render.setErr(new PrintWriter(err, true));
+        assertThat(render.execute("render", "../examples/cluster.yaml", "--proxy-mode", "nftables",
+                "--nftables-layout", "flat", "--hostname-override", "node-a", "--node-ip", "192.168.10.11",
+                "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12", "-o", flat.toString())).isZero();
+        assertThat(Files.readString(flat)).contains(" offset ").contains("map @endpoints-tcp");
+
+        int status = run(flat.toString(), "../examples/cluster.yaml", "--proxy-mode", "nftables", "--hostname-override",
+                "node-a", "--node-ip", "192.168.10.11", "--cluster-cidr", "10.244.0.0/16", "--service-cidr",
+                "10.96.0.0/12");
+
+        assertThat(status).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("(node node-a, 192.168.10.11, kube-proxy layout)\n")
+                .endsWith("no difference: 13 frontends, 66 probes each, same verdicts, endpoints, probabilities, "
+                        + "masquerading and affinity\n");
+    }
+
+    @Test
     void anIptablesDumpAndAnNftablesScriptOfTheSameClusterAreEqual() throws Exception {
         // The example cluster in both modes, with the nftables mode's node-port addresses for iptables too.
         Path example = Path.of("../examples/cluster.yaml");

@@ -13,6 +13,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -181,6 +183,40 @@ class TraceCommandTest {
             assertThat(firstStep.get("table").getAsString()).isEqualTo("ip kube-proxy");
             assertThat(firstStep.get("chain").getAsString()).isEqualTo("filter-prerouting-pre-dnat");
             assertThat(firstStep.get("rule").getAsString()).isEqualTo("ct state new jump firewall-check");
+        }
+    }
+
+    @Test
+    void aFlatRenderSpreadsOverEveryEndpointInTheSharedMapBlock() {
+        for (String layout : new String[] {"kube-proxy", "flat"}) {
+            out.getBuffer().setLength(0);
+            int status = run(concat(new String[] {"trace", EXAMPLE, "--proxy-mode", "nftables", "--nftables-layout",
+                layout}, concat(NODE_A, "--src", "10.244.1.5", "--dst", "10.96.0.10:53", "--proto", "udp", "-o",
+                    "json")));
+
+            assertThat(status).as(err.toString()).isZero();
+            JsonObject trace = JsonParser.parseString(out.toString()).getAsJsonObject();
+            assertThat(trace.get("verdict").getAsString()).isEqualTo("DNAT");
+            JsonArray endpoints = trace.getAsJsonArray("endpoints");
+            assertThat(endpoints).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                JsonObject endpoint = endpoints.get(i).getAsJsonObject();
+                assertThat(endpoint.get("address").getAsString()).isEqualTo(i == 0 ? "10.244.0.5:53" : "10.244.1.7:53");
+                assertThat(endpoint.get("probability").getAsDouble()).isEqualTo(0.5);
+            }
+            if (layout.equals("flat")) {
+                List<String> dispatch = new ArrayList<>();
+                for (var step : trace.getAsJsonArray("path")) {
+                    String rule = step.getAsJsonObject().get("rule").getAsString();
+                    if (rule.endsWith("map @endpoints-udp")) {
+                        dispatch.add(rule + " # " + step.getAsJsonObject().get("why").getAsString());
+                    }
+                }
+                assertThat(dispatch).hasSize(2).allMatch(r -> r.startsWith(
+                        "meta l4proto udp dnat ip addr . port to numgen random mod 2 offset "));
+                assertThat(dispatch.get(0)).contains("# random choice 0 of 2, key ").endsWith("DNAT to 10.244.0.5:53");
+                assertThat(dispatch.get(1)).contains("# random choice 1 of 2, key ").endsWith("DNAT to 10.244.1.7:53");
+            }
         }
     }
 

@@ -245,8 +245,11 @@ final class NftablesFrontends {
                     NftablesRuleset.Container container = map.inline() != null ? map.inline()
                             : table.containers().get(map.map());
                     if (container != null) {
+                        Selector numgen = map.key().size() == 1 && map.key().get(0).kind() == Selector.Kind.NUMGEN
+                                ? map.key().get(0) : null;
                         for (NftablesRuleset.Element element : container.elements()) {
-                            if (!element.value().isEmpty()) {
+                            // A shared endpoint map holds every service's endpoints: only this rule's block counts.
+                            if (!element.value().isEmpty() && (numgen == null || reads(numgen, element))) {
                                 try {
                                     addSource(NftRuleParser.hostPort(element.value().get(0))[0], into);
                                 } catch (Exception e) {
@@ -257,6 +260,23 @@ final class NftablesFrontends {
                     }
                 }
             }
+        }
+    }
+
+    /** Whether {@code numgen random mod N offset B} can produce one of the element's keys (B..B+N-1, 32 bits). */
+    private static boolean reads(Selector numgen, NftablesRuleset.Element element) {
+        if (element.key().size() != 1) {
+            return false;
+        }
+        try {
+            Value.Num key = (Value.Num) Value.parse(Selector.Kind.NUMGEN, element.key().get(0));
+            long first = numgen.offset();
+            long last = first + numgen.modulus() - 1;
+            long top = 0xffffffffL;
+            return key.low() <= Math.min(last, top) && key.high() >= first
+                    || last > top && key.low() <= last - top - 1;
+        } catch (IllegalArgumentException | ClassCastException e) {
+            return false; // not a number: the trace reports it
         }
     }
 
