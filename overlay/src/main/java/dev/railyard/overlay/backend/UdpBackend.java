@@ -26,6 +26,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -82,7 +83,9 @@ public final class UdpBackend implements Backend {
         boolean epoll = Epoll.isAvailable();
         group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Bootstrap bootstrap = new Bootstrap().group(group)
-                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                // an IPv4 socket, as flannel's udp4 (a dual-stack one would bind ::ffff:a.b.c.d)
+                .channelFactory(epoll ? () -> new EpollDatagramChannel(SocketProtocolFamily.INET)
+                        : () -> new NioDatagramChannel(SocketProtocolFamily.INET))
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)
@@ -339,7 +342,8 @@ public final class UdpBackend implements Backend {
             ip.run("ip", "link", "show", TUN_NAME);
             return true;
         } catch (IpException e) {
-            return false;
+            // interrupted (the daemon is stopping) says nothing about the device
+            return Thread.currentThread().isInterrupted();
         }
     }
 

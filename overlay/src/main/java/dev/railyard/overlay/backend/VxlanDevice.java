@@ -81,7 +81,8 @@ final class VxlanDevice {
     }
 
     boolean exists() {
-        return link() != null;
+        // an interrupted lookup (the daemon is stopping) says nothing about the device
+        return link() != null || Thread.currentThread().isInterrupted();
     }
 
     private JsonObject link() {

@@ -38,8 +38,11 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
+import java.nio.charset.StandardCharsets;
 import okhttp3.Call;
+import okhttp3.MediaType;
 import okhttp3.Request;
+import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -340,9 +343,12 @@ public final class KubeSubnetManager implements SubnetManager {
         CoreV1Api api = new CoreV1Api(client);
         try {
             Call generated = api.patchNodeStatus(settings.nodeName(), new V1Patch(json)).buildCall(null);
-            // the generated call picks the first patch type it knows (JSON patch); say which one this is
+            // the generated call labels the body with the first patch type it knows (JSON patch); OkHttp sends the
+            // body's media type, so the body itself must say which patch this is
             Request request = generated.request().newBuilder()
-                    .header("Content-Type", V1Patch.PATCH_FORMAT_STRATEGIC_MERGE_PATCH).build();
+                    .patch(RequestBody.create(json.getBytes(StandardCharsets.UTF_8),
+                            MediaType.get(V1Patch.PATCH_FORMAT_STRATEGIC_MERGE_PATCH)))
+                    .build();
             try (Response response = client.getHttpClient().newCall(request).execute()) {
                 if (!response.isSuccessful()) {
                     String body = response.body() == null ? "" : response.body().string();
