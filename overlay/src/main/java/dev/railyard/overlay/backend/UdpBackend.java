@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>One thread reads the TUN device (JNA, through the netlink module) into pooled direct buffers and hands them to
  * a Netty datagram channel; the channel's event loop writes received packets straight from its buffers into the
  * device. Like flannel's proxy, both directions decrement the TTL and a packet for a subnet no peer holds is
- * answered with ICMP net unreachable. Unlike it, datagrams from addresses that are not a peer's are dropped.
+ * answered with ICMP net unreachable (sent from the network's address, where flannel's comes from flannel0's own and
+ * is dropped by the kernel as a martian). Unlike it, datagrams from addresses that are not a peer's are dropped.
  */
 public final class UdpBackend implements Backend {
     private static final Logger log = LoggerFactory.getLogger(UdpBackend.class);
@@ -256,8 +257,9 @@ public final class UdpBackend implements Backend {
         InetSocketAddress hop = routes.nextHop(Ipv4Packets.destination(buf, 0));
         if (hop == null) {
             dropped.incrementAndGet();
-            Lease me = own;
-            if (me != null && Ipv4Packets.netUnreachable(buf, 0, n, me.subnet().address(), icmp)) {
+            // flannel answers from flannel0's own address, which the kernel drops as a martian (a local source on a
+            // non-loopback device); the network's address is not local and routes back through flannel0
+            if (Ipv4Packets.netUnreachable(buf, 0, n, config.network().address(), icmp)) {
                 device.write(icmp.memoryAddress(), icmp.readableBytes());
             }
             buf.release();
