@@ -25,6 +25,7 @@ abstract class PeerBackend implements Backend {
     protected final ExternalInterface external;
     private final Map<LeaseSubnets, Lease> programmed = new HashMap<>();
     private volatile Lease own;
+    private boolean straysChecked;
 
     PeerBackend(IpRunner ip, ExternalInterface external) {
         this.ip = ip;
@@ -84,7 +85,26 @@ abstract class PeerBackend implements Backend {
                 additions.add(d);
             }
         }
+        if (!straysChecked) {
+            // the first complete lease set: whatever an earlier run programmed for hosts that left since goes
+            straysChecked = true;
+            List<String> ipLines = new ArrayList<>();
+            List<String> bridgeLines = new ArrayList<>();
+            removeStrays(desired.values(), ipLines, bridgeLines);
+            if (!ipLines.isEmpty() || !bridgeLines.isEmpty()) {
+                log.info("removing {} entries an earlier run left for hosts that are gone", ipLines.size() + bridgeLines.size());
+                report(ip.bridgeBatch(bridgeLines), Integer.MAX_VALUE);
+                report(ip.ipBatch(ipLines), Integer.MAX_VALUE);
+            }
+        }
         apply(removals, additions);
+    }
+
+    /**
+     * Commands removing what the kernel holds for peers not among {@code desired}: entries a previous run of the
+     * daemon programmed for hosts that left while it was down. Called once, with the first complete lease set.
+     */
+    protected void removeStrays(java.util.Collection<Lease> desired, List<String> ipLines, List<String> bridgeLines) {
     }
 
     @Override

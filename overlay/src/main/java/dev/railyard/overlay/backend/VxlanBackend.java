@@ -202,6 +202,45 @@ public final class VxlanBackend extends PeerBackend {
     }
 
     @Override
+    protected void removeStrays(java.util.Collection<Lease> desired, List<String> ipLines, List<String> bridgeLines) {
+        java.util.Set<String> subnets = new java.util.HashSet<>();
+        java.util.Set<String> gateways = new java.util.HashSet<>();
+        java.util.Set<String> macs = new java.util.HashSet<>();
+        for (Lease l : desired) {
+            if (l.subnet() != null) {
+                subnets.add(l.subnet().toString());
+                gateways.add(l.subnet().addressString());
+            }
+            if (l.ipv6Subnet() != null) {
+                subnets.add(l.ipv6Subnet().toString());
+                gateways.add(l.ipv6Subnet().addressString());
+            }
+            macs.add(String.valueOf(vtepMac(l.attrs().backendData())).toLowerCase(java.util.Locale.ROOT));
+            macs.add(String.valueOf(vtepMac(l.attrs().backendV6Data())).toLowerCase(java.util.Locale.ROOT));
+        }
+        for (VxlanDevice dev : new VxlanDevice[] {v4, v6}) {
+            if (dev == null) {
+                continue;
+            }
+            for (KernelEntries.Route r : KernelEntries.gatewayRoutes(ip, dev.name, dev == v6)) {
+                if (!subnets.contains(r.dst())) {
+                    ipLines.add("route del " + r.dst() + " dev " + dev.name);
+                }
+            }
+            for (KernelEntries.Neighbour n : KernelEntries.permanentNeighbours(ip, dev.name)) {
+                if (!gateways.contains(n.dst())) {
+                    ipLines.add("neigh del " + n.dst() + " dev " + dev.name);
+                }
+            }
+            for (KernelEntries.Fdb f : KernelEntries.remoteFdb(ip, dev.name)) {
+                if (!macs.contains(f.mac().toLowerCase(java.util.Locale.ROOT))) {
+                    bridgeLines.add("fdb del " + f.mac() + " dev " + dev.name + " dst " + f.dst() + " self");
+                }
+            }
+        }
+    }
+
+    @Override
     public synchronized void reconcile() {
         for (VxlanDevice dev : new VxlanDevice[] {v4, v6}) {
             if (dev != null && !dev.exists()) {

@@ -76,7 +76,7 @@ public final class OverlayDaemon implements AutoCloseable {
                 config.enableIPv4() ? config.network() : "", config.enableIPv6() ? " " + config.ipv6Network() : "",
                 config.backend().type().flannelName());
         backend = switch (config.backend().type()) {
-            case HOST_GW -> new HostGwBackend(ip, ext);
+            case HOST_GW -> new HostGwBackend(ip, ext, config);
             case VXLAN -> new VxlanBackend(ip, ext, config.backend(), stored).prepare();
             case UDP -> new UdpBackend(ip, ext, config).prepare();
         };
