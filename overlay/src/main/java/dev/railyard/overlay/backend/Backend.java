@@ -32,6 +32,9 @@ public interface Backend extends LeaseListener {
      */
     void reconcile();
 
+    /** The peers programmed now (their entries applied to the kernel, or the udp forwarding table). */
+    java.util.List<Lease> programmedPeers();
+
     /** Removes everything this backend programmed (peers and devices), for tests and teardown. */
     void teardown();
 

@@ -151,7 +151,7 @@ public final class KubeSubnetManager implements SubnetManager {
             if (closed || System.nanoTime() > deadline) {
                 return null;
             }
-            sleep(200);
+            sleep(20);
         }
     }
 
