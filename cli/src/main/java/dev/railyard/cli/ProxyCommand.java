@@ -8,7 +8,9 @@ import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.NftException;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.NftablesOptions;
 import dev.railyard.proxy.daemon.ProxyMode;
+import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.daemon.ops.BackgroundConntrackCleanup;
@@ -76,6 +78,9 @@ final class ProxyCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ProxyCommand.class);
     static final String DEFAULT_HEALTHZ = "0.0.0.0:10256";
     static final String DEFAULT_METRICS = "127.0.0.1:10249";
+    /** What nftables mode runs with unless told otherwise: the pair that meets the programming-latency targets. */
+    static final Layout DEFAULT_NFTABLES_LAYOUT = Layout.FLAT;
+    static final NftablesOptions.Applier DEFAULT_NFTABLES_APPLIER = NftablesOptions.Applier.NETLINK;
 
     @Spec
     private CommandSpec spec;
@@ -89,6 +94,16 @@ final class ProxyCommand implements Callable<Integer> {
                     + "kube-proxy's nftables mode (table kube-proxy, IPv4 and IPv6); userspace: Netty listeners "
                     + "relay the traffic.")
     String mode;
+
+    @Option(names = "--nftables-layout", paramLabel = "flat|kube-proxy",
+            description = "nftables mode: flat (the default: endpoints in data maps, so a change costs the kernel "
+                    + "little at any cluster size) or kube-proxy (kube-proxy's own layout, a chain per endpoint).")
+    String nftablesLayout;
+
+    @Option(names = "--nftables-applier", paramLabel = "netlink|nft",
+            description = "nftables mode: netlink (the default: transactions sent from this process) or nft (the "
+                    + "nft tool, which reads the whole ruleset first on every call).")
+    String nftablesApplier;
 
     @Option(names = "--bind-address", paramLabel = "IP",
             description = "userspace mode: the address the listeners use. A loopback address listens on the "
@@ -334,6 +349,15 @@ final class ProxyCommand implements Callable<Integer> {
         }
         boolean userspace = resolvedMode == ProxyMode.USERSPACE;
         boolean nftables = resolvedMode == ProxyMode.NFTABLES;
+        if (!nftables && (nftablesLayout != null || nftablesApplier != null)) {
+            throw new IllegalArgumentException((nftablesLayout != null ? "--nftables-layout" : "--nftables-applier")
+                    + " only applies to --proxy-mode nftables");
+        }
+        NftablesOptions nftablesOptions = NftablesOptions.of(
+                nftablesLayout == null ? DEFAULT_NFTABLES_LAYOUT : flag("--nftables-layout", nftablesLayout,
+                        Layout::fromFlag),
+                nftablesApplier == null ? DEFAULT_NFTABLES_APPLIER : flag("--nftables-applier", nftablesApplier,
+                        NftablesOptions.Applier::fromFlag));
         String resolvedBind = first(bindAddress, file.bindAddress(), "0.0.0.0");
         InetAddress bind = parseIp("--bind-address", resolvedBind).toInetAddress();
         if (bindAddress != null && !userspace) {
@@ -392,7 +416,8 @@ final class ProxyCommand implements Callable<Integer> {
         // kube-proxy: "IPv6 bind address, assume IPv6 operation". IPv4 stays on, as it always is here.
         List<IpFamily> families = NodeFamilies.of(nodeIps, cidrs, ipv6 || (userspace && bind instanceof Inet6Address));
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
-        ProxySettings settings = new ProxySettings(resolvedMode, resolvedKubeconfig, master, manifests, nodeName,
+        ProxySettings settings = new ProxySettings(resolvedMode, nftablesOptions, resolvedKubeconfig, master,
+                manifests, nodeName,
                 nodeIps, cidrs, first(masqueradeAll, fileMasqueradeAll, false), resolvedNodePorts,
                 first(masqueradeBit, fileMasqueradeBit, 14), minSync, sync,
                 first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix,
@@ -432,6 +457,15 @@ final class ProxyCommand implements Callable<Integer> {
         }
         err.flush();
         return failures == 0 ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /** A flag's value through its parser, the parser's complaint prefixed with the flag's name. */
+    private static <T> T flag(String flag, String value, java.util.function.Function<String, T> parser) {
+        try {
+            return parser.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+        }
     }
 
     private static inet.ipaddr.IPAddress parseIp(String flag, String text) {

@@ -2,6 +2,7 @@ package dev.railyard.cli;
 
 import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
+import dev.railyard.proxy.daemon.NftablesOptions;
 import dev.railyard.proxy.daemon.ProxyMode;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpAddresses;
@@ -21,6 +22,7 @@ import java.util.List;
  * {@code railyard proxy}'s settings after merging flags over the configuration file over kube-proxy's defaults,
  * and validating them together. Immutable.
  *
+ * @param nftables      nftables mode's layout and applier (ignored in other modes)
  * @param kubeconfig    null unless given
  * @param master        null unless given
  * @param manifests     null unless given; then kubeconfig and master are null
@@ -30,7 +32,7 @@ import java.util.List;
  * @param bindAddress   userspace mode: loopback = listen on the service addresses, else capture with iptables
  * @param udpTimeout    userspace mode: how long an idle UDP session lives
  */
-record ProxySettings(ProxyMode mode, Path kubeconfig, String master, Path manifests, String nodeName,
+record ProxySettings(ProxyMode mode, NftablesOptions nftables, Path kubeconfig, String master, Path manifests, String nodeName,
                      List<String> nodeIps, List<String> clusterCidrs, boolean masqueradeAll,
                      List<String> nodePortAddresses, int masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
                      boolean localhostNodePorts, BindAddress healthzBindAddress, BindAddress metricsBindAddress,
@@ -68,7 +70,7 @@ record ProxySettings(ProxyMode mode, Path kubeconfig, String master, Path manife
                 new IptablesSyncer.Settings(minSyncPeriod, syncPeriod, syncPeriod), commandPrefix,
                 Duration.ofSeconds(30), backend);
         if (mode == ProxyMode.NFTABLES) {
-            return settings.withNftables();
+            return settings.withNftables(nftables);
         }
         if (mode != ProxyMode.USERSPACE) {
             return settings;

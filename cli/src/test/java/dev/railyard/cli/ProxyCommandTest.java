@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.railyard.proxy.apply.IptablesBackend;
+import dev.railyard.proxy.daemon.NftablesOptions;
 import dev.railyard.proxy.daemon.ProxyMode;
+import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
 import dev.railyard.proxy.model.IpFamily;
@@ -278,6 +280,20 @@ class ProxyCommandTest {
         assertThat(flags.nodePortAddresses()).containsExactly("primary");
         assertThat(flags.daemonSettings().mode()).isEqualTo(ProxyMode.NFTABLES);
         assertThat(flags.renderConfigs().get(0).nodePortIps()).containsExactly("192.0.2.10");
+        assertThat(flags.nftables().layout()).isEqualTo(Layout.FLAT);
+        assertThat(flags.nftables().applier()).isEqualTo(NftablesOptions.Applier.NETLINK);
+        assertThat(flags.nftables().servicePortsPerTransaction())
+                .isEqualTo(NftablesOptions.NETLINK_SERVICE_PORTS_PER_TRANSACTION);
+        assertThat(flags.daemonSettings().nftables()).isEqualTo(flags.nftables());
+
+        ProxySettings asKubeProxy = resolve("--proxy-mode", "nftables", "--hostname-override", "node-a",
+                "--nftables-layout", "kube-proxy", "--nftables-applier", "nft");
+        assertThat(asKubeProxy.nftables()).isEqualTo(NftablesOptions.kubeProxy());
+        assertFails(List.of("--proxy-mode", "nftables", "--nftables-layout", "tree"), "--nftables-layout",
+                "\"tree\"");
+        assertFails(List.of("--proxy-mode", "nftables", "--nftables-applier", "libnftables"), "--nftables-applier",
+                "\"libnftables\"");
+        assertFails(List.of("--nftables-layout", "flat"), "--nftables-layout only applies to --proxy-mode nftables");
 
         Path file = write("""
                 mode: nftables

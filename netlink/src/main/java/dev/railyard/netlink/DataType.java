@@ -54,6 +54,51 @@ public record DataType(String name, int id, int length, int byteOrder, List<Data
         return new DataType(name.toString(), id, length, NfConst.BYTEORDER_INVALID, List.of(fields));
     }
 
+    /**
+     * The type the kernel reports for a set key or map data (NFTA_SET_KEY_TYPE / _LEN): one of the constants
+     * above when id and length match one, a concatenation when the id holds several 6-bit type ids and the
+     * lengths add up, else a type of that id and length that only {@link #name()} describes ({@code integer}
+     * of another length, a type this module does not name).
+     */
+    public static DataType fromKernel(int id, int length) {
+        for (DataType known : KNOWN) {
+            if (known.id == id && known.length == length) {
+                return known;
+            }
+        }
+        if (id >>> TYPE_BITS != 0) {
+            java.util.ArrayList<DataType> fields = new java.util.ArrayList<>();
+            int rest = id;
+            while (rest != 0) {
+                fields.add(0, single(rest & ((1 << TYPE_BITS) - 1)));
+                rest >>>= TYPE_BITS;
+            }
+            int total = 0;
+            for (DataType field : fields) {
+                total += field == null ? Integer.MAX_VALUE / 8 : Registers.slotBytes(field.length);
+            }
+            if (total == length && fields.size() * TYPE_BITS <= 32) {
+                return concat(fields.toArray(DataType[]::new));
+            }
+        }
+        String name = id == INTEGER.id ? "integer" : "type " + id;
+        return new DataType(name, id, length, id == INTEGER.id ? NfConst.BYTEORDER_HOST : NfConst.BYTEORDER_INVALID,
+                List.of());
+    }
+
+    private static final List<DataType> KNOWN = List.of(INTEGER, IPV4_ADDR, IPV6_ADDR, ETHER_ADDR, INET_PROTO,
+            INET_SERVICE, MARK);
+
+    /** A known fixed-length type by id (integer taken as 4 bytes), or null. */
+    private static DataType single(int id) {
+        for (DataType known : KNOWN) {
+            if (known.id == id) {
+                return known;
+            }
+        }
+        return null;
+    }
+
     public boolean isConcat() {
         return !parts.isEmpty();
     }

@@ -34,6 +34,10 @@ public sealed interface Expr {
     int META_L4PROTO = 16;
 
     int CT_STATE = 0;
+    int CT_STATUS = 2;
+    /** ct status bits (IPS_*), host order: the connection was source- or destination-NATed. */
+    int CT_STATUS_SNAT = 0x10;
+    int CT_STATUS_DNAT = 0x20;
     /** ct state bits (NF_CT_STATE_*): ct load state yields these in host order. */
     int CT_STATE_INVALID = 1;
     int CT_STATE_ESTABLISHED = 2;

@@ -8,7 +8,9 @@ public record Field(String nftName, DataType type, boolean meta, int base, int o
                     Integer typeofDescriptor, int typeofField) {
 
     // Payload descriptor and field ids as nft numbers them in typeof user data (proto_desc_id, *_hdr_fields).
+    private static final int DESC_UDP = 6;
     private static final int DESC_TCP = 8;
+    private static final int DESC_SCTP = 10;
     private static final int DESC_TH = 11;
     private static final int DESC_IP = 12;
     private static final int DESC_IP6 = 13;
@@ -22,6 +24,8 @@ public record Field(String nftName, DataType type, boolean meta, int base, int o
     /** Destination port of whatever transport header follows (tcp, udp, sctp: all at offset 2). */
     public static final Field TH_DPORT = payload("th dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_TH, 2);
     public static final Field TCP_DPORT = payload("tcp dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_TCP, 2);
+    public static final Field UDP_DPORT = payload("udp dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_UDP, 2);
+    public static final Field SCTP_DPORT = payload("sctp dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_SCTP, 2);
     public static final Field META_L4PROTO = new Field("meta l4proto", DataType.INET_PROTO, true, 0, Expr.META_L4PROTO, 1, null, -1);
     public static final Field META_MARK = new Field("meta mark", DataType.MARK, true, 0, Expr.META_MARK, 4, null, -1);
 

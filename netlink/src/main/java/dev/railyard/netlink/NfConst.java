@@ -13,6 +13,8 @@ final class NfConst {
     static final int NLM_F_DUMP = 0x300;
     static final int NLM_F_CREATE = 0x400;
     static final int NLM_F_APPEND = 0x800;
+    /** On NEW requests: fail with EEXIST when the object exists (nft's {@code create}). */
+    static final int NLM_F_EXCL = 0x200;
     static final int NLM_F_NONREC = 0x100;
     static final int NLM_F_CAPPED = 0x100;
     static final int NLM_F_ACK_TLVS = 0x200;

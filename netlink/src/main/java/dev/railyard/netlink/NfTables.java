@@ -71,21 +71,47 @@ public final class NfTables implements AutoCloseable {
      * fails (e.g. acks lost because the receive buffer overflowed), when the outcome is unknown.
      */
     public CommitResult commit(NfTablesBatch batch) {
+        return send(batch, true);
+    }
+
+    /**
+     * A dry run, as {@code nft -c}: the kernel processes every operation of the batch, reports every refusal,
+     * validates the result (jump loops) and then aborts the transaction, so nothing is ever applied. {@code
+     * committed()} of the result means the batch would have been accepted. Only a refusal at commit time
+     * itself (none is known for the objects of this module) can escape a dry run.
+     */
+    public CommitResult check(NfTablesBatch batch) {
+        return send(batch, false);
+    }
+
+    private CommitResult send(NfTablesBatch batch, boolean commit) {
         int count = batch.messageCount();
         if (count == 0) {
             return new CommitResult(true, 0, 0, List.of());
         }
         int first = nextSequences(count + 2);
         try {
-            return commit(batch, count, first);
+            return commit(batch, count, first, commit);
         } finally {
             batch.release();
         }
     }
 
-    private CommitResult commit(NfTablesBatch batch, int count, int first) {
+    /** How long the phases of the last commit (or check) took. */
+    public CommitTimings lastCommitTimings() {
+        return new CommitTimings(lastEncodeNanos, lastSendNanos, lastAckNanos);
+    }
+
+    /**
+     * Phases of one commit: patching sequence numbers and flags into the encoded batch, the sendto call (inside
+     * which the kernel processes and applies the whole batch), and reading the acks.
+     */
+    public record CommitTimings(long prepareNanos, long sendNanos, long ackNanos) {
+    }
+
+    private CommitResult commit(NfTablesBatch batch, int count, int first, boolean commit) {
         long start = System.nanoTime();
-        ByteBuffer datagram = batch.prepare(first, ackEveryMessage);
+        ByteBuffer datagram = batch.prepare(first, ackEveryMessage, commit);
         socket.ensureReceiveBuffer((long) (count + 2) * receiveBytesPerAck + 65536);
         long encoded = System.nanoTime();
         socket.send(datagram);
@@ -208,6 +234,53 @@ public final class NfTables implements AutoCloseable {
             }
         });
         return names;
+    }
+
+    /**
+     * The named sets and maps of one table as the kernel holds them: name, key and data types (read back from
+     * the kernel's type ids and lengths, see {@link DataType#fromKernel}; {@code typeof} expressions are not read
+     * back, the types they gave are), flags, default timeout and comment. Enough to encode elements for them.
+     * Anonymous sets are left out. Throws {@link NetlinkException} with ENOENT when there is no such table.
+     */
+    public List<SetSpec> describeSets(Family family, String table) {
+        List<SetSpec> sets = new ArrayList<>();
+        request(NFT_MSG_GETSET, family, true, w -> w.attrString(NFTA_SET_TABLE, table), attrs -> {
+            Attributes.Attr owner = Attributes.find(attrs, NFTA_SET_TABLE);
+            Attributes.Attr name = Attributes.find(attrs, NFTA_SET_NAME);
+            Attributes.Attr flagsAttr = Attributes.find(attrs, NFTA_SET_FLAGS);
+            int flags = flagsAttr == null ? 0 : flagsAttr.u32BigEndian();
+            if (owner == null || name == null || !owner.string().equals(table) || (flags & NFT_SET_ANONYMOUS) != 0) {
+                return;
+            }
+            DataType key = DataType.fromKernel(u32(attrs, NFTA_SET_KEY_TYPE), u32(attrs, NFTA_SET_KEY_LEN));
+            DataType data = null;
+            if ((flags & NFT_SET_MAP) != 0) {
+                int dataType = u32(attrs, NFTA_SET_DATA_TYPE);
+                data = dataType == NFT_DATA_VERDICT ? DataType.VERDICT
+                        : DataType.fromKernel(dataType, u32(attrs, NFTA_SET_DATA_LEN));
+            }
+            java.util.EnumSet<SetSpec.Flag> kept = java.util.EnumSet.noneOf(SetSpec.Flag.class);
+            for (SetSpec.Flag flag : SetSpec.Flag.values()) {
+                if ((flags & flag.bit) != 0) {
+                    kept.add(flag);
+                }
+            }
+            Attributes.Attr timeoutAttr = Attributes.find(attrs, NFTA_SET_TIMEOUT);
+            java.time.Duration timeout = null;
+            if (timeoutAttr != null) {
+                long millis = timeoutAttr.payload().duplicate().order(java.nio.ByteOrder.BIG_ENDIAN).getLong(0);
+                timeout = millis > 0 ? java.time.Duration.ofMillis(millis) : null;
+            }
+            Attributes.Attr udata = Attributes.find(attrs, NFTA_SET_USERDATA);
+            String comment = udata == null ? null : udataComment(udata.bytes(), UDATA_SET_COMMENT);
+            sets.add(new SetSpec(name.string(), key, data, kept, timeout, comment, null, null));
+        });
+        return sets;
+    }
+
+    private static int u32(List<Attributes.Attr> attrs, int type) {
+        Attributes.Attr attr = Attributes.find(attrs, type);
+        return attr == null ? 0 : attr.u32BigEndian();
     }
 
     /** The elements of a set or map as the kernel holds them (keys, data or verdicts, comments, interval ends). */

@@ -95,10 +95,19 @@ public final class NfTablesBatch {
 
     /** {@code add table FAMILY NAME [{ comment "..." ; }]} (no error if it exists). */
     public NfTablesBatch addTable(Family family, String table, String comment) {
+        return newTable(family, table, comment, false);
+    }
+
+    /** {@code create table FAMILY NAME [{ comment "..." ; }]}: refused (EEXIST) if it exists. */
+    public NfTablesBatch createTable(Family family, String table, String comment) {
+        return newTable(family, table, comment, true);
+    }
+
+    private NfTablesBatch newTable(Family family, String table, String comment, boolean exclusive) {
         check(family, table);
         Names.checkComment(comment, "table " + table);
-        return add(() -> "add table " + family.keyword() + " " + table, (w, seq) -> {
-            int m = begin(w, NFT_MSG_NEWTABLE, NLM_F_CREATE, seq, family);
+        return add(() -> verb(exclusive) + " table " + family.keyword() + " " + table, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWTABLE, NLM_F_CREATE | excl(exclusive), seq, family);
             w.attrString(NFTA_TABLE_NAME, table);
             w.attrU32BigEndian(NFTA_TABLE_FLAGS, 0);
             if (comment != null) {
@@ -118,11 +127,29 @@ public final class NfTablesBatch {
         });
     }
 
+    /**
+     * {@code flush table FAMILY NAME}: DELRULE naming only the table removes every rule of every chain in it;
+     * chains, sets and elements stay.
+     */
+    public NfTablesBatch flushTable(Family family, String table) {
+        check(family, table);
+        return add(() -> "flush table " + family.keyword() + " " + table, (w, seq) -> {
+            int m = begin(w, NFT_MSG_DELRULE, 0, seq, family);
+            w.attrString(NFTA_RULE_TABLE, table);
+            w.endMessage(m);
+        });
+    }
+
     // ---- chains
 
     /** {@code add chain FAMILY TABLE NAME [{ comment "..." ; }]}: a regular chain. */
     public NfTablesBatch addChain(Family family, String table, String chain, String comment) {
-        return addChain(family, table, chain, null, null, 0, comment);
+        return newChain(family, table, chain, null, null, 0, comment, false);
+    }
+
+    /** {@code create chain FAMILY TABLE NAME [{ comment "..." ; }]}: refused (EEXIST) if it exists. */
+    public NfTablesBatch createChain(Family family, String table, String chain, String comment) {
+        return newChain(family, table, chain, null, null, 0, comment, true);
     }
 
     /** {@code add chain FAMILY TABLE NAME { type TYPE hook HOOK priority N ; [comment "..." ;] }}. */
@@ -130,16 +157,24 @@ public final class NfTablesBatch {
                                       int priority, String comment) {
         Objects.requireNonNull(type, "chain " + chain + ": type");
         Objects.requireNonNull(hook, "chain " + chain + ": hook");
-        return addChain(family, table, chain, type, hook, priority, comment);
+        return newChain(family, table, chain, type, hook, priority, comment, false);
     }
 
-    private NfTablesBatch addChain(Family family, String table, String chain, ChainType type, Hook hook,
-                                   int priority, String comment) {
+    /** {@code create chain ... { type TYPE hook HOOK priority N ; }}: refused (EEXIST) if it exists. */
+    public NfTablesBatch createBaseChain(Family family, String table, String chain, ChainType type, Hook hook,
+                                         int priority, String comment) {
+        Objects.requireNonNull(type, "chain " + chain + ": type");
+        Objects.requireNonNull(hook, "chain " + chain + ": hook");
+        return newChain(family, table, chain, type, hook, priority, comment, true);
+    }
+
+    private NfTablesBatch newChain(Family family, String table, String chain, ChainType type, Hook hook,
+                                   int priority, String comment, boolean exclusive) {
         check(family, table);
         Names.check("chain", chain, "chain " + chain);
         Names.checkComment(comment, "chain " + chain);
-        return add(() -> "add chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
-            int m = begin(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE, seq, family);
+        return add(() -> verb(exclusive) + " chain " + family.keyword() + " " + table + " " + chain, (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWCHAIN, NLM_F_CREATE | excl(exclusive), seq, family);
             w.attrString(NFTA_CHAIN_TABLE, table);
             w.attrString(NFTA_CHAIN_NAME, chain);
             if (type != null) {
@@ -184,12 +219,21 @@ public final class NfTablesBatch {
 
     /** {@code add rule FAMILY TABLE CHAIN ...}: appended at the end of the chain. */
     public NfTablesBatch addRule(Family family, String table, String chain, Rule rule) {
+        return newRule(family, table, chain, rule, true);
+    }
+
+    /** {@code insert rule FAMILY TABLE CHAIN ...}: put first in the chain. */
+    public NfTablesBatch insertRule(Family family, String table, String chain, Rule rule) {
+        return newRule(family, table, chain, rule, false);
+    }
+
+    private NfTablesBatch newRule(Family family, String table, String chain, Rule rule, boolean append) {
         int messages = operations.size();
         int callCount = calls.size();
         int position = writer.position();
         int setId = nextSetId;
         try {
-            return addRuleMessages(family, table, chain, rule);
+            return addRuleMessages(family, table, chain, rule, append);
         } catch (RuntimeException e) {
             // A rule is one operation: drop its anonymous sets too, leaving the batch as it was.
             while (operations.size() > messages) {
@@ -204,10 +248,14 @@ public final class NfTablesBatch {
         }
     }
 
-    private NfTablesBatch addRuleMessages(Family family, String table, String chain, Rule rule) {
+    private NfTablesBatch addRuleMessages(Family family, String table, String chain, Rule rule, boolean append) {
         check(family, table);
-        Names.check("chain", chain, "add rule");
-        Supplier<String> description = () -> "add rule " + family.keyword() + " " + table + " " + chain + " " + rule;
+        Names.check("chain", chain, append ? "add rule" : "insert rule");
+        // Capture the rule's text, not the rule: a large batch would otherwise hold every rule's expressions.
+        String text = rule.text();
+        String comment = rule.comment();
+        Supplier<String> description = () -> (append ? "add rule " : "insert rule ") + family.keyword() + " " + table
+                + " " + chain + " " + text + (comment == null ? "" : " comment \"" + comment + "\"");
         int call = newCall(description);
         Map<AnonymousSet, Integer> anonymousIds = rule.anonymousSets().isEmpty() ? Map.of() : new IdentityHashMap<>();
         for (AnonymousSet set : rule.anonymousSets()) {
@@ -230,7 +278,7 @@ public final class NfTablesBatch {
             }
         };
         return message(call, description, (w, seq) -> {
-            int m = begin(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, seq, family);
+            int m = begin(w, NFT_MSG_NEWRULE, NLM_F_CREATE | (append ? NLM_F_APPEND : 0), seq, family);
             w.attrString(NFTA_RULE_TABLE, table);
             w.attrString(NFTA_RULE_CHAIN, chain);
             int list = w.beginNested(NFTA_RULE_EXPRESSIONS);
@@ -254,11 +302,20 @@ public final class NfTablesBatch {
 
     /** {@code add set|map FAMILY TABLE NAME { ... }} (no error if an identical one exists). */
     public NfTablesBatch addSet(Family family, String table, SetSpec set) {
+        return newSet(family, table, set, false);
+    }
+
+    /** {@code create set|map FAMILY TABLE NAME { ... }}: refused (EEXIST) if it exists. */
+    public NfTablesBatch createSet(Family family, String table, SetSpec set) {
+        return newSet(family, table, set, true);
+    }
+
+    private NfTablesBatch newSet(Family family, String table, SetSpec set, boolean exclusive) {
         check(family, table);
         int id = nextSetId++;
         setIds.put(setKey(family, table, set.name()), id);
-        return add(() -> "add " + (set.isMap() ? "map " : "set ") + family.keyword() + " " + table + " " + set.name(), (w, seq) -> {
-            int m = begin(w, NFT_MSG_NEWSET, NLM_F_CREATE, seq, family);
+        return add(() -> verb(exclusive) + (set.isMap() ? " map " : " set ") + family.keyword() + " " + table + " " + set.name(), (w, seq) -> {
+            int m = begin(w, NFT_MSG_NEWSET, NLM_F_CREATE | excl(exclusive), seq, family);
             w.attrString(NFTA_SET_TABLE, table);
             w.attrString(NFTA_SET_NAME, set.name());
             w.attrU32BigEndian(NFTA_SET_FLAGS, set.kernelFlags());
@@ -313,15 +370,21 @@ public final class NfTablesBatch {
 
     /** {@code add element FAMILY TABLE SET { ... }}: one operation for all given elements. */
     public NfTablesBatch addElements(Family family, String table, String set, List<SetElement> elements) {
-        return elements(family, table, set, elements, true);
+        return elements(family, table, set, elements, true, false);
+    }
+
+    /** {@code create element FAMILY TABLE SET { ... }}: refused (EEXIST) if a key exists. */
+    public NfTablesBatch createElements(Family family, String table, String set, List<SetElement> elements) {
+        return elements(family, table, set, elements, true, true);
     }
 
     /** {@code delete element FAMILY TABLE SET { ... }}: the keys must exist (ENOENT otherwise). */
     public NfTablesBatch deleteElements(Family family, String table, String set, List<SetElement> elements) {
-        return elements(family, table, set, elements, false);
+        return elements(family, table, set, elements, false, false);
     }
 
-    private NfTablesBatch elements(Family family, String table, String set, List<SetElement> elements, boolean add) {
+    private NfTablesBatch elements(Family family, String table, String set, List<SetElement> elements, boolean add,
+                                   boolean exclusive) {
         check(family, table);
         Names.check("set", set, (add ? "add" : "delete") + " element");
         if (elements.isEmpty()) {
@@ -331,17 +394,17 @@ public final class NfTablesBatch {
         List<SetElement> copy = List.copyOf(elements);
         SetElement firstElement = copy.get(0);
         int total = copy.size();
-        Supplier<String> what = () -> (add ? "add element " : "delete element ") + family.keyword() + " " + table + " "
+        Supplier<String> what = () -> (add ? verb(exclusive) + " element " : "delete element ") + family.keyword() + " " + table + " "
                 + set + " " + (total == 1 ? "{ " + firstElement + " }" : "{ " + total + " elements, first " + firstElement + " }");
         int call = newCall(what);
         Integer id = setIds.get(setKey(family, table, set));
-        elementMessages(call, what, family, table, set, id == null ? 0 : id, copy, add);
+        elementMessages(call, what, family, table, set, id == null ? 0 : id, copy, add, exclusive);
         return this;
     }
 
     /** NEWSETELEM/DELSETELEM messages for {@code elements}, as many as the 64 KiB attribute limit needs. */
     private void elementMessages(int call, Supplier<String> what, Family family, String table, String set, int setId,
-                                 List<SetElement> elements, boolean add) {
+                                 List<SetElement> elements, boolean add, boolean exclusive) {
         int from = 0;
         while (from < elements.size()) {
             int to = from;
@@ -357,7 +420,8 @@ public final class NfTablesBatch {
             Supplier<String> part = from == 0 && to == elements.size() ? what
                     : () -> what.get() + " (elements " + first + ".." + last + ")";
             message(call, part, (w, seq) -> {
-                int m = begin(w, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, seq, family);
+                int m = begin(w, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                        add ? NLM_F_CREATE | excl(exclusive) : 0, seq, family);
                 w.attrString(NFTA_SET_ELEM_LIST_TABLE, table);
                 w.attrString(NFTA_SET_ELEM_LIST_SET, set);
                 if (setId != 0) {
@@ -392,7 +456,7 @@ public final class NfTablesBatch {
             w.endMessage(m);
         });
         elementMessages(call, () -> description.get() + " elements", family, table, set.nameTemplate(), id,
-                set.elements(), true);
+                set.elements(), true, false);
     }
 
     private static void writeTypes(MessageWriter w, DataType key, DataType data) {
@@ -448,15 +512,26 @@ public final class NfTablesBatch {
      * {@link #release()}, which must follow before the batch is changed or prepared again.
      */
     ByteBuffer prepare(int firstSequence, boolean ackEach) {
+        return prepare(firstSequence, ackEach, true);
+    }
+
+    /**
+     * As {@link #prepare(int, boolean)}; without {@code end} the datagram stops after the last operation, which
+     * makes the kernel process every message, report every refusal, validate the result (loops) and then abort:
+     * a dry run, as {@code nft -c} does.
+     */
+    ByteBuffer prepare(int firstSequence, boolean ackEach, boolean end) {
         writer.setSequence(beginStart, firstSequence);
         for (int i = 0; i < operations.size(); i++) {
             writer.setSequence(starts[i], firstSequence + 1 + i);
             writer.setFlag(starts[i], NLM_F_ACK, ackEach);
         }
         endStart = writer.position();
-        int end = writer.beginMessage(NFNL_MSG_BATCH_END, NLM_F_REQUEST, firstSequence + 1 + operations.size());
-        writer.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
-        writer.endMessage(end);
+        if (end) {
+            int endMessage = writer.beginMessage(NFNL_MSG_BATCH_END, NLM_F_REQUEST, firstSequence + 1 + operations.size());
+            writer.nfgenmsg(0, NFNETLINK_V0, NFNL_SUBSYS_NFTABLES);
+            writer.endMessage(endMessage);
+        }
         return writer.written();
     }
 
@@ -506,6 +581,14 @@ public final class NfTablesBatch {
         starts[operations.size()] = start;
         operations.add(new Operation(call, description));
         return this;
+    }
+
+    private static String verb(boolean exclusive) {
+        return exclusive ? "create" : "add";
+    }
+
+    private static int excl(boolean exclusive) {
+        return exclusive ? NLM_F_EXCL : 0;
     }
 
     private static void check(Family family, String table) {

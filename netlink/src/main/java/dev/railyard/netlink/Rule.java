@@ -42,7 +42,15 @@ public final class Rule {
     }
 
     public static Builder builder() {
-        return new Builder();
+        return new Builder(null);
+    }
+
+    /**
+     * A builder whose rule is named by {@code description} in errors (e.g. the nft text it was compiled from) and
+     * that writes no text of its own, which saves formatting every value of every statement.
+     */
+    public static Builder builder(String description) {
+        return new Builder(java.util.Objects.requireNonNull(description, "description"));
     }
 
     public List<Expr> expressions() {
@@ -76,8 +84,13 @@ public final class Rule {
         private String comment;
         private String description;
 
-        private Builder() {
+        private Builder(String description) {
+            this.description = description;
+            this.describeStatements = description == null;
         }
+
+        /** Whether {@link #say} builds the text; not when a description was given up front. */
+        private final boolean describeStatements;
 
         /** {@code FIELD VALUE} (equality). */
         public Builder match(Field field, byte[] value) {
@@ -91,7 +104,7 @@ public final class Rule {
             }
             expressions.add(field.load(reg(0)));
             expressions.add(new Expr.Cmp(reg(0), op, value));
-            return say(field + op(op) + " " + field.format(value));
+            return describeStatements ? say(field + op(op) + " " + field.format(value)) : this;
         }
 
         /**
@@ -115,7 +128,7 @@ public final class Rule {
                 expressions.add(new Expr.Bitwise(reg(0), reg(0), prefix.mask(), new byte[address.length]));
                 expressions.add(new Expr.Cmp(reg(0), op, address));
             }
-            return say(field + op(op) + " " + prefix);
+            return describeStatements ? say(field + op(op) + " " + prefix) : this;
         }
 
         /** {@code FIELD and MASK OP VALUE}, e.g. {@code mark and 0x4000 == 0}. */
@@ -126,7 +139,7 @@ public final class Rule {
             expressions.add(field.load(reg(0)));
             expressions.add(new Expr.Bitwise(reg(0), reg(0), mask, new byte[mask.length]));
             expressions.add(new Expr.Cmp(reg(0), op, value));
-            return say(field + " and " + SetElement.hex(mask) + op(op) + " " + SetElement.hex(value));
+            return describeStatements ? say(field + " and " + SetElement.hex(mask) + op(op) + " " + SetElement.hex(value)) : this;
         }
 
         /** {@code mark and MASK == 0} / {@code != 0} on the packet mark. */
@@ -139,14 +152,22 @@ public final class Rule {
             expressions.add(new Expr.Ct(Expr.CT_STATE, reg(0)));
             expressions.add(new Expr.Bitwise(reg(0), reg(0), Values.u32Host(stateBits), Values.u32Host(0)));
             expressions.add(new Expr.Cmp(reg(0), CmpOp.NEQ, Values.u32Host(0)));
-            return say("ct state 0x" + Integer.toHexString(stateBits));
+            return describeStatements ? say("ct state 0x" + Integer.toHexString(stateBits)) : this;
+        }
+
+        /** {@code ct status dnat} (or any of the {@code Expr.CT_STATUS_*} bits): any of the bits set. */
+        public Builder ctStatus(int statusBits) {
+            expressions.add(new Expr.Ct(Expr.CT_STATUS, reg(0)));
+            expressions.add(new Expr.Bitwise(reg(0), reg(0), Values.u32Host(statusBits), Values.u32Host(0)));
+            expressions.add(new Expr.Cmp(reg(0), CmpOp.NEQ, Values.u32Host(0)));
+            return describeStatements ? say("ct status 0x" + Integer.toHexString(statusBits)) : this;
         }
 
         /** {@code fib saddr type local} ({@code daddr = false}) or {@code fib daddr type local}. */
         public Builder fibAddressType(boolean daddr, int routeType) {
             expressions.add(new Expr.Fib(daddr ? Expr.FIB_F_DADDR : Expr.FIB_F_SADDR, Expr.FIB_RESULT_ADDRTYPE, reg(0)));
             expressions.add(new Expr.Cmp(reg(0), CmpOp.EQ, Values.u32Host(routeType)));
-            return say("fib " + (daddr ? "daddr" : "saddr") + " type " + routeType);
+            return describeStatements ? say("fib " + (daddr ? "daddr" : "saddr") + " type " + routeType) : this;
         }
 
         /** {@code FIELD . FIELD @set}: membership of a (concatenated) key in a named set. */
@@ -181,7 +202,7 @@ public final class Rule {
             AnonymousSet map = AnonymousSet.verdictMap(DataType.INTEGER, elements);
             expressions.add(new Expr.Numgen(reg(0), verdicts.size(), true, 0));
             expressions.add(new Expr.Lookup(SetRef.anonymous(map), reg(0), Registers.VERDICT, false));
-            return say("numgen random mod " + verdicts.size() + " vmap " + verdicts);
+            return describeStatements ? say("numgen random mod " + verdicts.size() + " vmap " + verdicts) : this;
         }
 
         /** {@code mark set mark or BITS}. */
@@ -208,14 +229,14 @@ public final class Rule {
 
         public Builder counter() {
             expressions.add(new Expr.Counter());
-            return say("counter");
+            return describeStatements ? say("counter") : this;
         }
 
         /** {@code update @set { FIELD . FIELD }}: refresh (or add) the key with the set's default timeout. */
         public Builder updateSet(String set, Field... key) {
             int first = loadConcat(key);
             expressions.add(new Expr.Dynset(SetRef.named(set), Expr.DYNSET_OP_UPDATE, first, 0));
-            return say("update @" + set + " { " + names(key) + " }");
+            return describeStatements ? say("update @" + set + " { " + names(key) + " }") : this;
         }
 
         /** {@code dnat to ADDRESS[:PORT]} ({@code port < 0}: address only) for the ip or ip6 family. */
@@ -233,7 +254,7 @@ public final class Rule {
                 expressions.add(new Expr.Nat(true, family, reg(0), 0, 0));
             }
             String target = DataTypes.format(family == Family.IP6 ? DataType.IPV6_ADDR : DataType.IPV4_ADDR, address);
-            return say("dnat to " + (family == Family.IP6 && port >= 0 ? "[" + target + "]" : target) + (port >= 0 ? ":" + port : ""));
+            return describeStatements ? say("dnat to " + (family == Family.IP6 && port >= 0 ? "[" + target + "]" : target) + (port >= 0 ? ":" + port : "")) : this;
         }
 
         /**
@@ -241,17 +262,28 @@ public final class Rule {
          * (declared {@code typeof numgen random mod 1 : ip daddr . th dport}) and holds address . port.
          */
         public Builder dnatNumgenMap(Family family, int modulus, String map) {
+            return dnatNumgenMap(family, modulus, 0, map);
+        }
+
+        /**
+         * {@code dnat ip addr . port to numgen random mod N offset O map @map}: keys O to O+N-1, so that one map
+         * holds the endpoints of many services, each in its own range.
+         *
+         * @param offset unsigned 32-bit
+         */
+        public Builder dnatNumgenMap(Family family, int modulus, int offset, String map) {
             int addressLength = family == Family.IP6 ? 16 : 4;
-            expressions.add(new Expr.Numgen(reg(0), modulus, true, 0));
+            expressions.add(new Expr.Numgen(reg(0), modulus, true, offset));
             expressions.add(new Expr.Lookup(SetRef.named(map), reg(0), reg(0), false));
             expressions.add(new Expr.Nat(true, family, reg(0), Registers.forSlot(Registers.slots(addressLength)), 0));
-            return say("dnat " + family.keyword() + " addr . port to numgen random mod " + modulus + " map @" + map);
+            return describeStatements ? say("dnat " + family.keyword() + " addr . port to numgen random mod " + modulus
+                    + (offset == 0 ? "" : " offset " + Integer.toUnsignedString(offset)) + " map @" + map) : this;
         }
 
         /** {@code masquerade [fully-random]}. */
         public Builder masquerade(boolean fullyRandom) {
             expressions.add(new Expr.Masquerade(fullyRandom ? NfConst.NF_NAT_RANGE_PROTO_RANDOM_FULLY : 0));
-            return say("masquerade" + (fullyRandom ? " fully-random" : ""));
+            return describeStatements ? say("masquerade" + (fullyRandom ? " fully-random" : "")) : this;
         }
 
         /** Plain {@code reject} as nft encodes it: ICMP port unreachable (ip), ICMPv6 port unreachable (ip6). */
@@ -261,7 +293,7 @@ public final class Rule {
                 case IP6 -> expressions.add(new Expr.Reject(Expr.REJECT_ICMP_UNREACH, 4));
                 default -> expressions.add(new Expr.Reject(Expr.REJECT_ICMPX_UNREACH, 1));
             }
-            return say("reject");
+            return describeStatements ? say("reject") : this;
         }
 
         public Builder accept() {
@@ -286,13 +318,13 @@ public final class Rule {
 
         public Builder verdict(Verdict verdict) {
             expressions.add(Expr.Immediate.verdict(verdict));
-            return say(verdict.toString());
+            return describeStatements ? say(verdict.toString()) : this;
         }
 
         /** Any expression, with the caller's registers. */
         public Builder expr(Expr expression) {
             expressions.add(expression);
-            return say("[" + expression.name() + "]");
+            return describeStatements ? say("[" + expression.name() + "]") : this;
         }
 
         /** {@code comment "..."}, stored as nft stores it (rule user data), at most 127 bytes. */
@@ -320,7 +352,7 @@ public final class Rule {
             }
             int first = loadConcat(key);
             expressions.add(new Expr.Lookup(set, first, dreg, invert));
-            return say(names(key) + (invert ? " != " : " ") + (dreg == Registers.VERDICT ? "vmap " : "") + set);
+            return describeStatements ? say(names(key) + (invert ? " != " : " ") + (dreg == Registers.VERDICT ? "vmap " : "") + set) : this;
         }
 
         /** Loads fields into consecutive 32-bit slots from slot 0, as nft does for a concatenation. */
@@ -357,6 +389,9 @@ public final class Rule {
         }
 
         private Builder say(String statement) {
+            if (!describeStatements) {
+                return this;
+            }
             text.append(text.length() == 0 ? "" : " ").append(statement);
             return this;
         }

@@ -49,7 +49,12 @@ public final class CommandRunner {
         // Error text is parsed (line numbers, errno names), so it must not be translated.
         builder.environment().put("LC_ALL", "C");
         builder.environment().put("PATH", withSystemDirs(builder.environment().getOrDefault("PATH", "")));
-        Process process = builder.start();
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new IOException("cannot run " + String.join(" ", command) + ": " + e.getMessage(), e);
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Thread outPump = daemon(() -> drain(process.getInputStream(), out), "stdout of " + command.get(0));

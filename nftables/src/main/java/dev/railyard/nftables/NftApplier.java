@@ -14,6 +14,13 @@ public interface NftApplier {
     /** The names of a table's chains, sets and maps; {@code exists} false when there is no such table. */
     TableObjects listObjects(Family family, String table) throws NftException, InterruptedException;
 
+    /**
+     * The elements of a set or map, keys and values as this model writes them (a verdict value as
+     * {@code goto CHAIN}); empty when there is no such container.
+     */
+    java.util.List<Element> listElements(Family family, String table, String container)
+            throws NftException, InterruptedException;
+
     /** Deletes the table if it exists; true if it did. */
     boolean deleteTableIfExists(Family family, String table) throws NftException, InterruptedException;
 

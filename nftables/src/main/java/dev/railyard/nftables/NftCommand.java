@@ -115,6 +115,22 @@ public final class NftCommand implements NftApplier {
         return new TableObjects(true, chains, sets, maps);
     }
 
+    /** Reads {@code nft list map} (or, for a set, {@code nft list set}) and its {@code elements = { ... }}. */
+    @Override
+    public List<Element> listElements(Family family, String table, String container)
+            throws NftException, InterruptedException {
+        for (String kind : List.of("map", "set")) {
+            CommandRunner.Result result = run(List.of("list", kind, family.keyword(), table, container), null);
+            if (result.exitCode() == 0) {
+                return ElementListing.parse(container, kind.equals("map"), result.stdout());
+            }
+            if (!isNoSuchTable(result)) {
+                throw failure("nft list " + kind + " " + family + " " + table + " " + container, result);
+            }
+        }
+        return List.of();
+    }
+
     @Override
     public boolean deleteTableIfExists(Family family, String table) throws NftException, InterruptedException {
         CommandRunner.Result result = run(List.of("delete", "table", family.keyword(), table), null);
@@ -154,7 +170,7 @@ public final class NftCommand implements NftApplier {
         try {
             return CommandRunner.run(command, stdin, timeout);
         } catch (IOException e) {
-            throw new NftException("cannot run " + String.join(" ", command) + ": " + e.getMessage(), e);
+            throw new NftException(e.getMessage(), e);
         }
     }
 
@@ -179,7 +195,8 @@ public final class NftCommand implements NftApplier {
             return Reason.BUSY;
         }
         if (message.contains("syntax error") || message.contains("Invalid argument")
-                || message.contains("Operation not supported")) {
+                || message.contains("Operation not supported") || message.contains("Too many links")
+                || message.contains("Too many levels of symbolic links")) {
             return Reason.INVALID;
         }
         return Reason.OTHER;

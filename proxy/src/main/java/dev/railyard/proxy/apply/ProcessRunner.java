@@ -1,29 +1,17 @@
 package dev.railyard.proxy.apply;
 
-import java.io.ByteArrayOutputStream;
+import dev.railyard.nftables.CommandRunner;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one iptables binary to completion. Output is drained on separate threads while stdin is written, since
- * iptables-restore reading a large ruleset and writing errors can otherwise fill a pipe and deadlock; a
- * process that exceeds its timeout is killed rather than left to hold the xtables lock.
+ * Runs one iptables binary to completion through {@link CommandRunner} (output drained while stdin is written,
+ * killed with its children past the timeout, so that it never holds the xtables lock), with failures to run it
+ * as {@link IptablesException}s.
  */
 public final class ProcessRunner {
-
-    private static final long DRAIN_GRACE_MS = 2000;
-    private static final List<String> SYSTEM_DIRS = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");
 
     private ProcessRunner() {
     }
@@ -34,90 +22,11 @@ public final class ProcessRunner {
     /** Runs {@code command} to completion, feeding it {@code stdin} (null for none); killed after {@code timeout}. */
     public static Result run(List<String> command, RestoreInput stdin, Duration timeout)
             throws IptablesException, InterruptedException {
-        List<String> resolved = new ArrayList<>(command);
-        resolved.set(0, resolve(command.get(0)));
-        ProcessBuilder builder = new ProcessBuilder(resolved);
-        // Error text is parsed (line numbers, "does not exist"), so it must not be translated.
-        builder.environment().put("LC_ALL", "C");
-        builder.environment().put("PATH", withSystemDirs(builder.environment().getOrDefault("PATH", "")));
-        Process process;
         try {
-            process = builder.start();
+            CommandRunner.Result result = CommandRunner.run(command, stdin == null ? null : stdin::writeTo, timeout);
+            return new Result(command, result.exitCode(), result.stdout(), result.stderr());
         } catch (IOException e) {
-            throw new IptablesException("cannot run " + String.join(" ", command) + ": " + e.getMessage(),
-                    command, -1, "", e);
+            throw new IptablesException(e.getMessage(), command, -1, "", e);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Thread outPump = daemon(() -> drain(process.getInputStream(), out), "stdout of " + command.get(0));
-        Thread errPump = daemon(() -> drain(process.getErrorStream(), err), "stderr of " + command.get(0));
-        Thread feeder = daemon(() -> feed(process.getOutputStream(), stdin), "stdin of " + command.get(0));
-        boolean finished = false;
-        try {
-            finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } finally {
-            if (!finished) {
-                // Timed out or interrupted: never leave an iptables process (and its lock) behind.
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-            }
-        }
-        feeder.join(DRAIN_GRACE_MS);
-        outPump.join(DRAIN_GRACE_MS);
-        errPump.join(DRAIN_GRACE_MS);
-        String stderr = err.toString(StandardCharsets.UTF_8);
-        if (!finished) {
-            throw new IptablesException(String.join(" ", command) + " did not finish within " + timeout.toMillis()
-                    + " ms and was killed" + (stderr.isBlank() ? "" : ": " + stderr.strip()), command, -1, stderr);
-        }
-        return new Result(command, process.exitValue(), out.toString(StandardCharsets.UTF_8), stderr);
-    }
-
-    /**
-     * iptables and ip live in /usr/sbin or /sbin, which a service manager or container may leave out of PATH;
-     * finding them there anyway beats failing with "No such file or directory" on a node that has them.
-     */
-    private static String resolve(String executable) {
-        if (executable.contains("/")) {
-            return executable;
-        }
-        for (String dir : withSystemDirs(System.getenv().getOrDefault("PATH", "")).split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, executable))) {
-                return Path.of(dir, executable).toString();
-            }
-        }
-        return executable;
-    }
-
-    private static String withSystemDirs(String path) {
-        Set<String> dirs = new LinkedHashSet<>(Arrays.asList(path.split(":")));
-        dirs.remove("");
-        dirs.addAll(SYSTEM_DIRS);
-        return String.join(":", dirs);
-    }
-
-    private static void drain(InputStream in, ByteArrayOutputStream sink) {
-        try (in) {
-            in.transferTo(sink);
-        } catch (IOException ignored) {
-            // Killed; keep what was read.
-        }
-    }
-
-    private static void feed(OutputStream stdin, RestoreInput data) {
-        try (stdin) {
-            if (data != null) {
-                data.writeTo(stdin);
-            }
-        } catch (IOException ignored) {
-            // The process stopped reading (it failed early); its exit code and stderr say why.
-        }
-    }
-
-    private static Thread daemon(Runnable body, String name) {
-        Thread thread = new Thread(body, name);
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
     }
 }

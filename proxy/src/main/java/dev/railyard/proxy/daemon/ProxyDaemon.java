@@ -14,7 +14,6 @@ import dev.railyard.proxy.source.Problem;
 import dev.railyard.proxy.sync.ChangeTracker;
 import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftApplier;
-import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.NftException;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.render.nftables.NftablesRenderer;
@@ -61,6 +60,8 @@ public final class ProxyDaemon implements AutoCloseable {
     /** Userspace mode's listeners, shared by the families; null in iptables mode. */
     private final UserspaceProxier proxier;
     private final ClusterSource source;
+    /** nftables mode's applier, shared by the families; null in other modes. */
+    private final NftApplier nftApplier;
     private boolean closed;
 
     private ProxyDaemon(ProxyDaemonSettings settings, String sourceName,
@@ -91,6 +92,8 @@ public final class ProxyDaemon implements AutoCloseable {
         });
         this.proxier = settings.userspace() == null ? null : new UserspaceProxier(settings.userspace());
         new ModeLeftovers(settings.mode(), settings.backend(), settings.commandPrefix()).removeOtherModes();
+        this.nftApplier = settings.mode() == ProxyMode.NFTABLES
+                ? NftablesAppliers.open(settings.nftables().applier(), settings.commandPrefix()) : null;
         for (RenderConfig config : settings.families()) {
             created.add(switch (settings.mode()) {
                 case IPTABLES -> iptablesSyncer(config, listener);
@@ -123,19 +126,19 @@ public final class ProxyDaemon implements AutoCloseable {
 
     private NftablesSyncer nftablesSyncer(RenderConfig config, Consumer<SyncResult> listener)
             throws IptablesException, InterruptedException {
-        NftCommand nft = NftCommand.create().withCommandPrefix(settings.commandPrefix());
         Family family = config.family() == IpFamily.V6 ? Family.IP6 : Family.IP;
         NftApplier.TableObjects existing;
         try {
             // Per-service chains, sets and maps a previous run left: the first sync removes those no service
             // needs any more, the other layout's included.
-            existing = nft.listObjects(family, NftablesLayout.TABLE);
+            existing = nftApplier.listObjects(family, NftablesLayout.TABLE);
         } catch (NftException e) {
             throw new IptablesException("cannot list table " + family + " " + NftablesLayout.TABLE + ": "
                     + e.getMessage(), List.of("nft"), -1, "", e);
         }
-        NftablesRenderer renderer = new NftablesRenderer(config, settings.nftables().layout(), existing);
-        return new NftablesSyncer(tracker, renderer, nft, settings.sync(), Clock.systemUTC(), listener);
+        NftablesRenderer renderer = new NftablesRenderer(config, settings.nftables().layout(), existing)
+                .splitFullSyncs(settings.nftables().servicePortsPerTransaction());
+        return new NftablesSyncer(tracker, renderer, nftApplier, settings.sync(), Clock.systemUTC(), listener);
     }
 
     private UserspaceSyncer userspaceSyncer(RenderConfig config, Consumer<SyncResult> listener) {
@@ -267,6 +270,13 @@ public final class ProxyDaemon implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            }
+        }
+        if (nftApplier instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("closing the nftables applier: {}", e.getMessage());
             }
         }
         if (proxier == null) {

@@ -1,7 +1,10 @@
 package dev.railyard.proxy.sync;
 
+import dev.railyard.nftables.Element;
 import dev.railyard.nftables.NftApplier;
 import dev.railyard.nftables.NftException;
+import dev.railyard.nftables.Transaction;
+import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.render.nftables.NftablesRenderer;
@@ -12,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +56,32 @@ public final class NftablesSyncer extends ScheduledSyncer {
         this.clock = clock;
     }
 
+    /**
+     * Lists the kernel's table (its chains, sets and maps, and the elements of the shared sets and maps) for the
+     * renderer, before a split full sync that must know them; the error, or null.
+     */
+    private String adoptKernelView() {
+        try {
+            NftApplier.TableObjects objects = applier.listObjects(renderer.family(), NftablesLayout.TABLE);
+            Map<String, List<Element>> elements = new HashMap<>();
+            if (objects.exists()) {
+                for (String container : renderer.sharedContainers()) {
+                    if (objects.sets().contains(container) || objects.maps().contains(container)) {
+                        elements.put(container, applier.listElements(renderer.family(), NftablesLayout.TABLE,
+                                container));
+                    }
+                }
+            }
+            renderer.adoptKernelView(objects, elements);
+            return null;
+        } catch (NftException e) {
+            return "cannot list table " + renderer.family() + " " + NftablesLayout.TABLE + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while listing the nftables table";
+        }
+    }
+
     @Override
     boolean forcesFullSync(ProxyState state) {
         boolean refused = staleDeletionRefused;
@@ -66,10 +96,17 @@ public final class NftablesSyncer extends ScheduledSyncer {
         unreportedNewlyActiveUdp.addAll(update.newlyActiveUdpPorts());
 
         long renderStart = System.nanoTime();
+        String error = null;
+        if (full && renderer.needsKernelView()) {
+            error = adoptKernelView();
+        }
         NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
         long applyStart = System.nanoTime();
-        String error = null;
+        int applied = 0;
         try {
+            if (error != null) {
+                throw new NftException(NftException.Reason.OTHER, error);
+            }
             if (!plan.staleChainDeletion().isEmpty()) {
                 try {
                     applier.apply(plan.staleChainDeletion());
@@ -80,7 +117,10 @@ public final class NftablesSyncer extends ScheduledSyncer {
                     staleDeletionRefused = true;
                 }
             }
-            applier.apply(plan.sync());
+            for (Transaction tx : plan.transactions()) {
+                applier.apply(tx);
+                applied++;
+            }
         } catch (NftException e) {
             error = e.getMessage();
         } catch (InterruptedException e) {
@@ -98,7 +138,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
                 syncAfter(NftablesRenderer.STALE_CHAIN_GRACE.plus(STALE_CHAIN_MARGIN));
             }
         } else {
-            renderer.failed(plan);
+            renderer.failed(plan, applied);
         }
         NftablesRenderer.Counts counts = plan.counts();
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,

@@ -12,6 +12,7 @@ import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.testkit.kubernetes.TestApiServer;
 import dev.railyard.proxy.sync.SyncResult;
 import dev.railyard.testkit.AgentHandle;
@@ -29,11 +30,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code railyard proxy --proxy-mode nftables} end to end: a list/watch API server on loopback (or a manifest
- * directory), the daemon in this JVM programming a network namespace's nftables through {@code nft}, and real
+ * directory), the daemon in this JVM programming a network namespace's nftables (kube-proxy's layout through
+ * {@code nft}, the flat layout through netlink), and real
  * traffic from a pod through the table it wrote.
  *
  * <pre>
@@ -49,8 +53,28 @@ class NftablesDaemonEndToEndTest {
     private static final String DB_IP = "10.96.0.11";
     private static final String WEB_POD = "10.244.1.2";
     private static final String CLIENT_POD = "10.244.2.2";
-    private static final Pattern WEB_ENDPOINT_CHAIN = Pattern.compile("chain (endpoint-\\S+__"
-            + Pattern.quote(WEB_POD) + "/8080) \\{");
+
+    /** The two ways nftables mode is run: as kube-proxy does, and as {@code railyard proxy} does by default. */
+    enum Variant {
+        KUBE_PROXY_LAYOUT_THROUGH_NFT(NftablesOptions.kubeProxy(),
+                Pattern.compile("chain (endpoint-\\S+__" + Pattern.quote(WEB_POD) + "/8080) \\{")),
+        FLAT_LAYOUT_THROUGH_NETLINK(NftablesOptions.of(Layout.FLAT, NftablesOptions.Applier.NETLINK),
+                Pattern.compile("chain (service-\\S+-default/web/\\S*) \\{"));
+
+        final NftablesOptions options;
+        /** What the web service's endpoint needs in the table, flushed when it goes and deleted after the grace. */
+        final Pattern webEndpointObject;
+
+        Variant(NftablesOptions options, Pattern webEndpointObject) {
+            this.options = options;
+            this.webEndpointObject = webEndpointObject;
+        }
+
+        /** How an endpoint reads in {@code nft list table}: a dnat rule, or an element of a data map. */
+        String endpoint(String ip, int port) {
+            return options.layout() == Layout.FLAT ? ip + " . " + port : "dnat to " + ip + ":" + port;
+        }
+    }
     /** Someone else's table, which neither mode nor the cleanup may touch. */
     private static final String UNRELATED_TABLE = """
             table inet unrelated {
@@ -61,8 +85,9 @@ class NftablesDaemonEndToEndTest {
             }
             """;
 
-    @Test
-    void programsTheClusterFollowsChangesRecoversAndSurvivesRestarts() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void programsTheClusterFollowsChangesRecoversAndSurvivesRestarts(Variant variant) throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create();
              NetworkNamespace webNs = NetworkNamespace.create();
              NetworkNamespace clientNs = NetworkNamespace.create();
@@ -84,12 +109,12 @@ class NftablesDaemonEndToEndTest {
 
             List<SyncResult> results = new CopyOnWriteArrayList<>();
             List<ProxyDaemon> daemons = new ArrayList<>();
-            ProxyDaemon daemon = start(node, apiServer, results);
+            ProxyDaemon daemon = start(node, apiServer, results, variant);
             daemons.add(daemon);
             try (AgentHandle web = webNs.startAgent(); AgentHandle client = clientNs.startAgent()) {
                 web.tcpServe(8080, "web");
                 awaitTable(node, t -> t.contains(WEB_IP + " . tcp . 80 : goto service-")
-                        && t.contains("dnat to " + WEB_POD + ":8080") && t.contains("dnat to 10.244.1.7:5432"),
+                        && t.contains(variant.endpoint(WEB_POD, 8080)) && t.contains(variant.endpoint("10.244.1.7", 5432)),
                         "web and db programmed");
                 assertThat(results).anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL);
                 ProbeResult probe = client.tcpGet(WEB_IP, 80, Duration.ofSeconds(2));
@@ -98,7 +123,7 @@ class NftablesDaemonEndToEndTest {
                 assertThat(probe.serverReply().clientIp()).as("pod to pod keeps the source").isEqualTo(CLIENT_POD);
 
                 // The endpoint goes away: the service rejects, its endpoint chain is flushed, then deleted.
-                Matcher chain = WEB_ENDPOINT_CHAIN.matcher(table(node));
+                Matcher chain = variant.webEndpointObject.matcher(table(node));
                 assertThat(chain.find()).isTrue();
                 String endpointChain = chain.group(1);
                 apiServer.update(slice("web-1", "web", NODE, 8080));
@@ -116,10 +141,10 @@ class NftablesDaemonEndToEndTest {
                 int before = results.size();
                 apiServer.create(service("cache", "10.96.0.13", 6379));
                 apiServer.create(slice("cache-1", "cache", NODE, 6379, "10.244.1.8"));
-                awaitTable(node, t -> t.contains("dnat to 10.244.1.8:6379"), "a later service programmed");
+                awaitTable(node, t -> t.contains(variant.endpoint("10.244.1.8", 6379)), "a later service programmed");
                 assertThat(results.subList(before, results.size()))
                         .anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.PARTIAL);
-                assertThat(table(node)).doesNotContain("10.96.0.12").contains("dnat to 10.244.1.7:5432");
+                assertThat(table(node)).doesNotContain("10.96.0.12").contains(variant.endpoint("10.244.1.7", 5432));
 
                 // Someone deletes the whole table: the next partial sync is refused, the retry is a full sync
                 // that brings everything back.
@@ -127,7 +152,8 @@ class NftablesDaemonEndToEndTest {
                 int syncsBefore = results.size();
                 apiServer.create(service("queue", "10.96.0.14", 5672));
                 apiServer.create(slice("queue-1", "queue", NODE, 5672, "10.244.1.9"));
-                awaitTable(node, t -> t.contains("dnat to 10.244.1.9:5672") && t.contains("dnat to " + WEB_POD),
+                awaitTable(node, t -> t.contains(variant.endpoint("10.244.1.9", 5672))
+                        && t.contains(variant.endpoint(WEB_POD, 8080)),
                         "the table rebuilt with the new service");
                 await(() -> results.subList(syncsBefore, results.size()).stream()
                         .anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL), "the full resync");
@@ -137,7 +163,7 @@ class NftablesDaemonEndToEndTest {
                 assertThat(failed).as("a refused partial sync in %s", recovery).isNotNegative();
                 assertThat(recovery.get(failed).error()).as("names the operation").contains("(operation ");
                 assertThat(resynced).isGreaterThan(failed);
-                assertThat(awaitOk(client, WEB_IP, 80)).as("web reachable again").isTrue();
+                assertThat(awaitOk(client, WEB_IP, 80)).as("web reachable again through %s", table(node)).isTrue();
 
                 // The API server goes away and comes back: the rules do not change.
                 String quiet = awaitQuiet(() -> ruleset(node), results);
@@ -154,10 +180,13 @@ class NftablesDaemonEndToEndTest {
                 daemon.close();
                 assertThat(ruleset(node)).as("rules stay after stop").isEqualTo(quiet);
                 results.clear();
-                daemons.add(start(node, apiServer, results));
+                daemons.add(start(node, apiServer, results, variant));
                 await(() -> results.stream().anyMatch(r -> r.succeeded() && r.kind() == SyncResult.Kind.FULL),
                         "the restarted daemon's first full sync");
-                assertThat(awaitQuiet(() -> ruleset(node), results)).as("after a restart").isEqualTo(quiet);
+                // The flat layout's restarted daemon gives its endpoints new keys (the old ones are the old rules'
+                // until each is rewritten): the same ruleset but for where the endpoints sit in the maps.
+                assertThat(withoutEndpointKeys(awaitQuiet(() -> ruleset(node), results))).as("after a restart")
+                        .isEqualTo(withoutEndpointKeys(quiet));
                 assertThat(awaitOk(client, WEB_IP, 80)).isTrue();
             } finally {
                 daemons.forEach(ProxyDaemon::close);
@@ -246,12 +275,12 @@ class NftablesDaemonEndToEndTest {
         }
     }
 
-    private static ProxyDaemon start(NetworkNamespace node, TestApiServer apiServer, List<SyncResult> results)
-            throws Exception {
+    private static ProxyDaemon start(NetworkNamespace node, TestApiServer apiServer, List<SyncResult> results,
+                                     Variant variant) throws Exception {
         RenderConfig v4 = RenderConfig.builder(IpFamily.V4).nodeName(NODE).nodeIps(List.of("10.244.1.1"))
                 .clusterCidrs(List.of("10.244.0.0/16")).nodePortAddresses(List.of("primary")).build();
         return TestDaemons.fromApiServer(new ProxyDaemonSettings(NODE, List.of(v4), TestDaemons.QUICK,
-                node.commandPrefix(), Duration.ofSeconds(10)).withNftables(), apiServer, results);
+                node.commandPrefix(), Duration.ofSeconds(10)).withNftables(variant.options), apiServer, results);
     }
 
     private static String table(NetworkNamespace node) {
@@ -270,6 +299,28 @@ class NftablesDaemonEndToEndTest {
 
     private static String ip6tables(NetworkNamespace node) {
         return node.execChecked("ip6tables-save").stdout();
+    }
+
+    private static final Pattern OFFSET = Pattern.compile(" offset [0-9]+ map @endpoints-");
+    private static final Pattern ENDPOINT_MAP_ELEMENTS = Pattern.compile(
+            "(map endpoints-(?:tcp|udp|sctp) \\{[^}]*?elements = \\{)([^}]*)(\\})");
+
+    /** A listing with the flat layout's endpoint keys left out: offsets dropped, map elements as sorted values. */
+    static String withoutEndpointKeys(String listing) {
+        String withoutOffsets = OFFSET.matcher(listing).replaceAll(" map @endpoints-");
+        Matcher elements = ENDPOINT_MAP_ELEMENTS.matcher(withoutOffsets);
+        StringBuilder out = new StringBuilder();
+        while (elements.find()) {
+            List<String> values = new ArrayList<>();
+            for (String element : elements.group(2).split(",")) {
+                values.add(element.strip().replaceFirst("^[0-9]+ : ", ""));
+            }
+            values.sort(null);
+            elements.appendReplacement(out, Matcher.quoteReplacement(elements.group(1) + " " + values + " "
+                    + elements.group(3)));
+        }
+        elements.appendTail(out);
+        return out.toString();
     }
 
     /** Every table, as {@link NftListing} normalizes it. */

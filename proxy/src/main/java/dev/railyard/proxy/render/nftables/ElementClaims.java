@@ -24,6 +24,13 @@ final class ElementClaims {
     record Claim(ServicePortName owner, Element element) {
     }
 
+    /**
+     * An element to add to or delete from the kernel; {@code owner} is the port the added (or replaced) element is
+     * for, null for a deletion no port asks for.
+     */
+    record Operation(Element element, boolean delete, ServicePortName owner) {
+    }
+
     private static final class Slot {
         Element held;
         Claim[] claims = NONE;
@@ -31,6 +38,23 @@ final class ElementClaims {
 
     /** container -> key text -> slot. */
     private final Map<String, Map<String, Slot>> slots = new HashMap<>();
+
+    /**
+     * Claims on a kernel that holds {@code elements} (as listed, by container) and no port has asked for
+     * anything yet: a full sync that does not flush the containers claims what it needs against them.
+     */
+    static ElementClaims holding(Map<String, List<Element>> elements) {
+        ElementClaims claims = new ElementClaims();
+        elements.forEach((container, list) -> {
+            Map<String, Slot> keys = claims.slots.computeIfAbsent(container, c -> new HashMap<>());
+            for (Element element : list) {
+                Slot slot = new Slot();
+                slot.held = element;
+                keys.put(element.keyText(), slot);
+            }
+        });
+        return claims;
+    }
 
     /** Every element the kernel holds, by container. */
     Map<String, List<Element>> held() {
@@ -100,29 +124,36 @@ final class ElementClaims {
             touched.computeIfAbsent(element.container(), c -> new LinkedHashMap<>()).put(element.keyText(), claims);
         }
 
-        /** Elements the kernel must lose: held ones whose winner is gone or has another value. */
-        List<Element> deletions() {
-            List<Element> result = new ArrayList<>();
-            touched.forEach((container, keys) -> keys.forEach((key, claims) -> {
-                Slot slot = slotOf(container, key);
-                Element held = slot == null ? null : slot.held;
-                Element winner = claims.length == 0 ? null : claims[0].element();
-                if (held != null && (winner == null || !winner.value().equals(held.value()))) {
-                    result.add(Element.keyOf(container, held.key()));
+        /**
+         * Every held element this round of claims did not touch counts as touched with no claim: the kernel loses
+         * it. For a full sync against a kernel whose elements were listed rather than flushed.
+         */
+        void releaseUnclaimed() {
+            slots.forEach((container, keys) -> keys.forEach((key, slot) -> {
+                Map<String, Claim[]> pending = touched.get(container);
+                if (slot.held != null && (pending == null || !pending.containsKey(key))) {
+                    touched.computeIfAbsent(container, c -> new LinkedHashMap<>()).put(key, slot.claims);
                 }
             }));
-            return result;
         }
 
-        /** Elements the kernel must gain: winners it does not hold with that value. */
-        List<Element> additions() {
-            List<Element> result = new ArrayList<>();
+        /**
+         * What the kernel must lose and gain: held elements whose winner is gone (deleted) or has another value
+         * (deleted, then the winner added), and winners it does not hold.
+         */
+        List<Operation> operations() {
+            List<Operation> result = new ArrayList<>();
             touched.forEach((container, keys) -> keys.forEach((key, claims) -> {
                 Slot slot = slotOf(container, key);
                 Element held = slot == null ? null : slot.held;
-                Element winner = claims.length == 0 ? null : claims[0].element();
-                if (winner != null && (held == null || !winner.value().equals(held.value()))) {
-                    result.add(winner);
+                Claim winner = claims.length == 0 ? null : claims[0];
+                boolean same = held != null && winner != null && winner.element().value().equals(held.value());
+                if (held != null && !same) {
+                    result.add(new Operation(Element.keyOf(container, held.key()), true,
+                            winner == null ? null : winner.owner()));
+                }
+                if (winner != null && !same) {
+                    result.add(new Operation(winner.element(), false, winner.owner()));
                 }
             }));
             return result;

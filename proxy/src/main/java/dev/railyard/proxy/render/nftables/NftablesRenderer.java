@@ -14,6 +14,8 @@ import dev.railyard.proxy.render.RenderConfig;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +51,8 @@ public final class NftablesRenderer {
     private final Layout layout;
     private final TableSetup setup;
     private final ServicePortWriter writer;
+    /** Renders ports for {@link ChangedObjects} to compare, apart from {@link #writer}'s counts. */
+    private final ServicePortWriter comparisonWriter;
 
     // What the kernel holds, as of the last committed plan.
     /** Rules of each service port as last written, in the state's (name) order. */
@@ -58,13 +62,21 @@ public final class NftablesRenderer {
     private Set<String> activeChains = new HashSet<>();
     /** Per-service chains flushed because nothing uses them, and since when, to be deleted after the grace. */
     private Map<String, Instant> staleChains = new LinkedHashMap<>();
-    /** Per-service sets (affinity) and maps (endpoints) in the kernel. */
+    /** Per-service sets (affinity) and maps (an earlier flat layout's endpoint maps) in the kernel. */
     private Set<String> serviceSets = new HashSet<>();
     private Set<String> serviceMaps = new HashSet<>();
     /** Whether the kernel has the flat layout's hairpin set while this renderer's layout has none. */
     private boolean strayHairpinSet;
+    /** The flat layout's endpoint maps the kernel has while this renderer's layout has none. */
+    private Set<String> strayEndpointMaps = new HashSet<>();
+    /** The flat layout's blocks of keys in the endpoint maps, by dispatch chain. */
+    private final EndpointKeyBlocks keyBlocks = new EndpointKeyBlocks();
     /** Whether a full sync of this renderer re-created the base chains yet (kube-proxy's "flushed"). */
     private boolean baseChainsRecreated;
+    /** Whether {@link #claims} holds exactly what the kernel's shared sets and maps hold. */
+    private boolean elementsKnown;
+    /** Service ports per transaction of a split full sync; 0: a full sync is one transaction. */
+    private int servicePortsPerTransaction;
 
     /** A renderer of kube-proxy's layout for a table the kernel does not have yet. */
     public NftablesRenderer(RenderConfig config) {
@@ -82,6 +94,7 @@ public final class NftablesRenderer {
         this.layout = Objects.requireNonNull(layout, "layout");
         this.setup = new TableSetup(config, syntax, layout);
         this.writer = new ServicePortWriter(config, syntax, layout);
+        this.comparisonWriter = new ServicePortWriter(config, syntax, layout);
         for (String chain : existing.chains()) {
             if (NftablesLayout.isServiceChain(chain)) {
                 activeChains.add(chain);
@@ -98,6 +111,96 @@ public final class NftablesRenderer {
             }
         }
         strayHairpinSet = layout != Layout.FLAT && existing.sets().contains(HAIRPIN_IPS);
+        strayEndpointMaps = strayEndpointMaps(existing);
+    }
+
+    private Set<String> strayEndpointMaps(NftApplier.TableObjects objects) {
+        Set<String> stray = new HashSet<>();
+        if (layout != Layout.FLAT) {
+            NftablesLayout.ENDPOINT_MAPS.stream().filter(objects.maps()::contains).forEach(stray::add);
+        }
+        return stray;
+    }
+
+    /**
+     * Splits full syncs into transactions of at most {@code servicePorts} service ports each, once the kernel's
+     * elements are known ({@link #adoptKernelView}, or any committed sync): each commit then stays small, which the
+     * kernel's cost per commit (it re-validates the jump graph) and a socket's buffers favour. The shared sets and
+     * maps are not flushed then; only what differs is written, so traffic never meets an empty map. 0: one
+     * transaction, with the sets and maps flushed and filled again in it, as kube-proxy does.
+     */
+    public NftablesRenderer splitFullSyncs(int servicePorts) {
+        if (servicePorts < 0) {
+            throw new IllegalArgumentException("service ports per transaction must not be negative");
+        }
+        this.servicePortsPerTransaction = servicePorts;
+        return this;
+    }
+
+    /**
+     * Whether the caller should list the kernel's table and hand it to {@link #adoptKernelView} before the next
+     * full plan: a split full sync writes only what differs from what the kernel holds, so it reads the kernel
+     * first every time. A full sync is the one that repairs what someone else changed in the table (kube-proxy's
+     * flushes and refills every set and map), and a refused sync may mean exactly that.
+     */
+    public boolean needsKernelView() {
+        return servicePortsPerTransaction > 0;
+    }
+
+    /**
+     * What the kernel's table holds now, as listed: its chains, sets and maps and the elements of the shared sets
+     * and maps. Everything else this renderer believed is dropped; the next plan must be full.
+     */
+    public void adoptKernelView(NftApplier.TableObjects objects, Map<String, List<Element>> elements) {
+        activeChains = new HashSet<>();
+        serviceSets = new HashSet<>();
+        serviceMaps = new HashSet<>();
+        for (String chain : objects.chains()) {
+            if (NftablesLayout.isServiceChain(chain)) {
+                activeChains.add(chain);
+            }
+        }
+        objects.sets().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceSets::add);
+        objects.maps().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceMaps::add);
+        strayHairpinSet = layout != Layout.FLAT && objects.sets().contains(HAIRPIN_IPS);
+        strayEndpointMaps = strayEndpointMaps(objects);
+        if (layout == Layout.FLAT) {
+            List<Long> keys = new ArrayList<>();
+            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+                for (Element element : elements.getOrDefault(map, List.of())) {
+                    parseKey(element).ifPresent(keys::add);
+                }
+            }
+            keyBlocks.reserve(keys);
+        }
+        staleChains.keySet().retainAll(activeChains);
+        activeChains.removeAll(staleChains.keySet());
+        claims = ElementClaims.holding(elements);
+        rendered = new ServicePortRules[0];
+        elementsKnown = true;
+    }
+
+    /** The shared sets and maps whose elements {@link #adoptKernelView} wants, in this renderer's layout. */
+    public List<String> sharedContainers() {
+        return layout == Layout.FLAT ? SHARED_FLAT : SHARED;
+    }
+
+    private static final List<String> SHARED = List.of(NftablesLayout.CLUSTER_IPS, NftablesLayout.SERVICE_IPS,
+            NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES, NftablesLayout.NO_ENDPOINT_NODEPORTS,
+            NftablesLayout.SERVICE_NODEPORTS);
+    private static final List<String> SHARED_FLAT = java.util.stream.Stream.of(SHARED,
+            List.of(HAIRPIN_IPS), NftablesLayout.ENDPOINT_MAPS).flatMap(List::stream).toList();
+
+    /** An endpoint map element's numgen key, if it is one (anything else someone put there is not). */
+    private static java.util.Optional<Long> parseKey(Element element) {
+        if (element.key().size() != 1) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(Long.parseLong(element.key().get(0)));
+        } catch (NumberFormatException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     public RenderConfig config() {
@@ -138,10 +241,28 @@ public final class NftablesRenderer {
      *
      * @param staleChainDeletion to apply first, on its own: deletes chains stale for longer than the grace
      *                           (empty when there are none); its failure only makes the next sync full
-     * @param sync               the sync itself, one transaction
+     * @param transactions       the sync itself, to apply in order: one transaction, or for a full sync split by
+     *                           {@link #splitFullSyncs} the table's setup, then the service ports a few at a time
+     *                           (each port's chains with the map elements that point at them), then what goes
      */
-    public record Plan(boolean full, Transaction staleChainDeletion, Transaction sync, Counts counts,
+    public record Plan(boolean full, Transaction staleChainDeletion, List<Transaction> transactions, Counts counts,
                        Pending pending) {
+        public Plan {
+            transactions = List.copyOf(transactions);
+        }
+
+        /** The sync as one transaction; IllegalStateException for a split one. */
+        public Transaction sync() {
+            if (transactions.size() != 1) {
+                throw new IllegalStateException("this sync is split into " + transactions.size() + " transactions");
+            }
+            return transactions.get(0);
+        }
+
+        /** Operations in all of the sync's transactions. */
+        public int operations() {
+            return transactions.stream().mapToInt(Transaction::size).sum();
+        }
     }
 
     /** What a plan writes, for logs and metrics. */
@@ -159,11 +280,15 @@ public final class NftablesRenderer {
         private final boolean replacesAll;
         private final Map<String, Instant> staleChains;
 
+        private final EndpointKeyBlocks.Changes blocks;
+
         private Pending(ServicePortRules[] rendered, ElementClaims claims, ElementClaims.Changes changes,
+                        EndpointKeyBlocks.Changes blocks,
                         Usage usage, boolean replacesAll, Map<String, Instant> staleChains) {
             this.rendered = rendered;
             this.claims = claims;
             this.changes = changes;
+            this.blocks = blocks;
             this.usage = usage;
             this.replacesAll = replacesAll;
             this.staleChains = staleChains;
@@ -180,19 +305,15 @@ public final class NftablesRenderer {
         final Set<String> chainsOutOfUse = new HashSet<>();
         final Set<String> setsInUse = new HashSet<>();
         final Set<String> setsOutOfUse = new HashSet<>();
-        final Set<String> mapsInUse = new HashSet<>();
-        final Set<String> mapsOutOfUse = new HashSet<>();
 
         void forget(ServicePortRules gone) {
             chainsOutOfUse.addAll(gone.chains());
             setsOutOfUse.addAll(gone.sets());
-            mapsOutOfUse.addAll(gone.maps());
         }
 
         void use(ServicePortRules rules) {
             chainsInUse.addAll(rules.chains());
             setsInUse.addAll(rules.sets());
-            mapsInUse.addAll(rules.maps());
         }
     }
 
@@ -214,18 +335,27 @@ public final class NftablesRenderer {
             }
         }
 
+        boolean split = full && servicePortsPerTransaction > 0 && elementsKnown;
         Transaction tx = new Transaction(family(), TABLE);
-        ElementClaims nextClaims = full ? new ElementClaims() : claims;
+        List<Transaction> transactions = new ArrayList<>();
+        transactions.add(tx);
+        // A full sync starts its claims from nothing; split, it claims against what the kernel holds.
+        ElementClaims nextClaims = !full ? claims : split ? ElementClaims.holding(claims.held()) : new ElementClaims();
         ElementClaims.Changes changes = nextClaims.changes();
         if (full) {
-            setup.write(tx, !baseChainsRecreated, strayHairpinSet);
+            setup.write(tx, !baseChainsRecreated, strayHairpinSet, !split);
         }
 
         List<ProxyState.Entry> entries = state.entries();
         ServicePortRules[] before = rendered;
         ServicePortRules[] after = new ServicePortRules[entries.size()];
         Usage usage = new Usage();
-        writer.begin(tx);
+        Map<ServicePortName, Transaction> transactionOf = split ? new HashMap<>() : null;
+        Transaction current = tx;
+        int inCurrent = servicePortsPerTransaction; // the setup's transaction takes no ports when split
+        EndpointKeyBlocks.Changes blocks = keyBlocks.changes();
+        writer.begin(current, blocks::base);
+        ChangedObjects changed = new ChangedObjects();
         int rewritten = 0;
         int j = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -252,7 +382,22 @@ public final class NftablesRenderer {
             if (previous != null) {
                 forgetUnlessFull(full, previous, changes, usage);
             }
-            ServicePortRules rules = writer.write(entry.service(), entry.endpoints());
+            if (split) {
+                if (inCurrent == servicePortsPerTransaction) {
+                    current = new Transaction(family(), TABLE);
+                    transactions.add(current);
+                    writer.retarget(current);
+                    inCurrent = 0;
+                }
+                inCurrent++;
+                transactionOf.put(name, current);
+            }
+            ServicePortRules rules;
+            if (layout == Layout.FLAT && previous != null && !full) {
+                rules = writeChangedObjects(previous.source(), entry, current, changed, blocks);
+            } else {
+                rules = writer.write(entry);
+            }
             after[i] = rules;
             for (Element element : rules.elements()) {
                 changes.claim(name, element);
@@ -262,22 +407,35 @@ public final class NftablesRenderer {
         while (j < before.length) {
             forgetUnlessFull(full, before[j++], changes, usage);
         }
-        int chainsWritten = writer.chainsWritten();
-        int rulesWritten = writer.rulesWritten();
+        int chainsWritten = writer.chainsWritten() + changed.chainsWritten();
+        int rulesWritten = writer.rulesWritten() + changed.rulesWritten();
         writer.end();
 
-        // Elements after every chain they may point to exists; deletions first, so a changed value is re-added.
-        List<Element> deletions = changes.deletions();
-        List<Element> additions = changes.additions();
-        deletions.forEach(tx::delete);
-        additions.forEach(tx::add);
+        // What no port uses any more goes last: in a split sync, after every port's new elements are in.
+        Transaction last = split ? new Transaction(family(), TABLE) : tx;
+        if (split) {
+            changes.releaseUnclaimed();
+        }
+        // Elements after every chain they may point to exists: each in its port's transaction when split.
+        int elementsAdded = 0;
+        int elementsDeleted = 0;
+        for (ElementClaims.Operation op : changes.operations()) {
+            Transaction into = !split ? tx : op.owner() == null ? last : transactionOf.get(op.owner());
+            if (op.delete()) {
+                into.delete(op.element());
+                elementsDeleted++;
+            } else {
+                into.add(op.element());
+                elementsAdded++;
+            }
+        }
 
         // Chains no service port uses any more: flushed now, deleted by a later sync. On a full sync that is
         // every per-service chain the kernel has but the state does not use.
         int staleFlushed = 0;
         for (String chain : full ? activeChains : usage.chainsOutOfUse) {
             if (!usage.chainsInUse.contains(chain) && !stale.containsKey(chain)) {
-                tx.flush(Chain.named(chain));
+                last.flush(Chain.named(chain));
                 stale.put(chain, now);
                 staleFlushed++;
             }
@@ -288,18 +446,25 @@ public final class NftablesRenderer {
         // Sets and maps go at once: the chains whose rules used them were rewritten or flushed above.
         for (String set : full ? serviceSets : usage.setsOutOfUse) {
             if (!usage.setsInUse.contains(set)) {
-                tx.delete(NftSet.named(set));
+                last.delete(NftSet.named(set));
             }
         }
-        for (String map : full ? serviceMaps : usage.mapsOutOfUse) {
-            if (!usage.mapsInUse.contains(map)) {
-                tx.delete(NftMap.named(map));
+        if (full) {
+            for (String map : serviceMaps) {
+                last.delete(NftMap.named(map));
             }
+            for (String map : strayEndpointMaps) {
+                last.delete(NftMap.named(map));
+            }
+        }
+        if (split && !last.isEmpty()) {
+            transactions.add(last);
         }
 
-        Counts counts = new Counts(chainsWritten, rulesWritten, additions.size(), deletions.size(), staleFlushed,
+        Counts counts = new Counts(chainsWritten, rulesWritten, elementsAdded, elementsDeleted, staleFlushed,
                 deletion.size(), state.serviceCount(), state.endpointCount(), rewritten);
-        return new Plan(full, deletion, tx, counts, new Pending(after, nextClaims, changes, usage, full, stale));
+        return new Plan(full, deletion, transactions, counts,
+                new Pending(after, nextClaims, changes, blocks, usage, full, stale));
     }
 
     /**
@@ -314,6 +479,26 @@ public final class NftablesRenderer {
         }
     }
 
+    /**
+     * A flat layout port rewritten by a partial sync: rendered as the kernel has it and as it is now, and only the
+     * chains, sets and maps that differ written into {@code into}.
+     */
+    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, Transaction into,
+                                                 ChangedObjects changed, EndpointKeyBlocks.Changes blocks) {
+        Transaction previous = new Transaction(family(), TABLE);
+        comparisonWriter.begin(previous, (chain, count) -> {
+            EndpointKeyBlocks.Block block = keyBlocks.owned(chain);
+            return block == null ? -1 : block.base();
+        });
+        comparisonWriter.write(before);
+        Transaction current = new Transaction(family(), TABLE);
+        comparisonWriter.begin(current, blocks::base);
+        ServicePortRules rules = comparisonWriter.write(now);
+        comparisonWriter.end();
+        changed.copy(previous, current, into);
+        return rules;
+    }
+
     /** The kernel took the plan: it is what the next plan starts from. */
     public void committed(Plan plan) {
         Pending p = plan.pending();
@@ -324,14 +509,18 @@ public final class NftablesRenderer {
         if (p.replacesAll) {
             activeChains = usage.chainsInUse;
             serviceSets = usage.setsInUse;
-            serviceMaps = usage.mapsInUse;
+            serviceMaps = new HashSet<>();
             strayHairpinSet = false;
+            strayEndpointMaps = new HashSet<>();
         } else {
             update(activeChains, usage.chainsOutOfUse, usage.chainsInUse);
             update(serviceSets, usage.setsOutOfUse, usage.setsInUse);
-            update(serviceMaps, usage.mapsOutOfUse, usage.mapsInUse);
         }
+        Set<String> chainsGone = new HashSet<>(usage.chainsOutOfUse);
+        chainsGone.removeAll(usage.chainsInUse);
+        p.blocks.commit(p.replacesAll, chainsGone);
         staleChains = p.staleChains;
+        elementsKnown = true;
         if (plan.full()) {
             baseChainsRecreated = true;
         }
@@ -349,7 +538,17 @@ public final class NftablesRenderer {
      * waiting, to be tried again.
      */
     public void failed(Plan plan) {
+        failed(plan, 0);
+    }
+
+    /**
+     * The sync's transaction number {@code applied} (0-based) was refused, those before it applied: a split full
+     * sync is only partly in the kernel; the next full plan starts from a listing ({@link #needsKernelView}).
+     */
+    public void failed(Plan plan, int applied) {
         Objects.requireNonNull(plan, "plan");
+        elementsKnown = false;
+        plan.pending().blocks.abandon();
     }
 
     /** Per-service chains this renderer believes exist and are in use (tests, logs). */

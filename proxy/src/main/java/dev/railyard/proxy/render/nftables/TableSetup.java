@@ -38,7 +38,8 @@ import static dev.railyard.proxy.render.nftables.NftablesLayout.TABLE_COMMENT;
 /**
  * kube-proxy's setupNFTables, what a full sync writes before any service: the table, the base chains and the
  * jumps from them, the top-level chains and their rules, the shared sets and maps (their elements flushed, to be
- * written again whole). The flat layout adds its hairpin set and the postrouting rule that reads it.
+ * written again whole). The flat layout adds its hairpin set and the postrouting rule that reads it, and its
+ * endpoint maps.
  */
 final class TableSetup {
     private final RenderConfig config;
@@ -55,8 +56,10 @@ final class TableSetup {
      * @param recreateBaseChains once per process: a base chain whose hook or priority changed cannot be re-added
      *                           in place, so each is added and deleted first
      * @param removeHairpinSet   the kernel has the flat layout's hairpin set and this layout does not use it
+     * @param flushContainers    empty the shared sets and maps, for their elements to be written again whole;
+     *                           false when the caller knows what they hold and writes only the difference
      */
-    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet) {
+    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers) {
         String ipX = syntax.ipX();
         String addressType = syntax.addressType();
         tx.add(new Table(TABLE_COMMENT));
@@ -76,6 +79,11 @@ final class TableSetup {
                     "endpoint addresses, whose traffic to themselves through a service is masqueraded"));
             tx.add(Rule.of(NAT_POSTROUTING, "ct status dnat " + ipX + " saddr . " + ipX + " daddr @" + HAIRPIN_IPS
                     + " mark set mark or " + mark));
+            for (String protocol : List.of("tcp", "udp", "sctp")) {
+                tx.add(NftMap.typeOf(NftablesLayout.endpointMap(protocol), "numgen random mod 1 : " + ipX
+                        + " daddr . " + protocol + " dport", "endpoints of every service port, each in its own "
+                        + "range of keys"));
+            }
         } else if (removeHairpinSet) {
             // The flat layout's postrouting rule that used it went with the flush of the base chains above.
             tx.delete(NftSet.named(HAIRPIN_IPS));
@@ -141,6 +149,9 @@ final class TableSetup {
         tx.add(Rule.of(SERVICES, (allAddresses ? "fib daddr type local " + syntax.noLocalhost()
                 : ipX + " daddr @" + NODEPORT_IPS) + " meta l4proto . th dport vmap @" + SERVICE_NODEPORTS));
 
+        if (!flushContainers) {
+            return;
+        }
         // The elements are written again whole: the containers start empty.
         for (String set : layout == Layout.FLAT ? List.of(CLUSTER_IPS, HAIRPIN_IPS) : List.of(CLUSTER_IPS)) {
             tx.flush(NftSet.named(set));
@@ -148,6 +159,11 @@ final class TableSetup {
         for (String map : List.of(SERVICE_IPS, FIREWALL_IPS, NO_ENDPOINT_SERVICES, NO_ENDPOINT_NODEPORTS,
                 SERVICE_NODEPORTS)) {
             tx.flush(NftMap.named(map));
+        }
+        if (layout == Layout.FLAT) {
+            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+                tx.flush(NftMap.named(map));
+            }
         }
     }
 

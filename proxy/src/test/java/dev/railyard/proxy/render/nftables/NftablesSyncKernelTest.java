@@ -3,7 +3,9 @@ package dev.railyard.proxy.render.nftables;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.nftables.Family;
+import dev.railyard.nftables.Element;
 import dev.railyard.nftables.NftApplier;
+import dev.railyard.nftables.Transaction;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.Ruleset;
 import dev.railyard.proxy.model.IpFamily;
@@ -23,7 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The renderer's syncs (a full one, then partial ones, then a restart) applied to a real kernel with
@@ -39,17 +41,25 @@ class NftablesSyncKernelTest {
             .serviceCidrs(List.of("10.96.0.0/16")).nodePortAddresses(List.of("primary")).build();
 
     private final Map<String, String> services = new LinkedHashMap<>();
+    /** What the kernel should hold: every transaction applied to it is applied here too. */
+    private final Ruleset model = new Ruleset();
     private NetworkNamespace ns;
     private NftCommand nft;
     private Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
     private Layout layout;
+    private int split;
 
-    /** Each layout, and a restart into the other layout, which must leave nothing of the first behind. */
+    /**
+     * Each layout, whole and with full syncs split into small transactions (after a listing of the kernel, as the
+     * daemon does when it splits), and a restart into the other layout, which must leave nothing of the first.
+     */
     @ParameterizedTest
-    @EnumSource(Layout.class)
-    void fullPartialAndRestartSyncsLeaveWhatAFreshScriptWould(Layout first) throws Exception {
+    @CsvSource({"KUBE_PROXY, 0", "FLAT, 0", "KUBE_PROXY, 2", "FLAT, 2"})
+    void fullPartialAndRestartSyncsLeaveWhatAFreshScriptWould(Layout first, int portsPerTransaction)
+            throws Exception {
         layout = first;
+        split = portsPerTransaction;
         try (NetworkNamespace namespace = NetworkNamespace.create()) {
             ns = namespace;
             nft = NftCommand.create().withCommandPrefix(ns.commandPrefix());
@@ -68,7 +78,8 @@ class NftablesSyncKernelTest {
                       loadBalancer:
                         ingress: [{ip: 198.51.100.25}]
                     """, endpoints("10.244.1.15", "node-a")));
-            NftablesRenderer renderer = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none());
+            NftablesRenderer renderer = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none())
+                    .splitFullSyncs(split);
             sync(renderer, null);
 
             services.put("api", service("api", "10.96.0.22", "", endpoints("10.244.1.12", "node-a")));
@@ -95,12 +106,23 @@ class NftablesSyncKernelTest {
             sync(renderer, Set.of());
             assertThat(renderer.staleChains()).as("stale chains after the grace").isEmpty();
 
+            // Someone else edits the table: an element gone from a shared map and from a set, a stranger's
+            // element added, a service's chain flushed. The next full sync (the periodic one) repairs all of it.
+            String webChain = nft.listObjects(FAMILY, NftablesLayout.TABLE).chains().stream()
+                    .filter(chain -> chain.startsWith("service-") && chain.endsWith("ns/web/tcp/http"))
+                    .findFirst().orElseThrow();
+            apply(dev.railyard.nftables.ScriptParser.parse("delete element ip kube-proxy service-ips "
+                    + "{ 10.96.0.20 . tcp . 80 }\ndelete element ip kube-proxy cluster-ips { 10.96.0.25 }\n"
+                    + "add element ip kube-proxy cluster-ips { 10.96.0.99 }\n"
+                    + "flush chain ip kube-proxy " + webChain + "\n", FAMILY, NftablesLayout.TABLE));
+            sync(renderer, null);
+
             // A restart: a new renderer that knows only what the kernel lists, and a full sync; here in the other
             // layout, whose first sync must remove the first layout's chains, sets and maps.
             NftApplier.TableObjects existing = nft.listObjects(FAMILY, NftablesLayout.TABLE);
             services.put("web", service("web", "10.96.0.20", "", endpoints("10.244.1.10", "node-a")));
             layout = first == Layout.FLAT ? Layout.KUBE_PROXY : Layout.FLAT;
-            NftablesRenderer restarted = new NftablesRenderer(CONFIG, layout, existing);
+            NftablesRenderer restarted = new NftablesRenderer(CONFIG, layout, existing).splitFullSyncs(split);
             sync(restarted, null);
             now = now.plus(NftablesRenderer.STALE_CHAIN_GRACE).plusSeconds(1);
             sync(restarted, Set.of());
@@ -112,24 +134,47 @@ class NftablesSyncKernelTest {
     private void sync(NftablesRenderer renderer, Set<String> changed) throws Exception {
         now = now.plusMillis(100);
         ProxyState state = state();
+        if (changed == null && renderer.needsKernelView()) {
+            NftApplier.TableObjects objects = nft.listObjects(FAMILY, NftablesLayout.TABLE);
+            Map<String, List<Element>> elements = new TreeMap<>();
+            for (String container : renderer.sharedContainers()) {
+                elements.put(container, nft.listElements(FAMILY, NftablesLayout.TABLE, container));
+            }
+            renderer.adoptKernelView(objects, elements);
+        }
         NftablesRenderer.Plan plan = renderer.plan(state, changed, now);
-        nft.apply(plan.staleChainDeletion());
+        apply(plan.staleChainDeletion());
         renderer.staleDeletionApplied(plan);
-        nft.apply(plan.sync());
+        for (Transaction tx : plan.transactions()) {
+            apply(tx);
+        }
         renderer.committed(plan);
 
-        Ruleset fresh = new Ruleset();
-        fresh.apply(NftablesRenderer.script(CONFIG, layout, state));
-        KernelTable expected = KernelTable.of(fresh, FAMILY);
+        // The kernel holds what the model of it does, key for key.
         KernelTable kernel = KernelTable.parse(ns.exec(List.of("nft", "-j", "list", "table", FAMILY.keyword(),
                 NftablesLayout.TABLE), Duration.ofSeconds(30), null).requireSuccess().stdout());
+        assertThat(kernel).as("the kernel and its model after sync (changed: %s)", changed)
+                .isEqualTo(KernelTable.of(model, FAMILY));
         Map<String, String> liveChains = new TreeMap<>(kernel.chains());
         for (String stale : renderer.staleChains()) {
             assertThat(liveChains.remove(stale)).as("stale chain %s", stale).isEqualTo(" rules=0");
         }
-        assertThat(liveChains).as("chains after sync (changed: %s)", changed).isEqualTo(expected.chains());
-        assertThat(kernel.containers()).as("sets and maps after sync (changed: %s)", changed)
-                .isEqualTo(expected.containers());
+        // And means what a fresh script does: the same rules, each dispatch reading the same endpoints (where
+        // their keys sit in the flat layout's endpoint maps depends on the syncs before).
+        Ruleset fresh = new Ruleset();
+        fresh.apply(NftablesRenderer.script(CONFIG, layout, state));
+        List<String> expected = ResolvedEndpoints.of(fresh.dump());
+        List<String> actual = new java.util.ArrayList<>(ResolvedEndpoints.of(model.dump()));
+        actual.removeIf(line -> renderer.staleChains().stream().anyMatch(chain -> line.equals(
+                "add chain ip kube-proxy " + chain)));
+        assertThat(actual).as("rules and elements after sync (changed: %s)", changed)
+                .containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    /** Into the kernel and into its model. */
+    private void apply(Transaction tx) throws Exception {
+        nft.apply(tx);
+        model.apply(tx);
     }
 
     private ProxyState state() throws Exception {
