@@ -184,7 +184,7 @@ public final class OverlayCommand implements Callable<Integer> {
         try {
             json = Files.readString(netConfigPath);
         } catch (IOException e) {
-            throw new ConfigException("--net-config-path " + netConfigPath + ": cannot read it: " + e.getMessage(), e);
+            throw new ConfigException("--net-config-path " + netConfigPath + ": cannot read it: " + whyUnreadable(e), e);
         }
         NetworkConfig config;
         try {
@@ -261,7 +261,7 @@ public final class OverlayCommand implements Callable<Integer> {
                 json = "-".equals(file) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
                         : Files.readString(Path.of(file));
             } catch (IOException e) {
-                err.println("railyard overlay config put: cannot read " + file + ": " + e.getMessage());
+                err.println("railyard overlay config put: cannot read " + file + ": " + whyUnreadable(e));
                 return 1;
             }
             try (EtcdSubnetManager m = new EtcdSubnetManager(config.overlay.etcdOptions())) {
@@ -304,5 +304,16 @@ public final class OverlayCommand implements Callable<Integer> {
     /** Lets the module run on its own: {@code java -cp ... dev.railyard.overlay.cli.OverlayCommand}. */
     public static void main(String[] args) {
         System.exit(new CommandLine(new OverlayCommand()).execute(args));
+    }
+
+    /** The reason a file could not be read; NIO's exceptions carry only the path as their message. */
+    static String whyUnreadable(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 }

@@ -85,7 +85,11 @@ public final class OverlayDaemon implements AutoCloseable {
                     backend.backendDataJson(), backend.backendV6DataJson());
             LeaseSubnets previous = SubnetEnv.previousSubnets(options.subnetFile());
             lease = retrying("acquire subnet lease", () -> manager.acquire(attrs, previous));
-            log.info("leased subnet {} (etcd lease {})", lease.subnets(), Long.toHexString(lease.etcdLeaseId()));
+            if (lease.etcdLeaseId() != 0) {
+                log.info("leased subnet {} (etcd lease {})", lease.subnets(), Long.toHexString(lease.etcdLeaseId()));
+            } else { // the Node's pod CIDRs in kube mode, or an etcd reservation: no etcd lease to name
+                log.info("leased subnet {}", lease.subnets());
+            }
             if (options.ipMasq()) {
                 // as flannel: starting in one mode removes what the other mode left
                 Masquerade.otherThan(config, ip).cleanUp();

@@ -98,7 +98,7 @@ class OverlayCommandTest {
 
         Run nofile = run("config", "put", dir.resolve("nope.json").toString(), "--etcd-endpoints", endpoints());
         assertThat(nofile.exit()).isEqualTo(1);
-        assertThat(nofile.err()).contains("cannot read").contains("nope.json");
+        assertThat(nofile.err()).contains("cannot read").contains("nope.json: no such file");
     }
 
     @Test
@@ -167,7 +167,7 @@ class OverlayCommandTest {
             assertThat(noName.err()).contains("railyard overlay: --kube-subnet-mgr needs this node's name: set NODE_NAME");
             Run noConf = run(Map.of("NODE_NAME", "n1"), "--kube-subnet-mgr", "--net-config-path", "/nonexistent/net-conf.json");
             assertThat(noConf.exit()).isEqualTo(1);
-            assertThat(noConf.err()).contains("--net-config-path /nonexistent/net-conf.json: cannot read it");
+            assertThat(noConf.err()).contains("--net-config-path /nonexistent/net-conf.json: cannot read it: no such file");
 
             api.create(new V1Node().metadata(new V1ObjectMeta().name("n1"))
                     .spec(new V1NodeSpec().podCIDR("10.92.7.0/24").podCIDRs(List.of("10.92.7.0/24"))));
