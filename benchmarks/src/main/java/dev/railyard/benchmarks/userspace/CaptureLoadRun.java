@@ -445,6 +445,7 @@ public final class CaptureLoadRun {
     // load
 
     private Round measure(Target t, int round) throws Exception {
+        Map<String, Double> threads0 = t.pid > 0 ? threadCpu(t.pid) : Map.of();
         double cpu0 = t.pid > 0 ? ProcFs.cpuSeconds(t.pid) : 0;
         long switches0 = t.pid > 0 ? contextSwitches(t.pid) : 0;
         double backendCpu0 = ProcFs.cpuSeconds(backend.pid());
@@ -452,7 +453,35 @@ public final class CaptureLoadRun {
         double cpu = t.pid > 0 ? ProcFs.cpuSeconds(t.pid) - cpu0 : Double.NaN;
         long switches = t.pid > 0 ? contextSwitches(t.pid) - switches0 : 0;
         double backendCpu = ProcFs.cpuSeconds(backend.pid()) - backendCpu0;
-        return new Round(t, round, wrk, cpu, switches, backendCpu, ProcFs.loadAverage());
+        Map<String, Double> threads = new java.util.TreeMap<>();
+        if (t.pid > 0) {
+            threadCpu(t.pid).forEach((k, v) -> threads.put(k, v - threads0.getOrDefault(k, 0.0)));
+        }
+        return new Round(t, round, wrk, cpu, switches, backendCpu, ProcFs.loadAverage(), threads);
+    }
+
+    /**
+     * CPU seconds of a process's threads, grouped by thread name without its trailing digits (event loops, C2 and C1
+     * compiler threads, GC threads, ...): where a JVM's CPU time goes besides the relay.
+     */
+    static Map<String, Double> threadCpu(long pid) {
+        Map<String, Double> groups = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+                    double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) ProcFs.CLOCK_TICKS;
+                    groups.merge(comm.replaceAll("[-#0-9 ]+$", ""), cpu, Double::sum);
+                } catch (IOException | RuntimeException threadGone) {
+                    // ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // process gone
+        }
+        return groups;
     }
 
     /** Voluntary + involuntary context switches of every thread of a process: how often it went to sleep or was preempted. */
@@ -524,6 +553,28 @@ public final class CaptureLoadRun {
             line("   %-10s %8d requests  %.2f syscalls/req  %.2f context switches/req  (%s)", t.name, requests,
                     syscalls / (double) requests, switches / (double) requests, perfOut.getFileName());
 
+            Path perfData = out.resolve("perf-" + t.name + ".data");
+            Proc record = Proc.start("perf-record", List.of("perf", "record", "-F", "999", "-p", Long.toString(t.pid), "-o",
+                    perfData.toString()), out, out.resolve("perf-record-" + t.name + ".log"), Map.of());
+            Thread.sleep(500);
+            runWrk(t, o.profileSeconds, "wrk-perf-record-" + t.name);
+            interrupt(record);
+            if (t == underTest) {
+                // names of JIT-compiled methods for perf (/tmp/perf-PID.map); a JVM only
+                capture(List.of("jcmd", Long.toString(t.pid), "Compiler.perfmap"));
+            }
+            String dsos = capture(List.of("perf", "report", "-i", perfData.toString(), "--sort", "dso", "--stdio"));
+            Files.writeString(out.resolve("perf-symbols-" + t.name + ".txt"),
+                    capture(List.of("perf", "report", "-i", perfData.toString(), "--sort", "dso,sym", "--stdio")));
+            Files.writeString(out.resolve("perf-dso-" + t.name + ".txt"), dsos);
+            StringBuilder top = new StringBuilder();
+            for (String l : dsos.split("\n")) {
+                if (!l.startsWith("#") && !l.isBlank() && top.length() < 600) {
+                    top.append(l.strip()).append('\n');
+                }
+            }
+            line("   %-10s samples by binary (perf record):%n%s", t.name, indent(top.toString()));
+
             Path straceOut = out.resolve("strace-" + t.name + ".txt");
             Proc strace = Proc.start("strace", List.of("strace", "-c", "-f", "-p", Long.toString(t.pid), "-o",
                     straceOut.toString()), out, out.resolve("strace-" + t.name + ".log"), Map.of());
@@ -586,6 +637,16 @@ public final class CaptureLoadRun {
                             / (double) rs.stream().mapToLong(Round::requests).sum()) : "-",
                     String.format(Locale.ROOT, "%.1f µs", rs.stream().mapToDouble(r -> r.backendCpu).sum()
                             / rs.stream().mapToLong(Round::requests).sum() * 1e6));
+        }
+        for (Target t : List.of(haproxy, underTest)) {
+            List<Round> rs = roundsOf(t);
+            long requests = rs.stream().mapToLong(Round::requests).sum();
+            Map<String, Double> total = new java.util.TreeMap<>();
+            rs.forEach(r -> r.threads.forEach((k, v) -> total.merge(k, v, Double::sum)));
+            StringBuilder sb = new StringBuilder();
+            total.entrySet().stream().filter(e -> e.getValue() > 0).sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+                    .forEach(e -> sb.append(String.format(Locale.ROOT, "  %s %.1f", e.getKey(), e.getValue() / requests * 1e6)));
+            line("%-10s CPU µs per request by thread:%s", t.name, sb);
         }
         List<Round> u = roundsOf(underTest);
         List<Round> h = roundsOf(haproxy);
@@ -751,9 +812,13 @@ public final class CaptureLoadRun {
         final long switches;
         final double backendCpu;
         final String load;
+        /** CPU seconds per thread group over the phase. */
+        final Map<String, Double> threads;
         private final ProxyLoadRun.Round stats;
 
-        Round(Target target, int round, JsonObject wrk, double proxyCpu, long switches, double backendCpu, String load) {
+        Round(Target target, int round, JsonObject wrk, double proxyCpu, long switches, double backendCpu, String load,
+              Map<String, Double> threads) {
+            this.threads = threads;
             this.target = target;
             this.round = round;
             this.wrk = wrk;
