@@ -566,6 +566,7 @@ public final class CaptureLoadRun {
             String dsos = capture(List.of("perf", "report", "-i", perfData.toString(), "--sort", "dso", "--stdio"));
             Files.writeString(out.resolve("perf-symbols-" + t.name + ".txt"),
                     capture(List.of("perf", "report", "-i", perfData.toString(), "--sort", "dso,sym", "--stdio")));
+            Files.deleteIfExists(Path.of("/tmp/perf-" + t.pid + ".map")); // the JVM's perf map: used, not kept
             Files.writeString(out.resolve("perf-dso-" + t.name + ".txt"), dsos);
             StringBuilder top = new StringBuilder();
             for (String l : dsos.split("\n")) {
