@@ -12,6 +12,10 @@
 #       --under-test-cmd "java -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*' \
 #           dev.railyard.benchmarks.userspace.UserspaceProxyLauncher {manifests} {threads}"   # the proxier without the CLI
 #   benchmarks/run-userspace-benchmarks.sh --help                   # every option
+#   benchmarks/run-userspace-benchmarks.sh --path capture           # the realistic path (issue 14, CaptureLoadRun):
+#       pod namespace behind a bridge, ClusterIP captured by railyard's REDIRECT rules, HAProxy behind the same
+#       kind of capture, wrk -c32 from the node namespace, 6 rounds; --path capture --help lists its options
+#   benchmarks/run-userspace-benchmarks.sh --path capture --profile-seconds 5   # plus syscalls per request
 #   SKIP_BUILD=1 benchmarks/run-userspace-benchmarks.sh ...         # reuse the last build
 #
 # Needs haproxy, wrk and iperf3 (Debian: apt-get install -y haproxy wrk iperf3; this script installs them when
@@ -20,9 +24,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --path loopback (ProxyLoadRun, the default) or capture (CaptureLoadRun), as the first option
+MAIN=dev.railyard.benchmarks.userspace.ProxyLoadRun
+PREFIX=""
+if [[ "${1:-}" == "--path" ]]; then
+    case "${2:-}" in
+        loopback) ;;
+        capture) MAIN=dev.railyard.benchmarks.userspace.CaptureLoadRun; PREFIX="capture-" ;;
+        *) echo "--path: loopback or capture" >&2; exit 2 ;;
+    esac
+    shift 2
+fi
+
 missing=()
-for tool in haproxy wrk iperf3; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
+tools="haproxy:haproxy wrk:wrk iperf3:iperf3"
+if [[ -n "$PREFIX" ]]; then
+    tools="$tools curl:curl strace:strace perf:linux-perf"   # readiness checks and --profile-seconds
+fi
+for pair in $tools; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 if (( ${#missing[@]} )); then
     if [[ $(id -u) -eq 0 ]]; then
@@ -48,7 +68,7 @@ if [[ $(id -u) -eq 0 ]]; then
     ulimit -Hn 65536 2>/dev/null && ulimit -n 65536 2>/dev/null || true
 fi
 
-OUT="benchmarks/target/userspace-results/$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="benchmarks/target/userspace-results/$PREFIX$(date -u +%Y%m%dT%H%M%SZ)"
 for arg in "$@"; do
     case "$arg" in --help|-h) OUT="";; esac
 done
@@ -59,7 +79,7 @@ fi
 run() {
     java -Djava.awt.headless=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
         -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*' \
-        dev.railyard.benchmarks.userspace.ProxyLoadRun "$@"
+        "$MAIN" "$@"
 }
 if [[ -z "$OUT" ]]; then
     run "$@"

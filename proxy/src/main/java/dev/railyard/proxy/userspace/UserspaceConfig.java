@@ -110,7 +110,9 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
         private Duration udpIdleTimeout = Duration.ofMillis(250);
         private int maxUdpSessions = 16384;
         private int maxAffinityEntries = 65536;
-        private int eventLoopThreads = Runtime.getRuntime().availableProcessors();
+        /** One per CPU; {@code -Drailyard.userspace.eventLoopThreads=N} overrides it (measurements, small nodes). */
+        private int eventLoopThreads = Integer.getInteger("railyard.userspace.eventLoopThreads",
+                Runtime.getRuntime().availableProcessors());
 
         private Builder(String nodeName, InetAddress bindAddress, ListenMode listenMode) {
             this.nodeName = nodeName;
