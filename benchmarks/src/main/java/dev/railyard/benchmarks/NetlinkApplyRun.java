@@ -76,7 +76,7 @@ public final class NetlinkApplyRun {
             ClusterGenerator.Cluster cluster = ClusterGenerator.generate(size);
             ClusterGenerator.Replacement replacement = ClusterGenerator.withOneEndpointReplaced(cluster.state());
             System.out.printf(Locale.ROOT, "%n== %,d services: %s%n", size, cluster.describe());
-            Transaction full = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(), List.of())
+            Transaction full = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig())
                     .plan(replacement.before(), null, Instant.EPOCH).sync();
             compileOnly(full);
             for (int round = 1; round <= rounds; round++) {
@@ -149,8 +149,7 @@ public final class NetlinkApplyRun {
             throws Exception {
         try (NetworkNamespace ns = NetworkNamespace.create();
              NetlinkApplier applier = NetlinkApplier.open(ns.name())) {
-            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(),
-                    List.of());
+            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig());
             Instant now = Instant.EPOCH;
             NftablesRenderer.Plan plan = renderer.plan(replacement.before(), null, now);
             long start = System.nanoTime();
@@ -192,8 +191,7 @@ public final class NetlinkApplyRun {
     private static void nftRound(int round, ClusterGenerator.Replacement replacement) throws Exception {
         try (NetworkNamespace ns = NetworkNamespace.create()) {
             NftCommand nft = NftCommand.create().withCommandPrefix(ns.commandPrefix()).withTimeout(Duration.ofMinutes(20));
-            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(),
-                    List.of());
+            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig());
             Instant now = Instant.EPOCH;
             NftablesRenderer.Plan plan = renderer.plan(replacement.before(), null, now);
             long start = System.nanoTime();
@@ -228,8 +226,7 @@ public final class NetlinkApplyRun {
              NetlinkApplier applier = NetlinkApplier.open(ours.name())) {
             NftCommand nft = NftCommand.create().withCommandPrefix(theirs.commandPrefix())
                     .withTimeout(Duration.ofMinutes(20));
-            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig(), List.of(),
-                    List.of());
+            NftablesRenderer renderer = new NftablesRenderer(ClusterGenerator.nftablesRenderConfig());
             Instant now = Instant.EPOCH;
             for (int i = 0; i <= PARTIALS; i++) {
                 ProxyState state = i % 2 == 0 ? replacement.before() : replacement.after();
