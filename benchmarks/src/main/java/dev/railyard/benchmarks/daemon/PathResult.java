@@ -1,0 +1,160 @@
+package dev.railyard.benchmarks.daemon;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@link ProgrammingLatencyRun} measured for one path at one cluster size: the full syncs, and per timed change
+ * (in rounds) change -> applied and change -> traffic, in milliseconds. Filled while the run goes on.
+ */
+final class PathResult {
+    /** One round of timed changes. */
+    static final class Round {
+        final int number;
+        final String loadAtStart;
+        final List<Double> applied = new ArrayList<>();
+        final List<Double> traffic = new ArrayList<>();
+        /** The sync's own plan (render) and apply parts of each change -> applied. */
+        final List<Double> render = new ArrayList<>();
+        final List<Double> apply = new ArrayList<>();
+
+        Round(int number, String loadAtStart) {
+            this.number = number;
+            this.loadAtStart = loadAtStart;
+        }
+    }
+
+    final ProgrammingPath path;
+    final int services;
+    final long capSeconds;
+    /** Why there are no (or fewer) figures; null when everything ran. */
+    String problem;
+    /** True when the first full sync did not finish within the cap. */
+    boolean overCap;
+    double handOverMs = Double.NaN;
+    double fullMs = Double.NaN;
+    double fullAgainMs = Double.NaN;
+    final List<Round> rounds = new ArrayList<>();
+    int changesWithoutTraffic;
+    long attempts;
+    long unanswered;
+
+    PathResult(ProgrammingPath path, int services, long capSeconds) {
+        this.path = path;
+        this.services = services;
+        this.capSeconds = capSeconds;
+    }
+
+    double[] applied() {
+        return rounds.stream().flatMap(r -> r.applied.stream()).mapToDouble(Double::doubleValue).toArray();
+    }
+
+    double[] traffic() {
+        return rounds.stream().flatMap(r -> r.traffic.stream()).mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** Nearest-rank percentile; NaN for no values. */
+    static double percentile(double[] values, double percentile) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int rank = (int) Math.ceil(percentile / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    static double max(double[] values) {
+        return values.length == 0 ? Double.NaN : Arrays.stream(values).max().getAsDouble();
+    }
+
+    /** "12.3 ms", "4.56 s", or "—". */
+    static String time(double ms) {
+        if (Double.isNaN(ms)) {
+            return "—";
+        }
+        if (ms >= 1000) {
+            return String.format(Locale.ROOT, "%.2f s", ms / 1000);
+        }
+        return String.format(Locale.ROOT, ms >= 100 ? "%.0f ms" : ms >= 10 ? "%.1f ms" : "%.2f ms", ms);
+    }
+
+    String fullSyncText() {
+        if (overCap) {
+            return "not done within cap (" + capSeconds + " s)";
+        }
+        return time(fullMs);
+    }
+
+    String triple(double[] values) {
+        if (values.length == 0) {
+            return "—";
+        }
+        return time(percentile(values, 50)) + " / " + time(percentile(values, 99)) + " / " + time(max(values));
+    }
+
+    /** The targets that apply at this size, each met or missed; "—" at other sizes. */
+    String targets() {
+        double[] traffic = traffic();
+        List<String> verdicts = new ArrayList<>();
+        if (services == 10_000) {
+            verdicts.add(verdict("full ≤ 5 s", fullMs, 5000, overCap));
+            verdicts.add(verdict("traffic p50 ≤ 30 ms", percentile(traffic, 50), 30, false));
+            verdicts.add(verdict("traffic p99 ≤ 100 ms", percentile(traffic, 99), 100, false));
+        } else if (services == 50_000) {
+            verdicts.add(verdict("full ≤ 30 s", fullMs, 30_000, overCap));
+            verdicts.add(verdict("partial (traffic) p50 ≤ 50 ms", percentile(traffic, 50), 50, false));
+        } else {
+            return "—";
+        }
+        return String.join("; ", verdicts);
+    }
+
+    private static String verdict(String target, double value, double limit, boolean overCap) {
+        if (overCap) {
+            return target + ": **missed** (over cap)";
+        }
+        if (Double.isNaN(value)) {
+            return target + ": not measured";
+        }
+        return target + (value <= limit ? ": met" : ": **missed**");
+    }
+
+    /** The summary table's row. */
+    String row() {
+        double[] applied = applied();
+        double[] traffic = traffic();
+        String note = problem == null ? "" : problem;
+        if (changesWithoutTraffic > 0) {
+            note += (note.isEmpty() ? "" : "; ") + changesWithoutTraffic + " changes never reached traffic";
+        }
+        return String.format(Locale.ROOT, "| %s | %,d | %s | %s | %d | %s | %s | %s | %s |", path.id(), services,
+                fullSyncText(), time(fullAgainMs), applied.length, triple(applied), triple(traffic), targets(),
+                note);
+    }
+
+    static String header() {
+        return "| path | services | full sync | full sync again | timed changes | change→applied p50 / p99 / max"
+                + " | change→traffic p50 / p99 / max | targets | notes |\n|---|---|---|---|---|---|---|---|---|";
+    }
+
+    /** One line per round, so that a median over rounds cannot hide a bad one. */
+    List<String> roundLines() {
+        List<String> lines = new ArrayList<>();
+        for (Round round : rounds) {
+            double[] applied = round.applied.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] traffic = round.traffic.stream().mapToDouble(Double::doubleValue).toArray();
+            lines.add(String.format(Locale.ROOT, "| %s | %,d | %d | %s | %d | %s / %s | %s / %s |", path.id(),
+                    services, round.number, round.loadAtStart, applied.length, time(percentile(applied, 50)),
+                    time(percentile(applied, 99)), time(percentile(traffic, 50)), time(percentile(traffic, 99))));
+        }
+        return lines;
+    }
+
+    static String roundHeader() {
+        return "| path | services | round | load at start | changes | applied p50 / p99 | traffic p50 / p99 |\n"
+                + "|---|---|---|---|---|---|---|";
+    }
+}
