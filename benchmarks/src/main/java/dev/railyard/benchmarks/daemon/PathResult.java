@@ -24,6 +24,18 @@ final class PathResult {
             this.number = number;
             this.loadAtStart = loadAtStart;
         }
+
+        /**
+         * Per change, applied less the sync's render and apply: handing the event over, waking the sync thread,
+         * draining the tracker, and reporting.
+         */
+        double[] other() {
+            double[] result = new double[applied.size()];
+            for (int i = 0; i < result.length; i++) {
+                result[i] = applied.get(i) - render.get(i) - apply.get(i);
+            }
+            return result;
+        }
     }
 
     final ProgrammingPath path;
@@ -146,15 +158,19 @@ final class PathResult {
         for (Round round : rounds) {
             double[] applied = round.applied.stream().mapToDouble(Double::doubleValue).toArray();
             double[] traffic = round.traffic.stream().mapToDouble(Double::doubleValue).toArray();
-            lines.add(String.format(Locale.ROOT, "| %s | %,d | %d | %s | %d | %s / %s | %s / %s |", path.id(),
-                    services, round.number, round.loadAtStart, applied.length, time(percentile(applied, 50)),
-                    time(percentile(applied, 99)), time(percentile(traffic, 50)), time(percentile(traffic, 99))));
+            double[] render = round.render.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] apply = round.apply.stream().mapToDouble(Double::doubleValue).toArray();
+            lines.add(String.format(Locale.ROOT, "| %s | %,d | %d | %s | %d | %s / %s | %s / %s / %s | %s / %s |",
+                    path.id(), services, round.number, round.loadAtStart, applied.length,
+                    time(percentile(applied, 50)), time(percentile(applied, 99)), time(percentile(render, 50)),
+                    time(percentile(apply, 50)), time(percentile(round.other(), 50)), time(percentile(traffic, 50)),
+                    time(percentile(traffic, 99))));
         }
         return lines;
     }
 
     static String roundHeader() {
-        return "| path | services | round | load at start | changes | applied p50 / p99 | traffic p50 / p99 |\n"
-                + "|---|---|---|---|---|---|---|";
+        return "| path | services | round | load at start | changes | applied p50 / p99"
+                + " | of which render / apply / other, p50 | traffic p50 / p99 |\n|---|---|---|---|---|---|---|---|";
     }
 }

@@ -395,10 +395,11 @@ public final class ProgrammingLatencyRun {
         double[] render = round.render.stream().mapToDouble(Double::doubleValue).toArray();
         double[] apply = round.apply.stream().mapToDouble(Double::doubleValue).toArray();
         System.out.printf(Locale.ROOT, "round %d (load at start %s, now %s): %d changes; applied p50 %s p99 %s"
-                        + " (the sync's render p50 %s, apply p50 %s); traffic p50 %s p99 %s max %s%n", round.number,
-                round.loadAtStart, MachineFacts.load(), applied.length, PathResult.time(PathResult.percentile(applied, 50)),
-                PathResult.time(PathResult.percentile(applied, 99)), PathResult.time(PathResult.percentile(render, 50)),
-                PathResult.time(PathResult.percentile(apply, 50)),
+                        + " (the sync's render p50 %s, apply p50 %s, other p50 %s); traffic p50 %s p99 %s max %s%n",
+                round.number, round.loadAtStart, MachineFacts.load(), applied.length,
+                PathResult.time(PathResult.percentile(applied, 50)), PathResult.time(PathResult.percentile(applied, 99)),
+                PathResult.time(PathResult.percentile(render, 50)), PathResult.time(PathResult.percentile(apply, 50)),
+                PathResult.time(PathResult.percentile(round.other(), 50)),
                 PathResult.time(PathResult.percentile(traffic, 50)),
                 PathResult.time(PathResult.percentile(traffic, 99)), PathResult.time(PathResult.max(traffic)));
     }
