@@ -262,11 +262,22 @@ public final class Rule {
          * (declared {@code typeof numgen random mod 1 : ip daddr . th dport}) and holds address . port.
          */
         public Builder dnatNumgenMap(Family family, int modulus, String map) {
+            return dnatNumgenMap(family, modulus, 0, map);
+        }
+
+        /**
+         * {@code dnat ip addr . port to numgen random mod N offset O map @map}: keys O to O+N-1, so that one map
+         * holds the endpoints of many services, each in its own range.
+         *
+         * @param offset unsigned 32-bit
+         */
+        public Builder dnatNumgenMap(Family family, int modulus, int offset, String map) {
             int addressLength = family == Family.IP6 ? 16 : 4;
-            expressions.add(new Expr.Numgen(reg(0), modulus, true, 0));
+            expressions.add(new Expr.Numgen(reg(0), modulus, true, offset));
             expressions.add(new Expr.Lookup(SetRef.named(map), reg(0), reg(0), false));
             expressions.add(new Expr.Nat(true, family, reg(0), Registers.forSlot(Registers.slots(addressLength)), 0));
-            return describeStatements ? say("dnat " + family.keyword() + " addr . port to numgen random mod " + modulus + " map @" + map) : this;
+            return describeStatements ? say("dnat " + family.keyword() + " addr . port to numgen random mod " + modulus
+                    + (offset == 0 ? "" : " offset " + Integer.toUnsignedString(offset)) + " map @" + map) : this;
         }
 
         /** {@code masquerade [fully-random]}. */

@@ -75,6 +75,12 @@ public final class Transaction {
         return this;
     }
 
+    /** Appends one operation, as taken from another transaction. */
+    public Transaction append(Operation operation) {
+        operations.add(Objects.requireNonNull(operation, "operation"));
+        return this;
+    }
+
     /** Appends every operation of {@code other}, which must work on the same table. */
     public Transaction addAll(Transaction other) {
         if (other.family != family || !other.table.equals(table)) {

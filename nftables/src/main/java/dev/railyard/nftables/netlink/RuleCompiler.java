@@ -370,7 +370,7 @@ public final class RuleCompiler {
 
         /**
          * {@code dnat to ADDRESS[:PORT]} ({@code [ADDRESS]:PORT} for ip6) or {@code dnat ip addr . port to numgen
-         * random mod N map @M}. A port needs a protocol match first ({@code meta l4proto tcp}), as nft insists.
+         * random mod N [offset O] map @M}. A port needs a protocol match first ({@code meta l4proto tcp}), as nft insists.
          */
         private void dnat(int start) {
             int at = next;
@@ -408,13 +408,24 @@ public final class RuleCompiler {
                 expect("to");
                 expect("numgen");
                 int modulus = numgenRandomMod();
+                int offset = 0;
+                if (words.length > next && words[next].equals("offset")) {
+                    next++;
+                    int offsetAt = next;
+                    String text = take();
+                    try {
+                        offset = Integer.parseUnsignedInt(text);
+                    } catch (NumberFormatException e) {
+                        throw unexpected(offsetAt, "an offset from 0 to 4294967295");
+                    }
+                }
                 expect("map");
                 String map = setName(take(), next - 1);
                 if (!transportMatched) {
                     throw unexpected(start, "a meta l4proto match before a dnat to a port (nft refuses a port "
                             + "without one)");
                 }
-                rule.dnatNumgenMap(kernelFamily, modulus, map);
+                rule.dnatNumgenMap(kernelFamily, modulus, offset, map);
             } else {
                 throw unexpected(at, "to or " + ipKeyword + " addr . port to");
             }

@@ -59,8 +59,8 @@ class SetTypesTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("set s").hasMessageContaining("\"mark\"");
         assertThatThrownBy(() -> SetTypes.spec(new NftSet("s", "ipv4_addr", List.of("dynamic", "fast"), 0, null)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"fast\"");
-        assertThatThrownBy(() -> SetTypes.spec(NftMap.typeOf("m", "numgen random mod 1 : ip daddr . tcp dport", null)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("map m").hasMessageContaining("\"tcp dport\"");
+        assertThatThrownBy(() -> SetTypes.spec(NftMap.typeOf("m", "numgen random mod 1 : ip daddr . tcp sport", null)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("map m").hasMessageContaining("\"tcp sport\"");
         assertThatThrownBy(() -> SetTypes.spec(NftMap.typeOf("m", "meta l4proto : ip daddr", null)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"meta l4proto\"");
         assertThatThrownBy(() -> SetTypes.spec(NftMap.of("m", "ipv4_addr : ether_addr", null)))

@@ -48,9 +48,11 @@ public final class NftablesLayout {
     public static final String FIREWALL_PREFIX = "firewall-";
     public static final String ENDPOINT_PREFIX = dev.railyard.proxy.model.Endpoint.NFTABLES_CHAIN_PREFIX;
     public static final String AFFINITY_PREFIX = "affinity-";
-    /** The flat layout's per-service-port data maps of endpoints (index to address . port). */
-    public static final String ENDPOINTS_PREFIX = "endpoints-";
-    public static final String LOCAL_ENDPOINTS_PREFIX = "local-endpoints-";
+    /**
+     * The flat layout's endpoint data maps, one per protocol (the map's value types the port, and nft will not
+     * mix a {@code th dport} map into a {@code meta l4proto tcp} rule): numgen key to endpoint address . port.
+     */
+    public static final List<String> ENDPOINT_MAPS = List.of("endpoints-tcp", "endpoints-udp", "endpoints-sctp");
 
     /** The base chains, in kube-proxy's order: filter before DNAT (source ranges), filter, nat. */
     static final List<Chain> BASE_CHAINS = List.of(
@@ -94,6 +96,11 @@ public final class NftablesLayout {
     /** Per-service chains (and only they) have a '/' in their name, as kube-proxy's isServiceChainName. */
     public static boolean isServiceChain(String name) {
         return name.indexOf('/') >= 0;
+    }
+
+    /** The flat layout's endpoint map for a protocol ({@code tcp}, {@code udp}, {@code sctp}). */
+    public static String endpointMap(String protocol) {
+        return "endpoints-" + protocol;
     }
 
     public static boolean isAffinitySet(String name) {

@@ -51,6 +51,8 @@ public final class NftablesRenderer {
     private final Layout layout;
     private final TableSetup setup;
     private final ServicePortWriter writer;
+    /** Renders ports for {@link ChangedObjects} to compare, apart from {@link #writer}'s counts. */
+    private final ServicePortWriter comparisonWriter;
 
     // What the kernel holds, as of the last committed plan.
     /** Rules of each service port as last written, in the state's (name) order. */
@@ -60,11 +62,15 @@ public final class NftablesRenderer {
     private Set<String> activeChains = new HashSet<>();
     /** Per-service chains flushed because nothing uses them, and since when, to be deleted after the grace. */
     private Map<String, Instant> staleChains = new LinkedHashMap<>();
-    /** Per-service sets (affinity) and maps (endpoints) in the kernel. */
+    /** Per-service sets (affinity) and maps (an earlier flat layout's endpoint maps) in the kernel. */
     private Set<String> serviceSets = new HashSet<>();
     private Set<String> serviceMaps = new HashSet<>();
     /** Whether the kernel has the flat layout's hairpin set while this renderer's layout has none. */
     private boolean strayHairpinSet;
+    /** The flat layout's endpoint maps the kernel has while this renderer's layout has none. */
+    private Set<String> strayEndpointMaps = new HashSet<>();
+    /** The flat layout's blocks of keys in the endpoint maps, by dispatch chain. */
+    private final EndpointKeyBlocks keyBlocks = new EndpointKeyBlocks();
     /** Whether a full sync of this renderer re-created the base chains yet (kube-proxy's "flushed"). */
     private boolean baseChainsRecreated;
     /** Whether {@link #claims} holds exactly what the kernel's shared sets and maps hold. */
@@ -88,6 +94,7 @@ public final class NftablesRenderer {
         this.layout = Objects.requireNonNull(layout, "layout");
         this.setup = new TableSetup(config, syntax, layout);
         this.writer = new ServicePortWriter(config, syntax, layout);
+        this.comparisonWriter = new ServicePortWriter(config, syntax, layout);
         for (String chain : existing.chains()) {
             if (NftablesLayout.isServiceChain(chain)) {
                 activeChains.add(chain);
@@ -104,6 +111,15 @@ public final class NftablesRenderer {
             }
         }
         strayHairpinSet = layout != Layout.FLAT && existing.sets().contains(HAIRPIN_IPS);
+        strayEndpointMaps = strayEndpointMaps(existing);
+    }
+
+    private Set<String> strayEndpointMaps(NftApplier.TableObjects objects) {
+        Set<String> stray = new HashSet<>();
+        if (layout != Layout.FLAT) {
+            NftablesLayout.ENDPOINT_MAPS.stream().filter(objects.maps()::contains).forEach(stray::add);
+        }
+        return stray;
     }
 
     /**
@@ -147,6 +163,16 @@ public final class NftablesRenderer {
         objects.sets().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceSets::add);
         objects.maps().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceMaps::add);
         strayHairpinSet = layout != Layout.FLAT && objects.sets().contains(HAIRPIN_IPS);
+        strayEndpointMaps = strayEndpointMaps(objects);
+        if (layout == Layout.FLAT) {
+            List<Long> keys = new ArrayList<>();
+            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+                for (Element element : elements.getOrDefault(map, List.of())) {
+                    parseKey(element).ifPresent(keys::add);
+                }
+            }
+            keyBlocks.reserve(keys);
+        }
         staleChains.keySet().retainAll(activeChains);
         activeChains.removeAll(staleChains.keySet());
         claims = ElementClaims.holding(elements);
@@ -162,8 +188,20 @@ public final class NftablesRenderer {
     private static final List<String> SHARED = List.of(NftablesLayout.CLUSTER_IPS, NftablesLayout.SERVICE_IPS,
             NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES, NftablesLayout.NO_ENDPOINT_NODEPORTS,
             NftablesLayout.SERVICE_NODEPORTS);
-    private static final List<String> SHARED_FLAT = java.util.stream.Stream.concat(SHARED.stream(),
-            java.util.stream.Stream.of(HAIRPIN_IPS)).toList();
+    private static final List<String> SHARED_FLAT = java.util.stream.Stream.of(SHARED,
+            List.of(HAIRPIN_IPS), NftablesLayout.ENDPOINT_MAPS).flatMap(List::stream).toList();
+
+    /** An endpoint map element's numgen key, if it is one (anything else someone put there is not). */
+    private static java.util.Optional<Long> parseKey(Element element) {
+        if (element.key().size() != 1) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(Long.parseLong(element.key().get(0)));
+        } catch (NumberFormatException e) {
+            return java.util.Optional.empty();
+        }
+    }
 
     public RenderConfig config() {
         return config;
@@ -242,11 +280,15 @@ public final class NftablesRenderer {
         private final boolean replacesAll;
         private final Map<String, Instant> staleChains;
 
+        private final EndpointKeyBlocks.Changes blocks;
+
         private Pending(ServicePortRules[] rendered, ElementClaims claims, ElementClaims.Changes changes,
+                        EndpointKeyBlocks.Changes blocks,
                         Usage usage, boolean replacesAll, Map<String, Instant> staleChains) {
             this.rendered = rendered;
             this.claims = claims;
             this.changes = changes;
+            this.blocks = blocks;
             this.usage = usage;
             this.replacesAll = replacesAll;
             this.staleChains = staleChains;
@@ -263,19 +305,15 @@ public final class NftablesRenderer {
         final Set<String> chainsOutOfUse = new HashSet<>();
         final Set<String> setsInUse = new HashSet<>();
         final Set<String> setsOutOfUse = new HashSet<>();
-        final Set<String> mapsInUse = new HashSet<>();
-        final Set<String> mapsOutOfUse = new HashSet<>();
 
         void forget(ServicePortRules gone) {
             chainsOutOfUse.addAll(gone.chains());
             setsOutOfUse.addAll(gone.sets());
-            mapsOutOfUse.addAll(gone.maps());
         }
 
         void use(ServicePortRules rules) {
             chainsInUse.addAll(rules.chains());
             setsInUse.addAll(rules.sets());
-            mapsInUse.addAll(rules.maps());
         }
     }
 
@@ -315,7 +353,9 @@ public final class NftablesRenderer {
         Map<ServicePortName, Transaction> transactionOf = split ? new HashMap<>() : null;
         Transaction current = tx;
         int inCurrent = servicePortsPerTransaction; // the setup's transaction takes no ports when split
-        writer.begin(current);
+        EndpointKeyBlocks.Changes blocks = keyBlocks.changes();
+        writer.begin(current, blocks::base);
+        ChangedObjects changed = new ChangedObjects();
         int rewritten = 0;
         int j = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -352,7 +392,12 @@ public final class NftablesRenderer {
                 inCurrent++;
                 transactionOf.put(name, current);
             }
-            ServicePortRules rules = writer.write(entry.service(), entry.endpoints());
+            ServicePortRules rules;
+            if (layout == Layout.FLAT && previous != null && !full) {
+                rules = writeChangedObjects(previous.source(), entry, current, changed, blocks);
+            } else {
+                rules = writer.write(entry);
+            }
             after[i] = rules;
             for (Element element : rules.elements()) {
                 changes.claim(name, element);
@@ -362,8 +407,8 @@ public final class NftablesRenderer {
         while (j < before.length) {
             forgetUnlessFull(full, before[j++], changes, usage);
         }
-        int chainsWritten = writer.chainsWritten();
-        int rulesWritten = writer.rulesWritten();
+        int chainsWritten = writer.chainsWritten() + changed.chainsWritten();
+        int rulesWritten = writer.rulesWritten() + changed.rulesWritten();
         writer.end();
 
         // What no port uses any more goes last: in a split sync, after every port's new elements are in.
@@ -404,8 +449,11 @@ public final class NftablesRenderer {
                 last.delete(NftSet.named(set));
             }
         }
-        for (String map : full ? serviceMaps : usage.mapsOutOfUse) {
-            if (!usage.mapsInUse.contains(map)) {
+        if (full) {
+            for (String map : serviceMaps) {
+                last.delete(NftMap.named(map));
+            }
+            for (String map : strayEndpointMaps) {
                 last.delete(NftMap.named(map));
             }
         }
@@ -416,7 +464,7 @@ public final class NftablesRenderer {
         Counts counts = new Counts(chainsWritten, rulesWritten, elementsAdded, elementsDeleted, staleFlushed,
                 deletion.size(), state.serviceCount(), state.endpointCount(), rewritten);
         return new Plan(full, deletion, transactions, counts,
-                new Pending(after, nextClaims, changes, usage, full, stale));
+                new Pending(after, nextClaims, changes, blocks, usage, full, stale));
     }
 
     /**
@@ -431,6 +479,26 @@ public final class NftablesRenderer {
         }
     }
 
+    /**
+     * A flat layout port rewritten by a partial sync: rendered as the kernel has it and as it is now, and only the
+     * chains, sets and maps that differ written into {@code into}.
+     */
+    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, Transaction into,
+                                                 ChangedObjects changed, EndpointKeyBlocks.Changes blocks) {
+        Transaction previous = new Transaction(family(), TABLE);
+        comparisonWriter.begin(previous, (chain, count) -> {
+            EndpointKeyBlocks.Block block = keyBlocks.owned(chain);
+            return block == null ? -1 : block.base();
+        });
+        comparisonWriter.write(before);
+        Transaction current = new Transaction(family(), TABLE);
+        comparisonWriter.begin(current, blocks::base);
+        ServicePortRules rules = comparisonWriter.write(now);
+        comparisonWriter.end();
+        changed.copy(previous, current, into);
+        return rules;
+    }
+
     /** The kernel took the plan: it is what the next plan starts from. */
     public void committed(Plan plan) {
         Pending p = plan.pending();
@@ -441,13 +509,16 @@ public final class NftablesRenderer {
         if (p.replacesAll) {
             activeChains = usage.chainsInUse;
             serviceSets = usage.setsInUse;
-            serviceMaps = usage.mapsInUse;
+            serviceMaps = new HashSet<>();
             strayHairpinSet = false;
+            strayEndpointMaps = new HashSet<>();
         } else {
             update(activeChains, usage.chainsOutOfUse, usage.chainsInUse);
             update(serviceSets, usage.setsOutOfUse, usage.setsInUse);
-            update(serviceMaps, usage.mapsOutOfUse, usage.mapsInUse);
         }
+        Set<String> chainsGone = new HashSet<>(usage.chainsOutOfUse);
+        chainsGone.removeAll(usage.chainsInUse);
+        p.blocks.commit(p.replacesAll, chainsGone);
         staleChains = p.staleChains;
         elementsKnown = true;
         if (plan.full()) {
@@ -477,6 +548,7 @@ public final class NftablesRenderer {
     public void failed(Plan plan, int applied) {
         Objects.requireNonNull(plan, "plan");
         elementsKnown = false;
+        plan.pending().blocks.abandon();
     }
 
     /** Per-service chains this renderer believes exist and are in use (tests, logs). */

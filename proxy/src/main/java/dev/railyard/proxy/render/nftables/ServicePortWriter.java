@@ -2,13 +2,13 @@ package dev.railyard.proxy.render.nftables;
 
 import dev.railyard.nftables.Chain;
 import dev.railyard.nftables.Element;
-import dev.railyard.nftables.NftMap;
 import dev.railyard.nftables.NftSet;
 import dev.railyard.nftables.Rule;
 import dev.railyard.nftables.Transaction;
 import dev.railyard.proxy.model.Cidr;
 import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpAddresses;
+import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
 import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.render.EndpointSelection;
@@ -19,13 +19,11 @@ import java.util.List;
 
 import static dev.railyard.proxy.render.nftables.NftablesLayout.AFFINITY_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.CLUSTER_IPS;
-import static dev.railyard.proxy.render.nftables.NftablesLayout.ENDPOINTS_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.ENDPOINT_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.EXTERNAL_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.FIREWALL_IPS;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.FIREWALL_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.HAIRPIN_IPS;
-import static dev.railyard.proxy.render.nftables.NftablesLayout.LOCAL_ENDPOINTS_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.LOCAL_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.MARK_MASQ;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.NO_ENDPOINT_NODEPORTS;
@@ -42,6 +40,11 @@ import static dev.railyard.proxy.render.nftables.NftablesLayout.SERVICE_PREFIX;
  * is the same in both. Not thread-safe: one per renderer.
  */
 final class ServicePortWriter {
+    /** Where the flat layout's dispatch chains find their block of keys in the shared endpoint maps. */
+    interface KeyBlocks {
+        long base(String chain, int count);
+    }
+
     private final RenderConfig config;
     private final FamilySyntax syntax;
     private final Layout layout;
@@ -51,6 +54,7 @@ final class ServicePortWriter {
     private final byte[] nodeIp;
     private final EndpointSelection selection = new EndpointSelection();
     private Transaction tx;
+    private KeyBlocks keys;
     private int chains;
     private int rules;
 
@@ -63,9 +67,10 @@ final class ServicePortWriter {
         this.nodeIp = config.nodeIps().isEmpty() ? null : IpAddresses.parse(config.nodeIps().get(0)).getBytes();
     }
 
-    /** Starts writing into {@code into}, with the counts at zero. */
-    void begin(Transaction into) {
+    /** Starts writing into {@code into}, with the counts at zero, dispatching from {@code keys}' blocks. */
+    void begin(Transaction into, KeyBlocks keys) {
         tx = into;
+        this.keys = keys;
         chains = 0;
         rules = 0;
     }
@@ -87,9 +92,12 @@ final class ServicePortWriter {
     void end() {
         selection.clear();
         tx = null;
+        keys = null;
     }
 
-    ServicePortRules write(ServicePort service, List<Endpoint> endpoints) {
+    ServicePortRules write(ProxyState.Entry entry) {
+        ServicePort service = entry.service();
+        List<Endpoint> endpoints = entry.endpoints();
         ServicePortName name = service.name();
         String ipX = syntax.ipX();
         String protocol = service.protocol().lowerCase();
@@ -101,7 +109,6 @@ final class ServicePortWriter {
         boolean endpointChains = affinity || layout == Layout.KUBE_PROXY;
         List<String> chainNames = new ArrayList<>();
         List<String> setNames = new ArrayList<>();
-        List<String> mapNames = new ArrayList<>();
         List<Element> elements = new ArrayList<>();
 
         for (int i = 0; i < selection.reachableCount(); i++) {
@@ -226,12 +233,10 @@ final class ServicePortWriter {
             }
         }
         if (usesClusterChain) {
-            writeEndpointDispatch(clusterChain, false, endpointChains, affinity, protocol, ENDPOINTS_PREFIX + base,
-                    mapNames);
+            writeEndpointDispatch(clusterChain, false, endpointChains, affinity, protocol, elements);
         }
         if (usesLocalChain) {
-            writeEndpointDispatch(localChain, true, endpointChains, affinity, protocol,
-                    LOCAL_ENDPOINTS_PREFIX + base, mapNames);
+            writeEndpointDispatch(localChain, true, endpointChains, affinity, protocol, elements);
         }
         if (endpointChains) {
             for (int i = 0; i < selection.reachableCount(); i++) {
@@ -245,7 +250,7 @@ final class ServicePortWriter {
             }
         }
         return new ServicePortRules(name, List.copyOf(elements), List.copyOf(chainNames), List.copyOf(setNames),
-                List.copyOf(mapNames));
+                entry);
     }
 
     private void chain(String name, List<String> names) {
@@ -269,25 +274,21 @@ final class ServicePortWriter {
 
     /**
      * Affinity first (a client seen before goes to its endpoint), then an even random spread: over endpoint
-     * chains, or in the flat layout straight from a data map of the endpoints' addresses and ports.
+     * chains, or in the flat layout straight from the chain's block of keys in the protocol's endpoint map.
      */
     private void writeEndpointDispatch(String chain, boolean local, boolean endpointChains, boolean affinity,
-                                       String protocol, String map, List<String> mapNames) {
+                                       String protocol, List<Element> elements) {
         int count = local ? selection.localCount() : selection.clusterCount();
         if (!endpointChains) {
-            // Typed by the service's own protocol: nft 1.0.6 refuses a "th dport" map in a "meta l4proto tcp" rule
-            // once the map exists ("conflicting protocols specified: tcp vs. th"), so a second sync would fail.
-            NftMap endpoints = NftMap.typeOf(map, "numgen random mod 1 : " + syntax.ipX() + " daddr . " + protocol
-                    + " dport", null);
-            tx.add(endpoints).flush(NftMap.named(map));
+            String map = NftablesLayout.endpointMap(protocol);
+            long base = keys.base(chain, count);
             for (int i = 0; i < count; i++) {
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
-                tx.add(new Element(map, true, List.of(Integer.toString(i)),
+                elements.add(new Element(map, true, List.of(Long.toString(base + i)),
                         List.of(ep.ip(), Integer.toString(ep.port())), null));
             }
-            mapNames.add(map);
             rule(chain, "meta l4proto " + protocol + " dnat " + syntax.ipX() + " addr . port to numgen random mod "
-                    + count + " map @" + map);
+                    + count + " offset " + base + " map @" + map);
             return;
         }
         if (affinity) {

@@ -38,7 +38,8 @@ import static dev.railyard.proxy.render.nftables.NftablesLayout.TABLE_COMMENT;
 /**
  * kube-proxy's setupNFTables, what a full sync writes before any service: the table, the base chains and the
  * jumps from them, the top-level chains and their rules, the shared sets and maps (their elements flushed, to be
- * written again whole). The flat layout adds its hairpin set and the postrouting rule that reads it.
+ * written again whole). The flat layout adds its hairpin set and the postrouting rule that reads it, and its
+ * endpoint maps.
  */
 final class TableSetup {
     private final RenderConfig config;
@@ -78,6 +79,11 @@ final class TableSetup {
                     "endpoint addresses, whose traffic to themselves through a service is masqueraded"));
             tx.add(Rule.of(NAT_POSTROUTING, "ct status dnat " + ipX + " saddr . " + ipX + " daddr @" + HAIRPIN_IPS
                     + " mark set mark or " + mark));
+            for (String protocol : List.of("tcp", "udp", "sctp")) {
+                tx.add(NftMap.typeOf(NftablesLayout.endpointMap(protocol), "numgen random mod 1 : " + ipX
+                        + " daddr . " + protocol + " dport", "endpoints of every service port, each in its own "
+                        + "range of keys"));
+            }
         } else if (removeHairpinSet) {
             // The flat layout's postrouting rule that used it went with the flush of the base chains above.
             tx.delete(NftSet.named(HAIRPIN_IPS));
@@ -153,6 +159,11 @@ final class TableSetup {
         for (String map : List.of(SERVICE_IPS, FIREWALL_IPS, NO_ENDPOINT_SERVICES, NO_ENDPOINT_NODEPORTS,
                 SERVICE_NODEPORTS)) {
             tx.flush(NftMap.named(map));
+        }
+        if (layout == Layout.FLAT) {
+            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+                tx.flush(NftMap.named(map));
+            }
         }
     }
 

@@ -93,9 +93,12 @@ public final class KubeProxyNftTracer {
     private static final Pattern MASQUERADE = Pattern.compile("^jump " + MARK_MASQ_CHAIN + "\\z");
     /** The flat layout sets the mark in place instead of jumping to mark-for-masquerade: the same flag. */
     private static final Pattern MASQUERADE_IN_PLACE = Pattern.compile("^mark set mark or " + S + "+\\z");
-    /** The flat layout's endpoint dispatch: every element of the endpoint data map is a branch. */
-    private static final Pattern DNAT_MAP = Pattern.compile(
-            "^meta l4proto (tcp|udp|sctp) dnat ip6? addr \\. port to numgen random mod [0-9]+ map @(" + S + "+)\\z");
+    /**
+     * The flat layout's endpoint dispatch: every element of the endpoint map with a key from OFFSET to OFFSET+N-1
+     * is a branch.
+     */
+    private static final Pattern DNAT_MAP = Pattern.compile("^meta l4proto (tcp|udp|sctp) dnat ip6? addr \\. port to "
+            + "numgen random mod ([0-9]+)(?: offset ([0-9]+))? map @(" + S + "+)\\z");
     /** The flat layout's hairpin rule in nat-postrouting: masquerade when (source . new destination) is in the set. */
     private static final Pattern HAIRPIN = Pattern.compile(
             "^ct status dnat ip6? saddr \\. ip6? daddr @(" + S + "+) mark set mark or " + S + "+\\z");
@@ -329,8 +332,16 @@ public final class KubeProxyNftTracer {
                         markMasq = true;
                     } else if ((m = DNAT_MAP.matcher(rule)).find()) {
                         matches.add(ruleObj.rule());
-                        List<NftFakeTable.Element> branches = new ArrayList<>(map(m.group(2)).elements());
-                        branches.sort(java.util.Comparator.comparingInt(e -> Integer.parseInt(e.key().get(0))));
+                        long modulus = Long.parseLong(m.group(2));
+                        long offset = m.group(3) == null ? 0 : Long.parseLong(m.group(3));
+                        List<NftFakeTable.Element> branches = new ArrayList<>(map(m.group(4)).elements());
+                        branches.removeIf(e -> Long.parseLong(e.key().get(0)) < offset
+                                || Long.parseLong(e.key().get(0)) >= offset + modulus);
+                        branches.sort(java.util.Comparator.comparingLong(e -> Long.parseLong(e.key().get(0))));
+                        if (branches.size() != modulus) {
+                            throw new IllegalStateException("numgen mod " + modulus + " offset " + offset
+                                    + " has " + branches.size() + " branches in " + m.group(4));
+                        }
                         for (NftFakeTable.Element element : branches) {
                             String address = element.value().get(0);
                             outputs.add((address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":"

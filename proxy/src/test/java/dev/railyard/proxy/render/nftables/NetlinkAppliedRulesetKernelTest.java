@@ -128,8 +128,9 @@ class NetlinkAppliedRulesetKernelTest {
                 dev.railyard.nftables.Family table = script.family();
                 List<String> containers = new ArrayList<>(model.setNames(table, NftablesLayout.TABLE));
                 containers.addAll(model.mapNames(table, NftablesLayout.TABLE));
+                assertThat(containers).containsAll(NftablesLayout.ENDPOINT_MAPS);
                 if (family == IpFamily.V4) { // the example's endpoints are IPv4 only
-                    assertThat(containers).anyMatch(name -> name.startsWith(NftablesLayout.ENDPOINTS_PREFIX));
+                    assertThat(model.elements(table, NftablesLayout.TABLE, "endpoints-tcp")).isNotEmpty();
                 }
                 for (String container : containers) {
                     Set<dev.railyard.nftables.Element> read = new HashSet<>(netlink.listElements(table,

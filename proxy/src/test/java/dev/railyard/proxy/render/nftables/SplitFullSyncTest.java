@@ -89,15 +89,32 @@ class SplitFullSyncTest {
                     .isIn(before.rules(Family.IP, NftablesLayout.TABLE, chain),
                             after.rules(Family.IP, NftablesLayout.TABLE, chain));
             for (Rule rule : rules) {
-                int at = rule.body().indexOf(" map @");
-                if (at >= 0) {
-                    String map = rule.body().substring(at + 6);
-                    assertThat(kernel.elements(Family.IP, NftablesLayout.TABLE, map)).as("map %s", map)
-                            .isIn(before.elements(Family.IP, NftablesLayout.TABLE, map),
-                                    after.elements(Family.IP, NftablesLayout.TABLE, map));
+                java.util.regex.Matcher dispatch = DISPATCH.matcher(rule.body());
+                if (dispatch.find()) {
+                    String map = dispatch.group(3);
+                    long from = Long.parseLong(dispatch.group(2));
+                    long to = from + Long.parseLong(dispatch.group(1));
+                    assertThat(block(kernel, map, from, to)).as("%s keys %d to %d", map, from, to - 1)
+                            .hasSize((int) (to - from))
+                            .isIn(block(before, map, from, to), block(after, map, from, to));
                 }
             }
         }
+    }
+
+    private static final java.util.regex.Pattern DISPATCH = java.util.regex.Pattern.compile(
+            "numgen random mod ([0-9]+) offset ([0-9]+) map @(\\S+)$");
+
+    /** The elements of {@code map} with keys from {@code from} to {@code to - 1}, by key. */
+    private static java.util.Map<Long, List<String>> block(Ruleset ruleset, String map, long from, long to) {
+        java.util.Map<Long, List<String>> block = new java.util.TreeMap<>();
+        for (Element element : ruleset.elements(Family.IP, NftablesLayout.TABLE, map)) {
+            long key = Long.parseLong(element.key().get(0));
+            if (key >= from && key < to) {
+                block.put(key, element.value());
+            }
+        }
+        return block;
     }
 
     /** The dump without chains still waiting for deletion, which depend on when each sync ran. */
