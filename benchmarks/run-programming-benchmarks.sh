@@ -5,16 +5,20 @@
 #      (nftables flat layout through netlink = the default, flat through `nft -f`, kube-proxy's layout through
 #      netlink at 1,000 only, iptables-legacy, iptables-nft): full sync, a second full sync, and per replaced pod
 #      change -> applied and change -> first connection answered by the new pod (real traffic from the node
-#      namespace to the cluster IP), p50 / p99 / max over rounds; a summary against the targets, a CSV
-#      of every measurement and a log-log plot of time against cluster size;
+#      namespace to the cluster IP), p50 / p99 / max over rounds; a summary against the targets and
+#      against the netlink path, a CSV of every measurement (results.csv), one per path and size (summary.csv),
+#      and a log-log plot of time against cluster size. Every (path, size) has deadlines: CAP seconds for a full
+#      sync, CHANGE_CAP per change, BUDGET for all its changes; a path that missed one is "not done within ..."
+#      and is not tried at the larger sizes;
 #   2. DaemonMemoryRun: `./railyard proxy --proxy-mode nftables` (default layout and applier, the launcher's own
 #      JVM flags) in a namespace with 10,000 services, VmRSS / VmHWM after the first full sync and after changes.
 # Everything goes to benchmarks/target/programming-results/<UTC timestamp>/; the plot is copied to
 # docs/figures/programming-latency.png. Each step is bounded by `timeout`; the runs delete their namespaces
 # themselves (also on failure). Takes about an hour on the shared 2-core machine.
+# The load average is printed before, between the steps and after.
 #
 #   benchmarks/run-programming-benchmarks.sh
-#   SIZES=1000 CHANGES=20 benchmarks/run-programming-benchmarks.sh          # a quick look
+#   SIZES=1000 CHANGES=15 WARMUP=3 benchmarks/run-programming-benchmarks.sh          # a quick look
 #   PATHS=nft-flat-netlink SIZES=50000 CHANGES=30 benchmarks/run-programming-benchmarks.sh
 #   SKIP_BUILD=1 / SKIP_LATENCY=1 / SKIP_MEMORY=1 / NO_FIGURE=1                     # skip a step
 set -euo pipefail
@@ -24,12 +28,14 @@ OUT="$PWD/benchmarks/target/programming-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 SIZES=${SIZES:-1000,10000,50000}
 # PATH[@MAX SIZE][:CAP SECONDS]; a path over its cap at one size is not tried at larger ones.
-PATHS=${PATHS:-nft-flat-netlink,nft-flat-nft,nft-kube-proxy-netlink@1000:120,iptables-legacy,iptables-nft:120}
-CHANGES=${CHANGES:-100,100,30}
-WARMUP=${WARMUP:-10}
+PATHS=${PATHS:-nft-flat-netlink,nft-flat-nft,nft-kube-proxy-netlink@1000,iptables-legacy,iptables-nft}
+CHANGES=${CHANGES:-30,30,21}
+WARMUP=${WARMUP:-5}
 ROUNDS=${ROUNDS:-3}
 CAP=${CAP:-300}
-BUDGET=${BUDGET:-600}
+CHANGE_CAP=${CHANGE_CAP:-30}
+BUDGET=${BUDGET:-300}
+AGAIN=${AGAIN:-true}
 MEMORY_SERVICES=${MEMORY_SERVICES:-10000}
 MEMORY_CHANGES=${MEMORY_CHANGES:-30}
 
@@ -59,7 +65,8 @@ LOG=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 if [[ -z "${SKIP_LATENCY:-}" ]]; then
     timeout 10800 java -Xms2g -Xmx8g -Djava.net.preferIPv4Stack=true -Djava.awt.headless=true "${LOG[@]}" \
         -cp "$CP" dev.railyard.benchmarks.daemon.ProgrammingLatencyRun sizes="$SIZES" paths="$PATHS" \
-        changes="$CHANGES" warmup="$WARMUP" rounds="$ROUNDS" cap="$CAP" budget="$BUDGET" out="$OUT" \
+        changes="$CHANGES" warmup="$WARMUP" rounds="$ROUNDS" cap="$CAP" changeCap="$CHANGE_CAP" budget="$BUDGET" \
+        again="$AGAIN" out="$OUT" \
         | tee "$OUT/programming-latency.txt" || true
     echo "load after latency: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
     if [[ -z "${NO_FIGURE:-}" && -f "$OUT/programming-latency.png" ]]; then

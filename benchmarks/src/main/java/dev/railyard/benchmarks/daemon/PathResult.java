@@ -45,6 +45,10 @@ final class PathResult {
     String problem;
     /** True when the first full sync did not finish within the cap. */
     boolean overCap;
+    /** Which deadline of the changes was missed (the loop's budget, one change's cap); null when none was. */
+    String deadlineMissed;
+    /** Not tried at this size: it missed a deadline at a smaller one. */
+    boolean skipped;
     double handOverMs = Double.NaN;
     double fullMs = Double.NaN;
     double fullAgainMs = Double.NaN;
@@ -94,8 +98,11 @@ final class PathResult {
     }
 
     String fullSyncText() {
+        if (skipped) {
+            return "not tried";
+        }
         if (overCap) {
-            return "not done within cap (" + capSeconds + " s)";
+            return "not done within " + capSeconds + " s";
         }
         return time(fullMs);
     }
@@ -111,6 +118,9 @@ final class PathResult {
     String targets() {
         double[] traffic = traffic();
         List<String> verdicts = new ArrayList<>();
+        if (skipped && (services == 10_000 || services == 50_000)) {
+            return "not tried (missed at a smaller size)";
+        }
         if (services == 10_000) {
             verdicts.add(verdict("full ≤ 5 s", fullMs, 5000, overCap));
             verdicts.add(verdict("traffic p50 ≤ 30 ms", percentile(traffic, 50), 30, false));
@@ -126,7 +136,7 @@ final class PathResult {
 
     private static String verdict(String target, double value, double limit, boolean overCap) {
         if (overCap) {
-            return target + ": **missed** (over cap)";
+            return target + ": **missed** (not done within the cap)";
         }
         if (Double.isNaN(value)) {
             return target + ": not measured";
@@ -150,6 +160,60 @@ final class PathResult {
     static String header() {
         return "| path | services | full sync | full sync again | timed changes | change→applied p50 / p99 / max"
                 + " | change→traffic p50 / p99 / max | targets | notes |\n|---|---|---|---|---|---|---|---|---|";
+    }
+
+    static String ratioHeader() {
+        return "| path | services | full sync | change→applied p50 | change→traffic p50 | change→traffic p99 |\n"
+                + "|---|---|---|---|---|---|";
+    }
+
+    /** This path's figures as multiples of {@code base}'s (the netlink path at the same size). */
+    String ratioRow(PathResult base) {
+        double[] applied = applied();
+        double[] traffic = traffic();
+        double[] baseApplied = base.applied();
+        double[] baseTraffic = base.traffic();
+        String full = overCap ? "> " + ratio(capSeconds * 1000.0, base.fullMs) : ratio(fullMs, base.fullMs);
+        return String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s |", path.id(), services, full,
+                ratio(percentile(applied, 50), percentile(baseApplied, 50)),
+                ratio(percentile(traffic, 50), percentile(baseTraffic, 50)),
+                ratio(percentile(traffic, 99), percentile(baseTraffic, 99)));
+    }
+
+    private static String ratio(double value, double base) {
+        if (Double.isNaN(value) || Double.isNaN(base) || base <= 0) {
+            return "—";
+        }
+        return String.format(Locale.ROOT, value / base >= 10 ? "%.0fx" : "%.1fx", value / base);
+    }
+
+    static String csvHeader() {
+        return "path,services,status,full_sync_ms,full_sync_again_ms,timed_changes,applied_p50_ms,applied_p99_ms,"
+                + "traffic_p50_ms,traffic_p99_ms,traffic_max_ms,full_sync_vs_netlink,applied_p50_vs_netlink,"
+                + "traffic_p50_vs_netlink,traffic_p99_vs_netlink,note";
+    }
+
+    /** The summary CSV's line; ratios against {@code base} (null: none). */
+    String csvRow(PathResult base) {
+        double[] applied = applied();
+        double[] traffic = traffic();
+        String status = skipped ? "not_tried" : overCap ? "full_sync_over_cap"
+                : deadlineMissed != null ? "changes_over_deadline" : problem != null ? "problem" : "ok";
+        double[] baseApplied = base == null ? new double[0] : base.applied();
+        double[] baseTraffic = base == null ? new double[0] : base.traffic();
+        double baseFull = base == null ? Double.NaN : base.fullMs;
+        return String.join(",", path.id(), Integer.toString(services), status, number(fullMs),
+                number(fullAgainMs), Integer.toString(applied.length), number(percentile(applied, 50)),
+                number(percentile(applied, 99)), number(percentile(traffic, 50)), number(percentile(traffic, 99)),
+                number(max(traffic)), number(fullMs / baseFull),
+                number(percentile(applied, 50) / percentile(baseApplied, 50)),
+                number(percentile(traffic, 50) / percentile(baseTraffic, 50)),
+                number(percentile(traffic, 99) / percentile(baseTraffic, 99)),
+                '"' + (problem == null ? "" : problem.replace('"', '\'')) + '"');
+    }
+
+    private static String number(double value) {
+        return Double.isNaN(value) || Double.isInfinite(value) ? "" : String.format(Locale.ROOT, "%.3f", value);
     }
 
     /** One line per round, so that a median over rounds cannot hide a bad one. */

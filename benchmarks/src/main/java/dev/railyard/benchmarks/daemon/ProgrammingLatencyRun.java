@@ -16,12 +16,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -41,9 +39,12 @@ import java.util.function.Predicate;
  *       from the same instant to the first new connection from the node to the cluster IP that the new address
  *       answers. Warm-up changes first, then the timed ones in rounds, each round printed on its own.</li>
  * </ul>
- * A path whose full sync does not finish within its cap is reported as such, its changes skipped, and its larger
- * sizes not tried. Every wait is bounded; the namespaces go at the end of each path, also on failure (and by the
- * testkit's shutdown hook if the JVM is stopped).
+ * Every (path, size) is bounded: its full sync by its cap, each change by {@code changeCap}, all its changes by
+ * {@code budget}. A path that missed one of these ("not done within ...") is reported as such, the rest of that
+ * size skipped, and its larger sizes not tried (said so in the summary). An iptables-restore or nft process still
+ * running for a full sync past its cap is killed (by pid; only this JVM's own children). The namespaces go at the
+ * end of each path, also on failure (and by the testkit's shutdown hook if the JVM is stopped). The summary
+ * compares every path with nft-flat-netlink at the same size in the same run.
  *
  * <pre>
  * java -Xms2g -Xmx6g -Djava.net.preferIPv4Stack=true -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*' \
@@ -52,15 +53,18 @@ import java.util.function.Predicate;
  *   paths=nft-flat-netlink,nft-flat-nft,nft-kube-proxy-netlink@1000,iptables-legacy,iptables-nft:60
  *                            PATH[@MAXSIZE][:CAPSECONDS]; paths: nft-flat-netlink, nft-flat-nft,
  *                            nft-kube-proxy-netlink, iptables-legacy, iptables-nft
- *   cap=300                  seconds a full sync (or one change) may take (default for paths without their own)
+ *   cap=300                  seconds a full sync may take (default for paths without their own)
+ *   changeCap=30             seconds one change may take (to applied, and to traffic)
+ *   again=true               a second full sync after the changes (bounded by the cap too)
  *   changes=100,100,30       timed changes per size (the last value repeats for further sizes)
  *   warmup=10                untimed changes first
  *   rounds=3                 the timed changes in this many rounds
- *   budget=600               seconds the change loop of one path at one size may take in all
+ *   budget=300               seconds the change loop of one path at one size may take in all
  *   endpoints=1              endpoints of the probe service (all served; 1 makes every connection after the
  *                            change go to the new pod, more add the load balancer's lottery to change -> traffic)
  *   gapMicros=100            least gap between probe connections
- *   out=DIR                  where results.csv, summary.md and programming-latency.png go
+ *   out=DIR                  where results.csv (every measurement), summary.csv (per path and size),
+ *                            summary.md and programming-latency.png go
  * </pre>
  * Needs root; exits with 2 otherwise, with 1 when a path failed (a cap reached is a finding, not a failure).
  */
@@ -101,10 +105,12 @@ public final class ProgrammingLatencyRun {
         options.put("sizes", "1000,10000,50000");
         options.put("paths", "nft-flat-netlink,nft-flat-nft,nft-kube-proxy-netlink@1000,iptables-legacy,iptables-nft:60");
         options.put("cap", "300");
+        options.put("changeCap", "30");
+        options.put("again", "true");
         options.put("changes", "100,100,30");
         options.put("warmup", "10");
         options.put("rounds", "3");
-        options.put("budget", "600");
+        options.put("budget", "300");
         options.put("endpoints", "1");
         options.put("gapMicros", "100");
         options.put("out", "benchmarks/target/programming-results/" + Instant.now().toString()
@@ -124,6 +130,8 @@ public final class ProgrammingLatencyRun {
         int[] sizes = ints(options.get("sizes"));
         int[] changes = ints(options.get("changes"));
         long defaultCap = Long.parseLong(options.get("cap"));
+        Duration changeCap = Duration.ofSeconds(Long.parseLong(options.get("changeCap")));
+        boolean again = Boolean.parseBoolean(options.get("again"));
         List<PathSpec> paths = new ArrayList<>();
         for (String path : options.get("paths").split(",")) {
             paths.add(PathSpec.parse(path, defaultCap));
@@ -144,7 +152,7 @@ public final class ProgrammingLatencyRun {
         boolean ok = true;
         try (BufferedWriter csv = Files.newBufferedWriter(out.resolve("results.csv"))) {
             csv.write("path,services,kind,round,index,ms,attempts,unanswered,render_ms,apply_ms,load1\n");
-            Set<ProgrammingPath> overCap = new HashSet<>();
+            Map<ProgrammingPath, String> missed = new LinkedHashMap<>();
             for (int s = 0; s < sizes.length; s++) {
                 int size = sizes[s];
                 int timed = changes[Math.min(s, changes.length - 1)];
@@ -157,16 +165,16 @@ public final class ProgrammingLatencyRun {
                         continue;
                     }
                     results.add(result);
-                    if (overCap.contains(spec.path())) {
-                        result.overCap = true;
-                        result.problem = "not tried: a smaller cluster's full sync was already over the cap";
+                    if (missed.containsKey(spec.path())) {
+                        result.skipped = true;
+                        result.problem = "not tried: " + missed.get(spec.path());
                         System.out.printf("%n== %s at %,d services: %s%n", spec.path().id(), size, result.problem);
-                        csv.write(csvLine(result, "full_sync_over_cap", 0, 0, Double.NaN, 0, 0));
+                        csv.write(csvLine(result, "skipped", 0, 0, Double.NaN, 0, 0));
                         continue;
                     }
                     try {
-                        ok &= measure(spec, objects, timed, warmup, rounds, budget, probeEndpoints, gapNanos, result,
-                                csv);
+                        ok &= measure(spec, objects, timed, warmup, rounds, budget, changeCap, again, probeEndpoints,
+                                gapNanos, result, csv);
                     } catch (Exception e) {
                         ok = false;
                         result.problem = "failed: " + e;
@@ -174,7 +182,11 @@ public final class ProgrammingLatencyRun {
                         e.printStackTrace(System.out);
                     }
                     if (result.overCap) {
-                        overCap.add(spec.path());
+                        missed.put(spec.path(), String.format(Locale.ROOT,
+                                "at %,d services its full sync was not done within %d s", size, spec.capSeconds()));
+                    } else if (result.deadlineMissed != null) {
+                        missed.put(spec.path(), String.format(Locale.ROOT, "at %,d services %s", size,
+                                result.deadlineMissed));
                     }
                     csv.flush();
                     awaitSyncThreadsGone();
@@ -188,6 +200,7 @@ public final class ProgrammingLatencyRun {
         Files.writeString(out.resolve("summary.md"), summary);
         System.out.println();
         System.out.println(summary);
+        Files.writeString(out.resolve("summary.csv"), summaryCsv(results));
         ScalingPlot.write(results, out.resolve("programming-latency.png"));
         System.out.println("results in " + out.toAbsolutePath());
         System.exit(ok ? 0 : 1);
@@ -195,8 +208,8 @@ public final class ProgrammingLatencyRun {
 
     /** One path at one size; false when something failed (a cap reached is not a failure). */
     private static boolean measure(PathSpec spec, ClusterObjects cluster, int timed, int warmup, int rounds,
-                                   Duration budget, int probeEndpoints, long gapNanos, PathResult result,
-                                   BufferedWriter csv) throws Exception {
+                                   Duration budget, Duration changeCap, boolean again, int probeEndpoints,
+                                   long gapNanos, PathResult result, BufferedWriter csv) throws Exception {
         ProgrammingPath path = spec.path();
         Duration cap = Duration.ofSeconds(spec.capSeconds());
         System.out.printf(Locale.ROOT, "%n== %s (%s) at %,d services; cap %d s; load %s%n", path.id(),
@@ -213,15 +226,18 @@ public final class ProgrammingLatencyRun {
                         source[0] = new DrivenSource(handler);
                         return source[0];
                     }, sync -> syncs.add(new Timed(sync, System.nanoTime())))) {
-                return run(network, probe, current, daemon, source[0], syncs, cap, timed, warmup, rounds, budget,
-                        gapNanos, result, csv);
+                return run(network, probe, current, daemon, source[0], syncs, cap, changeCap, again, timed, warmup,
+                        rounds, budget, gapNanos, result, csv);
+            } finally {
+                killLeftoverAppliers();
             }
         }
     }
 
     private static boolean run(ProbeNetwork network, ProbeService probe, List<String> current, ProxyDaemon daemon,
-                               DrivenSource source, BlockingQueue<Timed> syncs, Duration cap, int timed, int warmup,
-                               int rounds, Duration budget, long gapNanos, PathResult result, BufferedWriter csv)
+                               DrivenSource source, BlockingQueue<Timed> syncs, Duration cap, Duration changeCap,
+                               boolean again, int timed, int warmup, int rounds, Duration budget, long gapNanos,
+                               PathResult result, BufferedWriter csv)
             throws Exception {
         // The full sync: everything handed over, both kinds synced, the first (full) sync's result.
         long start = System.nanoTime();
@@ -238,6 +254,7 @@ public final class ProgrammingLatencyRun {
         if (full == null) {
             result.overCap = true;
             result.problem = "first full sync not done within " + cap.toSeconds() + " s; changes skipped";
+            killLeftoverAppliers();
             System.out.println(result.problem);
             csv.write(csvLine(result, "full_sync_over_cap", 0, 0, cap.toMillis(), 0, 0));
             return true;
@@ -273,6 +290,8 @@ public final class ProgrammingLatencyRun {
         boolean ok = true;
         for (int i = 0; i < total; i++) {
             if (System.nanoTime() > loopDeadline) {
+                result.deadlineMissed = (warmup + timed) + " changes were not done within " + budget.toSeconds()
+                        + " s";
                 result.problem = append(result.problem, "change loop stopped by its budget (" + budget.toSeconds()
                         + " s) after " + Math.max(0, i - warmup) + " timed changes");
                 System.out.println(result.problem);
@@ -300,7 +319,7 @@ public final class ProgrammingLatencyRun {
 
             String wanted = fresh;
             boolean measureTraffic = traffic;
-            long capNanos = cap.toNanos();
+            long capNanos = changeCap.toNanos();
             Future<ChangeSeen> seen = client.submit(() -> {
                 long handedAt = System.nanoTime();
                 source.handler().onEndpointSliceChange(old, changed);
@@ -310,19 +329,24 @@ public final class ProgrammingLatencyRun {
             });
             ChangeSeen change;
             try {
-                change = seen.get(cap.toSeconds() + 30, TimeUnit.SECONDS);
+                change = seen.get(changeCap.toSeconds() + 30, TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
                 seen.cancel(true);
                 result.problem = append(result.problem, "change " + i + ": the client did not return");
+                result.deadlineMissed = "a change's client did not return within " + (changeCap.toSeconds() + 30)
+                        + " s";
                 ok = false;
                 break;
             }
-            Timed synced = awaitSync(syncs, cap, r -> r.changedServices().contains(probe.key())
+            Timed synced = awaitSync(syncs, changeCap, r -> r.changedServices().contains(probe.key())
                     || r.kind() == SyncResult.Kind.FULL || r.failed());
             if (synced == null || synced.result.failed() || synced.result.kind() != SyncResult.Kind.PARTIAL) {
                 result.problem = append(result.problem, "change " + i + ": no partial sync ("
-                        + (synced == null ? "none within the cap" : synced.result.kind() + " "
-                        + synced.result.error()) + ")");
+                        + (synced == null ? "not done within " + changeCap.toSeconds() + " s" : synced.result.kind()
+                        + " " + synced.result.error()) + ")");
+                if (synced == null) {
+                    result.deadlineMissed = "a change was not applied within " + changeCap.toSeconds() + " s";
+                }
                 System.out.println(result.problem);
                 ok = synced == null; // over the cap is a finding
                 break;
@@ -366,17 +390,23 @@ public final class ProgrammingLatencyRun {
                 result.attempts, result.unanswered);
 
         // A second full sync, asked for now.
+        if (!again || result.deadlineMissed != null) {
+            System.out.println(PathResult.header());
+            System.out.println(result.row());
+            return ok;
+        }
         syncs.clear();
         long asked = System.nanoTime();
         daemon.requestFullSync();
-        Timed again = awaitSync(syncs, cap, r -> r.kind() == SyncResult.Kind.FULL);
-        if (again == null || again.result.failed()) {
-            result.problem = append(result.problem, "second full sync " + (again == null ? "not done within the cap"
-                    : "failed: " + again.result.error()));
+        Timed second = awaitSync(syncs, cap, r -> r.kind() == SyncResult.Kind.FULL);
+        if (second == null || second.result.failed()) {
+            result.problem = append(result.problem, "second full sync " + (second == null ? "not done within "
+                    + cap.toSeconds() + " s" : "failed: " + second.result.error()));
+            killLeftoverAppliers();
             System.out.println(result.problem);
         } else {
-            result.fullAgainMs = ms(again.appliedAt - asked);
-            csv.write(csvLine(result, "full_sync_again", 0, 0, result.fullAgainMs, 0, 0, again.result));
+            result.fullAgainMs = ms(second.appliedAt - asked);
+            csv.write(csvLine(result, "full_sync_again", 0, 0, result.fullAgainMs, 0, 0, second.result));
             System.out.println("second full sync " + PathResult.time(result.fullAgainMs));
             if (traffic && !answeredByCurrent(client, target, current)) {
                 result.problem = append(result.problem, "the probe did not answer after the second full sync");
@@ -402,6 +432,23 @@ public final class ProgrammingLatencyRun {
                 PathResult.time(PathResult.percentile(round.other(), 50)),
                 PathResult.time(PathResult.percentile(traffic, 50)),
                 PathResult.time(PathResult.percentile(traffic, 99)), PathResult.time(PathResult.max(traffic)));
+    }
+
+    /**
+     * Kills what an abandoned sync left running: this JVM's own iptables-restore and nft children (by pid), so that
+     * a full sync past its cap does not go on loading the machine under the next path's figures.
+     */
+    private static void killLeftoverAppliers() {
+        ProcessHandle.current().descendants().filter(process -> process.info().command()
+                .map(command -> {
+                    String name = Path.of(command).getFileName().toString();
+                    return name.startsWith("iptables") || name.startsWith("ip6tables") || name.equals("nft")
+                            || name.startsWith("xtables");
+                }).orElse(false)).forEach(process -> {
+                    System.out.println("killing leftover " + process.info().command().orElse("?") + " (pid "
+                            + process.pid() + ")");
+                    process.destroyForcibly();
+                });
     }
 
     /** Whether one of the current endpoints answers the cluster IP within 5 s. */
@@ -483,10 +530,30 @@ public final class ProgrammingLatencyRun {
                 + " Nearest-rank percentiles over all rounds.\n\n");
         text.append(PathResult.header()).append('\n');
         results.forEach(r -> text.append(r.row()).append('\n'));
+        text.append("\nAgainst ").append(ProgrammingPath.NFT_FLAT_NETLINK.id()).append(" at the same size in this run"
+                + " (its time x this factor; > 1 is slower):\n\n").append(PathResult.ratioHeader()).append('\n');
+        for (PathResult r : results) {
+            PathResult base = baseline(results, r.services);
+            if (base != null && r != base) {
+                text.append(r.ratioRow(base)).append('\n');
+            }
+        }
         text.append("\nPer round:\n\n").append(PathResult.roundHeader()).append('\n');
         results.forEach(r -> r.roundLines().forEach(line -> text.append(line).append('\n')));
         text.append("\nMachine at start:\n\n```\n").append(machineBefore).append("\n```\n\nat end:\n\n```\n")
                 .append(machineAfter).append("\n```\n");
+        return text.toString();
+    }
+
+    private static PathResult baseline(List<PathResult> results, int services) {
+        return results.stream().filter(r -> r.path == ProgrammingPath.NFT_FLAT_NETLINK && r.services == services)
+                .findFirst().orElse(null);
+    }
+
+    /** One line per path and size: the figures and their ratios against nft-flat-netlink at that size. */
+    private static String summaryCsv(List<PathResult> results) {
+        StringBuilder text = new StringBuilder(PathResult.csvHeader()).append('\n');
+        results.forEach(r -> text.append(r.csvRow(baseline(results, r.services))).append('\n'));
         return text.toString();
     }
 
