@@ -38,6 +38,7 @@ BUDGET=${BUDGET:-300}
 AGAIN=${AGAIN:-true}
 MEMORY_SERVICES=${MEMORY_SERVICES:-10000}
 MEMORY_CHANGES=${MEMORY_CHANGES:-30}
+MEMORY_CAP=${MEMORY_CAP:-600}   # seconds for the daemon's first full sync (minutes on a loaded machine)
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run-programming-benchmarks.sh needs root (network namespaces, nftables, iptables)" >&2
@@ -76,8 +77,8 @@ if [[ -z "${SKIP_LATENCY:-}" ]]; then
 fi
 if [[ -z "${SKIP_MEMORY:-}" ]]; then
     mkdir -p "$OUT/memory"
-    timeout 900 java "${LOG[@]}" -cp "$CP" dev.railyard.benchmarks.daemon.DaemonMemoryRun \
-        ./railyard "$OUT/memory" "$MEMORY_SERVICES" "$MEMORY_CHANGES" 300 "" nftables \
+    timeout $((MEMORY_CAP + 600)) java "${LOG[@]}" -cp "$CP" dev.railyard.benchmarks.daemon.DaemonMemoryRun \
+        ./railyard "$OUT/memory" "$MEMORY_SERVICES" "$MEMORY_CHANGES" "$MEMORY_CAP" "" nftables \
         | tee "$OUT/memory.txt" || true
     rm -rf "$OUT/memory/manifests"
     echo "load after memory: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
