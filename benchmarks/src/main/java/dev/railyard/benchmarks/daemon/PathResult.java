@@ -173,7 +173,8 @@ final class PathResult {
         double[] traffic = traffic();
         double[] baseApplied = base.applied();
         double[] baseTraffic = base.traffic();
-        String full = overCap ? "> " + ratio(capSeconds * 1000.0, base.fullMs) : ratio(fullMs, base.fullMs);
+        String full = overCap && !base.overCap ? "> " + ratio(capSeconds * 1000.0, base.fullMs)
+                : ratio(fullMs, base.fullMs);
         return String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s |", path.id(), services, full,
                 ratio(percentile(applied, 50), percentile(baseApplied, 50)),
                 ratio(percentile(traffic, 50), percentile(baseTraffic, 50)),

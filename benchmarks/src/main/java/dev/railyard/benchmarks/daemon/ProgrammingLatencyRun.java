@@ -534,7 +534,7 @@ public final class ProgrammingLatencyRun {
                 + " (its time x this factor; > 1 is slower):\n\n").append(PathResult.ratioHeader()).append('\n');
         for (PathResult r : results) {
             PathResult base = baseline(results, r.services);
-            if (base != null && r != base) {
+            if (base != null && r != base && !r.skipped) {
                 text.append(r.ratioRow(base)).append('\n');
             }
         }

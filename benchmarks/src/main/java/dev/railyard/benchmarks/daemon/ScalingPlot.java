@@ -38,6 +38,31 @@ final class ScalingPlot {
     private ScalingPlot() {
     }
 
+    /**
+     * Redraws the plot from a run's summary.csv: {@code ScalingPlot summary.csv out.png [capSeconds=300]} (the cap
+     * is where a full sync not done within it is drawn).
+     */
+    public static void main(String[] args) throws IOException {
+        long cap = args.length > 2 ? Long.parseLong(args[2]) : 300;
+        List<PathResult> results = new ArrayList<>();
+        List<String> lines = Files.readAllLines(Path.of(args[0]));
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            PathResult r = new PathResult(ProgrammingPath.fromId(f[0]), Integer.parseInt(f[1]), cap);
+            r.overCap = f[2].equals("full_sync_over_cap");
+            r.skipped = f[2].equals("not_tried");
+            r.fullMs = f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]);
+            if (!f[8].isEmpty()) {
+                // One round holding the p50 is enough for the plot, which draws change -> traffic p50 only.
+                PathResult.Round round = new PathResult.Round(1, "");
+                round.traffic.add(Double.parseDouble(f[8]));
+                r.rounds.add(round);
+            }
+            results.add(r);
+        }
+        write(results, Path.of(args[1]));
+    }
+
     static void write(List<PathResult> results, Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
         Map<ProgrammingPath, List<Point>> full = new LinkedHashMap<>();
@@ -162,10 +187,11 @@ final class ScalingPlot {
                     new float[] {8f, 5f}, 0f);
             int legendY = top + 10;
             int colour = 0;
+            Map<Double, Integer> overCapDrawn = new java.util.HashMap<>();
             for (ProgrammingPath path : full.keySet()) {
                 Color c = PALETTE[colour++ % PALETTE.length];
-                draw(g, axis, full.get(path), c, solid, false);
-                draw(g, axis, traffic.get(path), c, dashed, true);
+                draw(g, axis, full.get(path), c, solid, false, overCapDrawn);
+                draw(g, axis, traffic.get(path), c, dashed, true, overCapDrawn);
                 g.setColor(c);
                 g.setStroke(solid);
                 g.drawLine(left + plotW + 15, legendY + 5, left + plotW + 45, legendY + 5);
@@ -189,7 +215,8 @@ final class ScalingPlot {
         ImageIO.write(image, "png", png.toFile());
     }
 
-    private static void draw(Graphics2D g, Axis axis, List<Point> points, Color c, Stroke stroke, boolean squares) {
+    private static void draw(Graphics2D g, Axis axis, List<Point> points, Color c, Stroke stroke, boolean squares,
+                             Map<Double, Integer> overCapDrawn) {
         g.setColor(c);
         g.setStroke(stroke);
         Path2D.Double line = new Path2D.Double();
@@ -211,6 +238,9 @@ final class ScalingPlot {
             int x = (int) Math.round(axis.x(p.services));
             int y = (int) Math.round(axis.y(p.ms));
             if (p.overCap) {
+                // Several paths over the same cap at one size: stacked, so that none hides another.
+                int stacked = overCapDrawn.merge(p.services, 1, Integer::sum) - 1;
+                y -= 18 * stacked;
                 g.drawPolygon(new int[] {x - 6, x + 6, x}, new int[] {y + 5, y + 5, y - 7}, 3);
                 g.drawString("> cap", x + 8, y + 4);
             } else if (squares) {
