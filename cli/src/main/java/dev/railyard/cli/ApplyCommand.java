@@ -90,6 +90,7 @@ final class ApplyCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
 
+        configs.replaceAll(config -> options.renderConfig(config.family(), snapshot)); // NodeCIDR: Node's podCIDRs
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
         // As the daemon does at start: what the other mode left would still catch the traffic.
         new ModeLeftovers(nftables ? ProxyMode.NFTABLES : ProxyMode.IPTABLES, backend, prefix).removeOtherModes();
@@ -101,7 +102,7 @@ final class ApplyCommand implements Callable<Integer> {
         for (RenderConfig config : configs) {
             OneShotSync sync = OneShotSync.of(config, backend, prefix);
             try {
-                checked.add(sync.check(snapshot.state(config.family(), config.nodeName())));
+                checked.add(sync.check(options.state(snapshot, config)));
                 syncs.add(sync);
             } catch (IptablesException e) {
                 return fail(err, config.family().kubernetesName() + ": " + e.getMessage() + "; nothing was changed");
@@ -137,7 +138,7 @@ final class ApplyCommand implements Callable<Integer> {
         for (RenderConfig config : configs) {
             OneShotNftablesSync sync = OneShotNftablesSync.of(config, layout, nft);
             try {
-                checked.add(sync.check(snapshot.state(config.family(), config.nodeName())));
+                checked.add(sync.check(options.state(snapshot, config)));
                 syncs.add(sync);
             } catch (NftException e) {
                 return fail(err, config.family().kubernetesName() + ": " + e.getMessage() + "; nothing was changed");

@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -38,9 +37,11 @@ import java.util.concurrent.Callable;
                     + "network, from the node) and compare the verdicts, the endpoints with their probabilities, "
                     + "masquerading and session affinity.",
             "A and B are each a manifest file or directory (rendered with the options below, as `railyard render` "
-                    + "would), or an iptables-save dump (or iptables-restore input; - for standard input), "
-                    + "recognised by their content. Example: the iptables-save of a kube-proxy node against "
-                    + "Railyard's render of the same cluster."},
+                    + "would: iptables mode, or --proxy-mode nftables in either layout), an iptables-save dump (or "
+                    + "iptables-restore input), or an `nft list ruleset` dump (or an nft script of add commands); - "
+                    + "for standard input; recognised by their content. Any two compare: an iptables-save dump with "
+                    + "an nft ruleset, kube-proxy's layout with the flat one. Example: the `nft list ruleset` of a "
+                    + "kube-proxy node against Railyard's render of the same cluster."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:no difference",
@@ -61,6 +62,10 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
             description = "Which mode's rules to render for manifests. Default: ${DEFAULT-VALUE}.")
     private String proxyMode;
+
+    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat", defaultValue = "kube-proxy",
+            description = "With --proxy-mode nftables: the layout to render manifests in. Default: ${DEFAULT-VALUE}.")
+    private String nftablesLayout;
 
     @Option(names = {"-o", "--output"}, paramLabel = "text|json", defaultValue = "text",
             description = "text or json (one object). Default: ${DEFAULT-VALUE}.")
@@ -91,14 +96,7 @@ final class DiffCommand implements Callable<Integer> {
     }
 
     private RulesetDiff.Report run(PrintWriter err) throws BadInputException {
-        String mode = proxyMode.strip().toLowerCase(Locale.ROOT);
-        if (mode.equals("nftables")) {
-            throw new BadInputException("--proxy-mode nftables: " + RulesetInputs.NFT_NOT_YET);
-        }
-        if (!mode.equals("iptables")) {
-            throw new BadInputException("--proxy-mode: \"" + proxyMode + "\" cannot be compared (iptables; nftables "
-                    + "later)");
-        }
+        RulesetInputs.Mode mode = RulesetInputs.Mode.of(proxyMode, nftablesLayout);
         if (!output.equals("text") && !output.equals("json")) {
             throw new BadInputException("-o: \"" + output + "\" (must be text or json)");
         }
@@ -109,33 +107,29 @@ final class DiffCommand implements Callable<Integer> {
         RenderConfig config;
         try {
             family = IpFamily.of(ipFamily);
-            config = node.renderConfig(family, false);
+            config = node.renderConfig(family, mode.nftables());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }
-        ServiceRuleset first = load(a, config, err);
-        ServiceRuleset second = load(b, config, err);
+        ServiceRuleset first = load(a, config, mode, err);
+        ServiceRuleset second = load(b, config, mode, err);
         return RulesetDiff.compare(first, second, new RulesetDiff.Settings(family, config.clusterCidr()));
     }
 
-    private ServiceRuleset load(String path, RenderConfig config, PrintWriter err) throws BadInputException {
+    private ServiceRuleset load(String path, RenderConfig config, RulesetInputs.Mode mode, PrintWriter err)
+            throws BadInputException {
         if (!path.equals("-") && java.nio.file.Files.isDirectory(Path.of(path))) {
-            return RulesetInputs.manifests(RulesetInputs.manifestFiles(Path.of(path)), config, err, NAME);
+            return RulesetInputs.manifests(RulesetInputs.manifestFiles(Path.of(path)), config, mode, err, NAME);
         }
         String text = RulesetInputs.read(path);
-        switch (RulesetInputs.kindOf(text)) {
-            case IPTABLES:
-                return RulesetInputs.iptablesText(path, text, LocalAddresses.of(config.nodeIps()));
-            case NFTABLES:
-                throw new BadInputException(RulesetInputs.displayName(path) + " looks like an nftables ruleset; "
-                        + RulesetInputs.NFT_NOT_YET);
-            default:
-                if (path.equals("-")) {
-                    throw new BadInputException("standard input must be an iptables-save dump (manifests are read "
-                            + "from files)");
-                }
-                return RulesetInputs.manifests(List.of(Path.of(path)), config, err, NAME);
+        if (RulesetInputs.kindOf(text) != RulesetInputs.Kind.MANIFESTS) {
+            return RulesetInputs.dumpText(path, text, LocalAddresses.of(config.nodeIps()));
         }
+        if (path.equals("-")) {
+            throw new BadInputException("standard input must be an iptables-save dump or an nft ruleset (manifests "
+                    + "are read from files)");
+        }
+        return RulesetInputs.manifests(List.of(Path.of(path)), config, mode, err, NAME);
     }
 
     static String text(RulesetDiff.Report report) {

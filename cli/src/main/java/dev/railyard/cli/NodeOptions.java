@@ -1,7 +1,11 @@
 package dev.railyard.cli;
 
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.render.LocalTrafficDetector;
 import dev.railyard.proxy.render.RenderConfig;
+import dev.railyard.proxy.source.ClusterSnapshot;
+import dev.railyard.proxy.source.NodeInfo;
 import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
@@ -58,6 +62,26 @@ class NodeOptions {
             + "connections in kube-proxy's nfacct counters (they must exist).")
     boolean nfacct;
 
+    @Option(names = "--detect-local-mode", paramLabel = "MODE", defaultValue = "ClusterCIDR",
+            description = "How pod traffic is told from other traffic: ClusterCIDR (source in --cluster-cidr), "
+                    + "NodeCIDR (source in this node's spec.podCIDRs, from its Node among the manifests), "
+                    + "BridgeInterface (arrives on --pod-bridge-interface) or InterfaceNamePrefix (arrives on an "
+                    + "interface named --pod-interface-name-prefix...). Default: ${DEFAULT-VALUE}.")
+    String detectLocalMode;
+
+    @Option(names = "--pod-bridge-interface", paramLabel = "NAME",
+            description = "With --detect-local-mode BridgeInterface: the bridge the node's pods are on.")
+    String podBridgeInterface;
+
+    @Option(names = "--pod-interface-name-prefix", paramLabel = "PREFIX",
+            description = "With --detect-local-mode InterfaceNamePrefix: the name prefix of the pods' interfaces.")
+    String podInterfaceNamePrefix;
+
+    @Option(names = "--feature-gates", paramLabel = "GATE=BOOL", split = ",",
+            description = "kube-proxy's feature gates this implements: PreferSameTrafficDistribution (default "
+                    + "true: endpoints' hints.forNodes are honoured).")
+    List<String> featureGates = new ArrayList<>();
+
     /** This node's name: --hostname-override, else the host name. */
     String nodeName() {
         return hostname != null ? hostname : localHostname();
@@ -70,6 +94,22 @@ class NodeOptions {
      * @throws IllegalArgumentException naming the option whose value is wrong
      */
     RenderConfig renderConfig(IpFamily family, boolean nftables) {
+        return renderConfig(family, nftables, null);
+    }
+
+    /**
+     * As {@link #renderConfig(IpFamily, boolean)}, with this node's pod CIDRs (NodeCIDR mode) from its Node among
+     * {@code snapshot}'s manifests (null: none known).
+     */
+    RenderConfig renderConfig(IpFamily family, boolean nftables, ClusterSnapshot snapshot) {
+        LocalTrafficDetector.Mode mode;
+        try {
+            mode = LocalTrafficDetector.Mode.fromFlag(detectLocalMode);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--detect-local-mode: " + e.getMessage());
+        }
+        List<String> podCidrs = snapshot == null ? List.of()
+                : snapshot.node(nodeName()).map(NodeInfo::podCidrs).orElse(List.of());
         return RenderConfig.builder(family)
                 .nodeName(nodeName())
                 .nodeIps(nodeIps)
@@ -82,7 +122,19 @@ class NodeOptions {
                 .localhostNodePorts(localhostNodePorts)
                 .randomFully(randomFully)
                 .nfacctCounters(nfacct)
+                .localDetector(LocalTrafficDetector.of(mode, family, clusterCidrs, podCidrs, podBridgeInterface,
+                        podInterfaceNamePrefix))
+                .preferSameTrafficDistribution(FeatureGates.parse(featureGates).preferSameTrafficDistribution())
                 .build();
+    }
+
+    /**
+     * The state {@code config} renders from the manifests: --service-cidr, when given, wins over the manifests'
+     * ServiceCIDR objects.
+     */
+    ProxyState state(ClusterSnapshot snapshot, RenderConfig config) {
+        ProxyState state = snapshot.state(config.family(), config.nodeName());
+        return serviceCidrs.isEmpty() ? state : state.withServiceCidrs(null);
     }
 
     /** The families this node has, as {@code railyard proxy} decides them ({@link NodeFamilies}). */

@@ -3,6 +3,8 @@ package dev.railyard.cli;
 import dev.railyard.proxy.apply.IptablesBackend;
 import dev.railyard.proxy.apply.IptablesCleanup;
 import dev.railyard.proxy.apply.IptablesException;
+import dev.railyard.proxy.conntrack.ConntrackConfig;
+import dev.railyard.proxy.render.LocalTrafficDetector;
 import dev.railyard.proxy.daemon.ProxyDaemon;
 import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftCommand;
@@ -13,8 +15,10 @@ import dev.railyard.proxy.daemon.ProxyMode;
 import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.daemon.ops.BindAddress;
-import dev.railyard.proxy.daemon.ops.BackgroundConntrackCleanup;
-import dev.railyard.proxy.daemon.ops.ConntrackCleaner;
+import dev.railyard.proxy.conntrack.BackgroundReconciler;
+import dev.railyard.proxy.conntrack.ConntrackReconciler;
+import dev.railyard.proxy.conntrack.ConntrackSysctls;
+import dev.railyard.proxy.source.NodeInfo;
 import dev.railyard.proxy.daemon.ops.HealthCheckTarget;
 import dev.railyard.proxy.daemon.ops.OpsServer;
 import dev.railyard.proxy.daemon.ops.ProxyHealth;
@@ -182,6 +186,58 @@ final class ProxyCommand implements Callable<Integer> {
             description = "Where /metrics is served (empty: off). Default: " + DEFAULT_METRICS + ".")
     String metricsBindAddress;
 
+    @Option(names = "--detect-local-mode", paramLabel = "MODE",
+            description = "How pod traffic is told from other traffic: ClusterCIDR (source in --cluster-cidr; the "
+                    + "default), NodeCIDR (source in this node's spec.podCIDRs; waits for them at start and exits "
+                    + "when they change, as kube-proxy), BridgeInterface (--pod-bridge-interface) or "
+                    + "InterfaceNamePrefix (--pod-interface-name-prefix).")
+    String detectLocalMode;
+
+    @Option(names = "--pod-bridge-interface", paramLabel = "NAME",
+            description = "With --detect-local-mode BridgeInterface: the bridge the node's pods are on.")
+    String podBridgeInterface;
+
+    @Option(names = "--pod-interface-name-prefix", paramLabel = "PREFIX",
+            description = "With --detect-local-mode InterfaceNamePrefix: the name prefix of the pods' interfaces.")
+    String podInterfaceNamePrefix;
+
+    @Option(names = "--feature-gates", paramLabel = "GATE=BOOL", split = ",",
+            description = "kube-proxy feature gates: PreferSameTrafficDistribution (default true: hints.forNodes "
+                    + "are honoured).")
+    List<String> featureGates;
+
+    @Option(names = "--conntrack-max-per-core", paramLabel = "N",
+            description = "nf_conntrack_max = N x CPUs (at least --conntrack-min); 0 leaves it. Default: 32768.")
+    Integer conntrackMaxPerCore;
+
+    @Option(names = "--conntrack-min", paramLabel = "N",
+            description = "The least nf_conntrack_max when --conntrack-max-per-core is set. Default: 131072.")
+    Integer conntrackMin;
+
+    @Option(names = "--conntrack-tcp-timeout-established", paramLabel = "DURATION",
+            description = "nf_conntrack_tcp_timeout_established; 0 leaves it. Default: 24h.")
+    String conntrackTcpEstablished;
+
+    @Option(names = "--conntrack-tcp-timeout-close-wait", paramLabel = "DURATION",
+            description = "nf_conntrack_tcp_timeout_close_wait; 0 leaves it. Default: 1h.")
+    String conntrackTcpCloseWait;
+
+    @Option(names = "--conntrack-tcp-be-liberal", arity = "0..1", fallbackValue = "true",
+            description = "Set nf_conntrack_tcp_be_liberal, and drop no INVALID packets in KUBE-FORWARD.")
+    Boolean conntrackTcpBeLiberal;
+
+    @Option(names = "--conntrack-udp-timeout", paramLabel = "DURATION",
+            description = "nf_conntrack_udp_timeout (unreplied UDP); 0 (the default) leaves it.")
+    String conntrackUdpTimeout;
+
+    @Option(names = "--conntrack-udp-timeout-stream", paramLabel = "DURATION",
+            description = "nf_conntrack_udp_timeout_stream (assured UDP); 0 (the default) leaves it.")
+    String conntrackUdpTimeoutStream;
+
+    @Option(names = "--node-wait-timeout", paramLabel = "DURATION", hidden = true,
+            description = "With --detect-local-mode NodeCIDR: how long to wait for the Node's pod CIDRs (5m).")
+    String nodeWaitTimeout;
+
     @Option(names = "--cleanup",
             description = "Remove every chain, rule and table Railyard (or kube-proxy's iptables or nftables mode) "
                     + "installed, then exit.")
@@ -209,21 +265,42 @@ final class ProxyCommand implements Callable<Integer> {
         }
         Function<ClusterEventHandler, ClusterSource> source;
         String sourceName;
+        NodeLookup nodeLookup;
         try {
             if (settings.manifests() != null) {
                 sourceName = settings.manifests().toString();
                 source = handler -> new ManifestDirectorySource(settings.manifests(), handler);
+                nodeLookup = NodeLookup.fromManifests(settings.manifests(), settings.nodeName());
             } else {
                 ApiClient client = ApiClients.fromFlags(settings.kubeconfig(), settings.master());
                 sourceName = "api-server";
-                source = handler -> new KubernetesSource(client, handler, KubernetesSourceSettings.defaults());
+                // This node's Node (zone label, pod CIDRs, deletion) always; ServiceCIDRs where they are used.
+                KubernetesSourceSettings sourceSettings = KubernetesSourceSettings.defaults()
+                        .withNode(settings.nodeName()).withServiceCidrs(settings.mode() == ProxyMode.NFTABLES);
+                source = handler -> new KubernetesSource(client, handler, sourceSettings);
+                nodeLookup = NodeLookup.fromApiServer(client, settings.nodeName());
             }
         } catch (ClientConfigException e) {
             err.println("railyard proxy: " + e.getMessage());
             err.flush();
             return ExitCodes.USAGE;
         }
-        ProxyMetrics metrics = new ProxyMetrics();
+        List<String> podCidrs = List.of();
+        if (settings.detectLocalMode() == LocalTrafficDetector.Mode.NODE_CIDR) {
+            // As kube-proxy: NodeCIDR detection needs the node's pod CIDRs before the first sync.
+            podCidrs = nodeLookup.awaitPodCidrs(nodeWaitTimeout());
+            if (podCidrs.isEmpty()) {
+                err.println("railyard proxy: --detect-local-mode NodeCIDR: timeout waiting for PodCIDR allocation "
+                        + "of node " + settings.nodeName());
+                err.flush();
+                return ExitCodes.FAILED;
+            }
+            daemonSettings = settings.daemonSettings(podCidrs);
+            log.info("detect-local-mode NodeCIDR: pod CIDRs {}", podCidrs);
+        }
+        applyConntrackSettings(settings);
+        ProxyMetrics metrics = new ProxyMetrics(Clock.systemUTC(), settings.mode() == ProxyMode.NFTABLES,
+                settings.nodeName());
         ProxyHealth health = ProxyHealth.forSyncPeriod(settings.syncPeriod(), Clock.systemUTC());
         OpsServer opsServer;
         try {
@@ -244,9 +321,25 @@ final class ProxyCommand implements Callable<Integer> {
             metrics.queued(family);
         };
 
+        // kube-proxy restarts when NodeCIDR detection's pod CIDRs change: the rules were built from them.
+        int[] exitStatus = {ExitCodes.OK};
+        CountDownLatch stopped = new CountDownLatch(1);
+        List<String> startedPodCidrs = podCidrs;
+        Consumer<NodeInfo> nodeHook = node -> {
+            health.nodeChanged(node);
+            if (settings.detectLocalMode() == LocalTrafficDetector.Mode.NODE_CIDR && node != null
+                    && !node.podCidrs().equals(startedPodCidrs)) {
+                log.error("node {} pod CIDRs changed from {} to {}; exiting to restart", settings.nodeName(),
+                        startedPodCidrs, node.podCidrs());
+                exitStatus[0] = ExitCodes.FAILED;
+                stopped.countDown();
+            }
+        };
+
         ProxyDaemon daemon;
         try {
-            daemon = ProxyDaemon.start(daemonSettings, sourceName, source, syncHook, queued, health::started);
+            daemon = ProxyDaemon.start(daemonSettings, sourceName, source, syncHook, queued, health::started,
+                    nodeHook);
         } catch (IptablesException | IllegalArgumentException e) {
             err.println("railyard proxy: cannot start: " + e.getMessage());
             err.flush();
@@ -262,7 +355,6 @@ final class ProxyCommand implements Callable<Integer> {
             opsServer.close();
             syncHook.close();
         };
-        CountDownLatch stopped = new CountDownLatch(1);
         Thread shutdownHook = new Thread(() -> {
             // SIGTERM/SIGINT: stop watching and syncing; the rules stay, so traffic keeps flowing meanwhile.
             log.info("stopping");
@@ -272,12 +364,16 @@ final class ProxyCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try {
             stopped.await();
+            if (exitStatus[0] != ExitCodes.OK) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                stop.run();
+            }
         } catch (InterruptedException e) {
             // Run in-process (tests, an embedding program): interrupting the caller stops the proxy the same way.
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
             stop.run();
         }
-        return ExitCodes.OK;
+        return exitStatus[0];
     }
 
     /**
@@ -290,7 +386,7 @@ final class ProxyCommand implements Callable<Integer> {
         private final ProxyHealth health;
         private final ServiceHealthServers serviceHealth;
         /** One per family, each on its own thread: a sync never waits for conntrack. */
-        private final Map<IpFamily, BackgroundConntrackCleanup> cleaners = new EnumMap<>(IpFamily.class);
+        private final Map<IpFamily, BackgroundReconciler> cleaners = new EnumMap<>(IpFamily.class);
         /** The last programmed state of each family, guarded by this. */
         private final Map<IpFamily, ProxyState> programmed = new EnumMap<>(IpFamily.class);
 
@@ -300,9 +396,12 @@ final class ProxyCommand implements Callable<Integer> {
             this.metrics = metrics;
             this.health = health;
             this.serviceHealth = serviceHealth;
-            for (IpFamily family : settings.families()) {
-                cleaners.put(family, new BackgroundConntrackCleanup(family,
-                        new ConntrackCleaner(settings.commandPrefix(), Duration.ofSeconds(10))));
+            if (settings.mode() != ProxyMode.USERSPACE) { // userspace mode proxies UDP itself: no DNAT flows
+                for (IpFamily family : settings.families()) {
+                    cleaners.put(family, new BackgroundReconciler(new ConntrackReconciler(family,
+                            settings.commandPrefix(), Duration.ofSeconds(30)),
+                            report -> metrics.conntrackReconciled(family, report)));
+                }
             }
         }
 
@@ -313,7 +412,7 @@ final class ProxyCommand implements Callable<Integer> {
             if (!result.succeeded()) {
                 return; // as kube-proxy: a sync that did not program its state changes neither conntrack nor ports
             }
-            BackgroundConntrackCleanup cleaner = cleaners.get(result.family());
+            BackgroundReconciler cleaner = cleaners.get(result.family());
             if (cleaner != null) {
                 cleaner.submit(result);
             }
@@ -328,7 +427,29 @@ final class ProxyCommand implements Callable<Integer> {
         /** Stops the conntrack threads; a cleanup cut short is redone by nobody, as after a kube-proxy restart. */
         @Override
         public void close() {
-            cleaners.values().forEach(BackgroundConntrackCleanup::close);
+            cleaners.values().forEach(BackgroundReconciler::close);
+        }
+    }
+
+    /** How long NodeCIDR detection waits for the Node's pod CIDRs at start. */
+    private Duration nodeWaitTimeout() {
+        return nodeWaitTimeout == null ? Duration.ofMinutes(5) : GoDurations.parse("--node-wait-timeout",
+                nodeWaitTimeout);
+    }
+
+    /**
+     * kube-proxy's setupConntrack. A value the kernel refuses (nf_conntrack_max is read-only outside the host's
+     * network namespace, /proc/sys may be read-only in a container) is logged and the proxy goes on; kube-proxy
+     * would stop, which helps no one on a node whose limits are already managed.
+     */
+    private static void applyConntrackSettings(ProxySettings settings) throws InterruptedException {
+        if (settings.mode() == ProxyMode.USERSPACE) {
+            return;
+        }
+        try {
+            new ConntrackSysctls(settings.commandPrefix()).apply(settings.conntrack());
+        } catch (java.io.IOException e) {
+            log.warn("conntrack settings not applied: {}", e.getMessage());
         }
     }
 
@@ -416,12 +537,37 @@ final class ProxyCommand implements Callable<Integer> {
         // kube-proxy: "IPv6 bind address, assume IPv6 operation". IPv4 stays on, as it always is here.
         List<IpFamily> families = NodeFamilies.of(nodeIps, cidrs, ipv6 || (userspace && bind instanceof Inet6Address));
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
+        LocalTrafficDetector.Mode localMode;
+        try {
+            localMode = LocalTrafficDetector.Mode.fromFlag(first(detectLocalMode, file.detectLocalMode(),
+                    "ClusterCIDR"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--detect-local-mode: " + e.getMessage());
+        }
+        FeatureGates gates = FeatureGates.of(file.featureGates(), FeatureGates.DEFAULTS);
+        if (featureGates != null) {
+            gates = FeatureGates.parse(featureGates);
+        }
+        ProxyConfigFile.Conntrack ct = file.conntrack();
+        ConntrackConfig defaults = ConntrackConfig.KUBE_PROXY_DEFAULTS;
+        ConntrackConfig conntrack = new ConntrackConfig(
+                first(conntrackMaxPerCore, ct.maxPerCore(), defaults.maxPerCore()),
+                first(conntrackMin, ct.min(), defaults.min()),
+                first(duration("--conntrack-tcp-timeout-established", conntrackTcpEstablished),
+                        ct.tcpEstablishedTimeout(), defaults.tcpEstablishedTimeout()),
+                first(duration("--conntrack-tcp-timeout-close-wait", conntrackTcpCloseWait),
+                        ct.tcpCloseWaitTimeout(), defaults.tcpCloseWaitTimeout()),
+                first(conntrackTcpBeLiberal, ct.tcpBeLiberal(), false),
+                first(duration("--conntrack-udp-timeout", conntrackUdpTimeout), ct.udpTimeout(), Duration.ZERO),
+                first(duration("--conntrack-udp-timeout-stream", conntrackUdpTimeoutStream), ct.udpStreamTimeout(),
+                        Duration.ZERO));
         ProxySettings settings = new ProxySettings(resolvedMode, nftablesOptions, resolvedKubeconfig, master,
                 manifests, nodeName,
                 nodeIps, cidrs, first(masqueradeAll, fileMasqueradeAll, false), resolvedNodePorts,
                 first(masqueradeBit, fileMasqueradeBit, 14), minSync, sync,
                 first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix,
-                backend, bind, udpIdle);
+                backend, bind, udpIdle, localMode, first(podBridgeInterface, file.bridgeInterface(), ""),
+                first(podInterfaceNamePrefix, file.interfaceNamePrefix(), ""), gates, conntrack);
         settings.renderConfigs(); // validates CIDRs, node-port addresses and the mark bit now, not at first sync
         return settings;
     }
@@ -466,6 +612,10 @@ final class ProxyCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
         }
+    }
+
+    private static Duration duration(String flag, String text) {
+        return text == null ? null : GoDurations.parse(flag, text);
     }
 
     private static inet.ipaddr.IPAddress parseIp(String flag, String text) {

@@ -27,13 +27,27 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
                        List<String> nodePortAddresses, String healthzBindAddress, String metricsBindAddress,
                        Boolean masqueradeAll, Integer masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
                        Boolean localhostNodePorts, String bindAddress, Boolean nftMasqueradeAll,
-                       Integer nftMasqueradeBit, Duration nftMinSyncPeriod, Duration nftSyncPeriod) {
+                       Integer nftMasqueradeBit, Duration nftMinSyncPeriod, Duration nftSyncPeriod,
+                       String detectLocalMode, String bridgeInterface, String interfaceNamePrefix,
+                       Conntrack conntrack, Map<String, Boolean> featureGates) {
+    /**
+     * The conntrack section. kube-proxy's pointers: null is "the default"; an explicit 0 (or "0s") leaves the
+     * kernel's value alone.
+     */
+    record Conntrack(Integer maxPerCore, Integer min, Duration tcpEstablishedTimeout, Duration tcpCloseWaitTimeout,
+                     Boolean tcpBeLiberal, Duration udpTimeout, Duration udpStreamTimeout) {
+        static final Conntrack EMPTY = new Conntrack(null, null, null, null, null, null, null);
+    }
+
     static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     static final String KIND = "KubeProxyConfiguration";
 
     private static final Set<String> TOP_LEVEL = Set.of("apiVersion", "kind", "mode", "clientConnection",
             "clusterCIDR", "hostnameOverride", "nodePortAddresses", "healthzBindAddress", "metricsBindAddress",
-            "iptables", "nftables", "bindAddress");
+            "iptables", "nftables", "bindAddress", "detectLocalMode", "detectLocal", "conntrack", "featureGates");
+    private static final Set<String> DETECT_LOCAL = Set.of("bridgeInterface", "interfaceNamePrefix");
+    private static final Set<String> CONNTRACK = Set.of("maxPerCore", "min", "tcpEstablishedTimeout",
+            "tcpCloseWaitTimeout", "tcpBeLiberal", "udpTimeout", "udpStreamTimeout");
     private static final Set<String> CLIENT_CONNECTION = Set.of("kubeconfig");
     private static final Set<String> IPTABLES = Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod",
             "syncPeriod", "localhostNodePorts");
@@ -47,11 +61,7 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
     private static final Map<String, Set<Object>> DEFAULT_ONLY = Map.ofEntries(
             Map.entry("bindAddressHardFail", Set.of()),
             Map.entry("configSyncPeriod", Set.of("15m", "15m0s")),
-            Map.entry("conntrack", Set.of()),
-            Map.entry("detectLocal", Set.of()),
-            Map.entry("detectLocalMode", Set.of("ClusterCIDR")),
             Map.entry("enableProfiling", Set.of()),
-            Map.entry("featureGates", Set.of()),
             Map.entry("ipvs", Set.of()),
             Map.entry("logging", Set.of()),
             Map.entry("oomScoreAdj", Set.of(-999)),
@@ -64,10 +74,12 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
             Map.entry("clientConnection.qps", Set.of(5, 5.0)));
 
     static final ProxyConfigFile EMPTY = new ProxyConfigFile(null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, Conntrack.EMPTY, Map.of());
 
     ProxyConfigFile {
         nodePortAddresses = nodePortAddresses == null ? null : List.copyOf(nodePortAddresses);
+        conntrack = conntrack == null ? Conntrack.EMPTY : conntrack;
+        featureGates = featureGates == null ? Map.of() : Map.copyOf(featureGates);
     }
 
     /** @throws IllegalArgumentException naming the file and field that is wrong */
@@ -113,6 +125,18 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
         checkKnown(iptables, IPTABLES, "iptables.");
         Map<String, Object> nftables = optionalMapping(root, "nftables");
         checkKnown(nftables, NFTABLES, "nftables.");
+        Map<String, Object> detectLocal = optionalMapping(root, "detectLocal");
+        checkKnown(detectLocal, DETECT_LOCAL, "detectLocal.");
+        Map<String, Object> conntrack = optionalMapping(root, "conntrack");
+        checkKnown(conntrack, CONNTRACK, "conntrack.");
+        Map<String, Boolean> gates = new java.util.TreeMap<>();
+        for (Map.Entry<String, Object> gate : optionalMapping(root, "featureGates").entrySet()) {
+            if (!(gate.getValue() instanceof Boolean flag)) {
+                throw new IllegalArgumentException("featureGates." + gate.getKey() + ": expected true or false, got "
+                        + gate.getValue());
+            }
+            gates.put(gate.getKey(), flag);
+        }
         return new ProxyConfigFile(
                 string(root, "mode", "mode"),
                 string(client, "kubeconfig", "clientConnection.kubeconfig"),
@@ -130,7 +154,30 @@ record ProxyConfigFile(String mode, String kubeconfig, String clusterCidr, Strin
                 bool(nftables, "masqueradeAll", "nftables.masqueradeAll"),
                 integer(nftables, "masqueradeBit", "nftables.masqueradeBit"),
                 duration(nftables, "minSyncPeriod", "nftables.minSyncPeriod"),
-                duration(nftables, "syncPeriod", "nftables.syncPeriod"));
+                duration(nftables, "syncPeriod", "nftables.syncPeriod"),
+                string(root, "detectLocalMode", "detectLocalMode"),
+                string(detectLocal, "bridgeInterface", "detectLocal.bridgeInterface"),
+                string(detectLocal, "interfaceNamePrefix", "detectLocal.interfaceNamePrefix"),
+                new Conntrack(integer(conntrack, "maxPerCore", "conntrack.maxPerCore"),
+                        integer(conntrack, "min", "conntrack.min"),
+                        explicitDuration(conntrack, "tcpEstablishedTimeout", "conntrack.tcpEstablishedTimeout"),
+                        explicitDuration(conntrack, "tcpCloseWaitTimeout", "conntrack.tcpCloseWaitTimeout"),
+                        bool(conntrack, "tcpBeLiberal", "conntrack.tcpBeLiberal"),
+                        explicitDuration(conntrack, "udpTimeout", "conntrack.udpTimeout"),
+                        explicitDuration(conntrack, "udpStreamTimeout", "conntrack.udpStreamTimeout")),
+                gates);
+    }
+
+    /** A Go duration where an explicit zero means something (leave the kernel's value); absent is null. */
+    private static Duration explicitDuration(Map<String, Object> map, String key, String path) {
+        Object value = map.get(key);
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof String text)) {
+            throw new IllegalArgumentException(path + ": expected a duration such as 1h0m0s, got " + value);
+        }
+        return text.isEmpty() ? null : GoDurations.parse(path, text);
     }
 
     private static void checkKnown(Map<String, Object> map, Set<String> known, String prefix) {

@@ -1,6 +1,8 @@
 package dev.railyard.cli;
 
 import dev.railyard.proxy.apply.IptablesBackend;
+import dev.railyard.proxy.conntrack.ConntrackConfig;
+import dev.railyard.proxy.render.LocalTrafficDetector;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.NftablesOptions;
 import dev.railyard.proxy.daemon.ProxyMode;
@@ -31,13 +33,17 @@ import java.util.List;
  * @param backend       which iptables programs the rules
  * @param bindAddress   userspace mode: loopback = listen on the service addresses, else capture with iptables
  * @param udpTimeout    userspace mode: how long an idle UDP session lives
+ * @param detectLocalMode how pod traffic is told from other traffic (NodeCIDR needs the Node's pod CIDRs)
+ * @param conntrack     the --conntrack-* settings (tcpBeLiberal also drops the INVALID-drop rule)
  */
 record ProxySettings(ProxyMode mode, NftablesOptions nftables, Path kubeconfig, String master, Path manifests, String nodeName,
                      List<String> nodeIps, List<String> clusterCidrs, boolean masqueradeAll,
                      List<String> nodePortAddresses, int masqueradeBit, Duration minSyncPeriod, Duration syncPeriod,
                      boolean localhostNodePorts, BindAddress healthzBindAddress, BindAddress metricsBindAddress,
                      List<IpFamily> families, List<String> commandPrefix, IptablesBackend backend,
-                     InetAddress bindAddress, Duration udpTimeout) {
+                     InetAddress bindAddress, Duration udpTimeout, LocalTrafficDetector.Mode detectLocalMode,
+                     String podBridgeInterface, String podInterfaceNamePrefix, FeatureGates featureGates,
+                     ConntrackConfig conntrack) {
     ProxySettings {
         nodeIps = List.copyOf(nodeIps);
         clusterCidrs = List.copyOf(clusterCidrs);
@@ -48,6 +54,11 @@ record ProxySettings(ProxyMode mode, NftablesOptions nftables, Path kubeconfig, 
 
     /** One render configuration per family; the builders validate CIDRs, addresses and the mark bit. */
     List<RenderConfig> renderConfigs() {
+        return renderConfigs(List.of());
+    }
+
+    /** As {@link #renderConfigs()}, with this node's spec.podCIDRs for the NodeCIDR detector. */
+    List<RenderConfig> renderConfigs(List<String> nodePodCidrs) {
         List<RenderConfig> configs = new ArrayList<>();
         for (IpFamily family : families) {
             configs.add(RenderConfig.builder(family)
@@ -58,15 +69,23 @@ record ProxySettings(ProxyMode mode, NftablesOptions nftables, Path kubeconfig, 
                     .masqueradeBit(masqueradeBit)
                     .nodePortAddresses(nodePortAddresses)
                     .localhostNodePorts(localhostNodePorts)
+                    .conntrackTcpBeLiberal(conntrack.tcpBeLiberal())
+                    .preferSameTrafficDistribution(featureGates.preferSameTrafficDistribution())
+                    .localDetector(LocalTrafficDetector.of(detectLocalMode, family, clusterCidrs, nodePodCidrs,
+                            podBridgeInterface, podInterfaceNamePrefix))
                     .build());
         }
         return configs;
     }
 
     ProxyDaemonSettings daemonSettings() {
+        return daemonSettings(List.of());
+    }
+
+    ProxyDaemonSettings daemonSettings(List<String> nodePodCidrs) {
         // kube-proxy retries a failed sync after the sync period; a shorter retry only repeats the failure
         // sooner, so its value is kept.
-        ProxyDaemonSettings settings = new ProxyDaemonSettings(nodeName, renderConfigs(),
+        ProxyDaemonSettings settings = new ProxyDaemonSettings(nodeName, renderConfigs(nodePodCidrs),
                 new IptablesSyncer.Settings(minSyncPeriod, syncPeriod, syncPeriod), commandPrefix,
                 Duration.ofSeconds(30), backend);
         if (mode == ProxyMode.NFTABLES) {

@@ -80,7 +80,8 @@ final class RenderCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
 
-        ProxyState state = snapshot.state(config.family(), config.nodeName());
+        config = options.renderConfig(config.family(), snapshot); // NodeCIDR: the Node among the manifests
+        ProxyState state = options.state(snapshot, config);
         RestoreInput rules = nftables ? nftScript(config, layout, state)
                 : new IptablesRenderer(config).render(state)::writeTo;
         try {

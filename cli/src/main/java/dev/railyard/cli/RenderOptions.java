@@ -68,6 +68,11 @@ final class RenderOptions extends NodeOptions {
         return renderConfig(family, nftables());
     }
 
+    /** As {@link #renderConfig(IpFamily)}, with this node's Node (NodeCIDR mode) from the loaded manifests. */
+    RenderConfig renderConfig(IpFamily family, ClusterSnapshot snapshot) {
+        return renderConfig(family, nftables(), snapshot);
+    }
+
     /**
      * The manifests, or null after telling {@code err} why not (a file missing, unreadable or not YAML or JSON);
      * {@code command} prefixes the message.

@@ -3,8 +3,8 @@ package dev.railyard.cli;
 import dev.railyard.proxy.inspect.LocalAddresses;
 import dev.railyard.proxy.inspect.Origin;
 import dev.railyard.proxy.inspect.Packet;
+import dev.railyard.proxy.inspect.ServiceRuleset;
 import dev.railyard.proxy.inspect.Trace;
-import dev.railyard.proxy.inspect.iptables.IptablesServiceRuleset;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
@@ -32,8 +32,9 @@ import java.util.concurrent.Callable;
             "Explain where one packet goes on a node and why: every chain and rule it meets (matched or not), the "
                     + "endpoints it can be DNATed to with their probabilities, whether it is masqueraded, session "
                     + "affinity, and the final verdict (DNAT, ACCEPT, DROP or REJECT).",
-            "The rules come from manifests (rendered as `railyard render` would, with the jump rules `railyard "
-                    + "proxy` installs), from an iptables-save dump (Railyard's or kube-proxy's), or from this node "
+            "The rules come from manifests (rendered as `railyard render` would: in iptables mode with the jump "
+                    + "rules `railyard proxy` installs, or with --proxy-mode nftables in either layout), from an "
+                    + "iptables-save dump or an `nft list ruleset` dump (Railyard's or kube-proxy's), or from this node "
                     + "(--live). The packet is the first of a new connection. Rules that test something the trace "
                     + "does not model are reported as CANNOT and treated as not matching."},
         exitCodeListHeading = "%nExit status:%n",
@@ -54,24 +55,34 @@ final class TraceCommand implements Callable<Integer> {
     private String iptablesSave;
 
     @Option(names = "--nft-ruleset", paramLabel = "FILE|-",
-            description = "Trace through this `nft list ruleset` output (not supported yet).")
+            description = "Trace through this `nft list ruleset` output (or an nft script of `add` commands, such as "
+                    + "`railyard render --proxy-mode nftables` writes) instead of manifests.")
     private String nftRuleset;
 
-    @Option(names = "--live", description = "Trace through this node's own rules (iptables-save) and addresses "
-            + "(its local routing table).")
+    @Option(names = "--live", description = "Trace through this node's own rules and addresses (its local routing "
+            + "table): `nft list ruleset` when the node has kube-proxy's nftables table (or with --proxy-mode "
+            + "nftables), iptables-save otherwise (or with --proxy-mode iptables).")
     private boolean live;
 
     @Option(names = "--iptables-backend", paramLabel = "auto|legacy|nft", defaultValue = "auto",
-            description = "With --live: which iptables-save to run. Default: ${DEFAULT-VALUE} (plain iptables-save).")
+            description = "With --live in iptables mode: which iptables-save to run. Default: ${DEFAULT-VALUE} "
+                    + "(plain iptables-save).")
     private String iptablesBackend;
 
     @Option(names = "--netns", paramLabel = "NAME",
             description = "With --live: read the rules of network namespace NAME (ip netns exec NAME).")
     private String netns;
 
-    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables", defaultValue = "iptables",
-            description = "With manifests: which mode's rules to render. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--proxy-mode", paramLabel = "iptables|nftables",
+            description = "With manifests: which mode's rules to render (default: iptables). With --live: which "
+                    + "rules to read (default: nftables when the node has kube-proxy's nftables table, else "
+                    + "iptables).")
     private String proxyMode;
+
+    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat", defaultValue = "kube-proxy",
+            description = "With manifests and --proxy-mode nftables: kube-proxy's layout or the flat one. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private String nftablesLayout;
 
     @Option(names = "--src", required = true, paramLabel = "IP[:PORT]", description = "The packet's source.")
     private String source;
@@ -130,17 +141,7 @@ final class TraceCommand implements Callable<Integer> {
             throw new BadInputException("give exactly one source of rules: manifest FILE..., --iptables-save FILE, "
                     + "--nft-ruleset FILE or --live" + (sources > 1 ? " (got " + sources + ")" : ""));
         }
-        if (nftRuleset != null) {
-            throw new BadInputException("--nft-ruleset: " + RulesetInputs.NFT_NOT_YET);
-        }
-        String mode = proxyMode.strip().toLowerCase(Locale.ROOT);
-        if (mode.equals("nftables")) {
-            throw new BadInputException("--proxy-mode nftables: " + RulesetInputs.NFT_NOT_YET);
-        }
-        if (!mode.equals("iptables")) {
-            throw new BadInputException("--proxy-mode: \"" + proxyMode + "\" cannot be traced (iptables; nftables "
-                    + "later)");
-        }
+        RulesetInputs.Mode mode = RulesetInputs.Mode.of(proxyMode == null ? "iptables" : proxyMode, nftablesLayout);
         if (!output.equals("text") && !output.equals("json")) {
             throw new BadInputException("-o: \"" + output + "\" (must be text or json)");
         }
@@ -165,24 +166,33 @@ final class TraceCommand implements Callable<Integer> {
                     + " are of different IP families");
         }
 
-        IptablesServiceRuleset rules;
+        ServiceRuleset rules;
         RenderConfig config;
         try {
-            config = node.renderConfig(family, false);
+            config = node.renderConfig(family, mode.nftables());
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }
         if (!files.isEmpty()) {
-            rules = RulesetInputs.manifests(files, config, err, NAME);
+            rules = RulesetInputs.manifests(files, config, mode, err, NAME);
         } else if (iptablesSave != null) {
             String text = RulesetInputs.read(iptablesSave);
             if (RulesetInputs.kindOf(text) == RulesetInputs.Kind.NFTABLES) {
                 throw new BadInputException(RulesetInputs.displayName(iptablesSave) + " looks like an nftables "
-                        + "ruleset; " + RulesetInputs.NFT_NOT_YET);
+                        + "ruleset; trace it with --nft-ruleset");
             }
             rules = RulesetInputs.iptablesText(iptablesSave, text, LocalAddresses.of(config.nodeIps()));
+        } else if (nftRuleset != null) {
+            String text = RulesetInputs.read(nftRuleset);
+            if (RulesetInputs.kindOf(text) != RulesetInputs.Kind.NFTABLES) {
+                throw new BadInputException(RulesetInputs.displayName(nftRuleset) + " is not an nftables ruleset (`nft "
+                        + "list ruleset` output or an nft script of add commands)"
+                        + (RulesetInputs.kindOf(text) == RulesetInputs.Kind.IPTABLES ? "; it looks like an "
+                        + "iptables-save dump: trace it with --iptables-save" : ""));
+            }
+            rules = RulesetInputs.nftText(nftRuleset, text, LocalAddresses.of(config.nodeIps()));
         } else {
-            rules = RulesetInputs.live(family, iptablesBackend, netns);
+            rules = RulesetInputs.live(family, iptablesBackend, netns, proxyMode == null ? null : mode.nftables());
         }
 
         IPAddress srcAddress = IpAddresses.parse(src.address());

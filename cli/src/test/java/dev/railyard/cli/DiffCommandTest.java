@@ -19,6 +19,13 @@ class DiffCommandTest {
     static final String[] KUBE_PROXY_TEST_NODE = {"--hostname-override", "test-node", "--node-ip", "192.168.0.2",
         "--cluster-cidr", "10.0.0.0/8", "--no-random-fully", "--nfacct"};
 
+    static final Path NFT_OVERALL = Path.of("../proxy/src/test/resources/kubeproxy-nftables-compat/"
+            + "overall-nftables-rules");
+    /** The nftables fake proxier's settings of that case, as render flags. */
+    static final String[] KUBE_PROXY_NFT_TEST_NODE = {"--hostname-override", "test-node", "--node-ip",
+        "192.168.0.2,192.168.1.2,192.168.99.11", "--cluster-cidr", "10.0.0.0/8", "--service-cidr", "172.30.0.0/16",
+        "--nodeport-addresses", "192.168.0.2/32", "--iptables-masquerade-bit", "14"};
+
     @TempDir
     Path dir;
 
@@ -109,19 +116,101 @@ class DiffCommandTest {
     }
 
     @Test
+    void kubeProxysNftablesStateAndRailyardsRenderInEitherLayoutAreEqual() {
+        for (String layout : new String[] {"kube-proxy", "flat"}) {
+            out.getBuffer().setLength(0);
+            int status = run(NFT_OVERALL.resolve("expected.nft").toString(),
+                    NFT_OVERALL.resolve("manifests.yaml").toString(), concat(KUBE_PROXY_NFT_TEST_NODE,
+                            "--proxy-mode", "nftables", "--nftables-layout", layout));
+
+            assertThat(status).as(out + "\n" + err).isZero();
+            assertThat(out.toString()).startsWith("A: nftables rules from " + NFT_OVERALL.resolve("expected.nft")
+                    + "\nB: railyard render --proxy-mode nftables of " + NFT_OVERALL.resolve("manifests.yaml")
+                    + " (node test-node, 192.168.0.2, 192.168.1.2, 192.168.99.11, " + layout + " layout)\n");
+            assertThat(out.toString()).endsWith("no difference: 13 frontends, 81 probes each, same verdicts, endpoints, "
+                    + "probabilities, masquerading and affinity\n");
+        }
+    }
+
+    @Test
+    void aFlatScriptAndTheManifestsInKubeProxysLayoutAreEqual() throws Exception {
+        Path flat = dir.resolve("node-a-flat.nft");
+        CommandLine render = Railyard.commandLine();
+        render.setErr(new PrintWriter(err, true));
+        assertThat(render.execute("render", "../examples/cluster.yaml", "--proxy-mode", "nftables",
+                "--nftables-layout", "flat", "--hostname-override", "node-a", "--node-ip", "192.168.10.11",
+                "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12", "-o", flat.toString())).isZero();
+        assertThat(Files.readString(flat)).contains(" offset ").contains("map @endpoints-tcp");
+
+        int status = run(flat.toString(), "../examples/cluster.yaml", "--proxy-mode", "nftables", "--hostname-override",
+                "node-a", "--node-ip", "192.168.10.11", "--cluster-cidr", "10.244.0.0/16", "--service-cidr",
+                "10.96.0.0/12");
+
+        assertThat(status).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).contains("(node node-a, 192.168.10.11, kube-proxy layout)\n")
+                .endsWith("no difference: 13 frontends, 66 probes each, same verdicts, endpoints, probabilities, "
+                        + "masquerading and affinity\n");
+    }
+
+    @Test
+    void anIptablesDumpAndAnNftablesScriptOfTheSameClusterAreEqual() throws Exception {
+        // The example cluster in both modes, with the nftables mode's node-port addresses for iptables too.
+        Path example = Path.of("../examples/cluster.yaml");
+        Path iptables = dir.resolve("node-a.rules");
+        Path nftables = dir.resolve("node-a.nft");
+        CommandLine render = Railyard.commandLine();
+        render.setErr(new PrintWriter(err, true));
+        assertThat(render.execute("render", example.toString(), "--hostname-override", "node-a", "--node-ip",
+                "192.168.10.11", "--cluster-cidr", "10.244.0.0/16", "--nodeport-addresses", "primary",
+                "--no-iptables-localhost-nodeports", "-o", iptables.toString())).isZero();
+        assertThat(render.execute("render", example.toString(), "--proxy-mode", "nftables", "--nftables-layout",
+                "flat", "--hostname-override", "node-a", "--node-ip", "192.168.10.11", "--cluster-cidr",
+                "10.244.0.0/16", "--service-cidr", "10.96.0.0/12", "-o", nftables.toString())).isZero();
+
+        int status = run(iptables.toString(), nftables.toString(), "--node-ip", "192.168.10.11", "--cluster-cidr",
+                "10.244.0.0/16");
+
+        assertThat(status).as(out + "\n" + err).isZero();
+        assertThat(out.toString()).isEqualTo("A: iptables rules from " + iptables + "\nB: nftables rules from "
+                + nftables + "\n\nno difference: 13 frontends, 66 probes each, same verdicts, endpoints, "
+                + "probabilities, masquerading and affinity\n");
+    }
+
+    @Test
+    void aNodesListingShowsWhatOtherTablesChange() {
+        // node-a's nft list ruleset holds two more tables: one DNATs a client's DNS elsewhere (edge, before
+        // kube-proxy's nat chain), one drops 198.51.100.0/24 in forward (firewall).
+        int status = run(TraceCommandTest.NODE_A_LISTING.toString(), "../examples/cluster.yaml", "--proxy-mode",
+                "nftables", "--hostname-override", "node-a", "--node-ip", "192.168.10.11", "--cluster-cidr",
+                "10.244.0.0/16", "--service-cidr", "10.96.0.0/12");
+
+        assertThat(status).as(err.toString()).isEqualTo(1);
+        assertThat(out.toString())
+                .contains("\nkube-system/kube-dns:dns  10.96.0.10:53/udp (cluster IP)\n"
+                        + "  verdict: A DROP vs B DNAT\n"
+                        + "    from 198.51.100.200 (outside every source range); from 203.0.113.9\n")
+                .contains("  endpoints: A {10.244.0.99:53 1} vs B {10.244.0.5:53 0.5, 10.244.1.7:53 0.5}\n"
+                        + "    from 192.0.2.53\n")
+                // The firewall's input chain tests iifname "lo", which a probe to the API server (DNATed to the
+                // node itself) cannot tell.
+                .contains("note: 3 probes met rules of A that cannot be evaluated (treated as not matching; trace one "
+                        + "to see them)\n")
+                .endsWith("12 of 13 frontends differ (69 probes each)\n");
+    }
+
+    @Test
     void badInputExitsWithTwo() throws Exception {
         Path nft = dir.resolve("ruleset.nft");
-        Files.writeString(nft, "table ip kube-proxy {\n}\n");
+        Files.writeString(nft, "add table ip kube-proxy\nadd rule ip kube-proxy nowhere accept\n");
         assertThat(run(nft.toString(), OVERALL.resolve("manifests.yaml").toString())).isEqualTo(2);
-        assertThat(err.toString()).contains("railyard diff: " + nft + " looks like an nftables ruleset; nftables "
-                + "rulesets are not supported yet");
+        assertThat(err.toString()).contains("railyard diff: " + nft + ": nft would refuse it: no such chain nowhere");
         assertThat(run("-", "-")).isEqualTo(2);
         assertThat(err.toString()).contains("railyard diff: only one of A and B can be standard input (-)");
         assertThat(run(dir.resolve("missing.rules").toString(), nft.toString())).isEqualTo(2);
         assertThat(err.toString()).contains("missing.rules: no such file");
         assertThat(run(OVERALL.resolve("manifests.yaml").toString(), OVERALL.resolve("expected.rules").toString(),
-                "--proxy-mode", "nftables")).isEqualTo(2);
-        assertThat(err.toString()).contains("railyard diff: --proxy-mode nftables: nftables rulesets are not supported");
+                "--proxy-mode", "ipvs")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard diff: --proxy-mode: \"ipvs\" (must be iptables or nftables)");
         assertThat(out.toString()).isEmpty();
     }
 

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -199,39 +198,5 @@ class ProxyCommandKernelTest {
             Thread.sleep(50);
         }
         throw new AssertionError("timed out after " + WAIT + " waiting for: " + what);
-    }
-
-    /** {@code railyard proxy ARGS} running on a thread of this JVM; interrupting it is how it is stopped. */
-    private static final class InProcessProxy {
-        private final AtomicInteger exitCode = new AtomicInteger(-1);
-        private final StringWriter err = new StringWriter();
-        private final Thread thread;
-
-        private InProcessProxy(String... args) {
-            String[] command = new String[args.length + 1];
-            command[0] = "proxy";
-            System.arraycopy(args, 0, command, 1, args.length);
-            thread = new Thread(() -> {
-                picocli.CommandLine commandLine = Railyard.commandLine();
-                commandLine.getSubcommands().get("proxy").setErr(new PrintWriter(err));
-                exitCode.set(commandLine.execute(command));
-            }, "railyard-proxy-under-test");
-        }
-
-        static InProcessProxy start(String... args) {
-            InProcessProxy proxy = new InProcessProxy(args);
-            proxy.thread.start();
-            return proxy;
-        }
-
-        void stop() throws InterruptedException {
-            thread.interrupt();
-            thread.join(WAIT.toMillis());
-        }
-
-        void assertStoppedCleanly() {
-            assertThat(thread.isAlive()).as("stopped").isFalse();
-            assertThat(exitCode.get()).as("exit status; stderr: %s", err).isZero();
-        }
     }
 }

@@ -9,7 +9,9 @@ import dev.railyard.proxy.daemon.ProxyMode;
 import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.daemon.ProxyDaemonSettings;
 import dev.railyard.proxy.daemon.ops.BindAddress;
+import dev.railyard.proxy.conntrack.ConntrackConfig;
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.render.LocalTrafficDetector;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.userspace.ListenMode;
 import dev.railyard.proxy.userspace.UserspaceConfig;
@@ -255,8 +257,17 @@ class ProxyCommandTest {
 
     @Test
     void unknownConfigFieldsAndBadValuesAreNamed() throws IOException {
-        assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCore: 65536}\n")
-                .toString()), "conntrack: {maxPerCore=65536}: Railyard does not implement this setting");
+        assertFails(List.of("--config", write("kind: KubeProxyConfiguration\nconntrack: {maxPerCores: 65536}\n")
+                .toString()), "conntrack.maxPerCores: unknown or unsupported field");
+        assertFails(List.of("--config", write("detectLocalMode: PodCIDR\n").toString()),
+                "--detect-local-mode", "\"PodCIDR\" is not a detect-local mode");
+        assertFails(List.of("--config", write("detectLocalMode: BridgeInterface\n").toString()),
+                "--pod-bridge-interface must be set");
+        assertFails(List.of("--config", write("featureGates: {PreferSameTrafficDistribution: maybe}\n").toString()),
+                "featureGates.PreferSameTrafficDistribution: expected true or false");
+        assertFails(List.of("--feature-gates", "SomethingElse=true"), "SomethingElse is not a feature gate");
+        assertFails(List.of("--pod-interface-name-prefix", "veth;drop", "--detect-local-mode",
+                "InterfaceNamePrefix"), "\"veth;drop\" is not an interface name");
         assertFails(List.of("--config", write("mode: userspace\nbindAddress: eth0\n").toString()),
                 "--bind-address");
         assertFails(List.of("--config", write("ipvs:\n  scheduler: rr\n").toString()), "ipvs: {scheduler=rr}");
@@ -270,6 +281,56 @@ class ProxyCommandTest {
                 "apiVersion: \"kubeproxy.config.k8s.io/v1beta9\" is not supported");
         assertFails(List.of("--config", write("mode: ipvs\n").toString()), "proxy mode \"ipvs\"", "mode in");
         assertFails(List.of("--config", dir.resolve("missing.yaml").toString()), "missing.yaml: cannot read");
+    }
+
+    @Test
+    void detectLocalConntrackAndFeatureGatesComeFromFlagsOverTheFileWithKubeProxysNames() throws Exception {
+        ProxySettings defaults = resolve("--hostname-override", "node-a", "--cluster-cidr", "10.244.0.0/16");
+        assertThat(defaults.detectLocalMode()).isEqualTo(LocalTrafficDetector.Mode.CLUSTER_CIDR);
+        assertThat(defaults.renderConfigs().get(0).localDetector().ifNotLocal())
+                .containsExactly("!", "-s", "10.244.0.0/16");
+        assertThat(defaults.conntrack()).isEqualTo(ConntrackConfig.KUBE_PROXY_DEFAULTS);
+        assertThat(defaults.renderConfigs().get(0).preferSameTrafficDistribution()).isTrue();
+
+        Path file = write("""
+                detectLocalMode: BridgeInterface
+                detectLocal:
+                  bridgeInterface: cbr0
+                  interfaceNamePrefix: veth
+                conntrack:
+                  maxPerCore: 0
+                  min: null
+                  tcpEstablishedTimeout: 2h0m0s
+                  tcpCloseWaitTimeout: 0s
+                  tcpBeLiberal: true
+                  udpTimeout: 30s
+                  udpStreamTimeout: 2m
+                featureGates:
+                  PreferSameTrafficDistribution: false
+                """);
+        ProxySettings fromFile = resolve("--config", file.toString(), "--hostname-override", "node-a");
+        RenderConfig config = fromFile.renderConfigs().get(0);
+        assertThat(config.localDetector().ifLocal()).containsExactly("-i", "cbr0");
+        assertThat(config.localDetector().ifNotLocalNft()).isEqualTo("iifname != cbr0");
+        assertThat(config.conntrackTcpBeLiberal()).as("tcpBeLiberal drops the INVALID-drop rule").isTrue();
+        assertThat(config.preferSameTrafficDistribution()).isFalse();
+        assertThat(fromFile.conntrack()).isEqualTo(new ConntrackConfig(0, 131072, Duration.ofHours(2), Duration.ZERO,
+                true, Duration.ofSeconds(30), Duration.ofMinutes(2)));
+
+        ProxySettings flags = resolve("--config", file.toString(), "--hostname-override", "node-a",
+                "--detect-local-mode", "InterfaceNamePrefix", "--pod-interface-name-prefix", "cali",
+                "--conntrack-max-per-core", "1024", "--conntrack-tcp-be-liberal=false",
+                "--conntrack-udp-timeout", "45s", "--feature-gates", "PreferSameTrafficDistribution=true");
+        config = flags.renderConfigs().get(0);
+        assertThat(config.localDetector().ifNotLocal()).containsExactly("!", "-i", "cali+");
+        assertThat(config.conntrackTcpBeLiberal()).isFalse();
+        assertThat(config.preferSameTrafficDistribution()).isTrue();
+        assertThat(flags.conntrack().maxPerCore()).isEqualTo(1024);
+        assertThat(flags.conntrack().udpTimeout()).isEqualTo(Duration.ofSeconds(45));
+
+        ProxySettings nodeCidr = resolve("--hostname-override", "node-a", "--detect-local-mode", "NodeCIDR");
+        assertThat(nodeCidr.renderConfigs(List.of("10.244.7.0/24", "fd00:244:7::/64")).get(0).localDetector().ifLocal())
+                .as("NodeCIDR: the Node's podCIDR of the family").containsExactly("-s", "10.244.7.0/24");
     }
 
     @Test

@@ -13,6 +13,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -22,6 +24,9 @@ class TraceCommandTest {
     static final String[] NODE_A = {"--hostname-override", "node-a", "--node-ip", "192.168.10.11", "--cluster-cidr",
         "10.244.0.0/16"};
     static final Path KUBE_PROXY_OVERALL = Path.of("../proxy/src/test/resources/kubeproxy-compat/overall-iptables-rules");
+    /** nft list ruleset of node-a: kube-proxy's table for the example cluster and two other programs' tables. */
+    static final Path NODE_A_LISTING = Path.of("../proxy/src/test/resources/inspect-nftables/"
+            + "node-a-kube-proxy-layout.nft");
 
     @TempDir
     Path dir;
@@ -156,22 +161,147 @@ class TraceCommandTest {
     }
 
     @Test
+    void tracesTheExampleClusterInNftablesModeInEitherLayout() {
+        for (String layout : new String[] {"kube-proxy", "flat"}) {
+            out.getBuffer().setLength(0);
+            int status = run(concat(new String[] {"trace", EXAMPLE, "--proxy-mode", "nftables", "--nftables-layout",
+                layout, "--service-cidr", "10.96.0.0/12"}, concat(NODE_A, "--src", "203.0.113.7", "--dst",
+                    "198.51.100.20:443", "-o", "json")));
+
+            assertThat(status).as(err.toString()).isZero();
+            JsonObject trace = JsonParser.parseString(out.toString()).getAsJsonObject();
+            assertThat(trace.get("rules").getAsString()).isEqualTo("railyard render --proxy-mode nftables of "
+                    + EXAMPLE + " (node node-a, 192.168.10.11, " + layout + " layout)");
+            assertThat(trace.get("verdict").getAsString()).isEqualTo("DNAT");
+            JsonArray endpoints = trace.getAsJsonArray("endpoints");
+            assertThat(endpoints).hasSize(3);
+            assertThat(endpoints.get(0).getAsJsonObject().get("address").getAsString()).isEqualTo("10.244.0.31:8443");
+            assertThat(endpoints.get(0).getAsJsonObject().get("probability").getAsDouble()).isEqualTo(0.3333333333);
+            assertThat(trace.get("masquerade").getAsBoolean()).isTrue();
+            assertThat(trace.getAsJsonArray("affinity")).hasSize(3);
+            JsonObject firstStep = trace.getAsJsonArray("path").get(0).getAsJsonObject();
+            assertThat(firstStep.get("table").getAsString()).isEqualTo("ip kube-proxy");
+            assertThat(firstStep.get("chain").getAsString()).isEqualTo("filter-prerouting-pre-dnat");
+            assertThat(firstStep.get("rule").getAsString()).isEqualTo("ct state new jump firewall-check");
+        }
+    }
+
+    @Test
+    void aFlatRenderSpreadsOverEveryEndpointInTheSharedMapBlock() {
+        for (String layout : new String[] {"kube-proxy", "flat"}) {
+            out.getBuffer().setLength(0);
+            int status = run(concat(new String[] {"trace", EXAMPLE, "--proxy-mode", "nftables", "--nftables-layout",
+                layout}, concat(NODE_A, "--src", "10.244.1.5", "--dst", "10.96.0.10:53", "--proto", "udp", "-o",
+                    "json")));
+
+            assertThat(status).as(err.toString()).isZero();
+            JsonObject trace = JsonParser.parseString(out.toString()).getAsJsonObject();
+            assertThat(trace.get("verdict").getAsString()).isEqualTo("DNAT");
+            JsonArray endpoints = trace.getAsJsonArray("endpoints");
+            assertThat(endpoints).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                JsonObject endpoint = endpoints.get(i).getAsJsonObject();
+                assertThat(endpoint.get("address").getAsString()).isEqualTo(i == 0 ? "10.244.0.5:53" : "10.244.1.7:53");
+                assertThat(endpoint.get("probability").getAsDouble()).isEqualTo(0.5);
+            }
+            if (layout.equals("flat")) {
+                List<String> dispatch = new ArrayList<>();
+                for (var step : trace.getAsJsonArray("path")) {
+                    String rule = step.getAsJsonObject().get("rule").getAsString();
+                    if (rule.endsWith("map @endpoints-udp")) {
+                        dispatch.add(rule + " # " + step.getAsJsonObject().get("why").getAsString());
+                    }
+                }
+                assertThat(dispatch).hasSize(2).allMatch(r -> r.startsWith(
+                        "meta l4proto udp dnat ip addr . port to numgen random mod 2 offset "));
+                assertThat(dispatch.get(0)).contains("# random choice 0 of 2, key ").endsWith("DNAT to 10.244.0.5:53");
+                assertThat(dispatch.get(1)).contains("# random choice 1 of 2, key ").endsWith("DNAT to 10.244.1.7:53");
+            }
+        }
+    }
+
+    @Test
+    void tracesANodesNftListingReadFromStandardInput() throws Exception {
+        InputStream original = System.in;
+        System.setIn(new ByteArrayInputStream(Files.readAllBytes(NODE_A_LISTING)));
+        int status;
+        try {
+            status = run("trace", "--nft-ruleset", "-", "--node-ip", "192.168.10.11", "--cluster-cidr", "10.244.0.0/16",
+                    "--src", "192.0.2.50", "--dst", "198.51.100.20:443", "--brief");
+        } finally {
+            System.setIn(original);
+        }
+
+        assertThat(status).as(err.toString()).isZero();
+        assertThat(out.toString()).isEqualTo("""
+                trace: tcp 192.0.2.50 -> 198.51.100.20:443 from external (192.0.2.50 is outside --cluster-cidr 10.244.0.0/16)
+                rules: nftables rules from standard input
+                ip edge untracked
+                  policy    policy accept   # end of base chain untracked: its policy accept applies
+                inet firewall pre
+                  policy    policy accept   # end of base chain pre: its policy accept applies
+                ip kube-proxy filter-prerouting-pre-dnat
+                  match     ct state new jump firewall-check   # jump to firewall-check
+                  ip kube-proxy firewall-check
+                    match     ip daddr . meta l4proto . th dport vmap @firewall-ips   # 198.51.100.20 . tcp . 443 : go to firewall-2FHNLMWZ-shop/checkout/tcp/https
+                  ip kube-proxy firewall-2FHNLMWZ-shop/checkout/tcp/https
+                    match     ip saddr != 203.0.113.0/24 drop   # drop
+                => DROP  (ip kube-proxy firewall-2FHNLMWZ-shop/checkout/tcp/https: ip saddr != 203.0.113.0/24 drop)
+
+                verdict: DROP
+                endpoints: none
+                masquerade: no
+                affinity: none
+                cannot evaluate: none
+                """);
+    }
+
+    @Test
+    void anNftRuleItCannotEvaluateIsNamedOnTheRuleAndInTheSummary() throws Exception {
+        Path dump = dir.resolve("node.nft");
+        Files.writeString(dump, """
+                table inet filter {
+                	chain forward {
+                		type filter hook forward priority filter; policy accept;
+                		meta skuid 0 drop
+                	}
+                }
+                """, StandardCharsets.UTF_8);
+
+        int status = run("trace", "--nft-ruleset", dump.toString(), "--src", "203.0.113.7", "--dst", "10.1.2.3:80");
+
+        assertThat(status).isZero();
+        assertThat(out.toString())
+                .contains("CANNOT    meta skuid 0 drop   # cannot evaluate: \"meta skuid\" is not modelled; treated as "
+                        + "not matching")
+                .contains("verdict: ACCEPT\n")
+                .contains("cannot evaluate: 1 rule, treated as not matching:\n  inet filter forward: meta skuid 0 drop");
+    }
+
+    @Test
     void badUsageExitsWithTwoAndSaysWhy() throws Exception {
         assertThat(run("trace", "--src", "1.2.3.4", "--dst", "10.0.0.1:80")).isEqualTo(2);
         assertThat(err.toString()).contains("railyard trace: give exactly one source of rules: manifest FILE..., "
                 + "--iptables-save FILE, --nft-ruleset FILE or --live\n");
 
         Path nft = dir.resolve("ruleset.nft");
-        Files.writeString(nft, "table ip kube-proxy {\n}\n");
+        Files.writeString(nft, "table ip kube-proxy {\n\tchain c {\n");
         assertThat(run("trace", "--nft-ruleset", nft.toString(), "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
                 .isEqualTo(2);
-        assertThat(err.toString()).contains("railyard trace: --nft-ruleset: nftables rulesets are not supported yet");
-        assertThat(run("trace", EXAMPLE, "--proxy-mode", "nftables", "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
-                .isEqualTo(2);
-        assertThat(err.toString()).contains("railyard trace: --proxy-mode nftables: nftables rulesets are not supported yet");
+        assertThat(err.toString()).contains("railyard trace: " + nft + ":2: chain c is not closed\n");
         assertThat(run("trace", "--iptables-save", nft.toString(), "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
                 .isEqualTo(2);
-        assertThat(err.toString()).contains("ruleset.nft looks like an nftables ruleset");
+        assertThat(err.toString()).contains("ruleset.nft looks like an nftables ruleset; trace it with --nft-ruleset\n");
+        assertThat(run("trace", "--nft-ruleset", KUBE_PROXY_OVERALL.resolve("expected.rules").toString(), "--src",
+                "1.2.3.4", "--dst", "10.0.0.1:80")).isEqualTo(2);
+        assertThat(err.toString()).contains("expected.rules is not an nftables ruleset (`nft list ruleset` output or an "
+                + "nft script of add commands); it looks like an iptables-save dump: trace it with --iptables-save\n");
+        assertThat(run("trace", EXAMPLE, "--proxy-mode", "ipvs", "--src", "1.2.3.4", "--dst", "10.0.0.1:80"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: --proxy-mode: \"ipvs\" (must be iptables or nftables)\n");
+        assertThat(run("trace", EXAMPLE, "--proxy-mode", "nftables", "--nftables-layout", "tall", "--src", "1.2.3.4",
+                "--dst", "10.0.0.1:80")).isEqualTo(2);
+        assertThat(err.toString()).contains("railyard trace: --nftables-layout: ");
 
         assertThat(run("trace", EXAMPLE, "--src", "1.2.3.4", "--dst", "10.0.0.1")).isEqualTo(2);
         assertThat(err.toString()).contains("railyard trace: --dst: \"10.0.0.1\" has no port (IP:PORT, [IPv6]:PORT)");

@@ -25,6 +25,8 @@ final class LibC {
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_TRUNC = 0x20;
     static final int O_RDONLY = 0;
+    static final int O_RDWR = 2;
+    static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
     static final int CLONE_NEWNET = 0x40000000;
 
@@ -60,4 +62,17 @@ final class LibC {
     static native int setns(int fd, int nstype) throws LastErrorException;
 
     static native String strerror(int errno);
+
+    // TUN devices (TunDevice): open /dev/net/tun, TUNSETIFF, then packets through read and write.
+
+    static final long TUNSETIFF = 0x400454caL;
+    static final short POLLIN = 0x1;
+
+    static native int ioctl(int fd, long request, Pointer argument) throws LastErrorException;
+
+    static native long read(int fd, Pointer buffer, long count) throws LastErrorException;
+
+    static native long write(int fd, Pointer buffer, long count) throws LastErrorException;
+
+    static native int poll(Pointer fds, long count, int timeoutMillis) throws LastErrorException;
 }

@@ -15,6 +15,11 @@ public interface Backend extends LeaseListener {
     /** {@code BackendData} JSON published in this host's lease (e.g. the VTEP MAC), or "null". */
     String backendDataJson();
 
+    /** {@code BackendV6Data} JSON published in this host's lease (e.g. the IPv6 VTEP MAC), or "null". */
+    default String backendV6DataJson() {
+        return "null";
+    }
+
     /** MTU pods should use (FLANNEL_MTU). */
     int mtu();
 
@@ -27,6 +32,16 @@ public interface Backend extends LeaseListener {
      */
     void reconcile();
 
+    /** The peers programmed now (their entries applied to the kernel, or the udp forwarding table). */
+    java.util.List<Lease> programmedPeers();
+
     /** Removes everything this backend programmed (peers and devices), for tests and teardown. */
     void teardown();
+
+    /**
+     * Releases what a process takes with it when it ends (the udp backend's TUN device and socket), leaving what
+     * the kernel keeps (routes, VXLAN devices) as flannel leaves them when it stops.
+     */
+    default void close() {
+    }
 }

@@ -1,11 +1,11 @@
 package dev.railyard.overlay.backend;
 
-import dev.railyard.overlay.config.Ip4Net;
 import dev.railyard.overlay.ip.BatchResult;
 import dev.railyard.overlay.ip.ExternalInterface;
 import dev.railyard.overlay.ip.IpRunner;
 import dev.railyard.overlay.lease.Lease;
 import dev.railyard.overlay.lease.LeaseEvent;
+import dev.railyard.overlay.lease.LeaseSubnets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,8 +23,9 @@ abstract class PeerBackend implements Backend {
 
     protected final IpRunner ip;
     protected final ExternalInterface external;
-    private final Map<Ip4Net, Lease> programmed = new HashMap<>();
+    private final Map<LeaseSubnets, Lease> programmed = new HashMap<>();
     private volatile Lease own;
+    private boolean straysChecked;
 
     PeerBackend(IpRunner ip, ExternalInterface external) {
         this.ip = ip;
@@ -47,12 +48,18 @@ abstract class PeerBackend implements Backend {
 
     private boolean relevant(Lease l) {
         Lease me = own;
-        if (me != null && (l.subnet().equals(me.subnet()) || l.attrs().publicIp() == me.attrs().publicIp())) {
+        if (me != null && (l.subnets().equals(me.subnets()) || l.attrs().hostName().equals(me.attrs().hostName()))) {
             return false;
         }
         if (!type().equals(l.attrs().backendType())) {
-            log.warn("ignoring lease {} of {}: backend {} is not {}", l.subnet(), l.attrs().publicIpString(),
+            log.warn("ignoring lease {} of {}: backend {} is not {}", l.subnets(), l.attrs().hostName(),
                     l.attrs().backendType(), type());
+            return false;
+        }
+        if (external.hasIpv4() && (l.subnet() == null || !l.attrs().hasPublicIp())
+                || external.hasIpv6() && (l.ipv6Subnet() == null || l.attrs().publicIpv6() == null)) {
+            log.warn("ignoring lease {} of {}: it lacks a subnet or public address of a family this network uses",
+                    l.subnets(), l.attrs().hostName());
             return false;
         }
         return accepts(l);
@@ -60,33 +67,52 @@ abstract class PeerBackend implements Backend {
 
     @Override
     public synchronized void reset(List<Lease> leases) {
-        Map<Ip4Net, Lease> desired = new HashMap<>();
+        Map<LeaseSubnets, Lease> desired = new HashMap<>();
         for (Lease l : leases) {
             if (relevant(l)) {
-                desired.put(l.subnet(), l);
+                desired.put(l.subnets(), l);
             }
         }
         List<Lease> removals = new ArrayList<>();
         for (Lease p : programmed.values()) {
-            if (!same(p, desired.get(p.subnet()))) {
+            if (!same(p, desired.get(p.subnets()))) {
                 removals.add(p);
             }
         }
         List<Lease> additions = new ArrayList<>();
         for (Lease d : desired.values()) {
-            if (!same(d, programmed.get(d.subnet()))) {
+            if (!same(d, programmed.get(d.subnets()))) {
                 additions.add(d);
+            }
+        }
+        if (!straysChecked) {
+            // the first complete lease set: whatever an earlier run programmed for hosts that left since goes
+            straysChecked = true;
+            List<String> ipLines = new ArrayList<>();
+            List<String> bridgeLines = new ArrayList<>();
+            removeStrays(desired.values(), ipLines, bridgeLines);
+            if (!ipLines.isEmpty() || !bridgeLines.isEmpty()) {
+                log.info("removing {} entries an earlier run left for hosts that are gone", ipLines.size() + bridgeLines.size());
+                report(ip.bridgeBatch(bridgeLines), Integer.MAX_VALUE);
+                report(ip.ipBatch(ipLines), Integer.MAX_VALUE);
             }
         }
         apply(removals, additions);
     }
 
+    /**
+     * Commands removing what the kernel holds for peers not among {@code desired}: entries a previous run of the
+     * daemon programmed for hosts that left while it was down. Called once, with the first complete lease set.
+     */
+    protected void removeStrays(java.util.Collection<Lease> desired, List<String> ipLines, List<String> bridgeLines) {
+    }
+
     @Override
     public synchronized void changed(List<LeaseEvent> events) {
         // Collapse the batch to its net effect per subnet so one subnet is touched once.
-        Map<Ip4Net, Lease> last = new HashMap<>();
+        Map<LeaseSubnets, Lease> last = new HashMap<>();
         for (LeaseEvent e : events) {
-            last.put(e.lease().subnet(), e.type() == LeaseEvent.Type.ADDED && relevant(e.lease()) ? e.lease() : null);
+            last.put(e.lease().subnets(), e.type() == LeaseEvent.Type.ADDED && relevant(e.lease()) ? e.lease() : null);
         }
         List<Lease> removals = new ArrayList<>();
         List<Lease> additions = new ArrayList<>();
@@ -104,7 +130,7 @@ abstract class PeerBackend implements Backend {
 
     /** Only what is programmed matters; a new etcd lease ID for the same peer changes nothing. */
     private static boolean same(Lease a, Lease b) {
-        return a != null && b != null && a.subnet().equals(b.subnet()) && a.attrs().equals(b.attrs());
+        return a != null && b != null && a.subnets().equals(b.subnets()) && a.attrs().equals(b.attrs());
     }
 
     private void apply(List<Lease> removals, List<Lease> additions) {
@@ -115,13 +141,13 @@ abstract class PeerBackend implements Backend {
         List<String> bridgeLines = new ArrayList<>();
         for (Lease r : removals) {
             remove(r, ipLines, bridgeLines);
-            programmed.remove(r.subnet());
+            programmed.remove(r.subnets());
         }
         int removalIpLines = ipLines.size();
         int removalBridgeLines = bridgeLines.size();
         for (Lease a : additions) {
             add(a, ipLines, bridgeLines);
-            programmed.put(a.subnet(), a);
+            programmed.put(a.subnets(), a);
         }
         // FDB first: a route to a VTEP without its forwarding entry would blackhole briefly.
         report(ip.bridgeBatch(bridgeLines), removalBridgeLines);
@@ -138,6 +164,11 @@ abstract class PeerBackend implements Backend {
                 log.error("failed to program '{}': {}", f.line(), f.message());
             }
         }
+    }
+
+    /** The peers programmed now, for tests and status. */
+    public synchronized List<Lease> programmedPeers() {
+        return List.copyOf(programmed.values());
     }
 
     @Override

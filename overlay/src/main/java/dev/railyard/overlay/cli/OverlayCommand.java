@@ -4,9 +4,17 @@ import dev.railyard.overlay.config.ConfigException;
 import dev.railyard.overlay.config.NetworkConfig;
 import dev.railyard.overlay.daemon.DaemonOptions;
 import dev.railyard.overlay.daemon.OverlayDaemon;
+import dev.railyard.overlay.ip.InterfaceSelector;
+import dev.railyard.overlay.ip.IpException;
+import dev.railyard.overlay.kube.KubeSubnetManager;
+import dev.railyard.overlay.kube.NodeAnnotations;
 import dev.railyard.overlay.lease.EtcdOptions;
 import dev.railyard.overlay.lease.EtcdSubnetManager;
 import dev.railyard.overlay.lease.LeaseException;
+import dev.railyard.overlay.lease.SubnetManager;
+import dev.railyard.proxy.source.kubernetes.ApiClients;
+import dev.railyard.proxy.source.kubernetes.ClientConfigException;
+import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,7 +38,8 @@ import picocli.CommandLine.Spec;
  * the daemon until SIGTERM; {@code config put FILE} / {@code config get} manage the network config.
  */
 @Command(name = "overlay", mixinStandardHelpOptions = true,
-        description = "Lease a pod subnet for this node from etcd and route between nodes (host-gw or vxlan).",
+        description = "Lease a pod subnet for this node (from etcd, or with --kube-subnet-mgr from its Node object) and "
+                + "route between nodes (udp, host-gw or vxlan; IPv4, IPv6 or dual-stack).",
         subcommands = OverlayCommand.ConfigCommand.class)
 public final class OverlayCommand implements Callable<Integer> {
 
@@ -53,12 +63,52 @@ public final class OverlayCommand implements Callable<Integer> {
     @Option(names = "--etcd-keyfile", scope = ScopeType.INHERIT, description = "Client key for etcd (PEM, PKCS#8).")
     Path etcdKeyFile;
 
-    @Option(names = "--public-ip", description = "IP published to other nodes (default: the interface's address).")
+    @Option(names = "--public-ip", description = "IPv4 address published to other nodes (default: the interface's address).")
     String publicIp;
 
-    @Option(names = "--iface", description = "Interface (name or IPv4 address) for inter-node traffic "
-            + "(default: the default route's interface).")
-    String iface;
+    @Option(names = "--public-ipv6", description = "IPv6 address published to other nodes (default: the interface's address).")
+    String publicIpv6;
+
+    @Option(names = "--iface", paramLabel = "NAME|IP", description = "Interface (name or address) for inter-node "
+            + "traffic; repeat to try several in order, the first that exists wins.")
+    List<String> iface = new java.util.ArrayList<>();
+
+    @Option(names = "--iface-regex", paramLabel = "REGEX", description = "Regular expression matched against every "
+            + "interface's addresses, then names; repeatable, tried in order after --iface.")
+    List<String> ifaceRegex = new java.util.ArrayList<>();
+
+    @Option(names = "--iface-can-reach", paramLabel = "IP", description = "Use the interface the route to IP goes "
+            + "through (as 'ip route get IP'); tried after --iface and --iface-regex. Without any of the three: the "
+            + "interface holding --public-ip, else the default route's.")
+    String ifaceCanReach;
+
+    @Option(names = "--kube-subnet-mgr", description = "Take this node's subnets from its Node object's spec.podCIDRs "
+            + "and find peers through Node annotations, instead of etcd. The node name comes from NODE_NAME.")
+    boolean kubeSubnetMgr;
+
+    @Option(names = "--kube-api-url", paramLabel = "URL", description = "Kubernetes API server URL (default: from "
+            + "--kubeconfig-file, else the pod's service account).")
+    String kubeApiUrl;
+
+    @Option(names = "--kubeconfig-file", paramLabel = "FILE", description = "kubeconfig to reach the API server "
+            + "(default: the pod's service account).")
+    Path kubeconfigFile;
+
+    @Option(names = "--kube-annotation-prefix", defaultValue = NodeAnnotations.DEFAULT_PREFIX,
+            description = "Prefix of the Node annotations (default: ${DEFAULT-VALUE}).")
+    String kubeAnnotationPrefix;
+
+    @Option(names = "--net-config-path", defaultValue = "/etc/kube-flannel/net-conf.json",
+            description = "With --kube-subnet-mgr: the network config file (default: ${DEFAULT-VALUE}).")
+    Path netConfigPath;
+
+    @Option(names = "--set-node-network-unavailable", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "With --kube-subnet-mgr: set the Node's NetworkUnavailable condition to False once routes "
+                    + "are up (default: ${DEFAULT-VALUE}).")
+    boolean setNodeNetworkUnavailable;
+
+    /** The process environment (NODE_NAME); tests replace it. */
+    Map<String, String> environment = System.getenv();
 
     @Option(names = "--subnet-file", defaultValue = "/run/flannel/subnet.env",
             description = "Where to write the subnet for the CNI plugin (default: ${DEFAULT-VALUE}).")
@@ -90,20 +140,27 @@ public final class OverlayCommand implements Callable<Integer> {
         DaemonOptions options;
         EtcdOptions etcd;
         try {
-            etcd = etcdOptions();
-            options = new DaemonOptions(iface, publicIp, subnetFile, ipMasq,
-                    duration(renewMargin, "--subnet-lease-renew-margin", "m"), netns, null);
+            etcd = kubeSubnetMgr ? null : etcdOptions();
+            options = new DaemonOptions(new InterfaceSelector.Options(iface, ifaceRegex, ifaceCanReach, publicIp, publicIpv6),
+                    subnetFile, ipMasq, duration(renewMargin, "--subnet-lease-renew-margin", "m"), netns, null);
         } catch (IllegalArgumentException e) {
             err.println("railyard overlay: " + e.getMessage());
             return 2;
         }
-        try (EtcdSubnetManager manager = new EtcdSubnetManager(etcd);
+        SubnetManager subnets;
+        try {
+            subnets = kubeSubnetMgr ? kubeSubnetManager() : new EtcdSubnetManager(etcd);
+        } catch (ConfigException | LeaseException | IllegalArgumentException e) {
+            err.println("railyard overlay: " + e.getMessage());
+            return 1;
+        }
+        try (SubnetManager manager = subnets;
              OverlayDaemon daemon = new OverlayDaemon(options, manager)) {
             Thread hook = new Thread(daemon::close, "overlay-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 daemon.start();
-                spec.commandLine().getOut().println("railyard overlay: leased " + daemon.lease().subnet()
+                spec.commandLine().getOut().println("railyard overlay: leased " + daemon.lease().subnets()
                         + ", wrote " + options.subnetFile());
                 spec.commandLine().getOut().flush();
                 daemon.awaitStop();
@@ -115,10 +172,35 @@ public final class OverlayCommand implements Callable<Integer> {
                     // the hook is running or has run; nothing to undo
                 }
             }
-        } catch (ConfigException | LeaseException e) {
+        } catch (ConfigException | LeaseException | IpException e) {
             err.println("railyard overlay: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** flannel's kube mode: net-conf from a file, the API server from kubeconfig or the service account. */
+    private SubnetManager kubeSubnetManager() {
+        String json;
+        try {
+            json = Files.readString(netConfigPath);
+        } catch (IOException e) {
+            throw new ConfigException("--net-config-path " + netConfigPath + ": cannot read it: " + whyUnreadable(e), e);
+        }
+        NetworkConfig config;
+        try {
+            config = NetworkConfig.parse(json);
+        } catch (ConfigException e) {
+            throw new ConfigException(netConfigPath + ": " + e.getMessage(), e);
+        }
+        KubeSubnetManager.Settings settings = new KubeSubnetManager.Settings(environment.get("NODE_NAME"),
+                NodeAnnotations.withPrefix(kubeAnnotationPrefix), setNodeNetworkUnavailable, null);
+        ApiClient client;
+        try {
+            client = ApiClients.fromFlags(kubeconfigFile, kubeApiUrl);
+        } catch (ClientConfigException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+        return new KubeSubnetManager(client, config, settings);
     }
 
     /** Parses "90s", "5m", "24h", or a bare number in {@code bareUnit}. */
@@ -179,7 +261,7 @@ public final class OverlayCommand implements Callable<Integer> {
                 json = "-".equals(file) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
                         : Files.readString(Path.of(file));
             } catch (IOException e) {
-                err.println("railyard overlay config put: cannot read " + file + ": " + e.getMessage());
+                err.println("railyard overlay config put: cannot read " + file + ": " + whyUnreadable(e));
                 return 1;
             }
             try (EtcdSubnetManager m = new EtcdSubnetManager(config.overlay.etcdOptions())) {
@@ -222,5 +304,16 @@ public final class OverlayCommand implements Callable<Integer> {
     /** Lets the module run on its own: {@code java -cp ... dev.railyard.overlay.cli.OverlayCommand}. */
     public static void main(String[] args) {
         System.exit(new CommandLine(new OverlayCommand()).execute(args));
+    }
+
+    /** The reason a file could not be read; NIO's exceptions carry only the path as their message. */
+    static String whyUnreadable(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 }

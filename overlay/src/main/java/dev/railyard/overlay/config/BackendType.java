@@ -6,7 +6,9 @@ import java.util.stream.Collectors;
 /** The backends this overlay implements, spelled as flannel spells them in {@code Backend.Type}. */
 public enum BackendType {
     HOST_GW("host-gw"),
-    VXLAN("vxlan");
+    VXLAN("vxlan"),
+    /** flannel's default when the config names no backend: IP packets in UDP datagrams through a TUN device. */
+    UDP("udp");
 
     private final String flannelName;
 

@@ -9,82 +9,90 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The flannel network config stored at {@code <prefix>/config}, validated and with flannel's
- * defaults filled in. Only the IPv4 single-network form is supported; a config asking for IPv6 is
- * rejected rather than silently run IPv4-only.
+ * flannel's network config ({@code <prefix>/config} in etcd, {@code net-conf.json} in kube mode), validated and
+ * with flannel's defaults filled in: IPv4, IPv6 or both.
+ *
+ * @param ipv4 the IPv4 network and its subnets; null when {@code EnableIPv4} is false
+ * @param ipv6 the IPv6 network and its subnets; null unless {@code EnableIPv6} is true
+ * @param enableNFTables masquerade with nftables (flannel's own tables) instead of iptables
  */
-public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int subnetMax, BackendConfig backend) {
+public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend, boolean enableNFTables) {
 
     private static final Set<String> KNOWN_FIELDS = Set.of(
             "Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", "EnableIPv4", "EnableIPv6",
             "IPv6Network", "IPv6SubnetLen", "IPv6SubnetMin", "IPv6SubnetMax", "EnableNFTables");
 
     public NetworkConfig {
-        if (network == null) {
-            throw new ConfigException("network config field Network: missing");
-        }
-        if (subnetLen > 30) {
-            throw new ConfigException("network config field SubnetLen: " + subnetLen
-                    + " leaves no room for a bridge and pods; it must be at most 30");
-        }
-        if (subnetLen < network.prefixLength()) {
-            throw new ConfigException("network config field SubnetLen: /" + subnetLen
-                    + " is larger than the Network " + network);
-        }
-        checkBound("SubnetMin", subnetMin, network, subnetLen);
-        checkBound("SubnetMax", subnetMax, network, subnetLen);
-        if (Integer.compareUnsigned(subnetMin, subnetMax) > 0) {
-            throw new ConfigException("network config cannot hold one subnet: SubnetMin "
-                    + Ip4Net.formatAddress(subnetMin) + " is above SubnetMax " + Ip4Net.formatAddress(subnetMax)
-                    + " (Network " + network + ", SubnetLen " + subnetLen + ")");
+        if (ipv4 == null && ipv6 == null) {
+            throw new ConfigException("network config fields EnableIPv4 and EnableIPv6: at least one family must be enabled");
         }
         if (backend == null) {
             throw new ConfigException("network config field Backend: missing");
         }
-    }
-
-    private static void checkBound(String field, int a, Ip4Net network, int subnetLen) {
-        if (!network.contains(a)) {
-            throw new ConfigException("network config field " + field + ": " + Ip4Net.formatAddress(a)
-                    + " is not in the Network " + network);
-        }
-        if ((a & Ip4Net.mask(subnetLen)) != a) {
-            throw new ConfigException("network config field " + field + ": " + Ip4Net.formatAddress(a)
-                    + " is not on a /" + subnetLen + " boundary");
+        if (backend.type() == BackendType.UDP && (ipv6 != null || ipv4 == null)) {
+            throw new ConfigException("network config field EnableIPv6: the udp backend carries IPv4 only "
+                    + "(use vxlan or host-gw for IPv6)");
         }
     }
 
-    /** How many subnets lie between SubnetMin and SubnetMax inclusive. */
+    /** An IPv4-only config (the form this overlay had before dual-stack). */
+    public NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int subnetMax, BackendConfig backend) {
+        this(new Ip4Range(network, subnetLen, subnetMin, subnetMax), null, backend, false);
+    }
+
+    public boolean enableIPv4() {
+        return ipv4 != null;
+    }
+
+    public boolean enableIPv6() {
+        return ipv6 != null;
+    }
+
+    /** {@code Network}, or null when IPv4 is disabled. */
+    public Ip4Net network() {
+        return ipv4 == null ? null : ipv4.network();
+    }
+
+    /** {@code IPv6Network}, or null when IPv6 is disabled. */
+    public Ip6Net ipv6Network() {
+        return ipv6 == null ? null : ipv6.network();
+    }
+
+    // IPv4 shorthands; each requires IPv4 to be enabled.
+
+    public int subnetLen() {
+        return ipv4().subnetLen();
+    }
+
+    public int subnetMin() {
+        return ipv4().subnetMin();
+    }
+
+    public int subnetMax() {
+        return ipv4().subnetMax();
+    }
+
     public long subnetCount() {
-        return ((Integer.toUnsignedLong(subnetMax) - Integer.toUnsignedLong(subnetMin)) >>> (32 - subnetLen)) + 1;
+        return ipv4().count();
     }
 
-    /** The {@code index}-th allocatable subnet, counting from SubnetMin. */
     public Ip4Net subnetAt(long index) {
-        if (index < 0 || index >= subnetCount()) {
-            throw new IndexOutOfBoundsException(index);
-        }
-        return new Ip4Net((int) (Integer.toUnsignedLong(subnetMin) + (index << (32 - subnetLen))), subnetLen);
+        return ipv4().at(index);
     }
 
-    /** Whether {@code subnet} is one this config could hand out. */
     public boolean isAllocatable(Ip4Net subnet) {
-        if (subnet.prefixLength() != subnetLen || !network.contains(subnet)) {
-            return false;
-        }
-        long a = Integer.toUnsignedLong(subnet.address());
-        return a >= Integer.toUnsignedLong(subnetMin) && a <= Integer.toUnsignedLong(subnetMax);
+        return ipv4 != null && ipv4.isAllocatable(subnet);
     }
 
-    /** Index of an allocatable subnet; the inverse of {@link #subnetAt}. */
     public long indexOf(Ip4Net subnet) {
-        return (Integer.toUnsignedLong(subnet.address()) - Integer.toUnsignedLong(subnetMin)) >>> (32 - subnetLen);
+        return ipv4().indexOf(subnet);
     }
 
     /**
-     * Parses and validates flannel's JSON, applying flannel's defaults: SubnetLen 24 when the network
-     * has room for four /24s, else a quarter of the network; the first subnet is skipped because a
-     * bridge holding its first address would collide with the network address of the whole range.
+     * Parses and validates flannel's JSON, applying flannel's defaults: SubnetLen 24 when the network has room
+     * for four /24s, else a quarter of the network (IPv6: /64, else a quarter); the first subnet is skipped
+     * because a bridge holding its first address would collide with the network address of the whole range.
+     * Without {@code Backend} the backend is udp, as in flannel.
      */
     public static NetworkConfig parse(String json) {
         JsonObject o;
@@ -104,24 +112,27 @@ public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int su
                         + String.join(", ", KNOWN_FIELDS.stream().sorted().toList()) + ")");
             }
         }
-        if (o.has("EnableIPv4") && !bool(o, "EnableIPv4", "EnableIPv4")) {
-            throw new ConfigException("network config field EnableIPv4: false is not supported; "
-                    + "this overlay only runs IPv4 networks");
+        boolean enable4 = !o.has("EnableIPv4") || o.get("EnableIPv4").isJsonNull() || bool(o, "EnableIPv4", "EnableIPv4");
+        boolean enable6 = o.has("EnableIPv6") && !o.get("EnableIPv6").isJsonNull() && bool(o, "EnableIPv6", "EnableIPv6");
+        boolean nft = o.has("EnableNFTables") && !o.get("EnableNFTables").isJsonNull()
+                && bool(o, "EnableNFTables", "EnableNFTables");
+        if (!enable4 && !enable6) {
+            throw new ConfigException("network config fields EnableIPv4 and EnableIPv6: both are false; enable at least one");
         }
-        if (o.has("EnableIPv6") && bool(o, "EnableIPv6", "EnableIPv6")) {
-            throw new ConfigException("network config field EnableIPv6: IPv6 networks are not supported yet");
-        }
-        Ip4Net network;
+        return new NetworkConfig(enable4 ? ipv4(o) : null, enable6 ? ipv6(o) : null, backend(o), nft);
+    }
+
+    private static Ip4Range ipv4(JsonObject o) {
         String networkText = string(o, "Network", "Network");
         if (networkText == null) {
             throw new ConfigException("network config field Network: missing (e.g. \"10.244.0.0/16\")");
         }
+        Ip4Net network;
         try {
             network = Ip4Net.parse(networkText);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("network config field Network: " + e.getMessage(), e);
         }
-
         int subnetLen;
         Integer given = integer(o, "SubnetLen", "SubnetLen");
         if (given != null && given != 0) {
@@ -141,18 +152,55 @@ public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int su
         } else {
             subnetLen = network.prefixLength() + 2;
         }
-
         long subnetSize = 1L << (32 - subnetLen);
         int subnetMin = addressField(o, "SubnetMin", network.addressAt(subnetSize));
         int subnetMax = addressField(o, "SubnetMax", (int) (network.endExclusive() - subnetSize));
-        return new NetworkConfig(network, subnetLen, subnetMin, subnetMax, backend(o));
+        return new Ip4Range(network, subnetLen, subnetMin, subnetMax);
+    }
+
+    private static Ip6Range ipv6(JsonObject o) {
+        String networkText = string(o, "IPv6Network", "IPv6Network");
+        if (networkText == null) {
+            throw new ConfigException("network config field IPv6Network: missing (e.g. \"fd00:10:244::/56\"); "
+                    + "EnableIPv6 is true");
+        }
+        Ip6Net network;
+        try {
+            network = Ip6Net.parse(networkText);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("network config field IPv6Network: " + e.getMessage(), e);
+        }
+        int subnetLen;
+        Integer given = integer(o, "IPv6SubnetLen", "IPv6SubnetLen");
+        if (given != null && given != 0) {
+            subnetLen = given;
+            if (subnetLen < 0 || subnetLen > 126) {
+                throw new ConfigException("network config field IPv6SubnetLen: " + subnetLen + " must be in 1..126");
+            }
+            if (subnetLen < network.prefixLength() + 2) {
+                throw new ConfigException("network config field IPv6SubnetLen: /" + subnetLen + " does not fit four "
+                        + "subnets into IPv6Network " + network + " (need at least /" + (network.prefixLength() + 2) + ")");
+            }
+        } else if (network.prefixLength() > 124) {
+            throw new ConfigException("network config field IPv6Network: " + network
+                    + " is too small; the smallest usable network is a /124");
+        } else if (network.prefixLength() <= 62) {
+            subnetLen = 64;
+        } else {
+            subnetLen = network.prefixLength() + 2;
+        }
+        java.math.BigInteger size = java.math.BigInteger.ONE.shiftLeft(128 - subnetLen);
+        java.math.BigInteger base = Ip6Range.big(network.address());
+        Ip6Address dfltMin = Ip6Range.address(base.add(size));
+        Ip6Address dfltMax = Ip6Range.address(base.add(java.math.BigInteger.ONE.shiftLeft(128 - network.prefixLength()))
+                .subtract(size));
+        return new Ip6Range(network, subnetLen, ip6Field(o, "IPv6SubnetMin", dfltMin), ip6Field(o, "IPv6SubnetMax", dfltMax));
     }
 
     private static BackendConfig backend(JsonObject o) {
         JsonElement b = o.get("Backend");
         if (b == null || b.isJsonNull()) {
-            // flannel would default to its udp backend, which we do not have; vxlan is its recommended one.
-            return new BackendConfig(BackendType.VXLAN, BackendConfig.DEFAULT_VNI, BackendConfig.DEFAULT_VXLAN_PORT, false);
+            return BackendConfig.flannelDefault();
         }
         if (!b.isJsonObject()) {
             throw new ConfigException("network config field Backend: expected an object, got " + b);
@@ -160,7 +208,7 @@ public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int su
         JsonObject bo = b.getAsJsonObject();
         String typeName = string(bo, "Type", "Backend.Type");
         if (typeName == null) {
-            throw new ConfigException("network config field Backend.Type: missing (host-gw or vxlan)");
+            throw new ConfigException("network config field Backend.Type: missing (udp, host-gw or vxlan)");
         }
         BackendType type = BackendType.fromFlannelName(typeName.toLowerCase(Locale.ROOT));
         Integer vni = integer(bo, "VNI", "Backend.VNI");
@@ -168,7 +216,7 @@ public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int su
         boolean direct = bo.has("DirectRouting") && bool(bo, "DirectRouting", "Backend.DirectRouting");
         return new BackendConfig(type,
                 vni == null || vni == 0 ? BackendConfig.DEFAULT_VNI : vni,
-                port == null || port == 0 ? BackendConfig.DEFAULT_VXLAN_PORT : port,
+                port == null || port == 0 ? BackendConfig.defaultPort(type) : port,
                 direct);
     }
 
@@ -179,6 +227,18 @@ public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int su
         }
         try {
             return Ip4Net.parseAddress(s);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("network config field " + field + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Ip6Address ip6Field(JsonObject o, String field, Ip6Address dflt) {
+        String s = string(o, field, field);
+        if (s == null || s.isEmpty()) {
+            return dflt;
+        }
+        try {
+            return Ip6Address.parse(s);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("network config field " + field + ": " + e.getMessage(), e);
         }
@@ -225,16 +285,32 @@ public record NetworkConfig(Ip4Net network, int subnetLen, int subnetMin, int su
     /** The JSON form, in flannel's field names, as {@code config put} stores it. */
     public String toJson() {
         JsonObject o = new JsonObject();
-        o.addProperty("Network", network.toString());
-        o.addProperty("SubnetLen", subnetLen);
-        o.addProperty("SubnetMin", Ip4Net.formatAddress(subnetMin));
-        o.addProperty("SubnetMax", Ip4Net.formatAddress(subnetMax));
+        if (ipv4 == null) {
+            o.addProperty("EnableIPv4", false);
+        } else {
+            o.addProperty("Network", ipv4.network().toString());
+            o.addProperty("SubnetLen", ipv4.subnetLen());
+            o.addProperty("SubnetMin", Ip4Net.formatAddress(ipv4.subnetMin()));
+            o.addProperty("SubnetMax", Ip4Net.formatAddress(ipv4.subnetMax()));
+        }
+        if (ipv6 != null) {
+            o.addProperty("EnableIPv6", true);
+            o.addProperty("IPv6Network", ipv6.network().toString());
+            o.addProperty("IPv6SubnetLen", ipv6.subnetLen());
+            o.addProperty("IPv6SubnetMin", ipv6.subnetMin().toString());
+            o.addProperty("IPv6SubnetMax", ipv6.subnetMax().toString());
+        }
+        if (enableNFTables) {
+            o.addProperty("EnableNFTables", true);
+        }
         JsonObject b = new JsonObject();
         b.addProperty("Type", backend.type().flannelName());
         if (backend.type() == BackendType.VXLAN) {
             b.addProperty("VNI", backend.vni());
             b.addProperty("Port", backend.port());
             b.addProperty("DirectRouting", backend.directRouting());
+        } else if (backend.type() == BackendType.UDP) {
+            b.addProperty("Port", backend.port());
         }
         o.add("Backend", b);
         return o.toString();

@@ -2,20 +2,25 @@ package dev.railyard.overlay.daemon;
 
 import dev.railyard.overlay.backend.Backend;
 import dev.railyard.overlay.backend.HostGwBackend;
+import dev.railyard.overlay.backend.UdpBackend;
 import dev.railyard.overlay.backend.VxlanBackend;
 import dev.railyard.overlay.config.ConfigException;
 import dev.railyard.overlay.config.Ip4Net;
 import dev.railyard.overlay.config.MissingConfigException;
 import dev.railyard.overlay.config.NetworkConfig;
 import dev.railyard.overlay.ip.ExternalInterface;
+import dev.railyard.overlay.ip.InterfaceSelector;
 import dev.railyard.overlay.ip.IpRunner;
 import dev.railyard.overlay.lease.Lease;
 import dev.railyard.overlay.lease.LeaseAttrs;
 import dev.railyard.overlay.lease.LeaseEvent;
 import dev.railyard.overlay.lease.LeaseException;
 import dev.railyard.overlay.lease.LeaseListener;
+import dev.railyard.overlay.lease.LeaseSubnets;
 import dev.railyard.overlay.lease.NetworkFullException;
+import dev.railyard.overlay.lease.StoredNodeState;
 import dev.railyard.overlay.lease.SubnetManager;
+import dev.railyard.overlay.masq.Masquerade;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -44,6 +49,7 @@ public final class OverlayDaemon implements AutoCloseable {
     private volatile Lease lease;
     private NetworkConfig config;
     private Backend backend;
+    private Masquerade masquerade;
     private AutoCloseable watch;
     private Thread renewer;
     private Thread resyncer;
@@ -61,19 +67,40 @@ public final class OverlayDaemon implements AutoCloseable {
      */
     public OverlayDaemon start() {
         config = retrying("read network config", manager::networkConfig);
-        ExternalInterface ext = ExternalInterface.detect(ip, options.iface(), options.publicIp());
-        log.info("using interface {} ({}), public IP {}, network {}, backend {}", ext.name(),
-                Ip4Net.formatAddress(ext.address()), Ip4Net.formatAddress(ext.publicIp()), config.network(),
+        StoredNodeState stored = manager.storedState();
+        ExternalInterface ext = new InterfaceSelector(ip).select(interfaceOptions(stored), config.enableIPv4(),
+                config.enableIPv6());
+        log.info("using interface {} ({}{}), public IP {}{}, network {}{}, backend {}", ext.name(),
+                ext.hasIpv4() ? Ip4Net.formatAddress(ext.address()) : "", ext.hasIpv6() ? " " + ext.address6() : "",
+                ext.hasIpv4() ? Ip4Net.formatAddress(ext.publicIp()) : "", ext.hasIpv6() ? " " + ext.publicIpv6() : "",
+                config.enableIPv4() ? config.network() : "", config.enableIPv6() ? " " + config.ipv6Network() : "",
                 config.backend().type().flannelName());
         backend = switch (config.backend().type()) {
-            case HOST_GW -> new HostGwBackend(ip, ext);
-            case VXLAN -> new VxlanBackend(ip, ext, config.backend()).prepare();
+            case HOST_GW -> new HostGwBackend(ip, ext, config);
+            case VXLAN -> new VxlanBackend(ip, ext, config.backend(), stored).prepare();
+            case UDP -> new UdpBackend(ip, ext, config).prepare();
         };
-        LeaseAttrs attrs = new LeaseAttrs(ext.publicIp(), backend.type(), backend.backendDataJson());
-        Ip4Net previous = SubnetEnv.previousSubnet(options.subnetFile());
-        lease = retrying("acquire subnet lease", () -> manager.acquire(attrs, previous));
-        log.info("leased subnet {} (etcd lease {})", lease.subnet(), Long.toHexString(lease.etcdLeaseId()));
-        useLease(lease);
+        try {
+            LeaseAttrs attrs = new LeaseAttrs(ext.hasIpv4() ? ext.publicIp() : 0, ext.publicIpv6(), backend.type(),
+                    backend.backendDataJson(), backend.backendV6DataJson());
+            LeaseSubnets previous = SubnetEnv.previousSubnets(options.subnetFile());
+            lease = retrying("acquire subnet lease", () -> manager.acquire(attrs, previous));
+            if (lease.etcdLeaseId() != 0) {
+                log.info("leased subnet {} (etcd lease {})", lease.subnets(), Long.toHexString(lease.etcdLeaseId()));
+            } else { // the Node's pod CIDRs in kube mode, or an etcd reservation: no etcd lease to name
+                log.info("leased subnet {}", lease.subnets());
+            }
+            if (options.ipMasq()) {
+                // as flannel: starting in one mode removes what the other mode left
+                Masquerade.otherThan(config, ip).cleanUp();
+                masquerade = Masquerade.forConfig(config, ip);
+            }
+            useLease(lease);
+            manager.leaseInUse(lease);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
         watch = manager.watch(new OwnLeaseFilter());
         renewer = new Thread(this::renewLoop, "overlay-lease-renew");
         renewer.setDaemon(true);
@@ -90,8 +117,8 @@ public final class OverlayDaemon implements AutoCloseable {
             try {
                 Thread.sleep(options.resyncInterval().toMillis());
                 backend.reconcile();
-                if (options.ipMasq()) {
-                    new IpMasq(ip).apply(config.network(), lease.subnet());
+                if (masquerade != null) {
+                    masquerade.apply(config, lease);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -103,12 +130,24 @@ public final class OverlayDaemon implements AutoCloseable {
         }
     }
 
+    /** The interface options, with the addresses an operator put on the Node (kube mode) taking precedence. */
+    private InterfaceSelector.Options interfaceOptions(StoredNodeState stored) {
+        InterfaceSelector.Options o = options.interfaces();
+        return new InterfaceSelector.Options(o.ifaces(), o.ifaceRegexes(), o.canReach(),
+                stored.publicIp() != null ? stored.publicIp() : o.publicIp(),
+                stored.publicIpv6() != null ? stored.publicIpv6() : o.publicIpv6());
+    }
+
     private void useLease(Lease l) {
         backend.localLease(l);
-        if (options.ipMasq()) {
-            new IpMasq(ip).apply(config.network(), l.subnet());
+        if (masquerade != null) {
+            masquerade.apply(config, l);
         }
-        new SubnetEnv(config.network(), l.subnet(), backend.mtu(), options.ipMasq()).write(options.subnetFile());
+        SubnetEnv.of(config, l, backend.mtu(), options.ipMasq()).write(options.subnetFile());
+    }
+
+    public NetworkConfig config() {
+        return config;
     }
 
     public Lease lease() {
@@ -139,20 +178,20 @@ public final class OverlayDaemon implements AutoCloseable {
                 Lease before = lease;
                 Lease after = manager.renew(before);
                 lease = after;
-                if (!after.subnet().equals(before.subnet())) {
+                if (!after.subnets().equals(before.subnets())) {
                     // Pods already running keep addresses from the old subnet; they need restarting.
                     log.warn("subnet changed from {} to {}: the old one was taken while our lease was expired",
-                            before.subnet(), after.subnet());
+                            before.subnets(), after.subnets());
                     useLease(after);
                 } else if (after.etcdLeaseId() != before.etcdLeaseId()) {
-                    log.info("re-acquired subnet {} with a new etcd lease", after.subnet());
+                    log.info("re-acquired subnet {} with a new etcd lease", after.subnets());
                 }
                 retry = MIN_RETRY;
                 next = nextRenewal(after);
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                log.warn("renewing the lease on {} failed, retrying in {} ms: {}", lease.subnet(), retry.toMillis(),
+                log.warn("renewing the lease on {} failed, retrying in {} ms: {}", lease.subnets(), retry.toMillis(),
                         e.getMessage());
                 next = Instant.now().plus(retry);
                 retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
@@ -209,7 +248,7 @@ public final class OverlayDaemon implements AutoCloseable {
         @Override
         public void reset(List<Lease> leases) {
             Lease me = lease;
-            if (leases.stream().noneMatch(l -> l.subnet().equals(me.subnet()))) {
+            if (leases.stream().noneMatch(l -> l.subnets().equals(me.subnets()))) {
                 renewNow.release();
             }
             backend.reset(leases);
@@ -219,8 +258,8 @@ public final class OverlayDaemon implements AutoCloseable {
         public void changed(List<LeaseEvent> events) {
             Lease me = lease;
             for (LeaseEvent e : events) {
-                if (e.type() == LeaseEvent.Type.REMOVED && e.lease().subnet().equals(me.subnet())) {
-                    log.warn("our lease on {} was removed from etcd; acquiring it again", me.subnet());
+                if (e.type() == LeaseEvent.Type.REMOVED && e.lease().subnets().equals(me.subnets())) {
+                    log.warn("our lease on {} was removed; acquiring it again", me.subnets());
                     renewNow.release();
                 }
             }
@@ -248,6 +287,9 @@ public final class OverlayDaemon implements AutoCloseable {
             } catch (Exception e) {
                 log.warn("closing the lease watch failed", e);
             }
+        }
+        if (backend != null) {
+            backend.close();
         }
         stopped.countDown();
     }

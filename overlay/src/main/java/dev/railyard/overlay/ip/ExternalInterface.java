@@ -1,75 +1,47 @@
 package dev.railyard.overlay.ip;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.railyard.overlay.config.Ip4Net;
+import dev.railyard.overlay.config.Ip6Address;
+import dev.railyard.overlay.config.Ip6Net;
 
 /**
- * The interface that carries traffic between hosts, as flannel's {@code --iface}/{@code --public-ip}
- * resolve it.
+ * The interface that carries traffic between hosts, as flannel's interface selection resolves it (see
+ * {@link InterfaceSelector}).
  *
  * @param name interface name
- * @param address the interface's IPv4 address (source of encapsulated traffic)
- * @param network the on-link network of that address, for deciding which peers are directly reachable
- * @param publicIp the address published to peers (usually {@code address}; differs behind NAT)
+ * @param address the interface's IPv4 address (source of encapsulated traffic); 0 when IPv4 is not used
+ * @param network the on-link network of that address, for deciding which peers are directly reachable; null
+ *     without IPv4
+ * @param publicIp the IPv4 address published to peers (usually {@code address}; differs behind NAT); 0 without IPv4
  * @param mtu the interface MTU
+ * @param address6 the interface's IPv6 address, or null when IPv6 is not used
+ * @param network6 the on-link network of that address, or null
+ * @param publicIpv6 the IPv6 address published to peers, or null
  */
-public record ExternalInterface(String name, int address, Ip4Net network, int publicIp, int mtu) {
+public record ExternalInterface(String name, int address, Ip4Net network, int publicIp, int mtu,
+                                Ip6Address address6, Ip6Net network6, Ip6Address publicIpv6) {
+
+    /** An IPv4-only interface. */
+    public ExternalInterface(String name, int address, Ip4Net network, int publicIp, int mtu) {
+        this(name, address, network, publicIp, mtu, null, null, null);
+    }
+
+    public boolean hasIpv4() {
+        return network != null;
+    }
+
+    public boolean hasIpv6() {
+        return address6 != null;
+    }
 
     /**
-     * Resolves {@code iface} (a name or an IPv4 address) or, when null, the interface of the default
-     * route. {@code publicIp} overrides the published address.
+     * Resolves {@code iface} (a name or an address) or, when null, the interface of {@code publicIp} or of the
+     * default route, for IPv4 only; the single-selector form of {@link InterfaceSelector}.
      */
     public static ExternalInterface detect(IpRunner ip, String iface, String publicIp) {
-        JsonArray links = JsonParser.parseString(ip.run("ip", "-j", "-4", "addr", "show")).getAsJsonArray();
-        if (iface != null && !iface.isBlank()) {
-            return find(links, iface, publicIp, ip);
-        }
-        if (publicIp != null && !publicIp.isBlank()) {
-            try {
-                return find(links, publicIp, publicIp, ip); // --public-ip on a local interface names that interface
-            } catch (IpException notLocal) {
-                // behind NAT: the public IP is not ours; fall through to the default route
-            }
-        }
-        return find(links, defaultRouteDevice(ip), publicIp, ip);
-    }
-
-    private static ExternalInterface find(JsonArray links, String wanted, String publicIp, IpRunner ip) {
-        for (JsonElement e : links) {
-            JsonObject link = e.getAsJsonObject();
-            String name = link.get("ifname").getAsString();
-            for (JsonElement a : link.getAsJsonArray("addr_info")) {
-                JsonObject addr = a.getAsJsonObject();
-                String local = addr.get("local").getAsString();
-                if (wanted.equals(name) || wanted.equals(local)) {
-                    int address = Ip4Net.parseAddress(local);
-                    int prefix = addr.get("prefixlen").getAsInt();
-                    int pub = publicIp == null || publicIp.isBlank() ? address : parsePublicIp(publicIp);
-                    return new ExternalInterface(name, address, new Ip4Net(address & Ip4Net.mask(prefix), prefix), pub,
-                            link.get("mtu").getAsInt());
-                }
-            }
-        }
-        throw new IpException("--iface " + wanted + ": no interface with that name or IPv4 address"
-                + (ip.netns() == null ? "" : " in network namespace " + ip.netns()));
-    }
-
-    private static int parsePublicIp(String s) {
-        try {
-            return Ip4Net.parseAddress(s);
-        } catch (IllegalArgumentException e) {
-            throw new IpException("--public-ip: " + e.getMessage(), e);
-        }
-    }
-
-    private static String defaultRouteDevice(IpRunner ip) {
-        JsonArray routes = JsonParser.parseString(ip.run("ip", "-j", "-4", "route", "show", "default")).getAsJsonArray();
-        if (routes.isEmpty()) {
-            throw new IpException("no default route to pick the external interface from; pass --iface");
-        }
-        return routes.get(0).getAsJsonObject().get("dev").getAsString();
+        InterfaceSelector.Options options = new InterfaceSelector.Options(
+                iface == null || iface.isBlank() ? java.util.List.of() : java.util.List.of(iface),
+                java.util.List.of(), null, publicIp, null);
+        return new InterfaceSelector(ip).select(options, true, false);
     }
 }

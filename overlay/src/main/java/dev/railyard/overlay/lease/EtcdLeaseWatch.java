@@ -1,6 +1,5 @@
 package dev.railyard.overlay.lease;
 
-import dev.railyard.overlay.config.Ip4Net;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.options.WatchOption;
@@ -129,7 +128,7 @@ final class EtcdLeaseWatch implements AutoCloseable {
                 }
                 case DELETE -> {
                     String key = e.getKeyValue().getKey().toString(StandardCharsets.UTF_8);
-                    Ip4Net subnet = manager.keys().parseSubnetKey(key);
+                    LeaseSubnets subnet = manager.keys().parseSubnetKey(key);
                     if (subnet != null) {
                         events.add(new LeaseEvent(LeaseEvent.Type.REMOVED, new Lease(subnet, null, 0, Instant.MIN)));
                     }

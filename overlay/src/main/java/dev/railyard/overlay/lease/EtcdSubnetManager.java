@@ -1,7 +1,6 @@
 package dev.railyard.overlay.lease;
 
 import dev.railyard.overlay.config.ConfigException;
-import dev.railyard.overlay.config.Ip4Net;
 import dev.railyard.overlay.config.MissingConfigException;
 import dev.railyard.overlay.config.NetworkConfig;
 import io.etcd.jetcd.ByteSequence;
@@ -106,7 +105,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     @Override
-    public Lease acquire(LeaseAttrs attrs, Ip4Net previous) {
+    public Lease acquire(LeaseAttrs attrs, LeaseSubnets previous) {
         // Granted while the first read is in flight, and reused across lost races: one grant per acquisition.
         CompletableFuture<Long> grant = client.getLeaseClient().grant(options.leaseTtl().toSeconds()).thenApply(g -> g.getID());
         Lease acquired = null;
@@ -136,17 +135,17 @@ public final class EtcdSubnetManager implements SubnetManager {
      * One look at etcd and the transactions it suggests, cheapest first; null when something changed under us
      * (another host won every subnet tried, our host index or subnet key moved) and it is worth looking again.
      */
-    private Lease attempt(LeaseAttrs attrs, Ip4Net previous, Probe probe, long id) {
-        NetworkConfig config = probe.config;
+    private Lease attempt(LeaseAttrs attrs, LeaseSubnets previous, Probe probe, long id) {
+        SubnetSpace space = new SubnetSpace(probe.config);
         // 1. the subnet our host index points at, if it is still ours
-        Stored mine = probe.indexed != null ? probe.indexed : ours(probe.previous, attrs, config);
+        Stored mine = probe.indexed != null ? probe.indexed : ours(probe.previous, attrs, space);
         if (mine != null) {
             return takeOver(mine, attrs, id);
         }
-        SubnetAllocator allocator = new SubnetAllocator(config, ThreadLocalRandom.current());
+        SubnetAllocator allocator = new SubnetAllocator(space, ThreadLocalRandom.current());
         CreateTries tries = new CreateTries(attrs, id, probe.indexModRevision);
         // 2. the subnet recorded locally, when free
-        if (previous != null && config.isAllocatable(previous)) {
+        if (previous != null && space.isAllocatable(previous)) {
             if (probe.previous == null) {
                 Lease lease = tries.at(previous, allocator);
                 if (lease != null || tries.indexMoved) {
@@ -164,13 +163,13 @@ public final class EtcdSubnetManager implements SubnetManager {
         // 4. crowded: list everything, as flannel always does, and choose among what is really free
         Snapshot snapshot = list();
         for (Stored s : snapshot.stored) {
-            if (ours(s, attrs, config) != null) {
+            if (ours(s, attrs, space) != null) {
                 return takeOver(s, attrs, id);
             }
         }
-        allocator = new SubnetAllocator(config, ThreadLocalRandom.current());
+        allocator = new SubnetAllocator(space, ThreadLocalRandom.current());
         for (Stored s : snapshot.stored) {
-            allocator.markTaken(s.lease.subnet());
+            allocator.markTaken(s.lease.subnets());
         }
         return tries.random(allocator, CROWDED_PICKS); // throws NetworkFullException when nothing is free
     }
@@ -192,7 +191,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         }
 
         /** Our new lease of {@code subnet}, or null when it was taken or the index moved. */
-        Lease at(Ip4Net subnet, SubnetAllocator allocator) {
+        Lease at(LeaseSubnets subnet, SubnetAllocator allocator) {
             switch (createIfAbsent(subnet, attrs, id, indexModRevision)) {
                 case CREATED:
                     return new Lease(subnet, attrs, id, Instant.now().plus(options.leaseTtl()));
@@ -217,16 +216,17 @@ public final class EtcdSubnetManager implements SubnetManager {
         }
     }
 
-    private static Stored ours(Stored s, LeaseAttrs attrs, NetworkConfig config) {
-        return s != null && s.lease.attrs().publicIp() == attrs.publicIp() && config.isAllocatable(s.lease.subnet()) ? s : null;
+    private static Stored ours(Stored s, LeaseAttrs attrs, SubnetSpace space) {
+        return s != null && s.lease.attrs().hostName().equals(attrs.hostName()) && space.isAllocatable(s.lease.subnets())
+                ? s : null;
     }
 
     /** What one read transaction tells us: the config, our host index entry, and the previous subnet's key. */
     private record Probe(NetworkConfig config, Stored indexed, long indexModRevision, Stored previous) {
     }
 
-    private Probe probe(LeaseAttrs attrs, Ip4Net previous) {
-        ByteSequence hostKey = bytes(keys.hostKey(attrs.publicIpString()));
+    private Probe probe(LeaseAttrs attrs, LeaseSubnets previous) {
+        ByteSequence hostKey = bytes(keys.hostKey(attrs.hostName()));
         // Serializable (possibly stale) reads are safe here: every write that acts on them compares the
         // revision it saw, so staleness costs a retry, never a duplicate. They skip a raft round trip.
         GetOption local = GetOption.builder().withSerializable(true).build();
@@ -247,11 +247,11 @@ public final class EtcdSubnetManager implements SubnetManager {
         if (!got.get(1).getKvs().isEmpty()) {
             KeyValue index = got.get(1).getKvs().get(0);
             indexModRevision = index.getModRevision();
-            Ip4Net subnet = keys.parseSubnetKey(keys.subnetsPrefix() + index.getValue().toString(StandardCharsets.UTF_8));
+            LeaseSubnets subnet = keys.parseSubnetKey(keys.subnetsPrefix() + index.getValue().toString(StandardCharsets.UTF_8));
             if (subnet != null) {
                 Stored target = subnet.equals(previous) ? prev
                         : stored(await("read indexed subnet", client.getKVClient().get(bytes(keys.subnetKey(subnet)))));
-                indexed = ours(target, attrs, config);
+                indexed = ours(target, attrs, new SubnetSpace(config));
             }
         }
         return new Probe(config, indexed, indexModRevision, prev);
@@ -272,15 +272,15 @@ public final class EtcdSubnetManager implements SubnetManager {
      * flannel's create-if-absent: the transaction only puts the subnet key when its version is 0, and
      * writes our host index entry with it on the same etcd lease so both expire together.
      */
-    private Outcome createIfAbsent(Ip4Net subnet, LeaseAttrs attrs, long id, long indexModRevision) {
+    private Outcome createIfAbsent(LeaseSubnets subnet, LeaseAttrs attrs, long id, long indexModRevision) {
         ByteSequence key = bytes(keys.subnetKey(subnet));
-        ByteSequence hostKey = bytes(keys.hostKey(attrs.publicIpString()));
+        ByteSequence hostKey = bytes(keys.hostKey(attrs.hostName()));
         PutOption withLease = PutOption.builder().withLeaseId(id).build();
         TxnResponse r = await("create subnet lease " + keys.subnetKey(subnet), client.getKVClient().txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)),
                         new Cmp(hostKey, Cmp.Op.EQUAL, CmpTarget.modRevision(indexModRevision)))
                 .Then(Op.put(key, bytes(attrs.toJson()), withLease),
-                        Op.put(hostKey, bytes(keys.subnetName(subnet)), withLease))
+                        Op.put(hostKey, bytes(subnet.keyName()), withLease))
                 .Else(Op.get(hostKey, GetOption.DEFAULT))
                 .commit());
         if (r.isSucceeded()) {
@@ -296,25 +296,25 @@ public final class EtcdSubnetManager implements SubnetManager {
      * TTL) and points our host index at it; null if the subnet key changed meanwhile.
      */
     private Lease takeOver(Stored s, LeaseAttrs attrs, long id) {
-        ByteSequence key = bytes(keys.subnetKey(s.lease.subnet()));
-        ByteSequence hostKey = bytes(keys.hostKey(attrs.publicIpString()));
+        ByteSequence key = bytes(keys.subnetKey(s.lease.subnets()));
+        ByteSequence hostKey = bytes(keys.hostKey(attrs.hostName()));
         PutOption put = s.lease.isReservation() ? PutOption.DEFAULT : PutOption.builder().withLeaseId(id).build();
         TxnResponse r = await("reuse subnet " + s.lease.subnet(), client.getKVClient().txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(s.modRevision)))
-                .Then(Op.put(key, bytes(attrs.toJson()), put), Op.put(hostKey, bytes(keys.subnetName(s.lease.subnet())), put))
+                .Then(Op.put(key, bytes(attrs.toJson()), put), Op.put(hostKey, bytes(s.lease.subnets().keyName()), put))
                 .commit());
         if (!r.isSucceeded()) {
             return null;
         }
         if (s.lease.isReservation()) {
-            return new Lease(s.lease.subnet(), attrs, 0, Instant.MAX);
+            return new Lease(s.lease.subnets(), attrs, 0, Instant.MAX);
         }
         // The old etcd lease now holds no key; drop it rather than let it linger for a day.
         if (s.lease.etcdLeaseId() != id) {
             revokeQuietly(s.lease.etcdLeaseId());
         }
-        log.info("reusing subnet {} previously leased to {}", s.lease.subnet(), attrs.publicIpString());
-        return new Lease(s.lease.subnet(), attrs, id, Instant.now().plus(options.leaseTtl()));
+        log.info("reusing subnet {} previously leased to {}", s.lease.subnets(), attrs.hostName());
+        return new Lease(s.lease.subnets(), attrs, id, Instant.now().plus(options.leaseTtl()));
     }
 
     @Override
@@ -324,7 +324,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         }
         LeaseKeepAliveResponse ka;
         try {
-            ka = await("renew lease of " + lease.subnet(), client.getLeaseClient().keepAliveOnce(lease.etcdLeaseId()));
+            ka = await("renew lease of " + lease.subnets(), client.getLeaseClient().keepAliveOnce(lease.etcdLeaseId()));
         } catch (LeaseException e) {
             if (!isLeaseNotFound(e)) {
                 throw e;
@@ -332,13 +332,13 @@ public final class EtcdSubnetManager implements SubnetManager {
             ka = null;
         }
         if (ka != null && ka.getTTL() > 0) {
-            GetResponse r = await("check subnet key", client.getKVClient().get(bytes(keys.subnetKey(lease.subnet()))));
+            GetResponse r = await("check subnet key", client.getKVClient().get(bytes(keys.subnetKey(lease.subnets()))));
             if (!r.getKvs().isEmpty() && r.getKvs().get(0).getLease() == lease.etcdLeaseId()) {
-                return new Lease(lease.subnet(), lease.attrs(), lease.etcdLeaseId(), Instant.now().plusSeconds(ka.getTTL()));
+                return new Lease(lease.subnets(), lease.attrs(), lease.etcdLeaseId(), Instant.now().plusSeconds(ka.getTTL()));
             }
         }
-        log.warn("lease on {} expired or was removed; acquiring again, preferring the same subnet", lease.subnet());
-        return acquire(lease.attrs(), lease.subnet());
+        log.warn("lease on {} expired or was removed; acquiring again, preferring the same subnet", lease.subnets());
+        return acquire(lease.attrs(), lease.subnets());
     }
 
     private static boolean isLeaseNotFound(Throwable e) {
@@ -370,7 +370,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     /** Parses a subnet key-value; a malformed one is logged and skipped so it cannot stall everyone. */
     Lease toLease(KeyValue kv) {
         String key = kv.getKey().toString(StandardCharsets.UTF_8);
-        Ip4Net subnet = keys.parseSubnetKey(key);
+        LeaseSubnets subnet = keys.parseSubnetKey(key);
         if (subnet == null) {
             log.warn("ignoring {}: not a subnet key", key);
             return null;
@@ -394,7 +394,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         if (lease.isReservation()) {
             return;
         }
-        await("revoke lease of " + lease.subnet(), client.getLeaseClient().revoke(lease.etcdLeaseId()));
+        await("revoke lease of " + lease.subnets(), client.getLeaseClient().revoke(lease.etcdLeaseId()));
     }
 
     private void revokeQuietly(long id) {

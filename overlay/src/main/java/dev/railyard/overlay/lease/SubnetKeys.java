@@ -2,7 +2,10 @@ package dev.railyard.overlay.lease;
 
 import dev.railyard.overlay.config.Ip4Net;
 
-/** flannel's key layout: {@code <prefix>/config} and {@code <prefix>/subnets/10.1.2.0-24}. */
+/**
+ * flannel's key layout: {@code <prefix>/config} and {@code <prefix>/subnets/10.1.2.0-24}, or with IPv6
+ * {@code <prefix>/subnets/10.1.2.0-24&fc00:0:0:1::-64}.
+ */
 public final class SubnetKeys {
     private final String prefix;
 
@@ -27,16 +30,20 @@ public final class SubnetKeys {
     }
 
     public String subnetKey(Ip4Net subnet) {
-        return subnetsPrefix() + subnetName(subnet);
+        return subnetKey(LeaseSubnets.of(subnet));
+    }
+
+    public String subnetKey(LeaseSubnets subnets) {
+        return subnetsPrefix() + subnets.keyName();
     }
 
     /** The last path element of a subnet key, e.g. {@code 10.1.2.0-24}. */
     public String subnetName(Ip4Net subnet) {
-        return subnet.addressString() + "-" + subnet.prefixLength();
+        return LeaseSubnets.of(subnet).keyName();
     }
 
     /**
-     * Railyard's host index: public IP to subnet name, on the same etcd lease as the subnet, so a
+     * Railyard's host index: public IP to subnet key name, on the same etcd lease as the subnet, so a
      * restarting host finds its subnet without listing every lease. Outside {@code subnets/}, so
      * flannel never sees it.
      */
@@ -44,21 +51,11 @@ public final class SubnetKeys {
         return prefix + "/railyard-hosts/" + publicIp;
     }
 
-    /** The subnet named by a key under {@link #subnetsPrefix()}, or null for anything else. */
-    public Ip4Net parseSubnetKey(String key) {
+    /** The subnets named by a key under {@link #subnetsPrefix()}, or null for anything else. */
+    public LeaseSubnets parseSubnetKey(String key) {
         if (!key.startsWith(subnetsPrefix())) {
             return null;
         }
-        String name = key.substring(subnetsPrefix().length());
-        // flannel dual-stack keys append "-<ipv6>-<len>"; only the IPv4 part matters here
-        String[] parts = name.split("-", -1);
-        if (parts.length != 2 && parts.length != 4) {
-            return null;
-        }
-        try {
-            return new Ip4Net(Ip4Net.parseAddress(parts[0]), Integer.parseInt(parts[1]));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        return LeaseSubnets.parseKeyName(key.substring(subnetsPrefix().length()));
     }
 }

@@ -10,6 +10,10 @@ import dev.railyard.overlay.lease.EtcdSubnetManager;
 import dev.railyard.overlay.lease.Lease;
 import dev.railyard.testkit.RequiresPrivileges;
 import dev.railyard.testkit.SharedLink;
+import dev.railyard.testkit.kubernetes.TestApiServer;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1NodeSpec;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -17,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,9 +51,15 @@ class OverlayCommandTest {
     }
 
     private static Run run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    private static Run run(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new OverlayCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        OverlayCommand command = new OverlayCommand();
+        command.environment = environment;
+        CommandLine cl = new CommandLine(command).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
         int exit = cl.execute(args);
         return new Run(exit, out.toString(), err.toString());
     }
@@ -87,7 +98,7 @@ class OverlayCommandTest {
 
         Run nofile = run("config", "put", dir.resolve("nope.json").toString(), "--etcd-endpoints", endpoints());
         assertThat(nofile.exit()).isEqualTo(1);
-        assertThat(nofile.err()).contains("cannot read").contains("nope.json");
+        assertThat(nofile.err()).contains("cannot read").contains("nope.json: no such file");
     }
 
     @Test
@@ -132,6 +143,58 @@ class OverlayCommandTest {
                         + "FLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n");
                 assertThat(lan.host(0).namespace().execChecked("ip", "-4", "addr", "show", "flannel.1").stdout())
                         .contains(l.subnet().addressString() + "/32");
+            } finally {
+                daemon.interrupt();
+                daemon.join(10_000);
+            }
+        }
+    }
+
+    @Test
+    @RequiresPrivileges(commands = {"ip", "bridge"})
+    void kubeModeTakesTheNodesPodCidrAndExplainsWhatIsMissing() throws Exception {
+        try (SharedLink lan = SharedLink.builder().hosts(1).ipv4Subnet("192.168.89.0/24").create();
+             TestApiServer api = TestApiServer.start()) {
+            Path netConf = dir.resolve("net-conf.json");
+            Files.writeString(netConf, "{\"Network\":\"10.92.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
+            Path env = dir.resolve("kube/subnet.env");
+            String ns = lan.host(0).namespace().name();
+            List<String> args = List.of("--kube-subnet-mgr", "--kube-api-url", api.url(), "--net-config-path",
+                    netConf.toString(), "--netns", ns, "--subnet-file", env.toString());
+
+            Run noName = run(args.toArray(String[]::new));
+            assertThat(noName.exit()).isEqualTo(1);
+            assertThat(noName.err()).contains("railyard overlay: --kube-subnet-mgr needs this node's name: set NODE_NAME");
+            Run noConf = run(Map.of("NODE_NAME", "n1"), "--kube-subnet-mgr", "--net-config-path", "/nonexistent/net-conf.json");
+            assertThat(noConf.exit()).isEqualTo(1);
+            assertThat(noConf.err()).contains("--net-config-path /nonexistent/net-conf.json: cannot read it: no such file");
+
+            api.create(new V1Node().metadata(new V1ObjectMeta().name("n1"))
+                    .spec(new V1NodeSpec().podCIDR("10.92.7.0/24").podCIDRs(List.of("10.92.7.0/24"))));
+            List<String> withIface = new ArrayList<>(args);
+            withIface.addAll(List.of("--iface", "eth9", "--iface-regex", "^wlan"));
+            Run badIface = run(Map.of("NODE_NAME", "n1"), withIface.toArray(String[]::new));
+            assertThat(badIface.exit()).isEqualTo(1);
+            assertThat(badIface.err()).contains("railyard overlay: no interface matches --iface eth9: no interface with "
+                    + "that name or address; --iface-regex ^wlan: no interface address or name matches");
+
+            // the namespace has no default route, so the interface is named as an operator would
+            List<String> withEth0 = new ArrayList<>(args);
+            withEth0.addAll(List.of("--iface", "eth0"));
+            List<Run> result = new ArrayList<>();
+            Thread daemon = new Thread(() -> result.add(run(Map.of("NODE_NAME", "n1"), withEth0.toArray(String[]::new))));
+            daemon.start();
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!Files.exists(env) && System.nanoTime() < deadline && daemon.isAlive()) {
+                    Thread.sleep(100);
+                }
+                assertThat(env).as("subnet.env written; result so far %s", result).exists();
+                assertThat(Files.readString(env)).isEqualTo("FLANNEL_NETWORK=10.92.0.0/16\nFLANNEL_SUBNET=10.92.7.1/24\n"
+                        + "FLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n");
+                V1Node node = api.get(TestApiServer.Resource.NODES, null, "n1");
+                assertThat(node.getMetadata().getAnnotations()).containsEntry("flannel.alpha.coreos.com/public-ip", "192.168.89.1")
+                        .containsEntry("flannel.alpha.coreos.com/backend-type", "host-gw");
             } finally {
                 daemon.interrupt();
                 daemon.join(10_000);

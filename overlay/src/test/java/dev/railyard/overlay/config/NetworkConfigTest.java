@@ -70,11 +70,65 @@ class NetworkConfigTest {
         assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetMin\":\"10.0.1.5\"}", "field SubnetMin: 10.0.1.5 is not on a /24 boundary");
         assertError("{\"Network\":\"10.0.0.0/16\",\"SubnetMin\":\"10.0.9.0\",\"SubnetMax\":\"10.0.5.0\"}",
                 "cannot hold one subnet");
-        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}", "field Backend.Type: 'udp' is not supported");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"wireguard\"}}",
+                "field Backend.Type: 'wireguard' is not supported (supported: host-gw, vxlan, udp)");
         assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{}}", "field Backend.Type: missing");
         assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"VNI\":16777216}}", "field Backend.VNI");
         assertError("{\"Network\":\"10.0.0.0/16\",\"Subnetlen\":24}", "field Subnetlen: unknown field");
-        assertError("{\"Network\":\"10.0.0.0/16\",\"EnableIPv6\":true}", "field EnableIPv6");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"EnableIPv6\":true}", "field IPv6Network: missing");
+        assertError("{\"EnableIPv4\":false}", "both are false");
+        assertError("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/48\"}",
+                "field EnableIPv6: the udp backend carries IPv4 only");
+        assertError("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::1/48\",\"Backend\":{\"Type\":\"vxlan\"}}",
+                "field IPv6Network: fd00::1/48 has host bits set");
+        assertError("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/125\",\"Backend\":{\"Type\":\"vxlan\"}}",
+                "field IPv6Network: fd00::/125 is too small");
+        assertError("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/48\",\"IPv6SubnetLen\":49,"
+                + "\"Backend\":{\"Type\":\"vxlan\"}}", "field IPv6SubnetLen: /49 does not fit four");
+        assertError("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/48\",\"IPv6SubnetMin\":\"fd00:0:0:1::1\","
+                + "\"Backend\":{\"Type\":\"vxlan\"}}", "field IPv6SubnetMin: fd00:0:0:1::1 is not on a /64 boundary");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"EnableNFTables\":\"yes\"}", "field EnableNFTables: expected true or false");
+    }
+
+    @Test
+    void withoutBackendTheBackendIsUdpAsInFlannel() {
+        NetworkConfig c = NetworkConfig.parse("{\"Network\":\"10.244.0.0/16\"}");
+        assertThat(c.backend()).isEqualTo(new BackendConfig(BackendType.UDP, 1, 8285, false));
+        assertThat(NetworkConfig.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"udp\",\"Port\":9000}}")
+                .backend().port()).isEqualTo(9000);
+        assertThat(NetworkConfig.parse(c.toJson())).isEqualTo(c);
+    }
+
+    @Test
+    void dualStackAppliesFlannelsIpv6Defaults() {
+        NetworkConfig c = NetworkConfig.parse("""
+                {"Network":"10.244.0.0/16","EnableIPv6":true,"IPv6Network":"fd00:10:244::/56","EnableNFTables":true,
+                 "Backend":{"Type":"vxlan"}}""");
+        assertThat(c.enableIPv4()).isTrue();
+        assertThat(c.enableIPv6()).isTrue();
+        assertThat(c.enableNFTables()).isTrue();
+        assertThat(c.ipv6().subnetLen()).isEqualTo(64);
+        assertThat(c.ipv6().subnetMin()).hasToString("fd00:10:244:1::");
+        assertThat(c.ipv6().subnetMax()).hasToString("fd00:10:244:ff::");
+        assertThat(c.ipv6().count()).isEqualTo(255);
+        assertThat(c.ipv6().at(0)).isEqualTo(Ip6Net.parse("fd00:10:244:1::/64"));
+        assertThat(c.ipv6().indexOf(Ip6Net.parse("fd00:10:244:2a::/64"))).isEqualTo(41);
+        assertThat(c.ipv6().isAllocatable(Ip6Net.parse("fd00:10:244::/64"))).isFalse();
+        assertThat(NetworkConfig.parse(c.toJson())).isEqualTo(c);
+
+        // a network too small for /64s is split in four, as flannel does (prefix + 2)
+        NetworkConfig small = NetworkConfig.parse("""
+                {"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fd00::/120","Backend":{"Type":"host-gw"}}""");
+        assertThat(small.enableIPv4()).isFalse();
+        assertThat(small.network()).isNull();
+        assertThat(small.ipv6().subnetLen()).isEqualTo(122);
+        assertThat(small.ipv6().count()).isEqualTo(3);
+        assertThat(small.ipv6().at(2)).isEqualTo(Ip6Net.parse("fd00::c0/122"));
+
+        // huge ranges are indexed up to 2^62
+        NetworkConfig huge = NetworkConfig.parse("""
+                {"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fd00::/8","IPv6SubnetLen":126,"Backend":{"Type":"vxlan"}}""");
+        assertThat(huge.ipv6().count()).isEqualTo(1L << 62);
     }
 
     private static void assertError(String json, String message) {

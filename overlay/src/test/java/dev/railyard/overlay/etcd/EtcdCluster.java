@@ -31,7 +31,10 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     public static EtcdCluster start(int size, boolean withTls) throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("railyard-etcd-");
+        // on tmpfs when there is one: etcd's fsyncs on a shared, busy disk stall requests for seconds
+        Path shm = Path.of("/dev/shm");
+        Path dir = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "railyard-etcd-")
+                : Files.createTempDirectory("railyard-etcd-");
         EtcdCluster c = new EtcdCluster(dir, withTls ? TlsFiles.generate(dir.resolve("pki")) : null);
         try {
             for (int i = 0; i < size; i++) {

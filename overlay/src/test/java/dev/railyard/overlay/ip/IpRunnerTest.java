@@ -44,9 +44,10 @@ class IpRunnerTest {
             assertThat(ExternalInterface.detect(ip, "192.168.98.1", "203.0.113.9").publicIp())
                     .isEqualTo(Ip4Net.parseAddress("203.0.113.9"));
             assertThatThrownBy(() -> ExternalInterface.detect(ip, "eth9", null))
-                    .hasMessageContaining("--iface eth9: no interface with that name or IPv4 address");
+                    .hasMessageContaining("no interface matches --iface eth9: no interface with that name or address; "
+                            + "interfaces in network namespace " + ip.netns() + ": lo [127.0.0.1], eth0 [192.168.98.1");
             assertThatThrownBy(() -> ExternalInterface.detect(ip, null, null))
-                    .hasMessageContaining("no default route").hasMessageContaining("--iface");
+                    .hasMessageContaining("no IPv4 default route").hasMessageContaining("--iface");
         }
     }
 }

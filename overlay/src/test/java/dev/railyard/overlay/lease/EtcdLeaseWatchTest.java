@@ -62,19 +62,19 @@ class EtcdLeaseWatchTest {
     void listsThenStreamsAdditionsAndRemovals() throws Exception {
         try (EtcdSubnetManager m = new EtcdSubnetManager(EtcdOptions.plain(etcd.clientUrls(), "/watch1").withLeaseTtl(Duration.ofMinutes(5)))) {
             m.putNetworkConfig("{\"Network\":\"10.40.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
-            Lease a = m.acquire(host(1), Ip4Net.parse("10.40.1.0/24"));
-            m.acquire(host(2), Ip4Net.parse("10.40.2.0/24"));
+            Lease a = m.acquire(host(1), LeaseSubnets.of(Ip4Net.parse("10.40.1.0/24")));
+            m.acquire(host(2), LeaseSubnets.of(Ip4Net.parse("10.40.2.0/24")));
             Recorder r = new Recorder();
             try (AutoCloseable w = m.watch(r)) {
                 assertThat(r.next()).isEqualTo("reset [10.40.1.0/24, 10.40.2.0/24]");
-                m.acquire(host(3), Ip4Net.parse("10.40.3.0/24"));
+                m.acquire(host(3), LeaseSubnets.of(Ip4Net.parse("10.40.3.0/24")));
                 assertThat(r.next()).isEqualTo("added 10.40.3.0/24");
                 m.release(a);
                 assertThat(r.next()).isEqualTo("removed 10.40.1.0/24");
                 // junk under the prefix is skipped, not fatal
                 m.await("junk", m.client().getKVClient().put(EtcdSubnetManager.bytes("/watch1/subnets/10.40.9.0-24"),
                         EtcdSubnetManager.bytes("not json")));
-                m.acquire(host(4), Ip4Net.parse("10.40.4.0/24"));
+                m.acquire(host(4), LeaseSubnets.of(Ip4Net.parse("10.40.4.0/24")));
                 assertThat(r.next()).isEqualTo("added 10.40.4.0/24");
             }
         }
@@ -87,7 +87,7 @@ class EtcdLeaseWatchTest {
             m.putNetworkConfig("{\"Network\":\"10.41.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
             List<Lease> leases = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
-                leases.add(m.acquire(host(i), Ip4Net.parse("10.41." + i + ".0/24")));
+                leases.add(m.acquire(host(i), LeaseSubnets.of(Ip4Net.parse("10.41." + i + ".0/24"))));
             }
             m.release(leases.get(0));
             long revision = m.list().revision();

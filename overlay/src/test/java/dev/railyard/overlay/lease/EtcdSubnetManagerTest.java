@@ -75,7 +75,7 @@ class EtcdSubnetManagerTest {
         assertThat(kv.getKey().toString(StandardCharsets.UTF_8))
                 .isEqualTo(prefix + "/subnets/" + lease.subnet().addressString() + "-24");
         assertThat(kv.getValue().toString(StandardCharsets.UTF_8))
-                .isEqualTo("{\"PublicIP\":\"192.168.50.1\",\"BackendType\":\"host-gw\",\"BackendData\":null}");
+                .isEqualTo("{\"PublicIP\":\"192.168.50.1\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\"}");
         assertThat(kv.getLease()).isEqualTo(lease.etcdLeaseId()).isNotZero();
         long ttl = manager.await("ttl", manager.client().getLeaseClient().timeToLive(lease.etcdLeaseId(), LeaseOption.DEFAULT)).getTTL();
         assertThat(ttl).isBetween(25L, 30L);
@@ -86,7 +86,7 @@ class EtcdSubnetManagerTest {
         manager.putNetworkConfig("{\"Network\":\"10.11.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
         Lease first = manager.acquire(host("192.168.50.1"), null);
         Lease again = manager.acquire(host("192.168.50.1"), null);
-        Lease other = manager.acquire(host("192.168.50.2"), first.subnet());
+        Lease other = manager.acquire(host("192.168.50.2"), first.subnets());
 
         assertThat(again.subnet()).isEqualTo(first.subnet());
         assertThat(again.etcdLeaseId()).isNotEqualTo(first.etcdLeaseId());
@@ -123,10 +123,10 @@ class EtcdSubnetManagerTest {
     void previousSubnetIsReusedWhenFree() {
         manager.putNetworkConfig("{\"Network\":\"10.12.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
         Ip4Net wanted = Ip4Net.parse("10.12.77.0/24");
-        assertThat(manager.acquire(host("192.168.50.3"), wanted).subnet()).isEqualTo(wanted);
+        assertThat(manager.acquire(host("192.168.50.3"), LeaseSubnets.of(wanted)).subnet()).isEqualTo(wanted);
         // outside the network: ignored, a fresh subnet is picked
         Ip4Net foreign = Ip4Net.parse("10.99.1.0/24");
-        assertThat(manager.acquire(host("192.168.50.4"), foreign).subnet()).isNotEqualTo(foreign)
+        assertThat(manager.acquire(host("192.168.50.4"), LeaseSubnets.of(foreign)).subnet()).isNotEqualTo(foreign)
                 .satisfies(s -> assertThat(Ip4Net.parse("10.12.0.0/16").contains(s)).isTrue());
     }
 
@@ -137,11 +137,11 @@ class EtcdSubnetManagerTest {
         reserve("10.13.0.16/28", "192.168.60.16");
         reserve("10.13.0.32/28", "192.168.60.32");
 
-        Lease a = manager.acquire(host("192.168.50.5"), Ip4Net.parse("10.13.0.16/28"));
+        Lease a = manager.acquire(host("192.168.50.5"), LeaseSubnets.of(Ip4Net.parse("10.13.0.16/28")));
         assertThat(a.subnet()).isEqualTo(Ip4Net.parse("10.13.0.48/28"));
         assertThatThrownBy(() -> manager.acquire(host("192.168.50.6"), null))
                 .isInstanceOf(NetworkFullException.class)
-                .hasMessageContaining("network 10.13.0.0/26 is full: all 3 /28 subnets from 10.13.0.16 to 10.13.0.48");
+                .hasMessageContaining("network 10.13.0.0/26 (3 /28 subnets from 10.13.0.16 to 10.13.0.48) is full");
 
         // the reserved host itself gets its reservation, and it stays without TTL
         Lease r = manager.acquire(host("192.168.60.32"), null);
@@ -200,7 +200,7 @@ class EtcdSubnetManagerTest {
         manager.putNetworkConfig("{\"Network\":\"10.16.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
         Lease lease = manager.acquire(host("192.168.50.9"), null);
         manager.release(lease);
-        Lease thief = manager.acquire(host("192.168.50.10"), lease.subnet());
+        Lease thief = manager.acquire(host("192.168.50.10"), lease.subnets());
         assertThat(thief.subnet()).isEqualTo(lease.subnet());
 
         Lease moved = manager.renew(lease);

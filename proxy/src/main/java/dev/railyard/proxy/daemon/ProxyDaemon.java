@@ -10,7 +10,12 @@ import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.ClusterSource;
+import dev.railyard.proxy.source.NodeInfo;
 import dev.railyard.proxy.source.Problem;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 import dev.railyard.proxy.sync.ChangeTracker;
 import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftApplier;
@@ -66,7 +71,8 @@ public final class ProxyDaemon implements AutoCloseable {
 
     private ProxyDaemon(ProxyDaemonSettings settings, String sourceName,
                         Function<ClusterEventHandler, ClusterSource> sourceFactory, Consumer<SyncResult> syncHook,
-                        Consumer<IpFamily> queuedHook) throws IptablesException, InterruptedException {
+                        Consumer<IpFamily> queuedHook, Consumer<NodeInfo> nodeHook)
+            throws IptablesException, InterruptedException {
         this.settings = settings;
         // The syncers need the tracker and the tracker's listener needs the syncers: it reads this list, which
         // is filled before the source starts, so no event can find it empty.
@@ -103,13 +109,62 @@ public final class ProxyDaemon implements AutoCloseable {
         }
         this.syncers = List.copyOf(created);
         try {
-            this.source = Objects.requireNonNull(sourceFactory.apply(tracker), "source");
+            this.source = Objects.requireNonNull(sourceFactory.apply(withNodeHook(tracker, settings.nodeName(),
+                    nodeHook)), "source");
         } catch (RuntimeException e) {
             if (proxier != null) {
                 proxier.close();
             }
             throw e;
         }
+    }
+
+    /**
+     * The tracker, with this node's Node events also told to {@code nodeHook} (null when it was deleted): health
+     * reads its deletion and taints, the command its pod CIDRs.
+     */
+    private static ClusterEventHandler withNodeHook(ChangeTracker tracker, String nodeName,
+                                                    Consumer<NodeInfo> nodeHook) {
+        return new ClusterEventHandler() {
+            @Override
+            public void onServiceChange(V1Service oldService, V1Service service) {
+                tracker.onServiceChange(oldService, service);
+            }
+
+            @Override
+            public void onEndpointSliceChange(V1EndpointSlice oldSlice, V1EndpointSlice slice) {
+                tracker.onEndpointSliceChange(oldSlice, slice);
+            }
+
+            @Override
+            public void onServicesSynced() {
+                tracker.onServicesSynced();
+            }
+
+            @Override
+            public void onEndpointSlicesSynced() {
+                tracker.onEndpointSlicesSynced();
+            }
+
+            @Override
+            public void onNodeChange(V1Node oldNode, V1Node node) {
+                tracker.onNodeChange(oldNode, node);
+                V1Node object = node != null ? node : oldNode;
+                if (object != null && object.getMetadata() != null
+                        && nodeName.equals(object.getMetadata().getName())) {
+                    try {
+                        nodeHook.accept(node == null ? null : NodeInfo.of(node));
+                    } catch (RuntimeException e) {
+                        log.error("node hook failed", e);
+                    }
+                }
+            }
+
+            @Override
+            public void onServiceCidrChange(V1ServiceCIDR oldCidr, V1ServiceCIDR cidr) {
+                tracker.onServiceCidrChange(oldCidr, cidr);
+            }
+        };
     }
 
     private IptablesSyncer iptablesSyncer(RenderConfig config, Consumer<SyncResult> listener)
@@ -184,9 +239,23 @@ public final class ProxyDaemon implements AutoCloseable {
                                     Function<ClusterEventHandler, ClusterSource> sourceFactory,
                                     Consumer<SyncResult> syncHook, Consumer<IpFamily> queuedHook,
                                     Consumer<IpFamily> startedHook) throws IptablesException, InterruptedException {
+        return start(settings, sourceName, sourceFactory, syncHook, queuedHook, startedHook, node -> { });
+    }
+
+    /**
+     * As {@link #start(ProxyDaemonSettings, String, Function, Consumer, Consumer, Consumer)}, also telling
+     * {@code nodeHook} about every change of this node's Node object (null when it is deleted); called on the
+     * source's thread, must not block.
+     */
+    public static ProxyDaemon start(ProxyDaemonSettings settings, String sourceName,
+                                    Function<ClusterEventHandler, ClusterSource> sourceFactory,
+                                    Consumer<SyncResult> syncHook, Consumer<IpFamily> queuedHook,
+                                    Consumer<IpFamily> startedHook, Consumer<NodeInfo> nodeHook)
+            throws IptablesException, InterruptedException {
         Objects.requireNonNull(queuedHook, "queuedHook");
         Objects.requireNonNull(startedHook, "startedHook");
-        ProxyDaemon daemon = new ProxyDaemon(settings, sourceName, sourceFactory, syncHook, queuedHook);
+        Objects.requireNonNull(nodeHook, "nodeHook");
+        ProxyDaemon daemon = new ProxyDaemon(settings, sourceName, sourceFactory, syncHook, queuedHook, nodeHook);
         for (Syncer syncer : daemon.syncers) {
             syncer.start();
             startedHook.accept(syncer.family());

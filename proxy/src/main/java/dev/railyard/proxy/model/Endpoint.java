@@ -1,7 +1,9 @@
 package dev.railyard.proxy.model;
 
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One backend of one service port, with the conditions EndpointSlices carry. Immutable; the KUBE-SEP- chain name
@@ -18,6 +20,10 @@ public final class Endpoint {
     private final boolean terminating;
     private final String nodeName;
     private final String zone;
+    /** hints.forZones: the zones whose nodes should use this endpoint (topology-aware routing); empty when none. */
+    private final Set<String> zoneHints;
+    /** hints.forNodes: the nodes that should use this endpoint (trafficDistribution PreferSameNode). */
+    private final Set<String> nodeHints;
     /** IPv6: "ip:port" is written "[ip]:port". Kept as a flag: 120,000 endpoints held 7 MB of those strings. */
     private final boolean bracketed;
     /**
@@ -42,6 +48,8 @@ public final class Endpoint {
         this.terminating = b.terminating;
         this.nodeName = b.nodeName;
         this.zone = b.zone;
+        this.zoneHints = b.zoneHints;
+        this.nodeHints = b.nodeHints;
         this.bracketed = ip.indexOf(':') >= 0;
         this.servicePort = Objects.requireNonNull(b.servicePort, "servicePort");
         this.chainName = CHAIN_PREFIX + servicePort.endpointHash(hostPort());
@@ -80,6 +88,16 @@ public final class Endpoint {
 
     public String zone() {
         return zone;
+    }
+
+    /** The zones of hints.forZones; empty when the slice gives none. */
+    public Set<String> zoneHints() {
+        return zoneHints;
+    }
+
+    /** The nodes of hints.forNodes; empty when the slice gives none. */
+    public Set<String> nodeHints() {
+        return nodeHints;
     }
 
     public boolean isOn(String node) {
@@ -189,7 +207,8 @@ public final class Endpoint {
         Endpoint that = (Endpoint) o;
         return chainName.equals(that.chainName) && port == that.port && ip.equals(that.ip) && ready == that.ready
                 && serving == that.serving && terminating == that.terminating
-                && Objects.equals(nodeName, that.nodeName) && Objects.equals(zone, that.zone);
+                && Objects.equals(nodeName, that.nodeName) && Objects.equals(zone, that.zone)
+                && zoneHints.equals(that.zoneHints) && nodeHints.equals(that.nodeHints);
     }
 
     @Override
@@ -212,6 +231,8 @@ public final class Endpoint {
         private boolean terminating;
         private String nodeName;
         private String zone;
+        private Set<String> zoneHints = Set.of();
+        private Set<String> nodeHints = Set.of();
 
         private Builder(ServicePortName servicePort, String ip, int port) {
             this.servicePort = servicePort;
@@ -241,6 +262,18 @@ public final class Endpoint {
 
         public Builder zone(String value) {
             this.zone = value;
+            return this;
+        }
+
+        /** hints.forZones names; duplicates count once. */
+        public Builder zoneHints(Collection<String> value) {
+            this.zoneHints = Set.copyOf(value);
+            return this;
+        }
+
+        /** hints.forNodes names; duplicates count once. */
+        public Builder nodeHints(Collection<String> value) {
+            this.nodeHints = Set.copyOf(value);
             return this;
         }
 

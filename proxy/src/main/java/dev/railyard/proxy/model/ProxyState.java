@@ -17,10 +17,20 @@ public final class ProxyState {
     private final IpFamily family;
     private final List<Entry> entries;
     private final int endpointCount;
+    /** This node's topology.kubernetes.io/zone label; empty when unknown or unset. */
+    private final String zone;
+    /** The cluster's service CIDRs of this family (ServiceCIDR objects); null when the source does not know. */
+    private final List<String> serviceCidrs;
 
     private ProxyState(IpFamily family, List<Entry> entries) {
+        this(family, entries, "", null);
+    }
+
+    private ProxyState(IpFamily family, List<Entry> entries, String zone, List<String> serviceCidrs) {
         this.family = family;
         this.entries = entries;
+        this.zone = Objects.requireNonNull(zone, "zone");
+        this.serviceCidrs = serviceCidrs == null ? null : List.copyOf(serviceCidrs);
         int count = 0;
         for (Entry entry : entries) {
             count += entry.endpoints.size();
@@ -56,6 +66,30 @@ public final class ProxyState {
 
     public IpFamily family() {
         return family;
+    }
+
+    /** The same services and endpoints, seen from a node in {@code zone} (empty: no zone label). */
+    public ProxyState withZone(String zone) {
+        String value = zone == null ? "" : zone;
+        return value.equals(this.zone) ? this : new ProxyState(family, entries, value, serviceCidrs);
+    }
+
+    /** The same services and endpoints with the cluster's service CIDRs of this family (null: unknown). */
+    public ProxyState withServiceCidrs(List<String> cidrs) {
+        return Objects.equals(cidrs, serviceCidrs) ? this : new ProxyState(family, entries, zone, cidrs);
+    }
+
+    /** This node's zone label, for topology hints; empty when the node has none (or is not known). */
+    public String zone() {
+        return zone;
+    }
+
+    /**
+     * The service CIDRs of this family as the cluster's ServiceCIDR objects give them, canonical; null when the
+     * source of this state does not know them (then the render configuration's apply).
+     */
+    public List<String> serviceCidrs() {
+        return serviceCidrs;
     }
 
     /** Service ports in (namespace, name, port name, protocol) order. */

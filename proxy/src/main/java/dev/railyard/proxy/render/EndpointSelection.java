@@ -8,9 +8,12 @@ import java.util.List;
 
 /**
  * Which endpoints each traffic policy of one service port uses on this node, as kube-proxy's
- * CategorizeEndpoints decides it: ready endpoints, falling back to serving-and-terminating ones when a policy
- * has no ready endpoint. Reused across service ports, so a sync allocates nothing here. Topology hints are not
- * applied (a node's zone is not known to the renderer). Shared by the iptables and nftables renderers.
+ * CategorizeEndpoints (pkg/proxy/topology.go) decides it: ready endpoints, falling back to serving-and-terminating
+ * ones when a policy has no ready endpoint. The Cluster-policy set follows topology hints, all or nothing per
+ * service: when every ready endpoint has node hints and one names this node, only endpoints hinted for this node
+ * (PreferSameNode, when that gate is on); else when every ready endpoint has zone hints and one names this node's
+ * zone, only endpoints hinted for that zone; else every ready endpoint. The Local-policy set ignores hints.
+ * Reused across service ports, so a sync allocates nothing here. Shared by the iptables and nftables renderers.
  */
 public final class EndpointSelection {
     private Endpoint[] cluster = new Endpoint[16];
@@ -23,7 +26,17 @@ public final class EndpointSelection {
     /** True when {@link #reachable} is its own merged array rather than an alias of cluster or local. */
     private Endpoint[] reachableSource;
 
+    /** No topology: a node without a zone label, with PreferSameNode off. */
     public void select(ServicePort service, List<Endpoint> endpoints, String nodeName) {
+        select(service, endpoints, nodeName, "", false);
+    }
+
+    /**
+     * @param zone           this node's topology.kubernetes.io/zone label; empty when it has none
+     * @param preferSameNode kube-proxy's PreferSameTrafficDistribution gate: node hints are honoured
+     */
+    public void select(ServicePort service, List<Endpoint> endpoints, String nodeName, String zone,
+                       boolean preferSameNode) {
         clusterCount = 0;
         localCount = 0;
         hasAnyEndpoints = false;
@@ -35,10 +48,12 @@ public final class EndpointSelection {
             reachable = new Endpoint[capacity * 2];
         }
 
+        Topology topology = Topology.NONE;
         if (service.usesClusterEndpoints()) {
+            topology = topologyMode(endpoints, nodeName, zone, preferSameNode);
             for (int i = 0; i < size; i++) {
                 Endpoint ep = endpoints.get(i);
-                if (ep.ready()) {
+                if (ep.ready() && topology.admits(ep, nodeName, zone)) {
                     cluster[clusterCount++] = ep;
                 }
             }
@@ -92,12 +107,64 @@ public final class EndpointSelection {
         if (!service.usesClusterEndpoints()) {
             reachableSource = local;
             reachableCount = localCount;
-        } else if (!usesServingTerminating) {
+        } else if (!usesServingTerminating && topology == Topology.NONE) {
             // Local holds only ready endpoints, all of which are in cluster already.
             reachableSource = cluster;
             reachableCount = clusterCount;
         } else {
             mergeClusterAndLocal();
+        }
+    }
+
+    /** kube-proxy's topologyModeFromHints: hints are used only when every ready endpoint has them. */
+    private static Topology topologyMode(List<Endpoint> endpoints, String nodeName, String zone,
+                                         boolean preferSameNode) {
+        boolean hasReady = false;
+        boolean allHaveNodeHints = true;
+        boolean hasEndpointForNode = false;
+        boolean allHaveZoneHints = true;
+        boolean hasEndpointForZone = false;
+        for (int i = 0, n = endpoints.size(); i < n; i++) {
+            Endpoint ep = endpoints.get(i);
+            if (!ep.ready()) {
+                continue;
+            }
+            hasReady = true;
+            if (ep.nodeHints().isEmpty()) {
+                allHaveNodeHints = false;
+            } else if (ep.nodeHints().contains(nodeName)) {
+                hasEndpointForNode = true;
+            }
+            if (ep.zoneHints().isEmpty()) {
+                allHaveZoneHints = false;
+            } else if (ep.zoneHints().contains(zone)) {
+                hasEndpointForZone = true;
+            }
+        }
+        if (!hasReady) {
+            return Topology.NONE;
+        }
+        if (preferSameNode && allHaveNodeHints && hasEndpointForNode) {
+            return Topology.SAME_NODE;
+        }
+        if (allHaveZoneHints && hasEndpointForZone) {
+            return Topology.SAME_ZONE;
+        }
+        return Topology.NONE;
+    }
+
+    /** kube-proxy's topology modes: "", PreferSameNode, PreferSameZone. */
+    private enum Topology {
+        NONE,
+        SAME_NODE,
+        SAME_ZONE;
+
+        boolean admits(Endpoint ep, String nodeName, String zone) {
+            return switch (this) {
+                case NONE -> true;
+                case SAME_NODE -> ep.nodeHints().contains(nodeName);
+                case SAME_ZONE -> ep.zoneHints().contains(zone);
+            };
         }
     }
 

@@ -67,6 +67,8 @@ public final class IptablesRenderer {
     private final List<String> nodePortIps;
     private final Probabilities probabilities = new Probabilities();
     private final EndpointSelection selection = new EndpointSelection();
+    /** The zone of the state being rendered, for topology hints. */
+    private String zone = "";
 
     private final LineBuffer filterChains = new LineBuffer(1 << 10);
     private final LineBuffer filterRules = new LineBuffer(1 << 16);
@@ -168,6 +170,7 @@ public final class IptablesRenderer {
         if (state.family() != config.family()) {
             throw new IllegalArgumentException("state is " + state.family() + " but renderer is " + config.family());
         }
+        zone = state.zone();
         filterChains.reset();
         filterRules.reset();
         natChains.reset();
@@ -483,7 +486,7 @@ public final class IptablesRenderer {
         String name = svc.name().toString();
         String hash = svc.name().hash();
 
-        selection.select(svc, endpoints, config.nodeName());
+        selection.select(svc, endpoints, config.nodeName(), zone, config.preferSameTrafficDistribution());
         boolean hasEndpoints = selection.hasAnyEndpoints();
         boolean usesClusterPolicyChain = selection.clusterCount() > 0 && svc.usesClusterEndpoints();
         boolean usesLocalPolicyChain = selection.localCount() > 0 && svc.usesLocalEndpoints();
@@ -628,11 +631,11 @@ public final class IptablesRenderer {
                 comment(serviceRules, name, " cluster IP");
                 match(serviceRules, protocol, svc.clusterIp(), svc.port());
                 serviceRules.word("-j").word(MARK_MASQ).end();
-            } else if (config.clusterCidr() != null) {
+            } else if (config.localDetector().implemented()) {
                 serviceRules.word("-A").word(internalPolicyPrefix, hash);
                 comment(serviceRules, name, " cluster IP");
                 match(serviceRules, protocol, svc.clusterIp(), svc.port());
-                serviceRules.word("!").word("-s").word(config.clusterCidr()).word("-j").word(MARK_MASQ).end();
+                words(serviceRules, config.localDetector().ifNotLocal()).word("-j").word(MARK_MASQ).end();
             }
         }
 
@@ -695,12 +698,12 @@ public final class IptablesRenderer {
             comment(serviceRules, "masquerade traffic for ", name, " external destinations");
             serviceRules.word("-j").word(MARK_MASQ).end();
         } else {
-            if (config.clusterCidr() != null) {
+            if (config.localDetector().implemented()) {
                 // Pod traffic to an external address is subject to neither policy, as if it had gone out to
                 // the load balancer and come back.
                 serviceRules.word("-A").word(EXTERNAL_PREFIX, hash);
                 comment(serviceRules, "pod traffic for ", name, " external destinations");
-                serviceRules.word("-s").word(config.clusterCidr()).word("-j").word(SERVICE_PREFIX, hash).end();
+                words(serviceRules, config.localDetector().ifLocal()).word("-j").word(SERVICE_PREFIX, hash).end();
             }
             // Traffic from the node itself has a local source address, which must be masqueraded, and may go
             // to any endpoint.
@@ -832,6 +835,13 @@ public final class IptablesRenderer {
         filterRules.word("-A").word(FORWARD).word("-m").word("comment").word("--comment")
                 .word("\"kubernetes forwarding conntrack rule\"").word("-m").word("conntrack").word("--ctstate")
                 .word("RELATED,ESTABLISHED").word("-j").word("ACCEPT").end();
+    }
+
+    private static LineBuffer words(LineBuffer rules, List<String> words) {
+        for (int i = 0, n = words.size(); i < n; i++) {
+            rules.word(words.get(i));
+        }
+        return rules;
     }
 
     private static void match(LineBuffer rules, String protocol, String destination, int port) {

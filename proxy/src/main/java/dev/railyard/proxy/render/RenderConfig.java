@@ -29,6 +29,8 @@ public final class RenderConfig {
     private final boolean conntrackTcpBeLiberal;
     private final boolean nfacctCounters;
     private final List<String> serviceCidrs;
+    private final boolean preferSameTrafficDistribution;
+    private final LocalTrafficDetector localDetector;
 
     private RenderConfig(Builder b) {
         this.family = Objects.requireNonNull(b.family, "family");
@@ -54,6 +56,9 @@ public final class RenderConfig {
         this.conntrackTcpBeLiberal = b.conntrackTcpBeLiberal;
         this.nfacctCounters = b.nfacctCounters;
         this.serviceCidrs = cidrsOf(b.serviceCidrs, family);
+        this.preferSameTrafficDistribution = b.preferSameTrafficDistribution;
+        this.localDetector = b.localDetector != null ? b.localDetector
+                : clusterCidr != null ? LocalTrafficDetector.byCidr(clusterCidr) : LocalTrafficDetector.NONE;
     }
 
     private static List<String> cidrsOf(List<String> cidrs, IpFamily family) {
@@ -141,9 +146,17 @@ public final class RenderConfig {
         return nodeIps;
     }
 
-    /** The pod CIDR of this family that tells pod traffic from other traffic, or null (no detection). */
+    /** The cluster's pod CIDR of this family (--cluster-cidr), or null. */
     public String clusterCidr() {
         return clusterCidr;
+    }
+
+    /**
+     * How the rules tell pod traffic from other traffic (--detect-local-mode); by default the cluster CIDR of
+     * this family, or none without one.
+     */
+    public LocalTrafficDetector localDetector() {
+        return localDetector;
     }
 
     public boolean masqueradeAll() {
@@ -212,6 +225,14 @@ public final class RenderConfig {
         return serviceCidrs;
     }
 
+    /**
+     * kube-proxy's PreferSameTrafficDistribution feature gate (beta and on since 1.34): endpoints' hints.forNodes
+     * take precedence over their zone hints.
+     */
+    public boolean preferSameTrafficDistribution() {
+        return preferSameTrafficDistribution;
+    }
+
     public static final class Builder {
         private final IpFamily family;
         private String nodeName;
@@ -226,6 +247,8 @@ public final class RenderConfig {
         private boolean conntrackTcpBeLiberal;
         private boolean nfacctCounters;
         private List<String> serviceCidrs = List.of();
+        private boolean preferSameTrafficDistribution = true;
+        private LocalTrafficDetector localDetector;
 
         private Builder(IpFamily family) {
             this.family = family;
@@ -293,6 +316,17 @@ public final class RenderConfig {
         /** Service CIDRs of either family; those of the other family are ignored. */
         public Builder serviceCidrs(List<String> value) {
             this.serviceCidrs = List.copyOf(value);
+            return this;
+        }
+
+        public Builder preferSameTrafficDistribution(boolean value) {
+            this.preferSameTrafficDistribution = value;
+            return this;
+        }
+
+        /** Overrides the default detector (the cluster CIDR of this family). */
+        public Builder localDetector(LocalTrafficDetector value) {
+            this.localDetector = value;
             return this;
         }
 

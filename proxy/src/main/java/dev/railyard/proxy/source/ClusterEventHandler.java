@@ -1,7 +1,9 @@
 package dev.railyard.proxy.source;
 
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 
 /**
  * What a source of cluster state (the API server's informers, a directory of manifests) tells the proxy, in
@@ -23,4 +25,16 @@ public interface ClusterEventHandler {
 
     /** Every EndpointSlice that existed when the source started has been delivered. */
     void onEndpointSlicesSynced();
+
+    /**
+     * This node's Node object was added, changed or deleted ({@code node} null): its zone label (topology
+     * hints), pod CIDRs, deletion and taints. Sources deliver only the Node named as this node; kube-proxy watches
+     * its own Node the same way.
+     */
+    default void onNodeChange(V1Node oldNode, V1Node node) {
+    }
+
+    /** A networking.k8s.io/v1 ServiceCIDR was added, changed or deleted ({@code serviceCidr} null). */
+    default void onServiceCidrChange(V1ServiceCIDR oldServiceCidr, V1ServiceCIDR serviceCidr) {
+    }
 }

@@ -23,16 +23,31 @@ public final class ClusterSnapshot {
     private final Map<String, List<EndpointSliceConverter.Converted>> legacyEndpoints;
     private final List<Problem> problems;
     private final int ignored;
+    private final Map<String, NodeInfo> nodes;
+    /** Every ServiceCIDR's CIDRs, canonical; null when the manifests hold no ServiceCIDR. */
+    private final List<String> serviceCidrs;
 
     ClusterSnapshot(Map<IpFamily, List<ServicePort>> services,
                     Map<String, List<EndpointSliceConverter.Converted>> slices,
                     Map<String, List<EndpointSliceConverter.Converted>> legacyEndpoints,
-                    List<Problem> problems, int ignored) {
+                    List<Problem> problems, int ignored, Map<String, NodeInfo> nodes, List<String> serviceCidrs) {
         this.services = services;
         this.slices = slices;
         this.legacyEndpoints = legacyEndpoints;
         this.problems = List.copyOf(problems);
         this.ignored = ignored;
+        this.nodes = Map.copyOf(nodes);
+        this.serviceCidrs = serviceCidrs == null ? null : List.copyOf(serviceCidrs);
+    }
+
+    /** The Node of this name among the manifests (as {@code kubectl get nodes,svc,endpointslices} lists them). */
+    public java.util.Optional<NodeInfo> node(String name) {
+        return java.util.Optional.ofNullable(nodes.get(name));
+    }
+
+    /** The CIDRs of the manifests' ServiceCIDR objects, canonical; null when there is none. */
+    public List<String> serviceCidrs() {
+        return serviceCidrs;
     }
 
     /** Objects that were skipped because something in them is invalid. */
@@ -59,7 +74,9 @@ public final class ClusterSnapshot {
         for (List<EndpointSliceConverter.Converted> slices : sources().values()) {
             endpoints.putAll(SliceMerge.merge(slices, family, nodeName));
         }
-        return ProxyState.of(family, servicePorts(family), endpoints);
+        return ProxyState.of(family, servicePorts(family), endpoints)
+                .withZone(node(nodeName).map(NodeInfo::zone).orElse(""))
+                .withServiceCidrs(serviceCidrs == null ? null : ServiceCidrs.ofFamily(serviceCidrs, family));
     }
 
     private Map<String, List<EndpointSliceConverter.Converted>> sources() {

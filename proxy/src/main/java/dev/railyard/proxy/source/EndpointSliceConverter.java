@@ -9,6 +9,9 @@ import inet.ipaddr.IPAddress;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointConditions;
+import io.kubernetes.client.openapi.models.V1EndpointHints;
+import io.kubernetes.client.openapi.models.V1ForNode;
+import io.kubernetes.client.openapi.models.V1ForZone;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 
@@ -118,6 +121,15 @@ public final class EndpointSliceConverter {
             boolean ready = conditions == null || conditions.getReady() == null || conditions.getReady();
             boolean serving = conditions == null || conditions.getServing() == null ? ready : conditions.getServing();
             boolean terminating = conditions != null && Boolean.TRUE.equals(conditions.getTerminating());
+            List<String> zoneHints = List.of();
+            List<String> nodeHints = List.of();
+            V1EndpointHints hints = endpoint.getHints();
+            if (hints != null) {
+                zoneHints = hintNames(Fields.list(hints.getForZones(), field + ".hints.forZones"),
+                        V1ForZone::getName, field + ".hints.forZones");
+                nodeHints = hintNames(Fields.list(hints.getForNodes(), field + ".hints.forNodes"),
+                        V1ForNode::getName, field + ".hints.forNodes");
+            }
             for (int p = 0; p < portNames.size(); p++) {
                 ServicePortName portName = portNames.get(p);
                 result.get(portName).add(Endpoint.builder(portName, ip, ports.get(p).getPort())
@@ -126,10 +138,29 @@ public final class EndpointSliceConverter {
                         .terminating(terminating)
                         .nodeName(nodeName)
                         .zone(endpoint.getZone())
+                        .zoneHints(zoneHints)
+                        .nodeHints(nodeHints)
                         .build());
             }
         }
         return new Converted(namespace + "/" + service, family, result);
+    }
+
+    /** The names of a hints list; a hint without a name is an error, as the API server's validation has it. */
+    private static <T> List<String> hintNames(List<T> hints, java.util.function.Function<T, String> name,
+                                              String field) throws InvalidFieldException {
+        if (hints.isEmpty()) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>(hints.size());
+        for (int i = 0; i < hints.size(); i++) {
+            String value = name.apply(hints.get(i));
+            if (value == null || value.isEmpty()) {
+                throw new InvalidFieldException(field + "[" + i + "].name", "missing");
+            }
+            names.add(value);
+        }
+        return names;
     }
 
     /** What one slice contributes. */

@@ -4,7 +4,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -371,6 +373,12 @@ public final class ManifestDirectorySource implements ClusterSource {
             } else if ("EndpointSlice".equals(kind) && "discovery.k8s.io/v1".equals(object.apiVersion())) {
                 type = V1EndpointSlice.class;
                 kind = "EndpointSlice";
+            } else if ("Node".equals(kind) && "v1".equals(object.apiVersion())) {
+                type = V1Node.class; // the handler reads only this node's: its zone, pod CIDRs and taints
+                kind = "Node";
+            } else if ("ServiceCIDR".equals(kind) && "networking.k8s.io/v1".equals(object.apiVersion())) {
+                type = V1ServiceCIDR.class;
+                kind = "ServiceCIDR";
             } else {
                 continue; // Other kinds (Deployments, legacy Endpoints...) are not the proxy's business.
             }
@@ -384,7 +392,9 @@ public final class ManifestDirectorySource implements ClusterSource {
                 object.checkReadable();
                 KubernetesObject bound = RetainedObjects.trim(KubeObjects.bind(object.json(), type));
                 // The id's strings, so that the key and the object share one copy of each.
-                bound.getMetadata().setNamespace(id.namespace());
+                if (!clusterScoped(kind)) {
+                    bound.getMetadata().setNamespace(id.namespace());
+                }
                 bound.getMetadata().setName(id.name());
                 // An unchanged object keeps its previous instance, which is also the delivered one: holding
                 // both copies doubled the source's memory after the first re-read.
@@ -424,6 +434,10 @@ public final class ManifestDirectorySource implements ClusterSource {
         return new ObjectId(kind, namespace == null || namespace.isEmpty() ? "default" : namespace, name);
     }
 
+    private static boolean clusterScoped(String kind) {
+        return "Node".equals(kind) || "ServiceCIDR".equals(kind);
+    }
+
     private static String string(JsonElement element) {
         return element != null && element.isJsonPrimitive() ? element.getAsString() : null;
     }
@@ -446,10 +460,11 @@ public final class ManifestDirectorySource implements ClusterSource {
     }
 
     private void send(ObjectId id, KubernetesObject before, KubernetesObject after) {
-        if ("Service".equals(id.kind())) {
-            handler.onServiceChange((V1Service) before, (V1Service) after);
-        } else {
-            handler.onEndpointSliceChange((V1EndpointSlice) before, (V1EndpointSlice) after);
+        switch (id.kind()) {
+            case "Service" -> handler.onServiceChange((V1Service) before, (V1Service) after);
+            case "Node" -> handler.onNodeChange((V1Node) before, (V1Node) after);
+            case "ServiceCIDR" -> handler.onServiceCidrChange((V1ServiceCIDR) before, (V1ServiceCIDR) after);
+            default -> handler.onEndpointSliceChange((V1EndpointSlice) before, (V1EndpointSlice) after);
         }
     }
 

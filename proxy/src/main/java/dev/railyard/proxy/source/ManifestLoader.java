@@ -4,7 +4,9 @@ import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.ServicePort;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Endpoints;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +30,10 @@ public final class ManifestLoader {
     private final Map<String, List<EndpointSliceConverter.Converted>> legacy = new TreeMap<>();
     private final Set<String> serviceKeys = new HashSet<>();
     private final List<Problem> problems = new ArrayList<>();
+    /** Nodes by name: the one named as this node gives its zone (topology) and pod CIDRs (NodeCIDR detection). */
+    private final Map<String, NodeInfo> nodes = new TreeMap<>();
+    /** The CIDRs of each ServiceCIDR, by name; null while there is none. */
+    private Map<String, List<String>> serviceCidrs;
     private int ignored;
 
     public static ClusterSnapshot load(List<Path> files) throws IOException, ManifestSyntaxException {
@@ -65,6 +71,16 @@ public final class ManifestLoader {
                         EndpointsConverter.convert(KubeObjects.bind(object.json(), V1Endpoints.class))) {
                     legacy.computeIfAbsent(converted.serviceKey(), k -> new ArrayList<>()).add(converted);
                 }
+            } else if ("Node".equals(kind) && "v1".equals(apiVersion)) {
+                NodeInfo node = NodeInfo.of(KubeObjects.bind(object.json(), V1Node.class));
+                nodes.put(node.name(), node);
+            } else if ("ServiceCIDR".equals(kind) && "networking.k8s.io/v1".equals(apiVersion)) {
+                V1ServiceCIDR cidr = KubeObjects.bind(object.json(), V1ServiceCIDR.class);
+                List<String> cidrs = ServiceCidrs.of(cidr);
+                if (serviceCidrs == null) {
+                    serviceCidrs = new TreeMap<>();
+                }
+                serviceCidrs.put(cidr.getMetadata().getName(), cidrs);
             } else if (kind == null || apiVersion == null) {
                 problems.add(new Problem(object.locate(""), object.describe(), kind == null ? "kind" : "apiVersion",
                         "missing; cannot tell what this object is"));
@@ -117,7 +133,14 @@ public final class ManifestLoader {
             }
             ordered.put(entry.getKey(), list);
         }
-        return new ClusterSnapshot(services, ordered, legacy, problems, ignored);
+        List<String> cidrs = null;
+        if (serviceCidrs != null) {
+            cidrs = new ArrayList<>();
+            for (List<String> list : serviceCidrs.values()) {
+                cidrs.addAll(list);
+            }
+        }
+        return new ClusterSnapshot(services, ordered, legacy, problems, ignored, nodes, cidrs);
     }
 
     private static final class SliceRecord {

@@ -41,6 +41,8 @@ public final class RetainedObjects {
             trim((V1EndpointSlice) object);
         } else if (object instanceof V1Service) {
             trim((V1Service) object);
+        } else if (object instanceof io.kubernetes.client.openapi.models.V1Node node) {
+            node.setStatus(null); // images, conditions, addresses: the proxy reads only labels and spec
         }
         return object;
     }

@@ -10,11 +10,15 @@ import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.EndpointSliceConverter;
 import dev.railyard.proxy.source.SliceMerge;
 import dev.railyard.proxy.source.InvalidFieldException;
+import dev.railyard.proxy.source.NodeInfo;
 import dev.railyard.proxy.source.Problem;
+import dev.railyard.proxy.source.ServiceCidrs;
 import dev.railyard.proxy.source.ServiceConverter;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -69,6 +73,10 @@ public final class ChangeTracker implements ClusterEventHandler {
     /** The current problem of each object whose last update was invalid, by object description. */
     private final Map<String, Problem> problems = new TreeMap<>();
     private final Map<IpFamily, FamilyView> families = new EnumMap<>(IpFamily.class);
+    /** This node's zone label, from its Node object; empty until known. */
+    private String zone = "";
+    /** The CIDRs of every valid ServiceCIDR, by name; null until the source delivers the first one. */
+    private Map<String, List<String>> serviceCidrs;
     private boolean servicesSynced;
     private boolean endpointSlicesSynced;
 
@@ -119,6 +127,69 @@ public final class ChangeTracker implements ClusterEventHandler {
             problem = recordSlice(object, slice != null);
         }
         notifyListeners(problem);
+    }
+
+    /**
+     * This node's Node changed: a new zone label re-selects every service's endpoints by topology hints, without
+     * a restart, with the next sync full (kube-proxy's OnTopologyChange). Other nodes' objects are ignored.
+     */
+    @Override
+    public void onNodeChange(V1Node oldNode, V1Node node) {
+        V1Node object = node != null ? node : oldNode;
+        if (object == null || object.getMetadata() == null || !nodeName.equals(object.getMetadata().getName())) {
+            return;
+        }
+        String newZone = node == null ? "" : NodeInfo.of(node).zone();
+        synchronized (this) {
+            if (newZone.equals(zone)) {
+                return;
+            }
+            zone = newZone;
+        }
+        changeListener.run();
+    }
+
+    /**
+     * A ServiceCIDR changed: nftables mode drops traffic to unallocated addresses of the service CIDRs, so the next
+     * sync is full (kube-proxy's OnServiceCIDRsChanged, read by its setup of the table on full syncs).
+     */
+    @Override
+    public void onServiceCidrChange(V1ServiceCIDR oldCidr, V1ServiceCIDR cidr) {
+        V1ServiceCIDR object = cidr != null ? cidr : oldCidr;
+        if (object == null) {
+            return;
+        }
+        String name = object.getMetadata() == null ? null : object.getMetadata().getName();
+        if (name == null || name.isEmpty()) {
+            notifyListeners(new Problem(source, "ServiceCIDR (no name)", "metadata.name",
+                    "missing; the event is ignored"));
+            return;
+        }
+        String description = "ServiceCIDR " + name;
+        Problem problem = null;
+        synchronized (this) {
+            if (serviceCidrs == null) {
+                serviceCidrs = new TreeMap<>();
+            }
+            if (cidr == null) {
+                problems.remove(description);
+                serviceCidrs.remove(name);
+            } else {
+                try {
+                    serviceCidrs.put(name, ServiceCidrs.of(cidr));
+                    problems.remove(description);
+                } catch (InvalidFieldException e) {
+                    problem = problem(description, e.field(), e.getMessage()
+                            + keptOrIgnored(serviceCidrs.containsKey(name)));
+                }
+            }
+        }
+        notifyListeners(problem);
+    }
+
+    /** This node's zone label as last delivered; empty when unknown or unset. */
+    public synchronized String zone() {
+        return zone;
     }
 
     @Override
@@ -293,6 +364,9 @@ public final class ChangeTracker implements ClusterEventHandler {
         private final Map<String, Map<ServicePortName, List<Endpoint>>> appliedEndpoints = new HashMap<>();
         private final Map<String, Instant> pendingSince = new LinkedHashMap<>();
         private ProxyState state;
+        /** The zone and service CIDRs the last drain handed out, to tell whether they changed since. */
+        private String drainedZone = "";
+        private List<String> drainedServiceCidrs;
 
         FamilyView(IpFamily family) {
             this.family = family;
@@ -323,7 +397,13 @@ public final class ChangeTracker implements ClusterEventHandler {
             if (!changed.isEmpty()) {
                 state = buildState();
             }
-            return new StateUpdate(state, changed, gone, newlyActive, changeTimes);
+            List<String> cidrs = serviceCidrs == null ? null
+                    : ServiceCidrs.ofFamily(serviceCidrs.values().stream().flatMap(List::stream).toList(), family);
+            boolean contextChanged = !zone.equals(drainedZone) || !java.util.Objects.equals(cidrs, drainedServiceCidrs);
+            drainedZone = zone;
+            drainedServiceCidrs = cidrs;
+            state = state.withZone(zone).withServiceCidrs(cidrs);
+            return new StateUpdate(state, changed, gone, newlyActive, changeTimes, contextChanged);
         }
 
         private List<ServicePort> currentPorts(String key) {
@@ -349,7 +429,7 @@ public final class ChangeTracker implements ClusterEventHandler {
             for (Map<ServicePortName, List<Endpoint>> byPort : appliedEndpoints.values()) {
                 endpoints.putAll(byPort);
             }
-            return ProxyState.of(family, ports, endpoints);
+            return ProxyState.of(family, ports, endpoints).withZone(zone).withServiceCidrs(drainedServiceCidrs);
         }
     }
 

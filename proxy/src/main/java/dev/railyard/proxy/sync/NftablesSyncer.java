@@ -65,11 +65,9 @@ public final class NftablesSyncer extends ScheduledSyncer {
             NftApplier.TableObjects objects = applier.listObjects(renderer.family(), NftablesLayout.TABLE);
             Map<String, List<Element>> elements = new HashMap<>();
             if (objects.exists()) {
-                for (String container : renderer.sharedContainers()) {
-                    if (objects.sets().contains(container) || objects.maps().contains(container)) {
-                        elements.put(container, applier.listElements(renderer.family(), NftablesLayout.TABLE,
-                                container));
-                    }
+                for (String container : renderer.sharedContainers(objects)) {
+                    elements.put(container, applier.listElements(renderer.family(), NftablesLayout.TABLE,
+                            container));
                 }
             }
             renderer.adoptKernelView(objects, elements);
@@ -103,6 +101,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
         long applyStart = System.nanoTime();
         int applied = 0;
+        boolean cleanupFailed = false;
         try {
             if (error != null) {
                 throw new NftException(NftException.Reason.OTHER, error);
@@ -115,6 +114,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
                     LOG.warn("{} could not delete {} stale chains, will retry with a full sync: {}",
                             family().kubernetesName(), plan.staleChainDeletion().size(), e.getMessage());
                     staleDeletionRefused = true;
+                    cleanupFailed = true;
                 }
             }
             for (Transaction tx : plan.transactions()) {
@@ -146,7 +146,8 @@ public final class NftablesSyncer extends ScheduledSyncer {
                 0, 0, counts.rulesWritten(), 0, counts.chainsWritten(), 0,
                 counts.staleChainsDeleted(), state.serviceCount(), state.endpointCount(),
                 full ? Set.of() : update.changedServices(), succeeded ? unreportedGoneUdp : List.of(),
-                succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state);
+                succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state,
+                cleanupFailed);
         if (succeeded) {
             unreportedGoneUdp.clear();
             unreportedNewlyActiveUdp.clear();

@@ -64,7 +64,7 @@ abstract class ScheduledSyncer implements Syncer {
         }
         boolean full = fullSyncDue(startedAt);
         StateUpdate update = tracker.drain(family);
-        full |= forcesFullSync(update.state());
+        full |= update.contextChanged() || forcesFullSync(update.state());
         update.firstChangeTimes().forEach((key, time) -> unreportedChangeTimes.merge(key, time,
                 (a, b) -> a.isBefore(b) ? a : b));
         SyncResult result = apply(update, startedAt, full, unreportedChangeTimes);

@@ -21,15 +21,24 @@ import java.util.Set;
  *                            entries that black-holed their traffic meanwhile
  * @param firstChangeTimes    per changed service, the earliest trigger time of its pending changes, for
  *                            kubeproxy_network_programming_duration_seconds
+ * @param contextChanged      the node's zone or the cluster's service CIDRs differ from the previous drain: every
+ *                            service's rules may change, so the sync must be full (kube-proxy's OnTopologyChange
+ *                            and OnServiceCIDRsChanged)
  */
 public record StateUpdate(ProxyState state, Set<String> changedServices, List<StaleUdpEndpoint> goneUdpEndpoints,
-                          Set<ServicePortName> newlyActiveUdpPorts, Map<String, Instant> firstChangeTimes) {
+                          Set<ServicePortName> newlyActiveUdpPorts, Map<String, Instant> firstChangeTimes,
+                          boolean contextChanged) {
     public StateUpdate {
         Objects.requireNonNull(state, "state");
         changedServices = Set.copyOf(changedServices);
         goneUdpEndpoints = List.copyOf(goneUdpEndpoints);
         newlyActiveUdpPorts = Set.copyOf(newlyActiveUdpPorts);
         firstChangeTimes = Map.copyOf(firstChangeTimes);
+    }
+
+    public StateUpdate(ProxyState state, Set<String> changedServices, List<StaleUdpEndpoint> goneUdpEndpoints,
+                       Set<ServicePortName> newlyActiveUdpPorts, Map<String, Instant> firstChangeTimes) {
+        this(state, changedServices, goneUdpEndpoints, newlyActiveUdpPorts, firstChangeTimes, false);
     }
 
     public boolean hasChanges() {

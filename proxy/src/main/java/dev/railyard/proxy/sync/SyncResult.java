@@ -33,13 +33,15 @@ import java.util.Set;
  * @param newlyActiveUdpPorts  UDP ports that got their first serving endpoint, since the last successful sync
  * @param firstChangeTimes     per service programmed by this sync, its earliest pending change; empty on failure
  * @param state                the whole state this sync rendered (programmed if it succeeded); empty when skipped
+ * @param cleanupFailed        nftables mode: the deletion of stale chains before the sync was refused
+ *                             (kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total)
  */
 public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String error, Duration renderTime,
                          Duration restoreTime, int bytesWritten, int filterRules, int natRulesWritten,
                          int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
                          int services, int endpoints, Set<String> changedServices,
                          List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
-                         Map<String, Instant> firstChangeTimes, ProxyState state) {
+                         Map<String, Instant> firstChangeTimes, ProxyState state, boolean cleanupFailed) {
 
     public enum Kind {
         /** Not both kinds of source have synced: nothing was drained or written. */
@@ -59,6 +61,17 @@ public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String e
         newlyActiveUdpPorts = Set.copyOf(newlyActiveUdpPorts);
         firstChangeTimes = Map.copyOf(firstChangeTimes);
         state = state == null ? ProxyState.empty(family) : state;
+    }
+
+    public SyncResult(IpFamily family, Kind kind, Instant startedAt, String error, Duration renderTime,
+                      Duration restoreTime, int bytesWritten, int filterRules, int natRulesWritten,
+                      int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
+                      int services, int endpoints, Set<String> changedServices,
+                      List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
+                      Map<String, Instant> firstChangeTimes, ProxyState state) {
+        this(family, kind, startedAt, error, renderTime, restoreTime, bytesWritten, filterRules, natRulesWritten,
+                natRulesSkipped, natChainsWritten, natChainsSkipped, deletedChains, services, endpoints,
+                changedServices, goneUdpEndpoints, newlyActiveUdpPorts, firstChangeTimes, state, false);
     }
 
     static SyncResult skipped(IpFamily family, Instant now) {

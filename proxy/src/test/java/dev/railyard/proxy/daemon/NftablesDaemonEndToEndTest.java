@@ -301,13 +301,14 @@ class NftablesDaemonEndToEndTest {
         return node.execChecked("ip6tables-save").stdout();
     }
 
-    private static final Pattern OFFSET = Pattern.compile(" offset [0-9]+ map @endpoints-");
+    private static final Pattern OFFSET = Pattern.compile(
+            " offset [0-9]+ map @(endpoints-(?:tcp|udp|sctp)-[0-9]+)");
     private static final Pattern ENDPOINT_MAP_ELEMENTS = Pattern.compile(
-            "(map endpoints-(?:tcp|udp|sctp) \\{[^}]*?elements = \\{)([^}]*)(\\})");
+            "(map endpoints-(?:tcp|udp|sctp)-[0-9]+ \\{[^}]*?elements = \\{)([^}]*)(\\})");
 
     /** A listing with the flat layout's endpoint keys left out: offsets dropped, map elements as sorted values. */
     static String withoutEndpointKeys(String listing) {
-        String withoutOffsets = OFFSET.matcher(listing).replaceAll(" map @endpoints-");
+        String withoutOffsets = OFFSET.matcher(listing).replaceAll(" map @$1");
         Matcher elements = ENDPOINT_MAP_ELEMENTS.matcher(withoutOffsets);
         StringBuilder out = new StringBuilder();
         while (elements.find()) {

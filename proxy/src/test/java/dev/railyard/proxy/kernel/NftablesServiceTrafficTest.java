@@ -34,10 +34,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftCommand;
 import dev.railyard.nftables.Transaction;
+import dev.railyard.proxy.inspect.EndpointShare;
+import dev.railyard.proxy.inspect.Origin;
+import dev.railyard.proxy.inspect.Packet;
+import dev.railyard.proxy.inspect.RulesetDiff;
+import dev.railyard.proxy.inspect.Trace;
+import dev.railyard.proxy.inspect.Verdict;
+import dev.railyard.proxy.inspect.nftables.LiveNftNode;
+import dev.railyard.proxy.inspect.nftables.NftablesServiceRuleset;
 import dev.railyard.proxy.kernel.NodeTopology.Addresses;
 import dev.railyard.proxy.kernel.PacketCounters.Destination;
 import dev.railyard.proxy.kernel.PacketCounters.Window;
 import dev.railyard.proxy.model.IpFamily;
+import dev.railyard.proxy.model.ProxyState;
+import dev.railyard.proxy.model.Protocol;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.render.nftables.Layout;
@@ -51,9 +61,14 @@ import dev.railyard.testkit.SctpInit;
 import dev.railyard.testkit.ServerReply;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -74,6 +89,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * masquerade bit, the cluster CIDRs as the local-traffic detector, and the service CIDRs known (so unallocated
  * cluster IPs are dropped). Where a test needs to know which rule dropped a packet, {@link PacketCounters}
  * count the packets on both sides of the priority of kube-proxy's chain.
+ *
+ * <p>Every probe is also predicted with {@code railyard trace}'s nftables evaluator, twice: through the manifests
+ * (rendered in this class's layout) and through the node's own {@code nft list ruleset} (the observer table of
+ * {@link PacketCounters} included) and local routing table, as {@code trace --live} reads them. Both predictions
+ * must agree with each other and with what the packets did: the endpoints reached, whether the pod saw the
+ * client's address or the node's (masquerade), refused (REJECT) or unanswered (DROP) connections and the chain
+ * that dropped them.
  */
 @RequiresPrivileges(commands = {"nft", "ip"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -96,6 +118,8 @@ class NftablesServiceTrafficTest {
     private NodeTopology topology;
     private NftCommand nft;
     private PacketCounters counters;
+    private final Map<IpFamily, NftablesServiceRuleset> fromManifests = new EnumMap<>(IpFamily.class);
+    private final Map<IpFamily, NftablesServiceRuleset> fromNode = new EnumMap<>(IpFamily.class);
 
     /** Which layout the node is programmed in; the flat layout's subclass says so. */
     Layout layout() {
@@ -119,6 +143,12 @@ class NftablesServiceTrafficTest {
                 watched.add(remoteOnlyInternalLocal(net));
             }
             counters = PacketCounters.install(topology.node(), List.of(BEFORE_DNAT, INPUT, FORWARD), watched);
+            for (Addresses net : FAMILIES) {
+                fromManifests.put(net.family(), NftablesServiceRuleset.fromRender("manifests",
+                        config(net.family(), b -> b), layout(), state(net.family())));
+                fromNode.put(net.family(), LiveNftNode.of(net.family())
+                        .withCommandPrefix(topology.node().commandPrefix()).read());
+            }
         } catch (Throwable e) {
             try {
                 topology.close();
@@ -162,6 +192,9 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void clusterIpSpreadsOverBothPodsAndMasqueradesOnlyTrafficFromOutsideTheClusterCidr(IpFamily family) {
         Addresses net = addresses(family);
+        Trace fromPod1Predicted = predict(net, net.pod1Ip(), Origin.POD, net.serviceIp(WEB), 80, Protocol.TCP);
+        Trace fromClientPredicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(WEB), 80,
+                Protocol.TCP);
         Map<String, List<ServerReply>> fromPod1 = connect(topology.pod1(), net.serviceIp(WEB), 80, 30);
         Map<String, List<ServerReply>> fromClient = connect(topology.client(), net.serviceIp(WEB), 80, 30);
 
@@ -174,24 +207,32 @@ class NftablesServiceTrafficTest {
         // The client is outside the cluster CIDR: each pod sees the node's address on its link.
         assertThat(fromClient.get("pod1")).extracting(ServerReply::clientIp).containsOnly(net.pod1Gateway());
         assertThat(fromClient.get("pod2")).extracting(ServerReply::clientIp).containsOnly(net.pod2Gateway());
+        assertPredicted(net, fromPod1Predicted, replies(fromPod1), net.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(net, fromClientPredicted, replies(fromClient), net.clientIp(), true,
+                NodeTopology.POD_TCP_PORT);
+        assertThat(fromPod1Predicted.endpoints()).extracting(EndpointShare::probability).containsOnly(0.5);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void theNodeItselfReachesAClusterIp(IpFamily family) {
         Addresses net = addresses(family);
+        Trace predicted = predict(net, net.nodeIp(), Origin.NODE, net.serviceIp(WEB), 80, Protocol.TCP);
         Map<String, List<ServerReply>> byPod = connect(topology.nodeAgent(), net.serviceIp(WEB), 80, 10);
 
         assertThat(byPod.keySet()).as("node -> cluster IP (nat output), by serving pod").isNotEmpty()
                 .isSubsetOf("pod1", "pod2");
         assertThat(byPod.values().stream().flatMap(List::stream)).extracting(ServerReply::clientIp)
                 .as("the node's own traffic is masqueraded").isSubsetOf(net.pod1Gateway(), net.pod2Gateway());
+        assertPredicted(net, predicted, replies(byPod), net.nodeIp(), false, NodeTopology.POD_TCP_PORT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void nodePortOnThePrimaryNodeAddressReachesAPod(IpFamily family) {
         Addresses net = addresses(family);
+        Trace clientPredicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.nodeIp(), NODE_PORT, Protocol.TCP);
+        Trace nodePredicted = predict(net, net.nodeIp(), Origin.NODE, net.nodeIp(), NODE_PORT, Protocol.TCP);
         ServerReply fromClient = topology.client().tcpGet(net.nodeIp(), NODE_PORT, PROBE_TIMEOUT).serverReply();
         ServerReply fromNode = topology.nodeAgent().tcpGet(net.nodeIp(), NODE_PORT, PROBE_TIMEOUT).serverReply();
 
@@ -199,6 +240,8 @@ class NftablesServiceTrafficTest {
         // externalTrafficPolicy Cluster: the source is masqueraded to the node.
         assertThat(fromClient.clientIp()).isIn(net.pod1Gateway(), net.pod2Gateway());
         assertThat(fromNode.serverName()).isIn("pod1", "pod2");
+        assertPredicted(net, clientPredicted, one(fromClient), net.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertPredicted(net, nodePredicted, one(fromNode), net.nodeIp(), false, NodeTopology.POD_TCP_PORT);
     }
 
     @ParameterizedTest
@@ -206,6 +249,10 @@ class NftablesServiceTrafficTest {
     void nodePortsAnswerOnlyOnThePrimaryNodeAddressAndNeverOnLocalhost(IpFamily family) {
         Addresses net = addresses(family);
         // The node's address on pod1's link is local too, but not the primary: nothing there listens.
+        Trace otherAddressPredicted = predict(net, net.pod1Ip(), Origin.POD, net.pod1Gateway(), NODE_PORT,
+                Protocol.TCP);
+        Trace localhostPredicted = predict(net, net.localhost(), Origin.NODE, net.localhost(), NODE_PORT,
+                Protocol.TCP);
         ProbeResult otherAddress = topology.pod1().tcpGet(net.pod1Gateway(), NODE_PORT, PROBE_TIMEOUT);
         ProbeResult localhost = topology.nodeAgent().tcpGet(net.localhost(), NODE_PORT, PROBE_TIMEOUT);
 
@@ -213,25 +260,38 @@ class NftablesServiceTrafficTest {
                 .isEqualTo(ProbeResult.Outcome.REFUSED);
         assertThat(localhost.outcome()).as("node -> %s:%d: %s", net.localhost(), NODE_PORT, localhost)
                 .isEqualTo(ProbeResult.Outcome.REFUSED);
+        // Not DNATed: delivered to the node, where nothing listens.
+        assertThat(otherAddressPredicted.verdicts()).containsOnlyKeys(Verdict.ACCEPT);
+        assertThat(otherAddressPredicted.outcomes().get(0).decidedBy()).isEqualTo("delivered to a local socket");
+        assertThat(localhostPredicted.verdicts()).containsOnlyKeys(Verdict.ACCEPT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void externalIpReachesAPod(IpFamily family) {
         Addresses net = addresses(family);
+        Trace predicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.publicIp(PUBLIC_EXTERNAL), 80,
+                Protocol.TCP);
         ServerReply reply = topology.client().tcpGet(net.publicIp(PUBLIC_EXTERNAL), 80, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         assertThat(reply.clientIp()).isIn(net.pod1Gateway(), net.pod2Gateway());
+        assertPredicted(net, predicted, one(reply), net.clientIp(), false, NodeTopology.POD_TCP_PORT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void loadBalancerIpHonoursLoadBalancerSourceRanges(IpFamily family) {
         Addresses net = addresses(family);
+        Trace allowedPredicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.publicIp(PUBLIC_LB_ALLOWED), 80,
+                Protocol.TCP);
+        Trace deniedPredicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.publicIp(PUBLIC_LB_DENIED), 80,
+                Protocol.TCP);
         ServerReply allowed = topology.client().tcpGet(net.publicIp(PUBLIC_LB_ALLOWED), 80, PROBE_TIMEOUT)
                 .serverReply();
         assertThat(allowed.serverName()).isIn("pod1", "pod2");
+        assertPredicted(net, allowedPredicted, one(allowed), net.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertDroppedBy(deniedPredicted, "filter-prerouting-pre-dnat", "firewall-");
 
         // Dropped before DNAT, by filter-prerouting-pre-dnat -> firewall-check -> the service's firewall chain.
         counters.assertDroppedWithin(BEFORE_DNAT, lbDenied(net), () -> {
@@ -245,9 +305,17 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void clientIpAffinityKeepsEveryConnectionOnOnePodForItsTimeout(IpFamily family) throws Exception {
         Addresses net = addresses(family);
+        Trace predicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(STICKY), 80, Protocol.TCP);
         Map<String, List<ServerReply>> byPod = connect(topology.client(), net.serviceIp(STICKY), 80, 15);
 
         assertThat(byPod).as("15 connections with sessionAffinity ClientIP, by serving pod").hasSize(1);
+        // A new client is balanced over both; the affinity check that keeps it on its first pod is reported.
+        assertPredicted(net, predicted, replies(byPod), net.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertThat(predicted.endpoints()).hasSize(2);
+        assertThat(predicted.affinity()).extracting(a -> a.seconds()).containsOnly(60L);
+        assertThat(predicted.affinity()).extracting(a -> a.endpoint()).containsExactlyInAnyOrder(
+                Packet.hostPort(net.pod1Ip(), NodeTopology.POD_TCP_PORT),
+                Packet.hostPort(net.pod2Ip(), NodeTopology.POD_TCP_PORT));
         // The client is remembered (before masquerading) in the affinity set of the endpoint it went to, with
         // the service's timeout.
         List<AffinityEntry> entries = affinityEntries(family, "ns/sticky/");
@@ -279,6 +347,7 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void externalTrafficPolicyLocalUsesOnlyLocalEndpointsAndPreservesTheSource(IpFamily family) {
         Addresses net = addresses(family);
+        Trace predicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.nodeIp(), LOCAL_NODE_PORT, Protocol.TCP);
         List<ServerReply> replies = new ArrayList<>();
         for (int i = 0; i < 15; i++) {
             replies.add(topology.client().tcpGet(net.nodeIp(), LOCAL_NODE_PORT, PROBE_TIMEOUT).serverReply());
@@ -286,12 +355,21 @@ class NftablesServiceTrafficTest {
 
         assertThat(replies).extracting(ServerReply::serverName).as("serving pod").containsOnly("pod1");
         assertThat(replies).extracting(ServerReply::clientIp).as("source seen by pod1").containsOnly(net.clientIp());
+        assertPredicted(net, predicted, Map.of("pod1", replies.stream().map(ServerReply::clientIp).toList()),
+                net.clientIp(), true, NodeTopology.POD_TCP_PORT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void externalTrafficPolicyLocalWithoutLocalEndpointsDropsOutsideTrafficButServesPodsAndTheNode(IpFamily family) {
         Addresses net = addresses(family);
+        Trace clientPredicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.nodeIp(),
+                REMOTE_ONLY_LOCAL_NODE_PORT, Protocol.TCP);
+        Trace podPredicted = predict(net, net.pod1Ip(), Origin.POD, net.nodeIp(), REMOTE_ONLY_LOCAL_NODE_PORT,
+                Protocol.TCP);
+        Trace nodePredicted = predict(net, net.nodeIp(), Origin.NODE, net.nodeIp(), REMOTE_ONLY_LOCAL_NODE_PORT,
+                Protocol.TCP);
+        assertDroppedBy(clientPredicted, "filter-input", "nodeport-endpoints-check");
         // No DNAT: the packet goes up to the node, where filter-input -> nodeport-endpoints-check drops it.
         counters.assertDroppedWithin(INPUT, remoteOnlyLocalNodePort(net), () -> {
             ProbeResult dropped = topology.client().tcpGet(net.nodeIp(), REMOTE_ONLY_LOCAL_NODE_PORT,
@@ -309,12 +387,21 @@ class NftablesServiceTrafficTest {
                 PROBE_TIMEOUT).serverReply();
         assertThat(fromNode.serverName()).isEqualTo("pod2");
         assertThat(fromNode.clientIp()).as("the node's own traffic is masqueraded").isEqualTo(net.pod2Gateway());
+        assertPredicted(net, podPredicted, one(fromPod), net.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(net, nodePredicted, one(fromNode), net.nodeIp(), true, NodeTopology.POD_TCP_PORT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void serviceWithoutReadyEndpointsRejectsConnectionsAtOnce(IpFamily family) {
         Addresses net = addresses(family);
+        for (String destination : List.of(net.serviceIp(NO_ENDPOINTS), net.publicIp(PUBLIC_NO_ENDPOINTS),
+                net.publicIp(PUBLIC_NO_ENDPOINTS_LB))) {
+            assertThat(predict(net, net.clientIp(), Origin.EXTERNAL, destination, 80, Protocol.TCP).verdicts())
+                    .as("predicted for %s", destination).containsOnlyKeys(Verdict.REJECT);
+        }
+        assertThat(predict(net, net.clientIp(), Origin.EXTERNAL, net.nodeIp(), NO_ENDPOINTS_NODE_PORT, Protocol.TCP)
+                .verdicts()).as("predicted for the node port").containsOnlyKeys(Verdict.REJECT);
         // Not local to the node: without the reject they would be routed on and time out.
         assertRefusedAtOnce(topology.client(), net.serviceIp(NO_ENDPOINTS), 80);
         assertRefusedAtOnce(topology.client(), net.publicIp(PUBLIC_NO_ENDPOINTS), 80);
@@ -328,6 +415,10 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void aClusterIpPortThatDoesNotExistIsRejected(IpFamily family) {
         Addresses net = addresses(family);
+        assertThat(predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(WEB), 81, Protocol.TCP).verdicts())
+                .containsOnlyKeys(Verdict.REJECT);
+        assertThat(predict(net, net.pod1Ip(), Origin.POD, net.serviceIp(WEB), 81, Protocol.TCP).verdicts())
+                .containsOnlyKeys(Verdict.REJECT);
         assertRefusedAtOnce(topology.client(), net.serviceIp(WEB), 81);
         assertRefusedAtOnce(topology.pod1(), net.serviceIp(WEB), 81);
     }
@@ -336,6 +427,8 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void anUnallocatedClusterIpIsDropped(IpFamily family) {
         Addresses net = addresses(family);
+        assertDroppedBy(predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(UNALLOCATED), 80, Protocol.TCP),
+                "filter-forward", "cluster-ips-check");
         // Routed towards the uplink, and dropped by filter-forward -> cluster-ips-check on the way.
         counters.assertDroppedWithin(FORWARD, unallocated(net), () -> {
             ProbeResult result = topology.client().tcpGet(net.serviceIp(UNALLOCATED), 80, DROP_PROBE_TIMEOUT);
@@ -348,10 +441,12 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void udpClusterIpReachesAPod(IpFamily family) {
         Addresses net = addresses(family);
+        Trace predicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(DNS), 53, Protocol.UDP);
         ServerReply reply = topology.client().udpGet(net.serviceIp(DNS), 53, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         assertThat(reply.clientIp()).isIn(net.pod1Gateway(), net.pod2Gateway());
+        assertPredicted(net, predicted, one(reply), net.clientIp(), false, NodeTopology.POD_UDP_PORT);
     }
 
     /**
@@ -362,6 +457,10 @@ class NftablesServiceTrafficTest {
     @EnumSource(IpFamily.class)
     void sctpClusterIpSpreadsOverBothPodsWithTheSameMasqueradingAsTcp(IpFamily family) throws Exception {
         Addresses net = addresses(family);
+        Trace clientPredicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(SIGNALLING), SCTP_PORT,
+                Protocol.SCTP);
+        Trace podPredicted = predict(net, net.pod1Ip(), Origin.POD, net.serviceIp(SIGNALLING), SCTP_PORT,
+                Protocol.SCTP);
         Map<String, List<SctpInit>> fromClient = topology.sendSctpInits(topology.client(), net.serviceIp(SIGNALLING),
                 SCTP_PORT, 20);
         Map<String, List<SctpInit>> fromPod1 = topology.sendSctpInits(topology.pod1(), net.serviceIp(SIGNALLING),
@@ -375,20 +474,27 @@ class NftablesServiceTrafficTest {
         assertThat(fromClient.get("pod2")).extracting(SctpInit::sourceIp).containsOnly(net.pod2Gateway());
         assertThat(fromPod1.get("pod2")).extracting(SctpInit::sourceIp).containsOnly(net.pod1Ip());
         assertThat(fromPod1.get("pod1")).extracting(SctpInit::sourceIp).as("hairpin").containsOnly(net.pod1Gateway());
+        assertPredicted(net, clientPredicted, inits(fromClient), net.clientIp(), true, NodeTopology.POD_SCTP_PORT);
+        assertPredicted(net, podPredicted, inits(fromPod1), net.pod1Ip(), true, NodeTopology.POD_SCTP_PORT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void internalTrafficPolicyLocalKeepsPodTrafficOnTheNode(IpFamily family) {
-        Map<String, List<ServerReply>> byPod = connect(topology.pod1(), addresses(family).serviceIp(ITP_LOCAL), 80, 15);
+        Addresses net = addresses(family);
+        Trace predicted = predict(net, net.pod1Ip(), Origin.POD, net.serviceIp(ITP_LOCAL), 80, Protocol.TCP);
+        Map<String, List<ServerReply>> byPod = connect(topology.pod1(), net.serviceIp(ITP_LOCAL), 80, 15);
 
         assertThat(byPod).as("pod1 -> internalTrafficPolicy Local service, by serving pod").containsOnlyKeys("pod1");
+        assertPredicted(net, predicted, replies(byPod), net.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
     }
 
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void internalTrafficPolicyLocalWithoutLocalEndpointsDropsPodTraffic(IpFamily family) {
         Addresses net = addresses(family);
+        assertDroppedBy(predict(net, net.pod1Ip(), Origin.POD, net.serviceIp(REMOTE_ONLY_ITP_LOCAL), 80,
+                Protocol.TCP), "filter-forward", "service-endpoints-check");
         // No DNAT: routed towards the uplink, and dropped by filter-forward -> service-endpoints-check.
         counters.assertDroppedWithin(FORWARD, remoteOnlyInternalLocal(net), () -> {
             ProbeResult result = topology.pod1().tcpGet(net.serviceIp(REMOTE_ONLY_ITP_LOCAL), 80, DROP_PROBE_TIMEOUT);
@@ -400,18 +506,43 @@ class NftablesServiceTrafficTest {
     @ParameterizedTest
     @EnumSource(IpFamily.class)
     void servingTerminatingEndpointIsUsedWhenNoneIsReady(IpFamily family) {
-        ServerReply reply = topology.client().tcpGet(addresses(family).serviceIp(TERMINATING), 80, PROBE_TIMEOUT)
-                .serverReply();
+        Addresses net = addresses(family);
+        Trace predicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(TERMINATING), 80,
+                Protocol.TCP);
+        ServerReply reply = topology.client().tcpGet(net.serviceIp(TERMINATING), 80, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isEqualTo("pod2");
+        assertPredicted(net, predicted, one(reply), net.clientIp(), true, NodeTopology.POD_TCP_PORT);
+    }
+
+    @ParameterizedTest
+    @EnumSource(IpFamily.class)
+    void theNodesOwnNftListingDiffsEqualToTheRenderOfItsManifests(IpFamily family) {
+        Addresses net = addresses(family);
+        // The same render, knowing every address the node has (its pod-side gateways too), as the live side does.
+        NftablesServiceRuleset rendered = fromManifests.get(family).withLocalAddresses("manifests",
+                fromNode.get(family).localAddresses());
+
+        RulesetDiff.Report report = RulesetDiff.compare(rendered, fromNode.get(family),
+                new RulesetDiff.Settings(family, net.clusterCidr()));
+
+        assertThat(report.differing()).as("differences between the render and the node's nft list ruleset").isEmpty();
+        assertThat(report.frontends()).as("frontends").hasSizeGreaterThanOrEqualTo(18);
+        assertThat(report.notes()).as("notes").noneMatch(n -> n.contains("cannot be evaluated"));
+        // The node's listing holds the observer table too; its counters run on the way and change nothing.
+        assertThat(fromNode.get(family).ruleset().tables()).extracting(t -> t.label())
+                .containsExactlyInAnyOrder("ip kube-proxy", "ip6 kube-proxy", "inet " + PacketCounters.TABLE);
     }
 
     @Test
     void aDualStackServiceIsServedOverBothFamiliesByTheSamePods() throws Exception {
         for (Addresses net : FAMILIES) {
+            Trace predicted = predict(net, net.clientIp(), Origin.EXTERNAL, net.serviceIp(LB_ALLOWED), 80,
+                    Protocol.TCP);
             Map<String, List<ServerReply>> byPod = connect(topology.client(), net.serviceIp(LB_ALLOWED), 80, 20);
             assertThat(byPod).as("client -> %s, by serving pod", net.serviceIp(LB_ALLOWED))
                     .containsOnlyKeys("pod1", "pod2");
+            assertPredicted(net, predicted, replies(byPod), net.clientIp(), true, NodeTopology.POD_TCP_PORT);
         }
         // Each family has its own table, DNATing to its own endpoints; IPv6 endpoints written [address]:port.
         String ip6 = nft.listTable(Family.IP6, NftablesLayout.TABLE);
@@ -497,15 +628,102 @@ class NftablesServiceTrafficTest {
 
     private Transaction script(IpFamily family, UnaryOperator<RenderConfig.Builder> settings)
             throws Exception {
+        return NftablesRenderer.script(config(family, settings), layout(), state(family));
+    }
+
+    private static ProxyState state(IpFamily family) throws Exception {
         ClusterSnapshot snapshot = ManifestLoader.parse("nftables-service-traffic.yaml",
                 TrafficServices.manifests(FAMILIES));
         assertThat(snapshot.problems()).isEmpty();
-        RenderConfig config = settings.apply(RenderConfig.builder(family)
+        return snapshot.state(family, NODE_NAME);
+    }
+
+    private static RenderConfig config(IpFamily family, UnaryOperator<RenderConfig.Builder> settings) {
+        return settings.apply(RenderConfig.builder(family)
                 .nodeName(NODE_NAME)
                 .nodeIps(List.of(V4.nodeIp(), V6.nodeIp()))
                 .clusterCidrs(List.of(V4.clusterCidr(), V6.clusterCidr()))
                 .serviceCidrs(List.of(V4.serviceCidr(), V6.serviceCidr()))
                 .nodePortAddresses(List.of("primary"))).build();
-        return NftablesRenderer.script(config, layout(), snapshot.state(family, NODE_NAME));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Predictions
+
+    /**
+     * What {@code railyard trace} predicts for the first packet of a connection: the same from the manifests and
+     * from the node's own nft list ruleset, which is what is returned.
+     */
+    private Trace predict(Addresses net, String source, Origin origin, String destination, int port,
+                          Protocol protocol) {
+        Packet packet = Packet.of(source, destination, port, protocol, origin);
+        Trace manifests = fromManifests.get(net.family()).trace(packet);
+        Trace live = fromNode.get(net.family()).trace(packet);
+        String description = packet.describe();
+        assertThat(live.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
+        assertThat(manifests.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
+        assertThat(live.verdicts()).as("%s: verdicts, live vs manifests", description)
+                .isEqualTo(manifests.verdicts());
+        assertThat(live.endpoints()).as("%s: endpoints, live vs manifests", description)
+                .isEqualTo(manifests.endpoints());
+        assertThat(live.affinity()).as("%s: affinity, live vs manifests", description)
+                .isEqualTo(manifests.affinity());
+        return live;
+    }
+
+    /** Every way the packet ends is a drop by kube-proxy's {@code chain} in base chain {@code base}. */
+    private static void assertDroppedBy(Trace predicted, String base, String chain) {
+        assertThat(predicted.verdicts()).as("predicted verdict").containsOnlyKeys(Verdict.DROP);
+        assertThat(predicted.outcomes()).allSatisfy(o -> assertThat(o.decidedBy()).matches(
+                "ip6? kube-proxy " + java.util.regex.Pattern.quote(chain) + ".*"));
+        assertThat(predicted.path()).as("the base chain on the way").anySatisfy(s ->
+                assertThat(s.chain()).isEqualTo(base));
+    }
+
+    private static Map<String, List<String>> replies(Map<String, List<ServerReply>> byPod) {
+        Map<String, List<String>> clients = new TreeMap<>();
+        byPod.forEach((pod, replies) -> clients.put(pod, replies.stream().map(ServerReply::clientIp).toList()));
+        return clients;
+    }
+
+    private static Map<String, List<String>> inits(Map<String, List<SctpInit>> byPod) {
+        Map<String, List<String>> clients = new TreeMap<>();
+        byPod.forEach((pod, inits) -> clients.put(pod, inits.stream().map(SctpInit::sourceIp).toList()));
+        return clients;
+    }
+
+    private static Map<String, List<String>> one(ServerReply reply) {
+        return Map.of(reply.serverName(), List.of(reply.clientIp()));
+    }
+
+    /**
+     * The pods that answered are among the predicted endpoints (all of them when {@code everyEndpointSeen}), on
+     * {@code podPort}, and each saw the client's own address exactly when the trace predicted no masquerade for
+     * its endpoint.
+     */
+    private static void assertPredicted(Addresses net, Trace predicted, Map<String, List<String>> clientsByPod,
+                                        String sourceIp, boolean everyEndpointSeen, int podPort) {
+        Map<String, String> podByIp = Map.of(net.pod1Ip(), "pod1", net.pod2Ip(), "pod2");
+        assertThat(predicted.verdicts()).as("predicted verdict").containsOnlyKeys(Verdict.DNAT);
+        Map<String, EndpointShare> byPod = new TreeMap<>();
+        for (EndpointShare endpoint : predicted.endpoints()) {
+            String ip = endpoint.address().substring(0, endpoint.address().lastIndexOf(':')).replace("[", "")
+                    .replace("]", "");
+            assertThat(endpoint.address()).isEqualTo(Packet.hostPort(ip, podPort));
+            byPod.put(podByIp.get(ip), endpoint);
+        }
+        Set<String> seen = new TreeSet<>(clientsByPod.keySet());
+        if (everyEndpointSeen) {
+            assertThat(seen).as("pods that answered vs predicted endpoints").isEqualTo(byPod.keySet());
+        } else {
+            assertThat(byPod.keySet()).as("predicted endpoints").containsAll(seen);
+        }
+        for (Map.Entry<String, List<String>> pod : clientsByPod.entrySet()) {
+            boolean masqueraded = byPod.get(pod.getKey()).masquerade();
+            Set<Boolean> sawOtherAddress = pod.getValue().stream().map(client -> !client.equals(sourceIp))
+                    .collect(Collectors.toSet());
+            assertThat(sawOtherAddress).as("%s saw a masqueraded source (predicted: %s)", pod.getKey(), masqueraded)
+                    .containsOnly(masqueraded);
+        }
     }
 }

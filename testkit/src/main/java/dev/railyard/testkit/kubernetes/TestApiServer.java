@@ -526,7 +526,8 @@ public final class TestApiServer implements AutoCloseable {
     /**
      * PATCH of one object, as the API server takes it: a JSON merge patch (RFC 7386) or a strategic merge patch
      * (the same, except that lists with a merge key, such as a node's {@code status.conditions} by {@code type},
-     * are merged element by element). Through {@code /status} only the status changes; otherwise only the rest.
+     * are merged element by element). Through {@code /status} only the status changes (and, for Nodes, the
+     * metadata, as kube-apiserver's node status strategy allows); otherwise only the rest.
      */
     private void patchObject(HttpExchange exchange, Resource resource, String namespace, String name,
                              boolean statusOnly) throws IOException {
@@ -558,7 +559,10 @@ public final class TestApiServer implements AutoCloseable {
             JsonObject target = JsonParser.parseString(json.serialize(before)).getAsJsonObject();
             for (Map.Entry<String, JsonElement> field : patch.entrySet()) {
                 boolean status = field.getKey().equals("status");
-                if (status == statusOnly || field.getKey().equals("metadata") && !statusOnly) {
+                // kube-apiserver's node status strategy keeps metadata changes (flannel annotates nodes through
+                // nodes/status); the other kinds' status strategies reset them
+                boolean metadata = field.getKey().equals("metadata") && (!statusOnly || resource == Resource.NODES);
+                if (status == statusOnly || metadata) {
                     JsonElement merged = Patches.merge(target.get(field.getKey()), field.getValue(), strategic,
                             field.getKey());
                     if (merged == null) {

@@ -78,6 +78,22 @@ class TestApiServerNodesTest {
         }
     }
 
+    @Test
+    void aNodeStatusPatchKeepsMetadataAsTheNodeStatusStrategyDoes() throws Exception {
+        try (TestApiServer api = TestApiServer.start()) {
+            api.create(new V1Node().metadata(new V1ObjectMeta().name("node-b"))
+                    .spec(new V1NodeSpec().podCIDRs(List.of("10.244.2.0/24"))));
+            // flannel's AcquireLease: annotations in a strategic merge patch of nodes/<name>/status
+            HttpResponse<String> annotated = patch(api, "/api/v1/nodes/node-b/status",
+                    "application/strategic-merge-patch+json", "{\"metadata\":{\"annotations\":{"
+                            + "\"flannel.alpha.coreos.com/backend-type\":\"vxlan\"}},\"spec\":{\"podCIDR\":\"10.9.9.0/24\"}}");
+            assertThat(annotated.statusCode()).as(annotated.body()).isEqualTo(200);
+            V1Node node = api.get(TestApiServer.Resource.NODES, null, "node-b");
+            assertThat(node.getMetadata().getAnnotations()).containsEntry("flannel.alpha.coreos.com/backend-type", "vxlan");
+            assertThat(node.getSpec().getPodCIDR()).as("spec is not changed through status").isNull();
+        }
+    }
+
     private JsonObject get(TestApiServer api, String path) throws Exception {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(api.url() + path)).GET()
                 .build(), HttpResponse.BodyHandlers.ofString());

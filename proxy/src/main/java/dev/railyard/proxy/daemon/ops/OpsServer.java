@@ -116,7 +116,7 @@ public final class OpsServer implements AutoCloseable {
     }
 
     private void healthz(HttpExchange exchange) throws IOException {
-        ProxyHealth.Status status = health.status();
+        ProxyHealth.Status status = health.healthzStatus();
         metrics.healthProbe(ProxyMetrics.HealthProbe.HEALTHZ, status.httpStatus());
         respond(exchange, status.httpStatus(), "application/json", status.healthzJson());
     }
@@ -128,7 +128,7 @@ public final class OpsServer implements AutoCloseable {
     }
 
     private void metrics(HttpExchange exchange) throws IOException {
-        respond(exchange, 200, TextFormat.CONTENT_TYPE, metrics.scrape());
+        respond(exchange, 200, ProxyMetrics.CONTENT_TYPE, metrics.scrape());
     }
 
     /** HttpServer contexts match by prefix; kube-proxy's mux answers only the exact paths. */

@@ -16,8 +16,9 @@ import java.util.function.Consumer;
  * queued for it and no successful sync followed within the health timeout (kube-proxy uses 2 × syncPeriod). A
  * proxier that has pending work but is not late yet, or none at all, is healthy; so is one that has never been
  * {@link #started started} (kube-proxy marks each proxier updated when its sync loop starts, which is what
- * {@link #started} is for). The node-eligibility part of /healthz (node deleted or tainted
- * ToBeDeletedByClusterAutoscaler) is not implemented: the node is always reported eligible.
+ * {@link #started} is for). /healthz also needs the node to be eligible ({@link #nodeChanged}): not being deleted
+ * and not tainted ToBeDeletedByClusterAutoscaler (KEP-3836), so load balancers drain a node before it goes;
+ * /livez and the service health checks ({@link #isHealthy}) ignore the node, as in kube-proxy.
  *
  * <p>Thread-safe; every method holds the monitor for a few map operations only.
  */
@@ -26,6 +27,8 @@ public final class ProxyHealth implements Consumer<SyncResult> {
     private final Clock clock;
     private final Map<IpFamily, Instant> lastUpdated = new EnumMap<>(IpFamily.class);
     private final Map<IpFamily, Instant> oldestPendingQueued = new EnumMap<>(IpFamily.class);
+    /** Eligible until a node event says otherwise, as kube-proxy starts. */
+    private boolean nodeEligible = true;
 
     public ProxyHealth(Duration healthTimeout, Clock clock) {
         if (healthTimeout.isNegative() || healthTimeout.isZero()) {
@@ -64,8 +67,28 @@ public final class ProxyHealth implements Consumer<SyncResult> {
         }
     }
 
+    /**
+     * This node's Node changed (kube-proxy's SyncNode): eligible unless being deleted or tainted by the cluster
+     * autoscaler; a deleted Node object is not eligible either.
+     */
+    public synchronized void nodeChanged(dev.railyard.proxy.source.NodeInfo node) {
+        nodeEligible = node != null && node.eligible();
+    }
+
+    public synchronized boolean nodeEligible() {
+        return nodeEligible;
+    }
+
+    /** The proxier's health alone, what the service health-check node ports answer with (kube-proxy's IsHealthy). */
     public boolean isHealthy() {
         return status().healthy();
+    }
+
+    /** /healthz: the proxier's health and the node's eligibility. */
+    public synchronized Status healthzStatus() {
+        Status proxier = status();
+        return new Status(proxier.healthy() && nodeEligible, proxier.lastUpdated(), proxier.currentTime(),
+                nodeEligible);
     }
 
     /** kube-proxy's isHealthy(): unhealthy as soon as one watched proxier has a change pending for too long. */
@@ -79,18 +102,23 @@ public final class ProxyHealth implements Consumer<SyncResult> {
             }
             Instant pendingSince = oldestPendingQueued.get(entry.getKey());
             if (pendingSince != null && Duration.between(pendingSince, now).compareTo(healthTimeout) >= 0) {
-                return new Status(false, updatedAt, now);
+                return new Status(false, updatedAt, now, nodeEligible);
             }
         }
-        return new Status(true, latest, now);
+        return new Status(true, latest, now, nodeEligible);
     }
 
     /**
      * One health evaluation.
      *
-     * @param lastUpdated the latest successful update (of the late proxier when unhealthy); null if none yet
+     * @param lastUpdated  the latest successful update (of the late proxier when unhealthy); null if none yet
+     * @param nodeEligible the node is neither being deleted nor tainted for deletion
      */
-    public record Status(boolean healthy, Instant lastUpdated, Instant currentTime) {
+    public record Status(boolean healthy, Instant lastUpdated, Instant currentTime, boolean nodeEligible) {
+        public Status(boolean healthy, Instant lastUpdated, Instant currentTime) {
+            this(healthy, lastUpdated, currentTime, true);
+        }
+
         public int httpStatus() {
             return healthy ? 200 : 503;
         }
@@ -101,7 +129,7 @@ public final class ProxyHealth implements Consumer<SyncResult> {
          */
         public String healthzJson() {
             return "{\"lastUpdated\": \"" + shownLastUpdated() + "\",\"currentTime\": \"" + currentTime
-                    + "\", \"nodeEligible\": true}";
+                    + "\", \"nodeEligible\": " + nodeEligible + "}";
         }
 
         /** kube-proxy's /livez body. */

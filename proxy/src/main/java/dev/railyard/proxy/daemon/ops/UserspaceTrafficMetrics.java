@@ -1,64 +1,94 @@
 package dev.railyard.proxy.daemon.ops;
 
 import dev.railyard.proxy.userspace.TrafficStats;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
- * Userspace mode's per-service traffic in the Prometheus text format: one series per service port and family,
- * labelled {@code service="namespace/name:port"}, {@code protocol} and {@code ip_family}. kube-proxy has no such
- * metrics (its userspace mode exported none), so the names are Railyard's. Written from a snapshot the proxier
- * takes at scrape time; no state here.
+ * Userspace mode's per-service traffic: one series per service port and family, labelled
+ * {@code service="namespace/name:port"}, {@code protocol} and {@code ip_family}. kube-proxy has no such metrics
+ * (its userspace mode exported none), so the names are Railyard's. Collected from a snapshot the proxier takes at
+ * scrape time; no state here.
  */
-final class UserspaceTrafficMetrics {
-    private UserspaceTrafficMetrics() {
+final class UserspaceTrafficMetrics implements MultiCollector {
+    private volatile Supplier<List<TrafficStats>> source = List::of;
+
+    void source(Supplier<List<TrafficStats>> stats) {
+        this.source = Objects.requireNonNull(stats, "stats");
     }
 
-    static void write(StringBuilder out, List<TrafficStats> stats) {
+    @Override
+    public MetricSnapshots collect() {
+        List<TrafficStats> stats = source.get();
         if (stats.isEmpty()) {
-            return;
+            return MetricSnapshots.of();
         }
-        family(out, stats, "railyard_userspace_connections_total", "counter",
-                "TCP connections accepted by the userspace proxy", TrafficStats::connectionsOpened);
-        family(out, stats, "railyard_userspace_active_connections", "gauge",
-                "TCP connections through the userspace proxy now open", TrafficStats::connectionsActive);
-        TextFormat.header(out, "railyard_userspace_bytes_total",
-                "Bytes relayed by the userspace proxy: in = client to endpoint, out = endpoint to client", "counter");
+        List<MetricSnapshot> snapshots = new ArrayList<>();
+        snapshots.add(counter(stats, "railyard_userspace_connections",
+                "TCP connections accepted by the userspace proxy", TrafficStats::connectionsOpened));
+        snapshots.add(gauge(stats, "railyard_userspace_active_connections",
+                "TCP connections through the userspace proxy now open", TrafficStats::connectionsActive));
+        CounterSnapshot.Builder bytes = CounterSnapshot.builder().name("railyard_userspace_bytes")
+                .help("Bytes relayed by the userspace proxy: in = client to endpoint, out = endpoint to client");
         for (TrafficStats s : stats) {
-            sample(out, "railyard_userspace_bytes_total", s, ",direction=\"in\"", s.bytesIn());
-            sample(out, "railyard_userspace_bytes_total", s, ",direction=\"out\"", s.bytesOut());
+            bytes.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                    .labels(labels(s).add("direction", "in")).value(s.bytesIn()).build());
+            bytes.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                    .labels(labels(s).add("direction", "out")).value(s.bytesOut()).build());
         }
-        family(out, stats, "railyard_userspace_connect_errors_total", "counter",
-                "Failed connection attempts from the userspace proxy to endpoints", TrafficStats::connectErrors);
-        family(out, stats, "railyard_userspace_rejected_total", "counter",
+        snapshots.add(bytes.build());
+        snapshots.add(counter(stats, "railyard_userspace_connect_errors",
+                "Failed connection attempts from the userspace proxy to endpoints", TrafficStats::connectErrors));
+        snapshots.add(counter(stats, "railyard_userspace_rejected",
                 "Connections and UDP sessions refused: no usable endpoint, or every attempt failed",
-                TrafficStats::rejected);
-        family(out, stats, "railyard_userspace_resets_total", "counter",
-                "TCP connections aborted by a reset or an I/O error on either side", TrafficStats::resets);
-        family(out, stats, "railyard_userspace_udp_sessions_total", "counter",
-                "UDP client sessions opened by the userspace proxy", TrafficStats::udpSessionsOpened);
-        family(out, stats, "railyard_userspace_udp_active_sessions", "gauge",
-                "UDP client sessions now open", TrafficStats::udpSessionsActive);
-        family(out, stats, "railyard_userspace_udp_dropped_total", "counter",
-                "Datagrams dropped: session limit reached or a socket not writable", TrafficStats::udpDropped);
-        family(out, stats, "railyard_userspace_source_range_denied_total", "counter",
+                TrafficStats::rejected));
+        snapshots.add(counter(stats, "railyard_userspace_resets",
+                "TCP connections aborted by a reset or an I/O error on either side", TrafficStats::resets));
+        snapshots.add(counter(stats, "railyard_userspace_udp_sessions",
+                "UDP client sessions opened by the userspace proxy", TrafficStats::udpSessionsOpened));
+        snapshots.add(gauge(stats, "railyard_userspace_udp_active_sessions", "UDP client sessions now open",
+                TrafficStats::udpSessionsActive));
+        snapshots.add(counter(stats, "railyard_userspace_udp_dropped",
+                "Datagrams dropped: session limit reached or a socket not writable", TrafficStats::udpDropped));
+        snapshots.add(counter(stats, "railyard_userspace_source_range_denied",
                 "Load-balancer traffic from outside loadBalancerSourceRanges: TCP connections reset, UDP datagrams "
-                        + "dropped", TrafficStats::sourceRangeDenied);
+                        + "dropped", TrafficStats::sourceRangeDenied));
+        return new MetricSnapshots(snapshots);
     }
 
-    private static void family(StringBuilder out, List<TrafficStats> stats, String name, String type, String help,
-                               ToLongFunction<TrafficStats> value) {
-        TextFormat.header(out, name, help, type);
+    /** Counter snapshots are named without "_total"; the text format adds it to each sample. */
+    private static CounterSnapshot counter(List<TrafficStats> stats, String name, String help,
+                                           ToLongFunction<TrafficStats> value) {
+        CounterSnapshot.Builder builder = CounterSnapshot.builder().name(name).help(help);
         for (TrafficStats s : stats) {
-            sample(out, name, s, "", value.applyAsLong(s));
+            builder.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().labels(labels(s))
+                    .value(value.applyAsLong(s)).build());
         }
+        return builder.build();
     }
 
-    private static void sample(StringBuilder out, String name, TrafficStats s, String extraLabels, long value) {
-        out.append(name).append("{service=\"").append(TextFormat.escapeLabelValue(s.service().toString()))
-                .append("\",protocol=\"").append(s.service().protocol().name())
-                .append("\",ip_family=\"").append(s.family().kubernetesName()).append('"')
-                .append(extraLabels).append("} ").append(value).append('\n');
+    private static GaugeSnapshot gauge(List<TrafficStats> stats, String name, String help,
+                                       ToLongFunction<TrafficStats> value) {
+        GaugeSnapshot.Builder builder = GaugeSnapshot.builder().name(name).help(help);
+        for (TrafficStats s : stats) {
+            builder.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(s))
+                    .value(value.applyAsLong(s)).build());
+        }
+        return builder.build();
+    }
+
+    private static Labels labels(TrafficStats s) {
+        return Labels.of("service", s.service().toString(), "protocol", s.service().protocol().name(),
+                "ip_family", s.family().kubernetesName());
     }
 }

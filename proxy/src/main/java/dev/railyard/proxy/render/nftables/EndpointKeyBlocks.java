@@ -12,10 +12,11 @@ import java.util.TreeMap;
 
 /**
  * Where each dispatch chain's endpoints live in the flat layout's shared endpoint maps: a block of numgen keys
- * (its chain dispatches with {@code numgen random mod N offset BASE}, the map holds BASE..BASE+N-1). A few shared
- * maps rather than a map per service port, because the kernel finds a named set by walking the table's list of
- * sets: with tens of thousands of maps, creating or naming one costs milliseconds and a full sync grows
- * quadratically.
+ * (its chain dispatches with {@code numgen random mod N offset BASE}, the map holds BASE..BASE+N-1). Maps shared
+ * by the blocks of a {@link #SHARD_KEYS shard} rather than a map per service port, because the kernel finds a
+ * named set by walking the table's list of sets: with tens of thousands of maps, creating or naming one costs
+ * milliseconds and a full sync grows quadratically; nor one map for all, because binding a map to a new chain
+ * walks all its elements.
  *
  * <p>A chain keeps its block while its endpoints fit (blocks are powers of two), so a pod replaced rewrites one
  * element. A key is never given out while the kernel may still hold it for a rule that was not yet rewritten:
@@ -28,6 +29,14 @@ final class EndpointKeyBlocks {
     /** numgen's register is 32 bits; the keys stay within the signed range for plain {@code int} offsets. */
     static final long KEY_LIMIT = 1L << 31;
     private static final int SMALLEST_BLOCK = 4;
+    /**
+     * Keys per endpoint map ({@link NftablesLayout#endpointMap}). Binding a map to a rule of a new chain makes the
+     * kernel walk every element of the map and every rule already bound to it, and finding a map by name walks
+     * the table's sets: shards of a few hundred keys keep both walks short (with 100,000 endpoints in one map a
+     * full sync of 10,000 services spent ~100 s in that walk). Blocks are aligned to their size, so a block of
+     * up to this many keys lies in one shard, and a bigger one starts a run of shards of its own.
+     */
+    static final long SHARD_KEYS = 512;
 
     /** A block of keys: base .. base+size-1. */
     record Block(long base, long size) {

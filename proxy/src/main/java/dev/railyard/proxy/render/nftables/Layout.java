@@ -13,9 +13,9 @@ public enum Layout {
     KUBE_PROXY("kube-proxy"),
     /**
      * The same table, maps and service chains, but endpoints as data: a service chain DNATs with
-     * {@code dnat ip addr . port to numgen random mod N offset B map @endpoints-tcp}, its endpoints in its own
-     * block of keys of one endpoint map per protocol (a few named maps, because the kernel finds a named set by
-     * walking a list), hairpin traffic is marked by one set lookup in postrouting, and the masquerade mark is set
+     * {@code dnat ip addr . port to numgen random mod N offset B map @endpoints-tcp-S}, its endpoints in its own
+     * block of keys of an endpoint map shared per protocol and shard of keys ({@link EndpointKeyBlocks}), hairpin
+     * traffic is marked by one set lookup in postrouting, and the masquerade mark is set
      * in place rather than by a jump. A pod replaced then rewrites one map element and no rule, which the kernel
      * does not re-validate. Services with ClientIP affinity keep kube-proxy's per-endpoint chains, which affinity
      * needs.

@@ -2,6 +2,7 @@ package dev.railyard.proxy.render.nftables;
 
 import dev.railyard.nftables.BaseChain;
 import dev.railyard.nftables.Chain;
+import dev.railyard.nftables.NftMap;
 
 import java.util.List;
 
@@ -48,11 +49,8 @@ public final class NftablesLayout {
     public static final String FIREWALL_PREFIX = "firewall-";
     public static final String ENDPOINT_PREFIX = dev.railyard.proxy.model.Endpoint.NFTABLES_CHAIN_PREFIX;
     public static final String AFFINITY_PREFIX = "affinity-";
-    /**
-     * The flat layout's endpoint data maps, one per protocol (the map's value types the port, and nft will not
-     * mix a {@code th dport} map into a {@code meta l4proto tcp} rule): numgen key to endpoint address . port.
-     */
-    public static final List<String> ENDPOINT_MAPS = List.of("endpoints-tcp", "endpoints-udp", "endpoints-sctp");
+    private static final java.util.regex.Pattern ENDPOINT_MAP = java.util.regex.Pattern.compile(
+            "endpoints-(tcp|udp|sctp)-[0-9]{1,10}");
 
     /** The base chains, in kube-proxy's order: filter before DNAT (source ranges), filter, nat. */
     static final List<Chain> BASE_CHAINS = List.of(
@@ -98,9 +96,26 @@ public final class NftablesLayout {
         return name.indexOf('/') >= 0;
     }
 
-    /** The flat layout's endpoint map for a protocol ({@code tcp}, {@code udp}, {@code sctp}). */
-    public static String endpointMap(String protocol) {
-        return "endpoints-" + protocol;
+    /**
+     * The flat layout's endpoint data map holding the block of keys that starts at {@code base}, for a protocol
+     * ({@code tcp}, {@code udp}, {@code sctp}: the map's value types the port, and nft will not mix a
+     * {@code th dport} map into a {@code meta l4proto tcp} rule). One map per protocol and shard of
+     * {@link EndpointKeyBlocks#SHARD_KEYS} keys.
+     */
+    public static String endpointMap(String protocol, long base) {
+        return "endpoints-" + protocol + "-" + (base / EndpointKeyBlocks.SHARD_KEYS);
+    }
+
+    /** Whether {@code name} is one of the flat layout's endpoint data maps. */
+    public static boolean isEndpointMap(String name) {
+        return ENDPOINT_MAP.matcher(name).matches();
+    }
+
+    /** The declaration of endpoint map {@code name} ({@link #isEndpointMap}) in a family's syntax. */
+    static NftMap endpointMapDeclaration(String name, FamilySyntax syntax) {
+        String protocol = name.substring("endpoints-".length(), name.lastIndexOf('-'));
+        return NftMap.typeOf(name, "numgen random mod 1 : " + syntax.ipX() + " daddr . " + protocol + " dport",
+                "endpoints of service ports, each port in its own range of keys");
     }
 
     public static boolean isAffinitySet(String name) {

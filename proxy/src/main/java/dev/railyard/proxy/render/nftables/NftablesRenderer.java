@@ -67,8 +67,8 @@ public final class NftablesRenderer {
     private Set<String> serviceMaps = new HashSet<>();
     /** Whether the kernel has the flat layout's hairpin set while this renderer's layout has none. */
     private boolean strayHairpinSet;
-    /** The flat layout's endpoint maps the kernel has while this renderer's layout has none. */
-    private Set<String> strayEndpointMaps = new HashSet<>();
+    /** The flat layout's endpoint maps the kernel has (in any layout: a full sync deletes those no rule reads). */
+    private Set<String> endpointMaps = new HashSet<>();
     /** The flat layout's blocks of keys in the endpoint maps, by dispatch chain. */
     private final EndpointKeyBlocks keyBlocks = new EndpointKeyBlocks();
     /** Whether a full sync of this renderer re-created the base chains yet (kube-proxy's "flushed"). */
@@ -111,15 +111,13 @@ public final class NftablesRenderer {
             }
         }
         strayHairpinSet = layout != Layout.FLAT && existing.sets().contains(HAIRPIN_IPS);
-        strayEndpointMaps = strayEndpointMaps(existing);
+        endpointMaps = endpointMaps(existing);
     }
 
-    private Set<String> strayEndpointMaps(NftApplier.TableObjects objects) {
-        Set<String> stray = new HashSet<>();
-        if (layout != Layout.FLAT) {
-            NftablesLayout.ENDPOINT_MAPS.stream().filter(objects.maps()::contains).forEach(stray::add);
-        }
-        return stray;
+    private static Set<String> endpointMaps(NftApplier.TableObjects objects) {
+        Set<String> maps = new HashSet<>();
+        objects.maps().stream().filter(NftablesLayout::isEndpointMap).forEach(maps::add);
+        return maps;
     }
 
     /**
@@ -163,10 +161,10 @@ public final class NftablesRenderer {
         objects.sets().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceSets::add);
         objects.maps().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceMaps::add);
         strayHairpinSet = layout != Layout.FLAT && objects.sets().contains(HAIRPIN_IPS);
-        strayEndpointMaps = strayEndpointMaps(objects);
+        endpointMaps = endpointMaps(objects);
         if (layout == Layout.FLAT) {
             List<Long> keys = new ArrayList<>();
-            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+            for (String map : endpointMaps) {
                 for (Element element : elements.getOrDefault(map, List.of())) {
                     parseKey(element).ifPresent(keys::add);
                 }
@@ -180,16 +178,28 @@ public final class NftablesRenderer {
         elementsKnown = true;
     }
 
-    /** The shared sets and maps whose elements {@link #adoptKernelView} wants, in this renderer's layout. */
-    public List<String> sharedContainers() {
-        return layout == Layout.FLAT ? SHARED_FLAT : SHARED;
+    /**
+     * The shared sets and maps whose elements {@link #adoptKernelView} wants, in this renderer's layout, of those
+     * the kernel has ({@code objects}, as listed).
+     */
+    public List<String> sharedContainers(NftApplier.TableObjects objects) {
+        List<String> containers = new ArrayList<>();
+        for (String container : layout == Layout.FLAT ? SHARED_FLAT : SHARED) {
+            if (objects.sets().contains(container) || objects.maps().contains(container)) {
+                containers.add(container);
+            }
+        }
+        if (layout == Layout.FLAT) {
+            objects.maps().stream().filter(NftablesLayout::isEndpointMap).sorted().forEach(containers::add);
+        }
+        return containers;
     }
 
     private static final List<String> SHARED = List.of(NftablesLayout.CLUSTER_IPS, NftablesLayout.SERVICE_IPS,
             NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES, NftablesLayout.NO_ENDPOINT_NODEPORTS,
             NftablesLayout.SERVICE_NODEPORTS);
     private static final List<String> SHARED_FLAT = java.util.stream.Stream.of(SHARED,
-            List.of(HAIRPIN_IPS), NftablesLayout.ENDPOINT_MAPS).flatMap(List::stream).toList();
+            List.of(HAIRPIN_IPS)).flatMap(List::stream).toList();
 
     /** An endpoint map element's numgen key, if it is one (anything else someone put there is not). */
     private static java.util.Optional<Long> parseKey(Element element) {
@@ -281,10 +291,12 @@ public final class NftablesRenderer {
         private final Map<String, Instant> staleChains;
 
         private final EndpointKeyBlocks.Changes blocks;
+        private final Set<String> endpointMapsRead;
 
         private Pending(ServicePortRules[] rendered, ElementClaims claims, ElementClaims.Changes changes,
-                        EndpointKeyBlocks.Changes blocks,
+                        EndpointKeyBlocks.Changes blocks, Set<String> endpointMapsRead,
                         Usage usage, boolean replacesAll, Map<String, Instant> staleChains) {
+            this.endpointMapsRead = endpointMapsRead;
             this.rendered = rendered;
             this.claims = claims;
             this.changes = changes;
@@ -343,7 +355,8 @@ public final class NftablesRenderer {
         ElementClaims nextClaims = !full ? claims : split ? ElementClaims.holding(claims.held()) : new ElementClaims();
         ElementClaims.Changes changes = nextClaims.changes();
         if (full) {
-            setup.write(tx, !baseChainsRecreated, strayHairpinSet, !split);
+            setup.write(tx, !baseChainsRecreated, strayHairpinSet, !split,
+                    state.serviceCidrs() != null ? state.serviceCidrs() : config.serviceCidrs(), endpointMaps);
         }
 
         List<ProxyState.Entry> entries = state.entries();
@@ -356,6 +369,7 @@ public final class NftablesRenderer {
         EndpointKeyBlocks.Changes blocks = keyBlocks.changes();
         writer.begin(current, blocks::base);
         ChangedObjects changed = new ChangedObjects();
+        Set<String> endpointMapsRead = new HashSet<>();
         int rewritten = 0;
         int j = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -394,9 +408,10 @@ public final class NftablesRenderer {
             }
             ServicePortRules rules;
             if (layout == Layout.FLAT && previous != null && !full) {
-                rules = writeChangedObjects(previous.source(), entry, current, changed, blocks);
+                rules = writeChangedObjects(previous.source(), entry, state.zone(), current, changed, blocks);
+                endpointMapsRead.addAll(comparisonWriter.endpointMapsRead());
             } else {
-                rules = writer.write(entry);
+                rules = writer.write(entry, state.zone());
             }
             after[i] = rules;
             for (Element element : rules.elements()) {
@@ -409,6 +424,7 @@ public final class NftablesRenderer {
         }
         int chainsWritten = writer.chainsWritten() + changed.chainsWritten();
         int rulesWritten = writer.rulesWritten() + changed.rulesWritten();
+        endpointMapsRead.addAll(writer.endpointMapsRead());
         writer.end();
 
         // What no port uses any more goes last: in a split sync, after every port's new elements are in.
@@ -453,8 +469,11 @@ public final class NftablesRenderer {
             for (String map : serviceMaps) {
                 last.delete(NftMap.named(map));
             }
-            for (String map : strayEndpointMaps) {
-                last.delete(NftMap.named(map));
+            // A shard no block lies in any more; its elements went with the claims above.
+            for (String map : endpointMaps) {
+                if (!endpointMapsRead.contains(map)) {
+                    last.delete(NftMap.named(map));
+                }
             }
         }
         if (split && !last.isEmpty()) {
@@ -464,7 +483,7 @@ public final class NftablesRenderer {
         Counts counts = new Counts(chainsWritten, rulesWritten, elementsAdded, elementsDeleted, staleFlushed,
                 deletion.size(), state.serviceCount(), state.endpointCount(), rewritten);
         return new Plan(full, deletion, transactions, counts,
-                new Pending(after, nextClaims, changes, blocks, usage, full, stale));
+                new Pending(after, nextClaims, changes, blocks, endpointMapsRead, usage, full, stale));
     }
 
     /**
@@ -483,17 +502,18 @@ public final class NftablesRenderer {
      * A flat layout port rewritten by a partial sync: rendered as the kernel has it and as it is now, and only the
      * chains, sets and maps that differ written into {@code into}.
      */
-    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, Transaction into,
-                                                 ChangedObjects changed, EndpointKeyBlocks.Changes blocks) {
+    private ServicePortRules writeChangedObjects(ProxyState.Entry before, ProxyState.Entry now, String zone,
+                                                 Transaction into, ChangedObjects changed,
+                                                 EndpointKeyBlocks.Changes blocks) {
         Transaction previous = new Transaction(family(), TABLE);
         comparisonWriter.begin(previous, (chain, count) -> {
             EndpointKeyBlocks.Block block = keyBlocks.owned(chain);
             return block == null ? -1 : block.base();
         });
-        comparisonWriter.write(before);
+        comparisonWriter.write(before, zone);
         Transaction current = new Transaction(family(), TABLE);
         comparisonWriter.begin(current, blocks::base);
-        ServicePortRules rules = comparisonWriter.write(now);
+        ServicePortRules rules = comparisonWriter.write(now, zone);
         comparisonWriter.end();
         changed.copy(previous, current, into);
         return rules;
@@ -511,10 +531,11 @@ public final class NftablesRenderer {
             serviceSets = usage.setsInUse;
             serviceMaps = new HashSet<>();
             strayHairpinSet = false;
-            strayEndpointMaps = new HashSet<>();
+            endpointMaps = new HashSet<>(p.endpointMapsRead);
         } else {
             update(activeChains, usage.chainsOutOfUse, usage.chainsInUse);
             update(serviceSets, usage.setsOutOfUse, usage.setsInUse);
+            endpointMaps.addAll(p.endpointMapsRead);
         }
         Set<String> chainsGone = new HashSet<>(usage.chainsOutOfUse);
         chainsGone.removeAll(usage.chainsInUse);

@@ -15,7 +15,9 @@ import dev.railyard.proxy.render.EndpointSelection;
 import dev.railyard.proxy.render.RenderConfig;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static dev.railyard.proxy.render.nftables.NftablesLayout.AFFINITY_PREFIX;
 import static dev.railyard.proxy.render.nftables.NftablesLayout.CLUSTER_IPS;
@@ -53,6 +55,10 @@ final class ServicePortWriter {
     /** The primary node IP's bits, for source ranges that hold it; null without a node IP of this family. */
     private final byte[] nodeIp;
     private final EndpointSelection selection = new EndpointSelection();
+    /** Endpoint maps declared in the current transaction. */
+    private final Set<String> declaredMaps = new HashSet<>();
+    /** Endpoint maps read by the rules written since begin. */
+    private final Set<String> endpointMaps = new HashSet<>();
     private Transaction tx;
     private KeyBlocks keys;
     private int chains;
@@ -73,11 +79,19 @@ final class ServicePortWriter {
         this.keys = keys;
         chains = 0;
         rules = 0;
+        declaredMaps.clear();
+        endpointMaps.clear();
     }
 
     /** Goes on writing into {@code into}, the counts running on. */
     void retarget(Transaction into) {
         tx = into;
+        declaredMaps.clear();
+    }
+
+    /** The endpoint maps the rules written since {@link #begin} read. */
+    Set<String> endpointMapsRead() {
+        return endpointMaps;
     }
 
     int chainsWritten() {
@@ -95,7 +109,8 @@ final class ServicePortWriter {
         keys = null;
     }
 
-    ServicePortRules write(ProxyState.Entry entry) {
+    /** @param zone this node's zone label, for topology hints; empty when unknown */
+    ServicePortRules write(ProxyState.Entry entry, String zone) {
         ServicePort service = entry.service();
         List<Endpoint> endpoints = entry.endpoints();
         ServicePortName name = service.name();
@@ -103,7 +118,7 @@ final class ServicePortWriter {
         String protocol = service.protocol().lowerCase();
         String port = Integer.toString(service.port());
         String comment = name.toString();
-        selection.select(service, endpoints, config.nodeName());
+        selection.select(service, endpoints, config.nodeName(), zone, config.preferSameTrafficDistribution());
         boolean affinity = service.clientIpAffinity();
         // Affinity needs a place per endpoint to record the client: kube-proxy's endpoint chains, in both layouts.
         boolean endpointChains = affinity || layout == Layout.KUBE_PROXY;
@@ -202,18 +217,18 @@ final class ServicePortWriter {
         if (hasInternalEndpoints) {
             if (config.masqueradeAll()) {
                 rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + markForMasquerade);
-            } else if (config.clusterCidr() != null) {
+            } else if (config.localDetector().implemented()) {
                 // Off-cluster traffic to a service IP (a static route to any node) may leave the node again.
-                rule(internalChain, ipX + " daddr " + service.clusterIp() + " " + ipX + " saddr != "
-                        + config.clusterCidr() + " " + markForMasquerade);
+                rule(internalChain, ipX + " daddr " + service.clusterIp() + " "
+                        + config.localDetector().ifNotLocalNft() + " " + markForMasquerade);
             }
         }
         if (usesExternalChain) {
             if (!service.externalPolicyLocal()) {
                 rule(externalChain, markForMasquerade);
             } else {
-                if (config.clusterCidr() != null) {
-                    rule(externalChain, ipX + " saddr " + config.clusterCidr() + " goto " + clusterChain,
+                if (config.localDetector().implemented()) {
+                    rule(externalChain, config.localDetector().ifLocalNft() + " goto " + clusterChain,
                             "short-circuit pod traffic");
                 }
                 rule(externalChain, "fib saddr type local " + markForMasquerade, "masquerade local traffic");
@@ -280,8 +295,13 @@ final class ServicePortWriter {
                                        String protocol, List<Element> elements) {
         int count = local ? selection.localCount() : selection.clusterCount();
         if (!endpointChains) {
-            String map = NftablesLayout.endpointMap(protocol);
             long base = keys.base(chain, count);
+            String map = NftablesLayout.endpointMap(protocol, base);
+            // Declared in each transaction that reads it: the first block in a shard brings its map.
+            if (declaredMaps.add(map)) {
+                tx.add(NftablesLayout.endpointMapDeclaration(map, syntax));
+            }
+            endpointMaps.add(map);
             for (int i = 0; i < count; i++) {
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
                 elements.add(new Element(map, true, List.of(Long.toString(base + i)),

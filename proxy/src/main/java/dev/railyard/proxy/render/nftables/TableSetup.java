@@ -58,8 +58,11 @@ final class TableSetup {
      * @param removeHairpinSet   the kernel has the flat layout's hairpin set and this layout does not use it
      * @param flushContainers    empty the shared sets and maps, for their elements to be written again whole;
      *                           false when the caller knows what they hold and writes only the difference
+     * @param serviceCidrs       the service CIDRs of this family (ServiceCIDR objects or the configuration)
+     * @param endpointMaps       the flat layout's endpoint maps the kernel has, flushed with the other containers
      */
-    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers) {
+    void write(Transaction tx, boolean recreateBaseChains, boolean removeHairpinSet, boolean flushContainers,
+               List<String> serviceCidrs, java.util.Collection<String> endpointMaps) {
         String ipX = syntax.ipX();
         String addressType = syntax.addressType();
         tx.add(new Table(TABLE_COMMENT));
@@ -79,11 +82,6 @@ final class TableSetup {
                     "endpoint addresses, whose traffic to themselves through a service is masqueraded"));
             tx.add(Rule.of(NAT_POSTROUTING, "ct status dnat " + ipX + " saddr . " + ipX + " daddr @" + HAIRPIN_IPS
                     + " mark set mark or " + mark));
-            for (String protocol : List.of("tcp", "udp", "sctp")) {
-                tx.add(NftMap.typeOf(NftablesLayout.endpointMap(protocol), "numgen random mod 1 : " + ipX
-                        + " daddr . " + protocol + " dport", "endpoints of every service port, each in its own "
-                        + "range of keys"));
-            }
         } else if (removeHairpinSet) {
             // The flat layout's postrouting rule that used it went with the flush of the base chains above.
             tx.delete(NftSet.named(HAIRPIN_IPS));
@@ -105,8 +103,8 @@ final class TableSetup {
         tx.add(NftSet.of(CLUSTER_IPS, addressType, "Active ClusterIPs"));
         tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr @" + CLUSTER_IPS + " reject",
                 "Reject traffic to invalid ports of ClusterIPs"));
-        if (!config.serviceCidrs().isEmpty()) {
-            tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr { " + String.join(",", config.serviceCidrs())
+        if (!serviceCidrs.isEmpty()) {
+            tx.add(new Rule(CLUSTER_IPS_CHECK, ipX + " daddr { " + String.join(",", serviceCidrs)
                     + " } drop", "Drop traffic to unallocated ClusterIPs"));
         }
 
@@ -161,7 +159,8 @@ final class TableSetup {
             tx.flush(NftMap.named(map));
         }
         if (layout == Layout.FLAT) {
-            for (String map : NftablesLayout.ENDPOINT_MAPS) {
+            for (String map : endpointMaps) {
+                tx.add(NftablesLayout.endpointMapDeclaration(map, syntax));
                 tx.flush(NftMap.named(map));
             }
         }

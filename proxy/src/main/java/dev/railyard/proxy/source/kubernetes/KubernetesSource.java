@@ -9,7 +9,9 @@ import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,6 +39,11 @@ public final class KubernetesSource implements ClusterSource {
     private final KindEventDispatcher<V1EndpointSlice> endpointSlices;
     private final SharedIndexInformer<V1Service> serviceInformer;
     private final SharedIndexInformer<V1EndpointSlice> endpointSliceInformer;
+    /** This node's Node and the ServiceCIDRs, when asked for; their sync does not gate programming. */
+    private final KindEventDispatcher<V1Node> nodes;
+    private final SharedIndexInformer<V1Node> nodeInformer;
+    private final KindEventDispatcher<V1ServiceCIDR> serviceCidrs;
+    private final SharedIndexInformer<V1ServiceCIDR> serviceCidrInformer;
     private volatile boolean closed;
     private boolean started;
 
@@ -90,6 +97,36 @@ public final class KubernetesSource implements ClusterSource {
                 ProxiedObjectsListerWatcher.services(apiClient), services, settings);
         endpointSliceInformer = informerFor(V1EndpointSlice.class,
                 ProxiedObjectsListerWatcher.endpointSlices(apiClient), endpointSlices, settings);
+        if (settings.nodeName() != null) {
+            nodes = new KindEventDispatcher<>("nodes", sink(handler::onNodeChange), settings.resyncPeriod());
+            nodeInformer = informerFor(V1Node.class,
+                    ProxiedObjectsListerWatcher.node(apiClient, settings.nodeName()), nodes, settings);
+        } else {
+            nodes = null;
+            nodeInformer = null;
+        }
+        if (settings.serviceCidrs()) {
+            serviceCidrs = new KindEventDispatcher<>("servicecidrs", sink(handler::onServiceCidrChange),
+                    settings.resyncPeriod());
+            serviceCidrInformer = informerFor(V1ServiceCIDR.class,
+                    ProxiedObjectsListerWatcher.serviceCidrs(apiClient), serviceCidrs, settings);
+        } else {
+            serviceCidrs = null;
+            serviceCidrInformer = null;
+        }
+    }
+
+    private static <T> KindEventDispatcher.Sink<T> sink(BiConsumer<T, T> onChange) {
+        return new KindEventDispatcher.Sink<>() {
+            @Override
+            public void onChange(T oldObject, T newObject) {
+                onChange.accept(oldObject, newObject);
+            }
+
+            @Override
+            public void onSynced() {
+            }
+        };
     }
 
     /** Starts listing and watching; returns at once. */
@@ -105,6 +142,12 @@ public final class KubernetesSource implements ClusterSource {
         informers.startAllRegisteredInformers();
         services.awaitSyncOf(serviceInformer);
         endpointSlices.awaitSyncOf(endpointSliceInformer);
+        if (nodes != null) {
+            nodes.awaitSyncOf(nodeInformer);
+        }
+        if (serviceCidrs != null) {
+            serviceCidrs.awaitSyncOf(serviceCidrInformer);
+        }
     }
 
     /** Both kinds' initial lists have been delivered and their synced calls made. */
@@ -125,6 +168,12 @@ public final class KubernetesSource implements ClusterSource {
         }
         services.close();
         endpointSlices.close();
+        if (nodes != null) {
+            nodes.close();
+        }
+        if (serviceCidrs != null) {
+            serviceCidrs.close();
+        }
     }
 
     private <T extends KubernetesObject, L extends KubernetesListObject> SharedIndexInformer<T> informerFor(

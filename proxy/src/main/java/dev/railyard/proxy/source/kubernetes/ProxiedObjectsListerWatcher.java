@@ -10,9 +10,14 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.apis.DiscoveryV1Api;
+import io.kubernetes.client.openapi.apis.NetworkingV1Api;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1EndpointSliceList;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1NodeList;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceCIDR;
+import io.kubernetes.client.openapi.models.V1ServiceCIDRList;
 import io.kubernetes.client.openapi.models.V1ServiceList;
 import io.kubernetes.client.util.CallGeneratorParams;
 import io.kubernetes.client.util.Watchable;
@@ -70,6 +75,28 @@ final class ProxiedObjectsListerWatcher<T extends KubernetesObject, L extends Ku
                 .watch(params.watch)
                 .allowWatchBookmarks(Boolean.TRUE.equals(params.watch) ? Boolean.TRUE : null)
                 .buildCall(null), V1EndpointSlice.class, V1EndpointSliceList.class);
+    }
+
+    /** This node's Node only, as kube-proxy's node informer asks for it (field selector metadata.name). */
+    static ProxiedObjectsListerWatcher<V1Node, V1NodeList> node(ApiClient apiClient, String nodeName) {
+        CoreV1Api api = new CoreV1Api(apiClient);
+        return new ProxiedObjectsListerWatcher<>(params -> api.listNode()
+                .fieldSelector("metadata.name=" + nodeName)
+                .resourceVersion(params.resourceVersion)
+                .timeoutSeconds(params.timeoutSeconds)
+                .watch(params.watch)
+                .allowWatchBookmarks(Boolean.TRUE.equals(params.watch) ? Boolean.TRUE : null)
+                .buildCall(null), V1Node.class, V1NodeList.class);
+    }
+
+    static ProxiedObjectsListerWatcher<V1ServiceCIDR, V1ServiceCIDRList> serviceCidrs(ApiClient apiClient) {
+        NetworkingV1Api api = new NetworkingV1Api(apiClient);
+        return new ProxiedObjectsListerWatcher<>(params -> api.listServiceCIDR()
+                .resourceVersion(params.resourceVersion)
+                .timeoutSeconds(params.timeoutSeconds)
+                .watch(params.watch)
+                .allowWatchBookmarks(Boolean.TRUE.equals(params.watch) ? Boolean.TRUE : null)
+                .buildCall(null), V1ServiceCIDR.class, V1ServiceCIDRList.class);
     }
 
     @Override

@@ -124,11 +124,20 @@ final class PrometheusText {
         return result;
     }
 
-    /** Cumulative count of the bucket with this bound. */
+    /**
+     * Cumulative count of the bucket with this bound, compared as a number: Go's client writes {@code le="1"},
+     * the Java client {@code le="1.0"}, and Prometheus reads both as 1.
+     */
     double bucket(String histogram, Map<String, String> labels, String le) {
-        Map<String, String> withLe = new TreeMap<>(labels);
-        withLe.put("le", le);
-        return value(histogram + "_bucket", withLe);
+        double bound = Double.parseDouble(le);
+        for (String written : bucketBounds(histogram, labels)) {
+            if (!written.equals("+Inf") && Double.parseDouble(written) == bound) {
+                Map<String, String> withLe = new TreeMap<>(labels);
+                withLe.put("le", written);
+                return value(histogram + "_bucket", withLe);
+            }
+        }
+        throw new AssertionError("no bucket le=" + le + " in " + histogram + labels);
     }
 
     private void checkHistograms() {

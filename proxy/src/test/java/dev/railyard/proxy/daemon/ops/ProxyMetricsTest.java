@@ -25,9 +25,11 @@ class ProxyMetricsTest {
     private final ProxyMetrics metrics = new ProxyMetrics(clock);
 
     @Test
-    void freshMetricsDeclareEveryFamilyWithoutSamples() {
-        PrometheusText text = PrometheusText.parse(metrics.scrape());
+    void aFamilyAppearsWithEverySeriesAtZeroOnItsFirstReport() {
+        assertThat(PrometheusText.parse(metrics.scrape()).samples).as("nothing reported yet").isEmpty();
 
+        metrics.queued(IpFamily.V4);
+        PrometheusText text = PrometheusText.parse(metrics.scrape());
         assertThat(text.types).containsEntry("kubeproxy_sync_proxy_rules_duration_seconds", "histogram")
                 .containsEntry("kubeproxy_sync_full_proxy_rules_duration_seconds", "histogram")
                 .containsEntry("kubeproxy_sync_partial_proxy_rules_duration_seconds", "histogram")
@@ -38,12 +40,20 @@ class ProxyMetricsTest {
                 .containsEntry("kubeproxy_sync_proxy_rules_iptables_last", "gauge")
                 .containsEntry("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", "counter")
                 .containsEntry("kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total", "counter")
-                .containsEntry("kubeproxy_proxy_healthz_total", "counter")
-                .containsEntry("kubeproxy_proxy_livez_total", "counter")
+                .containsEntry("kubeproxy_sync_proxy_rules_no_local_endpoints_total", "gauge")
+                .containsEntry("kubeproxy_conntrack_reconciler_deleted_entries_total", "counter")
                 .containsEntry("railyard_sync_proxy_rules_restore_bytes", "gauge");
         assertThat(text.helps).containsEntry("kubeproxy_sync_proxy_rules_duration_seconds",
                 "SyncProxyRules latency in seconds");
-        assertThat(text.samples).isEmpty();
+        assertThat(text.value("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", V4)).isZero();
+        assertThat(text.value("kubeproxy_sync_proxy_rules_iptables_total",
+                Map.of("ip_family", "IPv4", "table", "nat"))).isZero();
+        assertThat(text.value("kubeproxy_sync_proxy_rules_duration_seconds_count", V4)).isZero();
+        assertThat(text.samples).noneMatch(sample -> "IPv6".equals(sample.labels().get("ip_family")));
+
+        metrics.healthProbe(ProxyMetrics.HealthProbe.HEALTHZ, 200);
+        assertThat(PrometheusText.parse(metrics.scrape()).types)
+                .containsEntry("kubeproxy_proxy_healthz_total", "counter");
     }
 
     @Test
@@ -51,14 +61,20 @@ class ProxyMetricsTest {
         metrics.accept(success(IpFamily.V4, SyncResult.Kind.FULL, T0, Duration.ofMillis(1)));
         PrometheusText text = PrometheusText.parse(metrics.scrape());
 
-        assertThat(text.bucketBounds("kubeproxy_sync_proxy_rules_duration_seconds", V4)).containsExactly(
-                "0.001", "0.002", "0.004", "0.008", "0.016", "0.032", "0.064", "0.128", "0.256", "0.512", "1.024",
-                "2.048", "4.096", "8.192", "16.384", "+Inf");
-        List<String> programming = text.bucketBounds("kubeproxy_network_programming_duration_seconds", V4);
+        // As numbers: the Java client writes le="1.0" where Go's writes le="1"; Prometheus reads both as 1.
+        assertThat(bounds(text, "kubeproxy_sync_proxy_rules_duration_seconds")).containsExactly(
+                0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024,
+                2.048, 4.096, 8.192, 16.384, Double.POSITIVE_INFINITY);
+        List<Double> programming = bounds(text, "kubeproxy_network_programming_duration_seconds");
         assertThat(programming).hasSize(3 + 59 + 12 + 7 + 1);
-        assertThat(programming.subList(0, 5)).containsExactly("0", "0.25", "0.5", "1", "2");
+        assertThat(programming.subList(0, 5)).containsExactly(0.0, 0.25, 0.5, 1.0, 2.0);
         assertThat(programming.subList(programming.size() - 4, programming.size()))
-                .containsExactly("240", "270", "300", "+Inf");
+                .containsExactly(240.0, 270.0, 300.0, Double.POSITIVE_INFINITY);
+    }
+
+    private static List<Double> bounds(PrometheusText text, String histogram) {
+        return text.bucketBounds(histogram, V4).stream()
+                .map(le -> le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le)).toList();
     }
 
     @Test

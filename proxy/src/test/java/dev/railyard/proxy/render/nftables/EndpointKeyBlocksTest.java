@@ -13,6 +13,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
@@ -81,7 +82,9 @@ class EndpointKeyBlocksTest {
     @Provide
     Arbitrary<List<Step>> steps() {
         Arbitrary<Map<String, Integer>> chains = Arbitraries.maps(
-                Arbitraries.of("a", "b", "c", "d", "e", "f"), Arbitraries.integers().between(0, 40)).ofMaxSize(6);
+                Arbitraries.of("a", "b", "c", "d", "e", "f"),
+                Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.integers().between(0, 40)),
+                        Tuple.of(1, Arbitraries.integers().between(400, 1300)))).ofMaxSize(6);
         return Combinators.combine(chains, Arbitraries.integers().between(0, 2)).as(Step::new).list()
                 .ofMaxSize(25);
     }
@@ -127,6 +130,13 @@ class EndpointKeyBlocksTest {
                 EndpointKeyBlocks.Block block = entry.getValue();
                 assertThat(block.size()).isGreaterThanOrEqualTo(committed.get(entry.getKey()));
                 assertThat(block.base()).isGreaterThanOrEqualTo(EndpointKeyBlocks.FIRST_KEY);
+                long shard = EndpointKeyBlocks.SHARD_KEYS;
+                if (block.size() <= shard) {
+                    assertThat((block.end() - 1) / shard).as("%s lies in one endpoint map", block)
+                            .isEqualTo(block.base() / shard);
+                } else {
+                    assertThat(block.base() % shard).as("%s starts a run of shards", block).isZero();
+                }
                 if (reservedUntilFull) {
                     assertThat(kernelKeys).noneMatch(key -> key >= block.base() && key < block.end());
                 }

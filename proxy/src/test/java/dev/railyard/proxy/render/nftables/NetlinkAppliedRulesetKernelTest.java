@@ -128,9 +128,9 @@ class NetlinkAppliedRulesetKernelTest {
                 dev.railyard.nftables.Family table = script.family();
                 List<String> containers = new ArrayList<>(model.setNames(table, NftablesLayout.TABLE));
                 containers.addAll(model.mapNames(table, NftablesLayout.TABLE));
-                assertThat(containers).containsAll(NftablesLayout.ENDPOINT_MAPS);
                 if (family == IpFamily.V4) { // the example's endpoints are IPv4 only
-                    assertThat(model.elements(table, NftablesLayout.TABLE, "endpoints-tcp")).isNotEmpty();
+                    assertThat(containers).contains("endpoints-tcp-0", "endpoints-udp-0", "endpoints-sctp-0");
+                    assertThat(model.elements(table, NftablesLayout.TABLE, "endpoints-tcp-0")).isNotEmpty();
                 }
                 for (String container : containers) {
                     Set<dev.railyard.nftables.Element> read = new HashSet<>(netlink.listElements(table,

@@ -221,8 +221,8 @@ class NftablesRendererTest {
         assertThat(replaced.script().lines().toList()).containsExactly(
                 "delete element ip kube-proxy hairpin-ips { 10.0.1.2 . 10.0.1.2 }",
                 "add element ip kube-proxy hairpin-ips { 10.0.1.3 . 10.0.1.3 }",
-                "delete element ip kube-proxy endpoints-tcp { 17 }",
-                "add element ip kube-proxy endpoints-tcp { 17 : 10.0.1.3 . 80 }");
+                "delete element ip kube-proxy endpoints-tcp-0 { 17 }",
+                "add element ip kube-proxy endpoints-tcp-0 { 17 : 10.0.1.3 . 80 }");
         assertFullSyncWouldLeaveTheSame(kernel, Layout.FLAT);
 
         // One more endpoint: the dispatch rule's modulus changes, so the service chain is written again too; the
@@ -233,9 +233,9 @@ class NftablesRendererTest {
                 "add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 ip daddr 172.30.0.41 ip saddr != "
                         + "10.0.0.0/8 mark set mark or 0x4000",
                 "add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 meta l4proto tcp dnat ip addr . port to "
-                        + "numgen random mod 3 offset 16 map @endpoints-tcp");
+                        + "numgen random mod 3 offset 16 map @endpoints-tcp-0");
         assertThat(grown.script()).as("the block of 4 keys holds a third endpoint").contains(
-                "add element ip kube-proxy endpoints-tcp { 18 : 10.0.1.4 . 80 }");
+                "add element ip kube-proxy endpoints-tcp-0 { 18 : 10.0.1.4 . 80 }");
         assertFullSyncWouldLeaveTheSame(kernel, Layout.FLAT);
 
         // Named as changed, but the same: nothing written.

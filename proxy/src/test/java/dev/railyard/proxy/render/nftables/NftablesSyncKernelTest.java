@@ -137,7 +137,7 @@ class NftablesSyncKernelTest {
         if (changed == null && renderer.needsKernelView()) {
             NftApplier.TableObjects objects = nft.listObjects(FAMILY, NftablesLayout.TABLE);
             Map<String, List<Element>> elements = new TreeMap<>();
-            for (String container : renderer.sharedContainers()) {
+            for (String container : renderer.sharedContainers(objects)) {
                 elements.put(container, nft.listElements(FAMILY, NftablesLayout.TABLE, container));
             }
             renderer.adoptKernelView(objects, elements);

@@ -17,9 +17,11 @@ import java.util.regex.Pattern;
  */
 final class ResolvedEndpoints {
     private static final Pattern DISPATCH = Pattern.compile(
-            "numgen random mod ([0-9]+) offset ([0-9]+) map @(endpoints-(?:tcp|udp|sctp))$");
+            "numgen random mod ([0-9]+) offset ([0-9]+) map @((endpoints-(?:tcp|udp|sctp))-[0-9]+)$");
     private static final Pattern ELEMENT = Pattern.compile(
-            "^add element (ip6?) kube-proxy (endpoints-(?:tcp|udp|sctp)) \\{ ([0-9]+) : (.*) \\}$");
+            "^add element (ip6?) kube-proxy (endpoints-(?:tcp|udp|sctp)-[0-9]+) \\{ ([0-9]+) : (.*) \\}$");
+    private static final Pattern DECLARATION = Pattern.compile(
+            "^add map (ip6?) kube-proxy (endpoints-(?:tcp|udp|sctp)-[0-9]+) \\{");
 
     private ResolvedEndpoints() {
     }
@@ -27,9 +29,14 @@ final class ResolvedEndpoints {
     static List<String> of(String dump) {
         Map<String, String> values = new HashMap<>();
         List<String> lines = new ArrayList<>();
+        Set<String> declared = new HashSet<>();
         for (String line : dump.split("\n")) {
             Matcher element = ELEMENT.matcher(line);
-            if (element.find()) {
+            Matcher declaration = DECLARATION.matcher(line);
+            if (declaration.find()) {
+                // Which shard holds a block is bookkeeping; that the map a rule reads exists is checked below.
+                declared.add(declaration.group(1) + " " + declaration.group(2));
+            } else if (element.find()) {
                 values.put(element.group(1) + " " + element.group(2) + " " + element.group(3), element.group(4));
             } else if (!line.isBlank()) {
                 lines.add(line);
@@ -44,6 +51,9 @@ final class ResolvedEndpoints {
                 continue;
             }
             String family = line.startsWith("add rule ip6 ") ? "ip6" : "ip";
+            if (!declared.contains(family + " " + dispatch.group(3))) {
+                throw new AssertionError("map " + dispatch.group(3) + " is missing for: " + line);
+            }
             int modulus = Integer.parseInt(dispatch.group(1));
             long offset = Long.parseLong(dispatch.group(2));
             List<String> endpoints = new ArrayList<>();
@@ -59,7 +69,7 @@ final class ResolvedEndpoints {
                 endpoints.add(value);
             }
             result.add(line.substring(0, dispatch.start()) + "numgen random mod " + modulus + " map @"
-                    + dispatch.group(3) + " " + endpoints);
+                    + dispatch.group(4) + " " + endpoints);
         }
         Set<String> unread = new HashSet<>(values.keySet());
         unread.removeAll(read);
