@@ -39,10 +39,16 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*' dev.railyard.benchmarks.daemon.DaemonMemoryRun \
- *      cli/target/railyard.jar OUT [services=10000] [changes=30] [capSeconds=180] [jvm flags, ';'-separated]
+ *      cli/target/railyard.jar|./railyard OUT [services=10000] [changes=30] [capSeconds=180]
+ *      [jvm flags, ';'-separated] [mode=iptables-legacy|nftables]
  * </pre>
- * The daemon runs with {@code --iptables-backend legacy}: the nft backend cannot do the first full sync at this
- * size (see docs/performance.md). Needs root; the namespace and the daemon are removed
+ * With the jar, the daemon runs in a JVM started here with the given flags. With the repository's launcher script
+ * ({@code ./railyard}, any path not ending in .jar) it runs exactly as a user starts it: the script picks the JVM
+ * and its flags ({@code RAILYARD_JAVA_OPTS} is removed from its environment), no flags may be given.
+ * Mode iptables-legacy (the default) adds {@code --iptables-backend legacy} (the nft backend cannot do the first
+ * full sync at this size, see docs/performance.md); mode nftables adds {@code --proxy-mode nftables} and nothing
+ * else, so the daemon's default nftables layout and applier. With the launcher and 10,000 services the run says
+ * whether issue 11's target (RSS at most 300 MB) was met. Needs root; the namespace and the daemon are removed
  * at the end, also when the run fails.
  */
 public final class DaemonMemoryRun {
@@ -51,12 +57,22 @@ public final class DaemonMemoryRun {
 
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args[0]);
+        boolean launcher = !jar.getFileName().toString().endsWith(".jar");
         Path out = Path.of(args[1]);
         int size = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;
         int changes = args.length > 3 ? Integer.parseInt(args[3]) : 30;
         Duration cap = Duration.ofSeconds(args.length > 4 ? Long.parseLong(args[4]) : 180);
         List<String> jvmFlags = args.length > 5 && !args[5].isBlank() ? Arrays.asList(args[5].split(";"))
-                : List.of("-XX:MaxRAMPercentage=50");
+                : launcher ? List.of() : List.of("-XX:MaxRAMPercentage=50");
+        String mode = args.length > 6 ? args[6] : "iptables-legacy";
+        List<String> modeFlags = switch (mode) {
+            case "iptables-legacy" -> List.of("--iptables-backend", "legacy");
+            case "nftables" -> List.of("--proxy-mode", "nftables");
+            default -> throw new IllegalArgumentException("mode must be iptables-legacy or nftables, not " + mode);
+        };
+        if (launcher && !jvmFlags.isEmpty()) {
+            throw new IllegalArgumentException("the launcher script picks the JVM flags; give none with " + jar);
+        }
         Path manifests = out.resolve("manifests");
         Files.createDirectories(manifests);
 
@@ -71,25 +87,35 @@ public final class DaemonMemoryRun {
         for (Map.Entry<String, List<Object>> ns : byNamespace.entrySet()) {
             bytes += write(manifests, ns.getKey(), ns.getValue());
         }
-        System.out.printf("%s; manifests: %d files, %,d bytes; JVM flags %s%n", cluster.describe(),
-                byNamespace.size(), bytes, jvmFlags);
+        System.out.printf("%s; manifests: %d files, %,d bytes; %s; %s%n", cluster.describe(),
+                byNamespace.size(), bytes, launcher ? "launched by " + jar + " (its own JVM flags)"
+                        : "JVM flags " + jvmFlags, modeFlags);
 
         boolean ok;
         try (NetworkNamespace netns = NetworkNamespace.create()) {
             List<String> command = new ArrayList<>(netns.commandPrefix());
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(jvmFlags);
-            command.addAll(List.of("-jar", jar.toString(), "proxy", "--manifests", manifests.toString(),
+            if (launcher) {
+                command.add(jar.toAbsolutePath().toString());
+            } else {
+                command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+                command.addAll(jvmFlags);
+                command.addAll(List.of("-jar", jar.toString()));
+            }
+            command.addAll(List.of("proxy", "--manifests", manifests.toString(),
                     "--hostname-override", ClusterGenerator.NODE_NAME, "--node-ip", ClusterGenerator.NODE_IP,
                     "--cluster-cidr", ClusterGenerator.CLUSTER_CIDR, "--iptables-min-sync-period", "0s",
-                    "--iptables-sync-period", "1h", "--iptables-backend", "legacy"));
-            Process daemon = new ProcessBuilder(command).redirectErrorStream(true).start();
+                    "--iptables-sync-period", "1h"));
+            command.addAll(modeFlags);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().remove("RAILYARD_JAVA_OPTS");
+            Process daemon = builder.start();
             BlockingQueue<String> syncs = new LinkedBlockingQueue<>();
             Thread reader = new Thread(() -> readLog(daemon, out.resolve("daemon.log"), syncs), "daemon log");
             reader.setDaemon(true);
             reader.start();
             try {
-                ok = measure(daemon, syncs, byNamespace, manifests, changes, cap, out);
+                ok = measure(daemon, syncs, byNamespace, manifests, changes, cap, out,
+                        launcher && size == 10_000);
             } finally {
                 daemon.destroy(); // SIGTERM: the daemon stops and leaves its rules; the namespace goes next
                 if (!daemon.waitFor(20, TimeUnit.SECONDS)) {
@@ -102,7 +128,9 @@ public final class DaemonMemoryRun {
     }
 
     private static boolean measure(Process daemon, BlockingQueue<String> syncs, Map<String, List<Object>> byNamespace,
-                                   Path manifests, int changes, Duration cap, Path out) throws Exception {
+                                   Path manifests, int changes, Duration cap, Path out, boolean judge)
+            throws Exception {
+        long pid = javaPid(daemon);
         long started = System.nanoTime();
         String first = await(syncs, "sync=full", cap);
         if (first == null || !first.contains("result=ok")) {
@@ -110,7 +138,7 @@ public final class DaemonMemoryRun {
             return false;
         }
         System.out.printf("first full sync after %.1f s: %s%n", (System.nanoTime() - started) / 1e9, first);
-        report("after the first full sync", daemon.pid(), out.resolve("histogram-full.txt"));
+        long[] afterFull = report("after the first full sync", pid, out.resolve("histogram-full.txt"));
 
         SplittableRandom random = new SplittableRandom(11);
         List<String> namespaces = new ArrayList<>(byNamespace.keySet());
@@ -140,7 +168,14 @@ public final class DaemonMemoryRun {
             }
         }
         System.out.printf("%d changes synced one at a time%n", changes);
-        report("after " + changes + " changes", daemon.pid(), out.resolve("histogram-changes.txt"));
+        long[] afterChanges = report("after " + changes + " changes", pid, out.resolve("histogram-changes.txt"));
+        if (judge) {
+            long rss = Math.max(afterFull[0], afterChanges[0]);
+            long hwm = Math.max(afterFull[1], afterChanges[1]);
+            System.out.printf("issue 11 target, RSS <= 300 MB at 10,000 services as launched: VmRSS %d MB (%s),"
+                            + " peak VmHWM %d MB (%s)%n", rss / 1024, rss <= 300 * 1024 ? "met" : "missed",
+                    hwm / 1024, hwm <= 300 * 1024 ? "met" : "missed");
+        }
         return true;
     }
 
@@ -209,7 +244,32 @@ public final class DaemonMemoryRun {
         }
     }
 
-    private static void report(String when, long pid, Path histogram) throws Exception {
+    /** The JVM's pid: the launcher script and {@code ip netns exec} exec it, but a shell may stay in between. */
+    private static long javaPid(Process daemon) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline && daemon.isAlive()) {
+            if (isJava(daemon.toHandle())) {
+                return daemon.pid();
+            }
+            var child = daemon.descendants().filter(DaemonMemoryRun::isJava).findFirst();
+            if (child.isPresent()) {
+                return child.get().pid();
+            }
+            Thread.sleep(100);
+        }
+        return daemon.pid();
+    }
+
+    private static boolean isJava(ProcessHandle process) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(process.pid()), "comm")).strip().equals("java");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Prints VmRSS, VmHWM and the heap; returns VmRSS and VmHWM in kB. */
+    private static long[] report(String when, long pid, Path histogram) throws Exception {
         Map<String, String> status = new LinkedHashMap<>();
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             String[] parts = line.split(":\\s+", 2);
@@ -224,6 +284,15 @@ public final class DaemonMemoryRun {
                 .replace("histogram", "native-memory")), jcmd(pid, "VM.native_memory summary"));
         System.out.printf("%s: VmRSS %s, VmHWM %s%n%s%n", when, status.get("VmRSS"), status.get("VmHWM"),
                 heap.strip());
+        return new long[] {kilobytes(status.get("VmRSS")), kilobytes(status.get("VmHWM"))};
+    }
+
+    /** "123456 kB" as 123456; -1 if unreadable. */
+    private static long kilobytes(String value) {
+        if (value == null || !value.endsWith(" kB")) {
+            return -1;
+        }
+        return Long.parseLong(value.substring(0, value.length() - 3).strip());
     }
 
     private static String jcmd(long pid, String what) throws Exception {
