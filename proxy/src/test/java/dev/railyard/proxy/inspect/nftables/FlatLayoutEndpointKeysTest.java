@@ -93,11 +93,12 @@ class FlatLayoutEndpointKeysTest {
         String fresh = sync(List.of(example()));
         // shop/web's cluster chain reads two keys; point the second at kube-dns's first key's endpoint instead.
         Matcher web = Pattern.compile("add rule ip kube-proxy service-KHN6ECMT-shop/web/tcp/http .*offset ([0-9]+) "
-                + "map @endpoints-tcp").matcher(fresh);
+                + "map @(endpoints-tcp-[0-9]+)").matcher(fresh);
         assertThat(web.find()).isTrue();
         long second = Long.parseLong(web.group(1)) + 1;
-        String edited = fresh.replace("add element ip kube-proxy endpoints-tcp { " + second + " : 10.244.1.22 . 8080 }",
-                "add element ip kube-proxy endpoints-tcp { " + second + " : 10.244.0.5 . 53 }");
+        String map = web.group(2);
+        String edited = fresh.replace("add element ip kube-proxy " + map + " { " + second + " : 10.244.1.22 . 8080 }",
+                "add element ip kube-proxy " + map + " { " + second + " : 10.244.0.5 . 53 }");
         assertThat(edited).isNotEqualTo(fresh);
 
         RulesetDiff.Report report = RulesetDiff.compare(rules("fresh", fresh), rules("edited", edited), SETTINGS);
