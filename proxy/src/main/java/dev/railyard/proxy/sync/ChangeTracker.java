@@ -362,6 +362,8 @@ public final class ChangeTracker implements ClusterEventHandler {
         private final IpFamily family;
         private final Map<String, List<ServicePort>> appliedServices = new HashMap<>();
         private final Map<String, Map<ServicePortName, List<Endpoint>>> appliedEndpoints = new HashMap<>();
+        /** The applied ports with their endpoints, in the state's order: the next state is built from it. */
+        private final TreeMap<ServicePortName, ProxyState.Entry> entries = new TreeMap<>();
         private final Map<String, Instant> pendingSince = new LinkedHashMap<>();
         private ProxyState state;
         /** The zone and service CIDRs the last drain handed out, to tell whether they changed since. */
@@ -392,10 +394,16 @@ public final class ChangeTracker implements ClusterEventHandler {
                 findUdpChanges(oldEndpoints, newEndpoints, gone, newlyActive);
                 put(appliedServices, key, newPorts, newPorts.isEmpty());
                 put(appliedEndpoints, key, newEndpoints, newEndpoints.isEmpty());
+                for (ServicePort port : oldPorts) {
+                    entries.remove(port.name());
+                }
+                for (ServicePort port : newPorts) {
+                    entries.put(port.name(), ProxyState.entry(port, newEndpoints.getOrDefault(port.name(), List.of())));
+                }
             }
             pendingSince.clear();
             if (!changed.isEmpty()) {
-                state = buildState();
+                state = ProxyState.of(family, entries);
             }
             List<String> cidrs = serviceCidrs == null ? null
                     : ServiceCidrs.ofFamily(serviceCidrs.values().stream().flatMap(List::stream).toList(), family);
@@ -420,17 +428,6 @@ public final class ChangeTracker implements ClusterEventHandler {
             return SliceMerge.merge(byName.values(), family, nodeName);
         }
 
-        private ProxyState buildState() {
-            List<ServicePort> ports = new ArrayList<>();
-            for (List<ServicePort> list : appliedServices.values()) {
-                ports.addAll(list);
-            }
-            Map<ServicePortName, List<Endpoint>> endpoints = new HashMap<>();
-            for (Map<ServicePortName, List<Endpoint>> byPort : appliedEndpoints.values()) {
-                endpoints.putAll(byPort);
-            }
-            return ProxyState.of(family, ports, endpoints).withZone(zone).withServiceCidrs(drainedServiceCidrs);
-        }
     }
 
     /** New ports, with each one equal to an old one replaced by the old object. */
