@@ -425,6 +425,13 @@ public final class NftablesRenderer {
         int chainsWritten = writer.chainsWritten() + changed.chainsWritten();
         int rulesWritten = writer.rulesWritten() + changed.rulesWritten();
         endpointMapsRead.addAll(writer.endpointMapsRead());
+        if (split) {
+            // The kernel finds a set by name by walking the table's sets in the order they were made; made in the
+            // first transaction, the endpoint maps stay near the head of that list, and the ~12,000 rules that
+            // name one at 10,000 services do not walk past every affinity set made after them.
+            endpointMapsRead.stream().filter(map -> !endpointMaps.contains(map)).sorted()
+                    .forEach(map -> tx.add(NftablesLayout.endpointMapDeclaration(map, syntax)));
+        }
         writer.end();
 
         // What no port uses any more goes last: in a split sync, after every port's new elements are in.
