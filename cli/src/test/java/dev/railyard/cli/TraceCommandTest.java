@@ -208,7 +208,7 @@ class TraceCommandTest {
                 List<String> dispatch = new ArrayList<>();
                 for (var step : trace.getAsJsonArray("path")) {
                     String rule = step.getAsJsonObject().get("rule").getAsString();
-                    if (rule.endsWith("map @endpoints-udp")) {
+                    if (rule.matches(".*map @endpoints-udp-[0-9]+")) {
                         dispatch.add(rule + " # " + step.getAsJsonObject().get("why").getAsString());
                     }
                 }
