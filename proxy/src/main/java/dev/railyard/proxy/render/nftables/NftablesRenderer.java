@@ -190,7 +190,7 @@ public final class NftablesRenderer {
             }
         }
         if (layout == Layout.FLAT) {
-            objects.maps().stream().filter(NftablesLayout::isEndpointMap).sorted().forEach(containers::add);
+            endpointMaps(objects).stream().sorted().forEach(containers::add);
         }
         return containers;
     }
@@ -296,11 +296,11 @@ public final class NftablesRenderer {
         private Pending(ServicePortRules[] rendered, ElementClaims claims, ElementClaims.Changes changes,
                         EndpointKeyBlocks.Changes blocks, Set<String> endpointMapsRead,
                         Usage usage, boolean replacesAll, Map<String, Instant> staleChains) {
-            this.endpointMapsRead = endpointMapsRead;
             this.rendered = rendered;
             this.claims = claims;
             this.changes = changes;
             this.blocks = blocks;
+            this.endpointMapsRead = endpointMapsRead;
             this.usage = usage;
             this.replacesAll = replacesAll;
             this.staleChains = staleChains;
