@@ -62,6 +62,7 @@ import dev.railyard.testkit.ServerReply;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -319,7 +320,7 @@ class NftablesServiceTrafficTest {
         // the service's timeout.
         List<AffinityEntry> entries = affinityEntries(family, "ns/sticky/");
         assertThat(entries).as("affinity entries of ns/sticky").hasSize(1);
-        assertThat(entries.get(0).set()).contains(byPod.containsKey("pod1") ? net.pod1Ip().replace(':', '.')
+        assertThat(entries.get(0).chain()).contains(byPod.containsKey("pod1") ? net.pod1Ip().replace(':', '.')
                 : net.pod2Ip().replace(':', '.'));
         assertThat(entries.get(0).client()).isEqualTo(net.clientIp());
         assertThat(entries.get(0).setTimeout()).isEqualTo("1m");
@@ -599,24 +600,44 @@ class NftablesServiceTrafficTest {
         return new Destination(net.serviceIp(UNALLOCATED), 80);
     }
 
-    /** One client address remembered in an affinity set, with the set's own timeout. */
-    record AffinityEntry(String set, String client, String setTimeout) {
+    /** One client address remembered in an affinity set, with the endpoint chain that fills it and its timeout. */
+    record AffinityEntry(String set, String chain, String client, String setTimeout) {
     }
 
     private static final Pattern SET = Pattern.compile(
             "\\tset (affinity-\\S+) \\{\\n(?:[^}]*?)timeout (\\S+)\\n(?:[^}]*?elements = \\{ ([^}]*?) \\}\\n)?");
 
-    /** The entries of the affinity sets whose name contains {@code servicePrefix} ("ns/sticky/"). */
+    private static final Pattern CHAIN = Pattern.compile("^\\tchain (\\S+) \\{$");
+    private static final Pattern AFFINITY_UPDATE = Pattern.compile("update @(affinity-\\S+) \\{");
+
+    /**
+     * The entries of the affinity sets that the endpoint chains of {@code servicePrefix} ("ns/sticky/") fill: a set
+     * is found through its chain, as the flat layout names its sets by hash alone.
+     */
     private List<AffinityEntry> affinityEntries(IpFamily family, String servicePrefix) throws Exception {
         String listing = nft.listTable(family == IpFamily.V4 ? Family.IP : Family.IP6, NftablesLayout.TABLE);
+        Map<String, String> chainOfSet = new HashMap<>();
+        String chain = "";
+        for (String line : listing.split("\n")) {
+            Matcher chainLine = CHAIN.matcher(line);
+            if (chainLine.matches()) {
+                chain = chainLine.group(1);
+            }
+            Matcher update = AFFINITY_UPDATE.matcher(line);
+            if (update.find() && chain.contains(servicePrefix)) {
+                chainOfSet.put(update.group(1), chain);
+            }
+        }
+        assertThat(chainOfSet).as("affinity sets filled by the chains of %s", servicePrefix).isNotEmpty();
         List<AffinityEntry> entries = new ArrayList<>();
         Matcher matcher = SET.matcher(listing);
         while (matcher.find()) {
-            if (!matcher.group(1).contains(servicePrefix) || matcher.group(3) == null) {
+            if (!chainOfSet.containsKey(matcher.group(1)) || matcher.group(3) == null) {
                 continue;
             }
             for (String element : matcher.group(3).split(",")) {
-                entries.add(new AffinityEntry(matcher.group(1), element.strip().split("\\s+")[0], matcher.group(2)));
+                entries.add(new AffinityEntry(matcher.group(1), chainOfSet.get(matcher.group(1)),
+                        element.strip().split("\\s+")[0], matcher.group(2)));
             }
         }
         return entries;

@@ -122,8 +122,16 @@ public final class NftablesLayout {
         return name.startsWith(AFFINITY_PREFIX);
     }
 
-    /** Per-service sets and maps (affinity sets, endpoint maps) have a '/' in their name, as their chains. */
+    /** The flat layout's affinity set of {@code endpoint}: the prefix and its KUBE-SEP hash, no '/'. */
+    static String flatAffinitySet(dev.railyard.proxy.model.Endpoint endpoint) {
+        return AFFINITY_PREFIX + endpoint.hash();
+    }
+
+    /**
+     * Sets and maps of one service: kube-proxy's per-service names have a '/' in them, as their chains; the flat
+     * layout's affinity sets are named by hash alone.
+     */
     public static boolean isServiceContainer(String name) {
-        return name.indexOf('/') >= 0;
+        return name.indexOf('/') >= 0 || isAffinitySet(name);
     }
 }
