@@ -29,8 +29,10 @@ public final class Endpoint {
     /**
      * "KUBE-SEP-" and the hash, whole: the renderer's sets of chains in use hold this very string, so a large
      * cluster keeps one string per endpoint rather than the hash and the chain name apart (about 7 MB at 100,000).
+     * Computed on first use, as {@link #nftablesChainName}: the nftables flat layout needs it only for endpoints
+     * with affinity, and a SHA-256 per endpoint of every slice read is CPU a sync waits for.
      */
-    private final String chainName;
+    private String chainName;
     private final ServicePortName servicePort;
     /** kube-proxy's nftables prefix of per-endpoint chains. */
     public static final String NFTABLES_CHAIN_PREFIX = "endpoint-";
@@ -52,7 +54,6 @@ public final class Endpoint {
         this.nodeHints = b.nodeHints;
         this.bracketed = ip.indexOf(':') >= 0;
         this.servicePort = Objects.requireNonNull(b.servicePort, "servicePort");
-        this.chainName = CHAIN_PREFIX + servicePort.endpointHash(hostPort());
     }
 
     /** @param ip canonical textual form (see {@link IpAddresses#canonical}) */
@@ -173,12 +174,17 @@ public final class Endpoint {
 
     /** kube-proxy's KUBE-SEP- suffix for this endpoint of its service port; built on each call. */
     public String hash() {
-        return chainName.substring(CHAIN_PREFIX.length());
+        return chainName().substring(CHAIN_PREFIX.length());
     }
 
-    /** kube-proxy's KUBE-SEP- chain of this endpoint of its service port. */
+    /** kube-proxy's KUBE-SEP- chain of this endpoint of its service port; a racy first use computes it twice. */
     public String chainName() {
-        return chainName;
+        String name = chainName;
+        if (name == null) {
+            name = CHAIN_PREFIX + servicePort.endpointHash(hostPort());
+            chainName = name;
+        }
+        return name;
     }
 
     /**
@@ -205,7 +211,7 @@ public final class Endpoint {
             return false;
         }
         Endpoint that = (Endpoint) o;
-        return chainName.equals(that.chainName) && port == that.port && ip.equals(that.ip) && ready == that.ready
+        return servicePort.equals(that.servicePort) && port == that.port && ip.equals(that.ip) && ready == that.ready
                 && serving == that.serving && terminating == that.terminating
                 && Objects.equals(nodeName, that.nodeName) && Objects.equals(zone, that.zone)
                 && zoneHints.equals(that.zoneHints) && nodeHints.equals(that.nodeHints);
@@ -213,7 +219,7 @@ public final class Endpoint {
 
     @Override
     public int hashCode() {
-        return chainName.hashCode();
+        return (servicePort.hashCode() * 31 + ip.hashCode()) * 31 + port;
     }
 
     @Override

@@ -31,13 +31,34 @@ final class ElementClaims {
     record Operation(Element element, boolean delete, ServicePortName owner) {
     }
 
+    /**
+     * A key held by the kernel that no port, or more than one port, claims. The common case, one port's claim on
+     * the element the kernel holds, is stored as that {@link Claim} alone: with 100,000 endpoints a slot object
+     * and a claims array for every key cost ~10 MB of a daemon meant to fit in 300 MB.
+     */
     private static final class Slot {
-        Element held;
-        Claim[] claims = NONE;
+        final Element held;
+        final Claim[] claims;
+
+        Slot(Element held, Claim[] claims) {
+            this.held = held;
+            this.claims = claims;
+        }
     }
 
-    /** container -> key text -> slot. */
-    private final Map<String, Map<String, Slot>> slots = new HashMap<>();
+    /**
+     * container -> key fields -> a {@link Claim} (the only one, and the element held) or a {@link Slot}. Keyed by
+     * the element's own list of fields rather than a joined text, which would be one more string per key.
+     */
+    private final Map<String, Map<List<String>, Object>> slots = new HashMap<>();
+
+    private static Element heldOf(Object slot) {
+        return slot == null ? null : slot instanceof Claim claim ? claim.element() : ((Slot) slot).held;
+    }
+
+    private static Claim[] claimsOf(Object slot) {
+        return slot == null ? NONE : slot instanceof Claim claim ? new Claim[] {claim} : ((Slot) slot).claims;
+    }
 
     /**
      * Claims on a kernel that holds {@code elements} (as listed, by container) and no port has asked for
@@ -46,11 +67,9 @@ final class ElementClaims {
     static ElementClaims holding(Map<String, List<Element>> elements) {
         ElementClaims claims = new ElementClaims();
         elements.forEach((container, list) -> {
-            Map<String, Slot> keys = claims.slots.computeIfAbsent(container, c -> new HashMap<>());
+            Map<List<String>, Object> keys = claims.slots.computeIfAbsent(container, c -> new HashMap<>());
             for (Element element : list) {
-                Slot slot = new Slot();
-                slot.held = element;
-                keys.put(element.keyText(), slot);
+                keys.put(element.key(), new Slot(element, NONE));
             }
         });
         return claims;
@@ -60,8 +79,9 @@ final class ElementClaims {
     Map<String, List<Element>> held() {
         Map<String, List<Element>> result = new HashMap<>();
         slots.forEach((container, keys) -> keys.values().forEach(slot -> {
-            if (slot.held != null) {
-                result.computeIfAbsent(container, c -> new ArrayList<>()).add(slot.held);
+            Element held = heldOf(slot);
+            if (held != null) {
+                result.computeIfAbsent(container, c -> new ArrayList<>()).add(held);
             }
         }));
         return result;
@@ -77,7 +97,7 @@ final class ElementClaims {
      */
     final class Changes {
         /** container -> key -> the claims after this sync, for the keys it touched. */
-        private final Map<String, Map<String, Claim[]>> touched = new LinkedHashMap<>();
+        private final Map<String, Map<List<String>, Claim[]>> touched = new LinkedHashMap<>();
 
         void release(ServicePortName owner, Element element) {
             Claim[] claims = claimsOf(element);
@@ -111,17 +131,16 @@ final class ElementClaims {
         }
 
         private Claim[] claimsOf(Element element) {
-            Map<String, Claim[]> keys = touched.get(element.container());
-            Claim[] pending = keys == null ? null : keys.get(element.keyText());
+            Map<List<String>, Claim[]> keys = touched.get(element.container());
+            Claim[] pending = keys == null ? null : keys.get(element.key());
             if (pending != null) {
                 return pending;
             }
-            Slot slot = slotOf(element.container(), element.keyText());
-            return slot == null ? NONE : slot.claims;
+            return ElementClaims.claimsOf(slotOf(element.container(), element.key()));
         }
 
         private void put(Element element, Claim[] claims) {
-            touched.computeIfAbsent(element.container(), c -> new LinkedHashMap<>()).put(element.keyText(), claims);
+            touched.computeIfAbsent(element.container(), c -> new LinkedHashMap<>()).put(element.key(), claims);
         }
 
         /**
@@ -130,9 +149,10 @@ final class ElementClaims {
          */
         void releaseUnclaimed() {
             slots.forEach((container, keys) -> keys.forEach((key, slot) -> {
-                Map<String, Claim[]> pending = touched.get(container);
-                if (slot.held != null && (pending == null || !pending.containsKey(key))) {
-                    touched.computeIfAbsent(container, c -> new LinkedHashMap<>()).put(key, slot.claims);
+                Map<List<String>, Claim[]> pending = touched.get(container);
+                if (heldOf(slot) != null && (pending == null || !pending.containsKey(key))) {
+                    touched.computeIfAbsent(container, c -> new LinkedHashMap<>()).put(key,
+                            ElementClaims.claimsOf(slot));
                 }
             }));
         }
@@ -144,8 +164,7 @@ final class ElementClaims {
         List<Operation> operations() {
             List<Operation> result = new ArrayList<>();
             touched.forEach((container, keys) -> keys.forEach((key, claims) -> {
-                Slot slot = slotOf(container, key);
-                Element held = slot == null ? null : slot.held;
+                Element held = heldOf(slotOf(container, key));
                 Claim winner = claims.length == 0 ? null : claims[0];
                 boolean same = held != null && winner != null && winner.element().value().equals(held.value());
                 if (held != null && !same) {
@@ -162,15 +181,15 @@ final class ElementClaims {
         /** The kernel now holds every winner: the claims become the new view. */
         void commit() {
             touched.forEach((container, keys) -> {
-                Map<String, Slot> containerSlots = slots.computeIfAbsent(container, c -> new HashMap<>());
+                Map<List<String>, Object> containerSlots = slots.computeIfAbsent(container, c -> new HashMap<>());
                 keys.forEach((key, claims) -> {
                     if (claims.length == 0) {
                         containerSlots.remove(key);
-                        return;
+                    } else if (claims.length == 1) {
+                        containerSlots.put(key, claims[0]);
+                    } else {
+                        containerSlots.put(key, new Slot(claims[0].element(), claims));
                     }
-                    Slot slot = containerSlots.computeIfAbsent(key, k -> new Slot());
-                    slot.claims = claims;
-                    slot.held = claims[0].element();
                 });
             });
             touched.clear();
@@ -186,8 +205,8 @@ final class ElementClaims {
         }
     }
 
-    private Slot slotOf(String container, String key) {
-        Map<String, Slot> keys = slots.get(container);
+    private Object slotOf(String container, List<String> key) {
+        Map<List<String>, Object> keys = slots.get(container);
         return keys == null ? null : keys.get(key);
     }
 }

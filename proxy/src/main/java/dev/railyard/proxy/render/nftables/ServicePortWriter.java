@@ -116,7 +116,7 @@ final class ServicePortWriter {
         ServicePortName name = service.name();
         String ipX = syntax.ipX();
         String protocol = service.protocol().lowerCase();
-        String port = Integer.toString(service.port());
+        String port = PortText.of(service.port());
         String comment = name.toString();
         selection.select(service, endpoints, config.nodeName(), zone, config.preferSameTrafficDistribution());
         boolean affinity = service.clientIpAffinity();
@@ -203,7 +203,7 @@ final class ServicePortWriter {
             }
         }
         if (service.nodePort() != 0) {
-            String nodePort = Integer.toString(service.nodePort());
+            String nodePort = PortText.of(service.nodePort());
             if (hasEndpoints) {
                 elements.add(Element.ofMap(SERVICE_NODEPORTS, List.of(protocol, nodePort),
                         "goto " + externalChain, null));
@@ -305,7 +305,7 @@ final class ServicePortWriter {
             for (int i = 0; i < count; i++) {
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
                 elements.add(new Element(map, true, List.of(Long.toString(base + i)),
-                        List.of(ep.ip(), Integer.toString(ep.port())), null));
+                        List.of(ep.ip(), PortText.of(ep.port())), null));
             }
             rule(chain, "meta l4proto " + protocol + " dnat " + syntax.ipX() + " addr . port to numgen random mod "
                     + count + " offset " + base + " map @" + map);
