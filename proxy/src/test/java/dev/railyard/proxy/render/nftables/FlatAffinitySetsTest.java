@@ -6,7 +6,6 @@ import dev.railyard.nftables.Family;
 import dev.railyard.nftables.NftApplier;
 import dev.railyard.nftables.Rule;
 import dev.railyard.nftables.Ruleset;
-import dev.railyard.nftables.Transaction;
 import dev.railyard.proxy.model.Endpoint;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
@@ -14,7 +13,6 @@ import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePort;
 import dev.railyard.proxy.model.ServicePortName;
 import dev.railyard.proxy.render.RenderConfig;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -35,7 +33,8 @@ class FlatAffinitySetsTest {
     void eachEndpointChainFillsTheSetNamedByItsHash() throws Exception {
         ProxyState state = sticky(3);
         Ruleset kernel = new Ruleset();
-        apply(new NftablesRenderer(CONFIG, Layout.FLAT, NftApplier.TableObjects.none()), kernel, state, 0);
+        RenderedSyncs.applyFull(new NftablesRenderer(CONFIG, Layout.FLAT, NftApplier.TableObjects.none()), kernel,
+                state, 0);
 
         List<Endpoint> endpoints = state.entries().get(0).endpoints();
         assertThat(affinitySets(kernel)).containsExactlyInAnyOrderElementsOf(
@@ -50,14 +49,15 @@ class FlatAffinitySetsTest {
     @Test
     void theSetOfAnEndpointGoneIsDeletedAlsoAfterARestart() throws Exception {
         Ruleset kernel = new Ruleset();
-        apply(new NftablesRenderer(CONFIG, Layout.FLAT, NftApplier.TableObjects.none()), kernel, sticky(3), 0);
+        RenderedSyncs.applyFull(new NftablesRenderer(CONFIG, Layout.FLAT, NftApplier.TableObjects.none()), kernel,
+                sticky(3), 0);
         NftApplier.TableObjects listed = new NftApplier.TableObjects(true,
                 kernel.chainNames(Family.IP, NftablesLayout.TABLE), kernel.setNames(Family.IP, NftablesLayout.TABLE),
                 kernel.mapNames(Family.IP, NftablesLayout.TABLE));
 
         ProxyState fewer = sticky(2);
         NftablesRenderer restarted = new NftablesRenderer(CONFIG, Layout.FLAT, listed);
-        apply(restarted, kernel, fewer, 10);
+        RenderedSyncs.applyFull(restarted, kernel, fewer, 10);
 
         assertThat(affinitySets(kernel)).containsExactlyInAnyOrderElementsOf(
                 fewer.entries().get(0).endpoints().stream().map(ep -> "affinity-" + ep.hash()).toList());
@@ -68,14 +68,6 @@ class FlatAffinitySetsTest {
                 .collect(Collectors.toList());
     }
 
-    private static void apply(NftablesRenderer renderer, Ruleset kernel, ProxyState state, long second)
-            throws Exception {
-        NftablesRenderer.Plan plan = renderer.plan(state, null, Instant.EPOCH.plusSeconds(second));
-        for (Transaction tx : plan.transactions()) {
-            kernel.apply(tx);
-        }
-        renderer.committed(plan);
-    }
 
     /** One ClusterIP port with ClientIP affinity and {@code count} endpoints. */
     private static ProxyState sticky(int count) {

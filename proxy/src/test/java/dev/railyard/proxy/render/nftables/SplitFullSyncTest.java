@@ -42,15 +42,17 @@ class SplitFullSyncTest {
         // The reference: the same syncs as single transactions.
         NftablesRenderer whole = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none());
         Ruleset before = new Ruleset();
-        apply(whole, before, first, 0);
+        RenderedSyncs.applyFull(whole, before, first, 0);
         Ruleset expected = new Ruleset();
-        apply(new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none()), expected, first, 0);
-        apply(whole, expected, second, 10);
+        RenderedSyncs.applyFull(new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none()), expected,
+                first, 0);
+        RenderedSyncs.applyFull(whole, expected, second, 10);
 
         NftablesRenderer split = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none())
                 .splitFullSyncs(7);
         Ruleset kernel = new Ruleset();
-        apply(split, kernel, first, 0); // the first sync: the kernel's elements are not known yet, one transaction
+        // The first sync: the kernel's elements are not known yet, one transaction.
+        RenderedSyncs.applyFull(split, kernel, first, 0);
         NftablesRenderer.Plan plan = split.plan(second, null, Instant.EPOCH.plusSeconds(10));
         assertThat(plan.transactions()).as("setup, 45 ports by 7, then what goes").hasSize(1 + 7 + 1);
         int serviceIps = kernel.elements(Family.IP, NftablesLayout.TABLE, NftablesLayout.SERVICE_IPS).size();
@@ -68,14 +70,6 @@ class SplitFullSyncTest {
                 withoutStaleChains(expected.dump(), whole).split("\n"));
     }
 
-    private static void apply(NftablesRenderer renderer, Ruleset kernel, ProxyState state, long second)
-            throws Exception {
-        NftablesRenderer.Plan plan = renderer.plan(state, null, Instant.EPOCH.plusSeconds(second));
-        for (Transaction tx : plan.transactions()) {
-            kernel.apply(tx);
-        }
-        renderer.committed(plan);
-    }
 
     /**
      * Every verdict element of service-ips goes to a chain that is whole: with the rules it had before the sync or
