@@ -142,7 +142,15 @@ abstract class ScheduledSyncer implements Syncer {
     private boolean fullSyncDue(Instant now) {
         boolean requested = fullSyncRequested.getAndSet(false);
         return requested || needFullSync || lastFullSyncAt == null
-                || !now.isBefore(lastFullSyncAt.plus(settings.syncPeriod()));
+                || !now.isBefore(lastFullSyncAt.plus(fullSyncPeriod()));
+    }
+
+    /**
+     * The most time between two full syncs while nothing asks for one: the sync period, as iptables mode has no
+     * other way to notice rules someone else flushed.
+     */
+    Duration fullSyncPeriod() {
+        return settings.syncPeriod();
     }
 
     private SyncResult publish(SyncResult result) {

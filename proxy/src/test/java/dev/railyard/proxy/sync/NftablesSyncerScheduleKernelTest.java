@@ -1,0 +1,71 @@
+package dev.railyard.proxy.sync;
+
+import static dev.railyard.proxy.sync.SyncResult.Kind.FULL;
+import static dev.railyard.proxy.sync.SyncResult.Kind.PARTIAL;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.railyard.nftables.Family;
+import dev.railyard.nftables.NftApplier;
+import dev.railyard.nftables.netlink.NetlinkApplier;
+import dev.railyard.proxy.render.nftables.Layout;
+import dev.railyard.proxy.render.nftables.NftablesLayout;
+import dev.railyard.proxy.render.nftables.NftablesRenderer;
+import dev.railyard.testkit.ManualClock;
+import dev.railyard.testkit.NetworkNamespace;
+import dev.railyard.testkit.RequiresPrivileges;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/**
+ * nftables mode's schedule is kube-proxy's nftables proxier's: full syncs at start, when asked and once an hour
+ * (FullSyncPeriod), partial ones each sync period in between, because a full sync at 10,000 services is seconds
+ * of kernel work. Against a real table in a namespace.
+ */
+@RequiresPrivileges(commands = {"nft", "ip"})
+class NftablesSyncerScheduleKernelTest {
+    private static final Duration SYNC_PERIOD = Duration.ofSeconds(30);
+
+    @Test
+    void aFullSyncEveryHourAndPartialOnesEverySyncPeriodInBetween() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create();
+             NetlinkApplier applier = NetlinkApplier.open(node.name())) {
+            ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
+            ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
+            NftablesRenderer renderer = new NftablesRenderer(States.config(), Layout.FLAT,
+                    NftApplier.TableObjects.none()).splitFullSyncs(100);
+            NftablesSyncer syncer = new NftablesSyncer(tracker, renderer, applier,
+                    new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
+            tracker.onServiceChange(null, Kube.service("web", "10.96.0.10", "TCP", 80));
+            tracker.onEndpointSliceChange(null, Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"));
+            tracker.onServicesSynced();
+            tracker.onEndpointSlicesSynced();
+
+            SyncResult first = syncer.syncNow();
+            assertThat(first.succeeded()).isTrue();
+            assertThat(first.kind()).as("the first sync").isEqualTo(FULL);
+
+            clock.advance(SYNC_PERIOD.plusSeconds(1));
+            assertThat(syncer.syncNow().kind()).as("a sync period later, nothing asked for").isEqualTo(PARTIAL);
+            tracker.onEndpointSliceChange(Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"),
+                    Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.6"));
+            clock.advance(Duration.ofMinutes(30));
+            SyncResult change = syncer.syncNow();
+            assertThat(change.kind()).as("half an hour later, one endpoint changed").isEqualTo(PARTIAL);
+            assertThat(change.succeeded()).isTrue();
+            assertThat(applier.listElements(Family.IP, NftablesLayout.TABLE, endpointMap(applier)))
+                    .extracting(e -> e.valueText()).containsExactly("10.244.1.6 . 8080");
+
+            clock.advance(Duration.ofMinutes(30));
+            assertThat(syncer.syncNow().kind()).as("an hour after the last full sync").isEqualTo(FULL);
+            assertThat(syncer.syncNow().kind()).isEqualTo(PARTIAL);
+            syncer.requestFullSync();
+            assertThat(syncer.syncNow().kind()).as("asked for").isEqualTo(FULL);
+        }
+    }
+
+    private static String endpointMap(NftApplier applier) throws Exception {
+        return applier.listObjects(Family.IP, NftablesLayout.TABLE).maps().stream()
+                .filter(NftablesLayout::isEndpointMap).findFirst().orElseThrow();
+    }
+}
