@@ -27,9 +27,11 @@ public final class IptablesCleanup {
     /** Fixed chains the renderer writes or {@link JumpRules#ensure()} creates, by table. */
     private static final Map<String, Set<String>> FIXED_CHAINS = Map.of(
             "filter", Set.of(Chains.SERVICES, Chains.EXTERNAL_SERVICES, Chains.NODE_PORTS, Chains.FORWARD,
-                    Chains.PROXY_FIREWALL, Chains.KUBELET_FIREWALL),
+                    Chains.PROXY_FIREWALL, Chains.KUBELET_FIREWALL, Chains.PROXY_CANARY),
             "nat", Set.of(Chains.SERVICES, Chains.NODE_PORTS, Chains.POSTROUTING, Chains.MARK_MASQ,
-                    Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST, Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST));
+                    Chains.PORTALS_CONTAINER, Chains.PORTALS_HOST, Chains.NODEPORT_CONTAINER, Chains.NODEPORT_HOST,
+                    Chains.PROXY_CANARY),
+            "mangle", Set.of(Chains.PROXY_CANARY));
 
     private final IpFamily family;
     private final IptablesBackend backend;
@@ -85,10 +87,10 @@ public final class IptablesCleanup {
         return List.copyOf(deleted);
     }
 
-    /** Chains in the filter and nat tables now, by table, from {@code iptables-save}. */
+    /** Chains in the filter, nat and mangle tables now, by table, from {@code iptables-save}. */
     public Map<String, Set<String>> existingChains() throws IptablesException, InterruptedException {
         Map<String, Set<String>> chains = new LinkedHashMap<>();
-        for (String table : List.of("filter", "nat")) {
+        for (String table : List.of("filter", "nat", "mangle")) {
             chains.put(table, chainsIn(table));
         }
         return chains;

@@ -169,7 +169,8 @@ public final class JumpRules {
         throw failure("checking " + rule, result);
     }
 
-    private void ensureChain(String table, String chain) throws IptablesException, InterruptedException {
+    /** Creates {@code chain} in {@code table} unless it exists. */
+    public void ensureChain(String table, String chain) throws IptablesException, InterruptedException {
         if (chainExists(table, chain)) {
             return;
         }
@@ -180,7 +181,8 @@ public final class JumpRules {
         }
     }
 
-    private boolean chainExists(String table, String chain) throws IptablesException, InterruptedException {
+    /** Whether {@code table} has a chain named {@code chain}. */
+    public boolean chainExists(String table, String chain) throws IptablesException, InterruptedException {
         ProcessRunner.Result result = run(iptables(table, "-S", chain, List.of()));
         if (result.exitCode() == 0) {
             return true;

@@ -22,6 +22,7 @@ import dev.railyard.nftables.NftApplier;
 import dev.railyard.nftables.NftException;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.render.nftables.NftablesRenderer;
+import dev.railyard.proxy.sync.IptablesCanary;
 import dev.railyard.proxy.sync.IptablesSyncer;
 import dev.railyard.proxy.sync.NftablesSyncer;
 import dev.railyard.proxy.sync.SyncResult;
@@ -67,6 +68,8 @@ public final class ProxyDaemon implements AutoCloseable {
     private final ClusterSource source;
     /** nftables mode's applier, shared by the families; null in other modes. */
     private final NftApplier nftApplier;
+    /** iptables mode's canaries, one per family, started with the syncers; empty in other modes. */
+    private final List<IptablesCanary> canaries = new ArrayList<>();
     private boolean closed;
 
     private ProxyDaemon(ProxyDaemonSettings settings, String sourceName,
@@ -261,8 +264,9 @@ public final class ProxyDaemon implements AutoCloseable {
             startedHook.accept(syncer.family());
         }
         try {
+            daemon.startCanaries();
             daemon.source.start();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IptablesException | InterruptedException e) {
             daemon.close();
             throw e;
         }
@@ -273,6 +277,17 @@ public final class ProxyDaemon implements AutoCloseable {
                 .addKeyValue("syncPeriod", settings.sync().syncPeriod())
                 .addKeyValue("iptables", settings.backend().flagValue()).log();
         return daemon;
+    }
+
+    /** iptables mode: a canary per family, so that a flush of the tables brings a full sync (kube-proxy's monitor). */
+    private void startCanaries() throws IptablesException, InterruptedException {
+        if (settings.mode() != ProxyMode.IPTABLES) {
+            return;
+        }
+        for (Syncer syncer : syncers) {
+            canaries.add(IptablesCanary.start(JumpRules.of(syncer.family(), settings.backend())
+                    .withCommandPrefix(settings.commandPrefix()), syncer, settings.sync().syncPeriod()));
+        }
     }
 
     public ProxyDaemonSettings settings() {
@@ -329,6 +344,7 @@ public final class ProxyDaemon implements AutoCloseable {
             return;
         }
         closed = true;
+        canaries.forEach(IptablesCanary::close);
         source.close();
         for (Syncer syncer : syncers) {
             try {

@@ -11,6 +11,8 @@ public final class Chains {
     public static final String MARK_MASQ = "KUBE-MARK-MASQ";
     public static final String FORWARD = "KUBE-FORWARD";
     public static final String PROXY_FIREWALL = "KUBE-PROXY-FIREWALL";
+    /** kube-proxy's canary: an empty chain in mangle, nat and filter whose loss means the tables were flushed. */
+    public static final String PROXY_CANARY = "KUBE-PROXY-CANARY";
     /** kubelet's anti-martian chain, which kube-proxy duplicates when it enables localhost NodePorts. */
     public static final String KUBELET_FIREWALL = "KUBE-FIREWALL";
 

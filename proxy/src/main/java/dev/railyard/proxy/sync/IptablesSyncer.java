@@ -25,8 +25,9 @@ import java.util.function.Consumer;
  *
  * <p>Each sync drains the tracker and writes the new rules with one {@code iptables-restore --noflush}. Nothing
  * is written until both Services and EndpointSlices have synced, so a half-listed cluster never replaces good
- * rules. The first sync, the first after any failure, one at least every {@code syncPeriod} and one where the
- * large-cluster mode flips are full: every chain is rewritten and the jump rules from the built-in chains are
+ * rules. The first sync, the first after any failure, one asked for (the daemon's {@link IptablesCanary} asks when
+ * the tables were flushed), one at least every hour (kube-proxy's FullSyncPeriod, or the sync period when longer)
+ * and one where the large-cluster mode flips are full: every chain is rewritten and the jump rules from the built-in chains are
  * ensured. The others are partial: only the per-service chains of changed services are rewritten. Chains of
  * services that went away are deleted by comparing with the chains of the last successful sync (plus, after a
  * failure, those the failed sync may have created).
@@ -37,7 +38,7 @@ import java.util.function.Consumer;
 public final class IptablesSyncer extends ScheduledSyncer {
     /**
      * @param minSyncPeriod kube-proxy's --iptables-min-sync-period: the least time between syncs (after a burst)
-     * @param syncPeriod    kube-proxy's --iptables-sync-period: the most time between syncs, and between full ones
+     * @param syncPeriod    kube-proxy's --iptables-sync-period: the most time between syncs
      * @param retryInterval how soon a failed sync is retried (kube-proxy uses the sync period)
      */
     public record Settings(Duration minSyncPeriod, Duration syncPeriod, Duration retryInterval) {
@@ -102,6 +103,11 @@ public final class IptablesSyncer extends ScheduledSyncer {
     /** Per-service nat chains that may be in the kernel: those of the last successful sync, plus a failed one's. */
     public Set<String> activeNatChains() {
         return knownNatChains;
+    }
+
+    @Override
+    Duration fullSyncPeriod() {
+        return kubeProxyFullSyncPeriod();
     }
 
     @Override

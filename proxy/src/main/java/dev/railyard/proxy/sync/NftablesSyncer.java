@@ -26,8 +26,8 @@ import java.util.function.Consumer;
 /**
  * The nftables proxier of one IP family: kube-proxy's nftables syncProxyRules around a {@link ChangeTracker}, an
  * {@link NftablesRenderer} and an {@link NftApplier}, on {@link ScheduledSyncer}'s schedule (nothing before both
- * kinds have synced; full syncs at start, after a failure and once per {@link #FULL_SYNC_PERIOD}, as kube-proxy's
- * nftables proxier; partial ones in between, at least once per sync period).
+ * kinds have synced; full syncs at start, after a failure and once an hour, as kube-proxy's nftables proxier;
+ * partial ones in between, at least once per sync period).
  *
  * <p>Each sync first deletes the per-service chains that have been stale (flushed, unused) for longer than
  * {@link NftablesRenderer#STALE_CHAIN_GRACE}, in a transaction of its own as kube-proxy does; if the kernel
@@ -36,13 +36,6 @@ import java.util.function.Consumer;
  */
 public final class NftablesSyncer extends ScheduledSyncer {
     private static final Logger LOG = LoggerFactory.getLogger(NftablesSyncer.class);
-
-    /**
-     * kube-proxy's FullSyncPeriod: a full sync lists the kernel's table and rewrites every service, ~10 s of kernel
-     * work at 10,000 services, so not every sync period (30 s) as in iptables mode. The table is kube-proxy's own
-     * (nobody else's rules live in it), and a partial sync the kernel refuses makes the next one full.
-     */
-    static final Duration FULL_SYNC_PERIOD = Duration.ofHours(1);
 
     /** After the grace, so that the chains flushed last are old enough to go. */
     private static final Duration STALE_CHAIN_MARGIN = Duration.ofMillis(100);
@@ -64,10 +57,14 @@ public final class NftablesSyncer extends ScheduledSyncer {
         this.clock = clock;
     }
 
+    /**
+     * A full sync lists the kernel's table and rewrites every service, ~10 s of kernel work at 10,000 services: once
+     * an hour, as kube-proxy's nftables proxier. The table is the proxy's own, and a partial sync the kernel
+     * refuses (its table deleted, say) makes the next one full.
+     */
     @Override
     Duration fullSyncPeriod() {
-        Duration syncPeriod = super.fullSyncPeriod();
-        return syncPeriod.compareTo(FULL_SYNC_PERIOD) > 0 ? syncPeriod : FULL_SYNC_PERIOD;
+        return kubeProxyFullSyncPeriod();
     }
 
     /**

@@ -28,6 +28,8 @@ import java.util.function.Consumer;
  */
 abstract class ScheduledSyncer implements Syncer {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduledSyncer.class);
+    /** kube-proxy's proxyutil.FullSyncPeriod. */
+    static final Duration KUBE_PROXY_FULL_SYNC_PERIOD = Duration.ofHours(1);
 
     private final IpFamily family;
     private final ChangeTracker tracker;
@@ -146,11 +148,21 @@ abstract class ScheduledSyncer implements Syncer {
     }
 
     /**
-     * The most time between two full syncs while nothing asks for one: the sync period, as iptables mode has no
-     * other way to notice rules someone else flushed.
+     * The most time between two full syncs while nothing asks for one: by default the sync period (the userspace
+     * mode's capture rules are few).
      */
     Duration fullSyncPeriod() {
         return settings.syncPeriod();
+    }
+
+    /**
+     * kube-proxy's FullSyncPeriod (an hour), or the sync period when longer: for the modes whose full sync is
+     * seconds of work at 10,000 services and whose loss of rules is noticed otherwise (a refused partial sync, the
+     * iptables canary).
+     */
+    final Duration kubeProxyFullSyncPeriod() {
+        Duration syncPeriod = settings.syncPeriod();
+        return syncPeriod.compareTo(KUBE_PROXY_FULL_SYNC_PERIOD) > 0 ? syncPeriod : KUBE_PROXY_FULL_SYNC_PERIOD;
     }
 
     private SyncResult publish(SyncResult result) {

@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Which chains --cleanup takes: ours (the fixed ones and per-service ones), never the built-ins or others'. */
+/**
+ * Which chains --cleanup takes: ours (the fixed ones, the canaries iptables mode plants, per-service ones), never
+ * the built-ins or others' (the kubelet's canary included).
+ */
 class IptablesCleanupTest {
     @Test
     void selectsOnlyRailyardsChains() {
@@ -17,13 +20,16 @@ class IptablesCleanupTest {
                 "nat", Set.of("PREROUTING", "POSTROUTING", "KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
                         "KUBE-MARK-MASQ", "KUBE-SVC-ABCDEFGHIJKLMNOP", "KUBE-SEP-ABCDEFGHIJKLMNOP",
                         "KUBE-EXT-ABCDEFGHIJKLMNOP", "KUBE-SVL-ABCDEFGHIJKLMNOP", "KUBE-FW-ABCDEFGHIJKLMNOP",
-                        "KUBE-PROXY-CANARY", "CNI-HOSTPORT-DNAT"));
+                        "KUBE-PROXY-CANARY", "CNI-HOSTPORT-DNAT"),
+                "mangle", Set.of("PREROUTING", "KUBE-PROXY-CANARY", "KUBE-KUBELET-CANARY"));
         Map<String, Set<String>> ours = IptablesCleanup.ourChains(existing);
         assertThat(ours.get("filter")).containsExactlyInAnyOrder("KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES",
                 "KUBE-NODEPORTS", "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-FIREWALL");
+        assertThat(ours.get("mangle")).containsExactly("KUBE-PROXY-CANARY");
         assertThat(ours.get("nat")).containsExactlyInAnyOrder("KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
                 "KUBE-MARK-MASQ", "KUBE-SVC-ABCDEFGHIJKLMNOP", "KUBE-SEP-ABCDEFGHIJKLMNOP",
-                "KUBE-EXT-ABCDEFGHIJKLMNOP", "KUBE-SVL-ABCDEFGHIJKLMNOP", "KUBE-FW-ABCDEFGHIJKLMNOP");
+                "KUBE-EXT-ABCDEFGHIJKLMNOP", "KUBE-SVL-ABCDEFGHIJKLMNOP", "KUBE-FW-ABCDEFGHIJKLMNOP",
+                "KUBE-PROXY-CANARY");
     }
 
     @Test
