@@ -1,6 +1,7 @@
 package dev.railyard.proxy.inspect.iptables;
 
 import dev.railyard.proxy.inspect.LocalAddresses;
+import dev.railyard.proxy.inspect.PacketState;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.Protocol;
 import inet.ipaddr.IPAddress;
@@ -23,7 +24,7 @@ sealed interface Condition {
     record Address(boolean source, boolean negated, IPAddress cidr, String text) implements Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
-            IPAddress address = source ? packet.source : packet.destination;
+            IPAddress address = source ? packet.source : packet.destination();
             boolean in = cidr.getIPVersion() == address.getIPVersion() && cidr.contains(address);
             if (in != negated) {
                 return Check.MATCH;
@@ -96,7 +97,7 @@ sealed interface Condition {
             }
             boolean in = false;
             for (int[] range : ranges) {
-                if (which != Which.SOURCE && packet.port >= range[0] && packet.port <= range[1]) {
+                if (which != Which.SOURCE && packet.port() >= range[0] && packet.port() <= range[1]) {
                     in = true;
                 }
                 if (which != Which.DESTINATION && packet.sourcePort >= range[0] && packet.sourcePort <= range[1]) {
@@ -106,7 +107,7 @@ sealed interface Condition {
             if (in != negated) {
                 return Check.MATCH;
             }
-            int port = packet.port;
+            int port = packet.port();
             int sourcePort = packet.sourcePort;
             boolean inRange = in;
             return Check.noMatch(() -> (which == Which.SOURCE ? "source port " + sourcePort
@@ -119,7 +120,7 @@ sealed interface Condition {
     record AddressType(boolean source, boolean negated, Set<String> types) implements Condition {
         @Override
         public Check test(PacketState packet, LocalAddresses local) {
-            IPAddress address = source ? packet.source : packet.destination;
+            IPAddress address = source ? packet.source : packet.destination();
             String type;
             if (local.isLocal(address)) {
                 type = "LOCAL";

@@ -2,19 +2,20 @@ package dev.railyard.proxy.inspect.iptables;
 
 import dev.railyard.proxy.inspect.Affinity;
 import dev.railyard.proxy.inspect.LocalAddresses;
-import dev.railyard.proxy.inspect.Outcome;
 import dev.railyard.proxy.inspect.Packet;
 import dev.railyard.proxy.inspect.PacketEvaluator;
+import dev.railyard.proxy.inspect.PacketState;
 import dev.railyard.proxy.inspect.Step;
 import dev.railyard.proxy.inspect.Trace;
+import dev.railyard.proxy.inspect.TraceBranch;
+import dev.railyard.proxy.inspect.TraceFrame;
+import dev.railyard.proxy.inspect.TraceStop;
+import dev.railyard.proxy.inspect.TraceWalk;
 import dev.railyard.proxy.inspect.Verdict;
 import dev.railyard.proxy.model.IpAddresses;
-import dev.railyard.proxy.model.IpFamily;
 import inet.ipaddr.IPAddress;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -46,9 +47,6 @@ import java.util.Objects;
 public final class IptablesEvaluator implements PacketEvaluator {
     /** iptables itself refuses chains nested deeper than this (XT_MAX_DEPTH is smaller); a loop stops here. */
     private static final int MAX_DEPTH = 100;
-    /** A bound on the work of one trace, which only a ruleset built to explode could reach. */
-    private static final int MAX_BRANCHES = 100_000;
-    private static final long MAX_RULE_TESTS = 50_000_000L;
 
     /** Chains shorter than this are walked rule by rule even when only outcomes are wanted. */
     private static final int INDEX_MIN_RULES = 16;
@@ -169,14 +167,6 @@ public final class IptablesEvaluator implements PacketEvaluator {
         }
     }
 
-    public IptablesRuleset ruleset() {
-        return ruleset;
-    }
-
-    public LocalAddresses localAddresses() {
-        return local;
-    }
-
     @Override
     public Trace trace(Packet packet, Detail detail) {
         return new Walk(packet, detail).run();
@@ -184,55 +174,40 @@ public final class IptablesEvaluator implements PacketEvaluator {
 
     // ---------------------------------------------------------------------------------------------------------
 
-    /** One stop on a packet's way through the node. */
-    private sealed interface Stop {
+    /** A table's chain at a hook; skipped when the ruleset does not have it. */
+    private record Hook(String table, String chain) implements TraceStop {
     }
 
-    private record Hook(String table, String chain) implements Stop {
-    }
-
-    /** After PREROUTING: local delivery or forwarding. */
-    private record RouteArriving() implements Stop {
-    }
-
-    /** After nat OUTPUT: the node's packet is routed again (DNAT may have changed where it goes). */
-    private record RouteSent() implements Stop {
-    }
-
-    /** The end of the way: delivered to a local socket, forwarded out, or sent out by the node. */
-    private record Leave(String how) implements Stop {
-    }
-
-    private static List<Stop> arriving() {
+    private static List<TraceStop> arriving() {
         return List.of(new Hook("raw", "PREROUTING"), new Hook("mangle", "PREROUTING"), new Hook("nat", "PREROUTING"),
-                new RouteArriving());
+                new TraceStop.RouteArriving());
     }
 
-    private static List<Stop> localInput(String how) {
+    private static List<TraceStop> localInput(String how) {
         return List.of(new Hook("mangle", "INPUT"), new Hook("filter", "INPUT"), new Hook("security", "INPUT"),
-                new Hook("nat", "INPUT"), new Leave(how));
+                new Hook("nat", "INPUT"), new TraceStop.Leave(how));
     }
 
-    private static List<Stop> forwarding() {
+    private static List<TraceStop> forwarding() {
         return List.of(new Hook("mangle", "FORWARD"), new Hook("filter", "FORWARD"), new Hook("security", "FORWARD"),
-                new Hook("mangle", "POSTROUTING"), new Hook("nat", "POSTROUTING"), new Leave("forwarded"));
+                new Hook("mangle", "POSTROUTING"), new Hook("nat", "POSTROUTING"), new TraceStop.Leave("forwarded"));
     }
 
-    private static List<Stop> sending() {
+    private static List<TraceStop> sending() {
         return List.of(new Hook("raw", "OUTPUT"), new Hook("mangle", "OUTPUT"), new Hook("nat", "OUTPUT"),
-                new RouteSent());
+                new TraceStop.RouteSent());
     }
 
-    private static List<Stop> sentOn(boolean toLocal) {
-        List<Stop> stops = new ArrayList<>(List.of(new Hook("filter", "OUTPUT"), new Hook("security", "OUTPUT"),
+    private static List<TraceStop> sentOn(boolean toLocal) {
+        List<TraceStop> stops = new ArrayList<>(List.of(new Hook("filter", "OUTPUT"), new Hook("security", "OUTPUT"),
                 new Hook("mangle", "POSTROUTING"), new Hook("nat", "POSTROUTING")));
         if (toLocal) {
             // Back in over lo. NAT was settled in OUTPUT and POSTROUTING, so nat PREROUTING/INPUT are not run.
             stops.addAll(List.of(new Hook("raw", "PREROUTING"), new Hook("mangle", "PREROUTING"),
                     new Hook("mangle", "INPUT"), new Hook("filter", "INPUT"), new Hook("security", "INPUT"),
-                    new Leave("delivered to a local socket over lo")));
+                    new TraceStop.Leave("delivered to a local socket over lo")));
         } else {
-            stops.add(new Leave("sent out by the node"));
+            stops.add(new TraceStop.Leave("sent out by the node"));
         }
         return stops;
     }
@@ -241,7 +216,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
      * A chain being run: where it is, how deep, the policy that applies if it ends (base chains), and, when
      * skipping rules that cannot match, the rule numbers still to consider.
      */
-    private static final class Frame {
+    private static final class Frame implements TraceFrame<Frame> {
         final String table;
         final IptablesRuleset.Chain chain;
         final int depth;
@@ -258,7 +233,8 @@ public final class IptablesEvaluator implements PacketEvaluator {
             this.order = order;
         }
 
-        boolean done() {
+        @Override
+        public boolean done() {
             return next >= (order == null ? chain.rules().size() : order.length);
         }
 
@@ -267,39 +243,32 @@ public final class IptablesEvaluator implements PacketEvaluator {
             return chain.rules().get(order == null ? position : order[position]);
         }
 
-        Frame copy() {
+        @Override
+        public Policy policy() {
+            return policy == null ? null : new Policy(":" + chain.name() + " " + policy, chain.name(), policy,
+                    policy.equals("DROP"), !chain.rules().isEmpty(), table);
+        }
+
+        @Override
+        public Step step(String rule, Step.Result result, String why, double reach) {
+            return new Step(table, chain.name(), rule, result, why, depth, reach);
+        }
+
+        @Override
+        public Frame copy() {
             Frame copy = new Frame(table, chain, depth, policy, order);
             copy.next = next;
             return copy;
         }
     }
 
-    /** One branch of a trace: the packet, where it is, and the share of packets that go this way. */
-    private static final class Branch {
-        final PacketState packet;
-        final ArrayDeque<Stop> stops;
-        final ArrayDeque<Frame> frames;
-        double reach;
-        /** Rules met on this branch's way that could not be evaluated. */
-        int unevaluated;
-        /** The step to record when this branch (the not-taken side of a random choice) resumes. */
-        java.util.function.Supplier<Step> resumeStep;
-
-        Branch(PacketState packet, List<Stop> stops, double reach) {
-            this.packet = packet;
-            this.stops = new ArrayDeque<>(stops);
-            this.frames = new ArrayDeque<>();
-            this.reach = reach;
+    private static final class Branch extends TraceBranch<PacketState, Frame> {
+        Branch(PacketState packet, List<TraceStop> stops) {
+            super(packet, stops);
         }
 
         private Branch(Branch other) {
-            this.packet = other.packet.copy();
-            this.stops = new ArrayDeque<>(other.stops);
-            this.frames = new ArrayDeque<>();
-            // ArrayDeque iterates from the top; rebuild in the same order.
-            other.frames.descendingIterator().forEachRemaining(f -> this.frames.push(f.copy()));
-            this.reach = other.reach;
-            this.unevaluated = other.unevaluated;
+            super(other, other.packet.copy());
         }
 
         Branch copy() {
@@ -308,109 +277,45 @@ public final class IptablesEvaluator implements PacketEvaluator {
     }
 
     /** One trace being run. */
-    private final class Walk {
-        private final Packet packet;
-        private final boolean recordPath;
-        private final IpFamily family;
-        private final List<Step> path = new ArrayList<>();
-        private final List<Outcome> outcomes = new ArrayList<>();
-        private final List<String> notes = new ArrayList<>(ruleset.notes());
-        private final Deque<Branch> pending = new ArrayDeque<>();
-        private long ruleTests;
-        private int branches = 1;
-        private boolean stopped;
-
+    private final class Walk extends TraceWalk<Branch, Frame> {
         Walk(Packet packet, Detail detail) {
-            this.packet = packet;
-            this.recordPath = detail == Detail.PATH;
-            this.family = packet.family();
+            super(packet, detail, IptablesEvaluator.this.local, ruleset.notes());
         }
 
-        Trace run() {
-            IPAddress source = IpAddresses.parse(packet.source());
-            IPAddress destination = IpAddresses.parse(packet.destination());
-            PacketState state = new PacketState(source, packet.sourcePort(), destination, packet.port(),
-                    packet.protocol(), packet.origin().arrives() ? packet.inInterface() : null);
-            if (!packet.origin().arrives()) {
-                state.outInterface = local.isLocal(destination) ? "lo" : null;
-            }
-            pending.push(new Branch(state, packet.origin().arrives() ? arriving() : sending(), 1.0));
-            while (!pending.isEmpty() && !stopped) {
-                Branch branch = pending.pop();
-                if (branch.resumeStep != null) {
-                    record(branch.resumeStep);
-                }
-                runBranch(branch);
-            }
-            if (stopped) {
-                notes.add("the trace stopped after " + branches + " branches and " + ruleTests
-                        + " rule tests; the outcomes listed are incomplete");
-            }
-            return new Trace(packet, path, outcomes, notes);
+        @Override
+        protected Branch start() {
+            return new Branch(new PacketState(packet, local), packet.origin().arrives() ? arriving() : sending());
         }
 
-        private void runBranch(Branch b) {
-            while (true) {
-                if (b.frames.isEmpty()) {
-                    Stop stop = b.stops.poll();
-                    if (stop == null) {
-                        throw new IllegalStateException("a trace branch ran out of stops");
-                    }
-                    if (stop instanceof Leave leave) {
-                        leave(b, leave.how());
-                        return;
-                    }
-                    if (stop instanceof RouteArriving) {
-                        routeArriving(b);
-                        continue;
-                    }
-                    if (stop instanceof RouteSent) {
-                        routeSent(b);
-                        continue;
-                    }
-                    Hook hook = (Hook) stop;
-                    if (hook.table().equals("nat") && b.packet.untracked) {
-                        continue; // no conntrack entry, no NAT
-                    }
-                    IptablesRuleset.Chain chain = ruleset.chain(hook.table(), hook.chain());
-                    if (chain != null) {
-                        b.frames.push(new Frame(hook.table(), chain, 0, chain.policy() == null ? "ACCEPT"
-                                : chain.policy(), order(chain, b.packet)));
-                    }
-                    continue;
-                }
-                Frame frame = b.frames.peek();
-                if (frame.done()) {
-                    b.frames.pop();
-                    if (frame.policy != null && !applyPolicy(b, frame)) {
-                        return;
-                    }
-                    continue;
-                }
-                IptablesRule rule = frame.nextRule();
-                if (++ruleTests > MAX_RULE_TESTS) {
-                    stopped = true;
-                    return;
-                }
-                if (!apply(b, frame, rule)) {
-                    return;
-                }
+        @Override
+        protected void enter(Branch b, TraceStop stop) {
+            Hook hook = (Hook) stop;
+            if (hook.table().equals("nat") && b.packet.untracked) {
+                return; // no conntrack entry, no NAT
+            }
+            IptablesRuleset.Chain chain = ruleset.chain(hook.table(), hook.chain());
+            if (chain != null) {
+                b.frames.push(new Frame(hook.table(), chain, 0, chain.policy() == null ? "ACCEPT"
+                        : chain.policy(), order(chain, b.packet)));
             }
         }
 
-        /** Applies a base chain's policy; false when it ends the trace (DROP). */
-        private boolean applyPolicy(Branch b, Frame frame) {
-            boolean drop = frame.policy.equals("DROP");
-            if (drop || !frame.chain.rules().isEmpty()) {
-                record(() -> step(frame, ":" + frame.chain.name() + " " + frame.policy, Step.Result.POLICY, "end of base chain "
-                        + frame.chain.name() + ": its policy " + frame.policy + " applies", b));
+        @Override
+        protected List<TraceStop> routed(boolean arrived, boolean toLocal) {
+            if (!arrived) {
+                return sentOn(toLocal);
             }
-            if (drop) {
-                outcome(b, Verdict.DROP, frame.table + " " + frame.chain.name() + " policy DROP");
-                return false;
-            }
-            b.frames.clear();
-            return true;
+            return toLocal ? localInput("delivered to a local socket") : forwarding();
+        }
+
+        @Override
+        protected String hookLabel(String hook) {
+            return hook.toUpperCase(Locale.ROOT);
+        }
+
+        @Override
+        protected boolean applyNext(Branch b, Frame frame) {
+            return apply(b, frame, frame.nextRule());
         }
 
         /** Tests one rule and applies its target; false when the branch ended. */
@@ -446,11 +351,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 }
             }
             if (unknown != null) {
-                b.unevaluated++;
-                Check cannot = unknown;
-                record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + cannot.why()
-                        + "; treated as not matching", b));
-                return true;
+                return cannot(b, frame, rule, unknown.why());
             }
             if (affinityCheck != null) {
                 Condition.Recent recent = affinityCheck;
@@ -459,9 +360,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 String endpoint = target == null ? null : endpointOf(frame.table, target);
                 if (affinityCheck.mode() == Condition.Recent.Mode.CHECK && !affinityCheck.negated()) {
                     Affinity affinity = new Affinity(affinityCheck.name(), affinityCheck.seconds(), target, endpoint);
-                    if (!p.affinity.contains(affinity)) {
-                        p.affinity.add(affinity);
-                    }
+                    p.meetAffinity(affinity);
                     record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "session affinity: assuming this client has "
                             + "no entry in " + recent.name() + " (a client seen within "
                             + recent.seconds() + " s would go to " + (target == null ? "this rule's target"
@@ -480,15 +379,17 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 return true;
             }
             if (probability < 1) {
-                if (++branches > MAX_BRANCHES) {
-                    stopped = true;
+                if (!split(1)) {
                     return false;
                 }
                 Branch other = b.copy();
                 other.reach = b.reach * (1 - probability);
                 double notTaken = 1 - probability;
-                other.resumeStep = () -> step(frame, rule.text(), Step.Result.NO_MATCH, "random choice not taken ("
-                        + percent(notTaken) + " of the packets that get here)", other);
+                other.resume = () -> {
+                    record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "random choice not taken ("
+                            + percent(notTaken) + " of the packets that get here)", other));
+                    return true;
+                };
                 pending.push(other);
                 b.reach *= probability;
                 if (recordPath) {
@@ -511,17 +412,11 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 String name = isGoto ? ((Target.Goto) target).chain() : ((Target.Jump) target).chain();
                 IptablesRuleset.Chain chain = ruleset.chain(frame.table, name);
                 if (chain == null || chain.builtIn()) {
-                    b.unevaluated++;
-                    record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: "
-                            + (chain == null ? "chain " + name + " does not exist" : name + " is a base chain")
-                            + "; treated as not matching", b));
-                    return true;
+                    return cannot(b, frame, rule, chain == null ? "chain " + name + " does not exist"
+                            : name + " is a base chain");
                 }
                 if (frame.depth + 1 >= MAX_DEPTH) {
-                    b.unevaluated++;
-                    record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: jumps nested "
-                            + MAX_DEPTH + " deep (a loop?); treated as not matching", b));
-                    return true;
+                    return cannot(b, frame, rule, "jumps nested " + MAX_DEPTH + " deep (a loop?)");
                 }
                 record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + (isGoto ? "go to " : "jump to ") + name, b));
                 if (isGoto) {
@@ -562,23 +457,20 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 String how;
                 if (target instanceof Target.Dnat dnat) {
                     address = dnat.address();
-                    port = dnat.port() == 0 ? p.port : dnat.port();
+                    port = dnat.port() == 0 ? p.port() : dnat.port();
                     how = "DNAT";
                 } else {
                     Target.Redirect redirect = (Target.Redirect) target;
                     address = packet.origin().arrives() ? local.primary(family) : loopback();
-                    port = redirect.port() == 0 ? p.port : redirect.port();
+                    port = redirect.port() == 0 ? p.port() : redirect.port();
                     how = "REDIRECT (to " + (packet.origin().arrives() ? "the incoming interface's address, taken as "
                             + "the node's primary" : "loopback") + ")";
                 }
                 IPAddress to = IpAddresses.parse(address);
-                if (to.getIPVersion() != p.destination.getIPVersion()) {
+                if (to.getIPVersion() != p.destination().getIPVersion()) {
                     return cannot(b, frame, rule, "DNAT to an address of the other IP family");
                 }
-                p.destination = to;
-                p.port = port;
-                p.dnatted = true;
-                p.endpoint = Packet.hostPort(IpAddresses.canonical(to), port);
+                p.dnatTo(to, port);
                 record(() -> step(frame, rule.text(), Step.Result.MATCH, prefix + how + " to " + p.endpoint, b));
                 b.frames.clear();
                 return true;
@@ -616,53 +508,7 @@ public final class IptablesEvaluator implements PacketEvaluator {
         }
 
         private boolean cannot(Branch b, Frame frame, IptablesRule rule, String why) {
-            b.unevaluated++;
-            record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + why
-                    + "; treated as not matching", b));
-            return true;
-        }
-
-        private void routeArriving(Branch b) {
-            PacketState p = b.packet;
-            boolean toLocal = local.isLocal(p.destination);
-            String why = p.destinationText() + (toLocal ? " is a local address: delivered (INPUT)"
-                    : " is not a local address: forwarded (FORWARD)");
-            record(() -> new Step("", "routing", "route " + p.destinationText(), Step.Result.ROUTE, why, 0, b.reach));
-            b.stops.clear();
-            if (toLocal) {
-                p.outInterface = null;
-                b.stops.addAll(localInput("delivered to a local socket"));
-            } else {
-                b.stops.addAll(forwarding());
-            }
-        }
-
-        private void routeSent(Branch b) {
-            PacketState p = b.packet;
-            boolean toLocal = local.isLocal(p.destination);
-            p.outInterface = toLocal ? "lo" : null;
-            record(() -> new Step("", "routing", "route " + p.destinationText(), Step.Result.ROUTE, p.destinationText()
-                    + (toLocal ? " is a local address: out and back in over lo" : " is not a local address: sent out"),
-                    0, b.reach));
-            b.stops.clear();
-            b.stops.addAll(sentOn(toLocal));
-            if (toLocal) {
-                p.inInterface = "lo";
-            }
-        }
-
-        private void leave(Branch b, String how) {
-            outcome(b, b.packet.endpoint != null ? Verdict.DNAT : Verdict.ACCEPT, how);
-        }
-
-        private void outcome(Branch b, Verdict verdict, String decidedBy) {
-            boolean passes = verdict == Verdict.DNAT || verdict == Verdict.ACCEPT;
-            Outcome outcome = new Outcome(b.reach, verdict, verdict == Verdict.DNAT ? b.packet.endpoint : null,
-                    passes && b.packet.masqueraded, decidedBy, b.packet.affinity, b.unevaluated);
-            outcomes.add(outcome);
-            record(() -> new Step("", "end", verdict + (outcome.endpoint() != null ? " to " + outcome.endpoint() : "")
-                    + (passes ? (outcome.masquerade() ? ", masqueraded" : ", source kept") : ""), Step.Result.END,
-                    decidedBy, 0, b.reach));
+            return cannot(b, frame, rule.text(), why);
         }
 
         /** The rules to consider in {@code chain}: all of them when recording the path, else the candidates. */
@@ -671,27 +517,12 @@ public final class IptablesEvaluator implements PacketEvaluator {
                 return null;
             }
             ChainIndex index = indexes.get(chain);
-            return index == null ? null : index.candidates(packet.destinationText(), packet.port);
+            return index == null ? null : index.candidates(packet.destinationText(), packet.port());
         }
 
         private String baseChain(Branch b) {
             Frame bottom = b.frames.peekLast();
             return bottom == null ? "" : bottom.chain.name();
-        }
-
-        private String loopback() {
-            return family == IpFamily.V4 ? "127.0.0.1" : "::1";
-        }
-
-        private Step step(Frame frame, String rule, Step.Result result, String why, Branch b) {
-            return new Step(frame.table, frame.chain.name(), rule, result, why, frame.depth, b.reach);
-        }
-
-        /** Builds and keeps the step when the path is recorded; otherwise nothing is put into words. */
-        private void record(java.util.function.Supplier<Step> step) {
-            if (recordPath) {
-                path.add(step.get());
-            }
         }
     }
 
@@ -711,14 +542,5 @@ public final class IptablesEvaluator implements PacketEvaluator {
             }
         }
         return found;
-    }
-
-    /** "33.3%", "50%", "0.01%". */
-    static String percent(double share) {
-        double value = share * 100;
-        if (Math.abs(value - Math.rint(value)) < 1e-6) {
-            return String.format(Locale.ROOT, "%.0f%%", value);
-        }
-        return String.format(Locale.ROOT, value >= 1 ? "%.1f%%" : "%.3g%%", value);
     }
 }

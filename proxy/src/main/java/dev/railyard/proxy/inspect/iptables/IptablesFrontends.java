@@ -1,5 +1,6 @@
 package dev.railyard.proxy.inspect.iptables;
 
+import dev.railyard.proxy.inspect.FoundFrontends;
 import dev.railyard.proxy.inspect.Frontend;
 import dev.railyard.proxy.inspect.LocalAddresses;
 import dev.railyard.proxy.model.IpAddresses;
@@ -7,15 +8,11 @@ import dev.railyard.proxy.model.Protocol;
 import inet.ipaddr.IPAddress;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Finds the service frontends of an iptables ruleset from the rules themselves: every nat or filter rule that
@@ -27,32 +24,21 @@ import java.util.TreeSet;
 final class IptablesFrontends {
     private static final int MAX_CHAINS_PER_FRONTEND = 10_000;
 
-    private final Map<String, Frontend> frontends = new LinkedHashMap<>();
-    private final Map<String, Set<String>> sourceCidrs = new LinkedHashMap<>();
+    private final FoundFrontends found = new FoundFrontends();
 
     private IptablesFrontends() {
     }
 
-    static IptablesFrontends of(IptablesRuleset ruleset, LocalAddresses local) {
-        IptablesFrontends found = new IptablesFrontends();
+    static FoundFrontends of(IptablesRuleset ruleset, LocalAddresses local) {
+        IptablesFrontends finder = new IptablesFrontends();
         for (String table : List.of("nat", "filter")) {
             for (IptablesRuleset.Chain chain : ruleset.chains(table).values()) {
                 for (IptablesRule rule : chain.rules()) {
-                    found.consider(ruleset, table, chain, rule, local);
+                    finder.consider(ruleset, table, chain, rule, local);
                 }
             }
         }
-        return found;
-    }
-
-    List<Frontend> frontends() {
-        List<Frontend> list = new ArrayList<>(frontends.values());
-        list.sort(Frontend.ORDER);
-        return list;
-    }
-
-    Set<String> sourceCidrs(Frontend frontend) {
-        return sourceCidrs.getOrDefault(frontend.key(), Set.of());
+        return finder.found;
     }
 
     private void consider(IptablesRuleset ruleset, String table, IptablesRuleset.Chain chain, IptablesRule rule,
@@ -93,14 +79,7 @@ final class IptablesFrontends {
         String comment = rule.comment();
         Frontend frontend = new Frontend(nodePort ? null : IpAddresses.canonical(destination), port, protocol,
                 kindOf(comment, nodePort), nameOf(comment));
-        Frontend known = frontends.get(frontend.key());
-        if (known == null || known.name() == null && frontend.name() != null
-                || known.kind() == Frontend.Kind.SERVICE_IP && frontend.kind() != Frontend.Kind.SERVICE_IP) {
-            frontends.put(frontend.key(), new Frontend(frontend.address(), port, protocol,
-                    known != null && frontend.kind() == Frontend.Kind.SERVICE_IP ? known.kind() : frontend.kind(),
-                    frontend.name() != null ? frontend.name() : known == null ? null : known.name()));
-        }
-        collectSources(ruleset, table, rule, sourceCidrs.computeIfAbsent(frontend.key(), k -> new TreeSet<>()));
+        collectSources(ruleset, table, rule, found.add(frontend));
     }
 
     /** The source CIDRs of {@code rule} and of every rule in the chains it leads to. */

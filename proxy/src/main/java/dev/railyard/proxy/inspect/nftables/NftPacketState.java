@@ -1,93 +1,60 @@
 package dev.railyard.proxy.inspect.nftables;
 
-import dev.railyard.proxy.inspect.Affinity;
 import dev.railyard.proxy.inspect.LocalAddresses;
+import dev.railyard.proxy.inspect.Packet;
+import dev.railyard.proxy.inspect.PacketState;
 import dev.railyard.proxy.model.IpAddresses;
-import dev.railyard.proxy.model.Protocol;
 import inet.ipaddr.IPAddress;
 
 import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * The packet as one branch of an nftables trace sees it at a given moment: addresses after NAT, the mark, what
- * conntrack knows. Reads the fields rules test ({@link #text} for lookups, {@link #test} for comparisons).
- * Copied when a random choice splits the trace.
+ * The packet as one branch of an nftables trace sees it, with the field values its rules read: {@link #text} for
+ * lookups, {@link #test} for comparisons. Addresses are kept as numbers too, because every prefix and range
+ * comparison needs them.
  */
-final class NftPacketState {
+final class NftPacketState extends PacketState {
     /** What a comparison of one field found. */
     enum Result { MATCH, NO_MATCH, UNKNOWN }
 
     final int version;
-    final IPAddress source;
     final BigInteger sourceValue;
     final String sourceText;
-    final int sourcePort;
-    final int protocol;
-    IPAddress destination;
-    BigInteger destinationValue;
-    String destinationText;
-    int port;
-    long mark;
-    boolean dnatted;
-    boolean masqueraded;
-    boolean untracked;
-    /** Null when unknown. */
-    String inInterface;
-    /** Null when unknown. */
-    String outInterface;
-    /** address:port after DNAT, or null. */
-    String endpoint;
-    final List<Affinity> affinity;
+    /** The IP protocol number (6, 17, 132), as nftables compares it. */
+    final int protocolNumber;
+    private BigInteger destinationValue;
 
-    NftPacketState(IPAddress source, int sourcePort, IPAddress destination, int port, Protocol protocol,
-                   String inInterface) {
+    NftPacketState(Packet packet, LocalAddresses local) {
+        super(packet, local);
         this.version = source.isIPv4() ? 4 : 6;
-        this.source = source;
         this.sourceValue = source.getValue();
         this.sourceText = IpAddresses.canonical(source);
-        this.sourcePort = sourcePort;
-        this.protocol = switch (protocol) {
+        this.protocolNumber = switch (protocol) {
             case TCP -> 6;
             case UDP -> 17;
             case SCTP -> 132;
         };
-        setDestination(destination, port);
-        this.inInterface = inInterface;
-        this.affinity = new ArrayList<>();
+        this.destinationValue = destination().getValue();
     }
 
     private NftPacketState(NftPacketState other) {
+        super(other);
         this.version = other.version;
-        this.source = other.source;
         this.sourceValue = other.sourceValue;
         this.sourceText = other.sourceText;
-        this.sourcePort = other.sourcePort;
-        this.protocol = other.protocol;
-        this.destination = other.destination;
+        this.protocolNumber = other.protocolNumber;
         this.destinationValue = other.destinationValue;
-        this.destinationText = other.destinationText;
-        this.port = other.port;
-        this.mark = other.mark;
-        this.dnatted = other.dnatted;
-        this.masqueraded = other.masqueraded;
-        this.untracked = other.untracked;
-        this.inInterface = other.inInterface;
-        this.outInterface = other.outInterface;
-        this.endpoint = other.endpoint;
-        this.affinity = new ArrayList<>(other.affinity);
     }
 
-    NftPacketState copy() {
+    @Override
+    public NftPacketState copy() {
         return new NftPacketState(this);
     }
 
-    void setDestination(IPAddress address, int newPort) {
-        destination = address;
+    @Override
+    public void dnatTo(IPAddress address, int newPort) {
+        super.dnatTo(address, newPort);
         destinationValue = address.getValue();
-        destinationText = IpAddresses.canonical(address);
-        port = newPort;
     }
 
     /**
@@ -101,16 +68,16 @@ final class NftPacketState {
                 return s.ipFamily() != 0 && s.ipFamily() != version ? null : sourceText;
             }
             case DADDR -> {
-                return s.ipFamily() != 0 && s.ipFamily() != version ? null : destinationText;
+                return s.ipFamily() != 0 && s.ipFamily() != version ? null : destinationText();
             }
             case L4PROTO -> {
-                return s.ipFamily() != 0 && s.ipFamily() != version ? null : Integer.toString(protocol);
+                return s.ipFamily() != 0 && s.ipFamily() != version ? null : Integer.toString(protocolNumber);
             }
             case DPORT -> {
-                return s.protocol() != 0 && s.protocol() != protocol ? null : Integer.toString(port);
+                return s.protocol() != 0 && s.protocol() != protocolNumber ? null : Integer.toString(port());
             }
             case SPORT -> {
-                return s.protocol() != 0 && s.protocol() != protocol || sourcePort == 0 ? null
+                return s.protocol() != 0 && s.protocol() != protocolNumber || sourcePort == 0 ? null
                         : Integer.toString(sourcePort);
             }
             case MARK -> {
@@ -120,7 +87,7 @@ final class NftPacketState {
                 return addressType(source, local);
             }
             case FIB_DADDR_TYPE -> {
-                return addressType(destination, local);
+                return addressType(destination(), local);
             }
             case IIFNAME -> {
                 return inInterface;
@@ -151,16 +118,16 @@ final class NftPacketState {
                 if (s.ipFamily() != 0 && s.ipFamily() != version) {
                     return Result.NO_MATCH;
                 }
-                return number(value, masked(protocol, mask));
+                return number(value, masked(protocolNumber, mask));
             }
             case DPORT -> {
-                if (s.protocol() != 0 && s.protocol() != protocol) {
+                if (s.protocol() != 0 && s.protocol() != protocolNumber) {
                     return Result.NO_MATCH;
                 }
-                return number(value, masked(port, mask));
+                return number(value, masked(port(), mask));
             }
             case SPORT -> {
-                if (s.protocol() != 0 && s.protocol() != protocol) {
+                if (s.protocol() != 0 && s.protocol() != protocolNumber) {
                     return Result.NO_MATCH;
                 }
                 return sourcePort == 0 ? Result.UNKNOWN : number(value, masked(sourcePort, mask));
@@ -198,7 +165,7 @@ final class NftPacketState {
         return switch (s.kind()) {
             case CT_STATE -> untracked ? "untracked" : "new";
             case CT_STATUS -> dnatted ? "dnat" : "no dnat";
-            case L4PROTO -> Selector.protocolName(protocol);
+            case L4PROTO -> Selector.protocolName(protocolNumber);
             case MARK -> "0x" + Long.toHexString(mark);
             default -> {
                 String text = text(s, local);

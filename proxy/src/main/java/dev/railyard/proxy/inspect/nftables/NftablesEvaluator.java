@@ -2,26 +2,28 @@ package dev.railyard.proxy.inspect.nftables;
 
 import dev.railyard.proxy.inspect.Affinity;
 import dev.railyard.proxy.inspect.LocalAddresses;
-import dev.railyard.proxy.inspect.Outcome;
 import dev.railyard.proxy.inspect.Packet;
 import dev.railyard.proxy.inspect.PacketEvaluator;
 import dev.railyard.proxy.inspect.Step;
 import dev.railyard.proxy.inspect.Trace;
+import dev.railyard.proxy.inspect.TraceBranch;
+import dev.railyard.proxy.inspect.TraceFrame;
+import dev.railyard.proxy.inspect.TraceStop;
+import dev.railyard.proxy.inspect.TraceWalk;
 import dev.railyard.proxy.inspect.Verdict;
 import dev.railyard.proxy.model.IpAddresses;
 import dev.railyard.proxy.model.IpFamily;
 import inet.ipaddr.IPAddress;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -52,8 +54,6 @@ import java.util.function.Supplier;
 public final class NftablesEvaluator implements PacketEvaluator {
     /** nft refuses deeper jump stacks (NFT_JUMP_STACK_SIZE is 16); a loop stops here. */
     private static final int MAX_DEPTH = 64;
-    private static final int MAX_BRANCHES = 100_000;
-    private static final long MAX_RULE_TESTS = 50_000_000L;
 
     private final NftablesRuleset ruleset;
     private final LocalAddresses local;
@@ -128,14 +128,6 @@ public final class NftablesEvaluator implements PacketEvaluator {
                 .computeIfAbsent(kinds, k -> new LookupIndex(container, key));
     }
 
-    public NftablesRuleset ruleset() {
-        return ruleset;
-    }
-
-    public LocalAddresses localAddresses() {
-        return local;
-    }
-
     @Override
     public Trace trace(Packet packet, Detail detail) {
         return new Walk(packet, detail).run();
@@ -143,37 +135,24 @@ public final class NftablesEvaluator implements PacketEvaluator {
 
     // ---------------------------------------------------------------------------------------------------------
 
-    /** One stop on a packet's way through the node. */
-    private sealed interface Stop {
-    }
-
     /** The base chains of a hook; nat ones only when {@code nat} (not on the way back in over lo). */
-    private record Hook(String hook, boolean nat) implements Stop {
+    private record Hook(String hook, boolean nat) implements TraceStop {
     }
 
     /** One base chain, queued when its hook is reached. */
-    private record Call(Base base, String hook) implements Stop {
+    private record Call(Base base, String hook) implements TraceStop {
     }
 
-    private record RouteArriving() implements Stop {
+    private static List<TraceStop> arriving() {
+        return List.of(new Hook("prerouting", true), new TraceStop.RouteArriving());
     }
 
-    private record RouteSent() implements Stop {
-    }
-
-    private record Leave(String how) implements Stop {
-    }
-
-    private static List<Stop> arriving() {
-        return List.of(new Hook("prerouting", true), new RouteArriving());
-    }
-
-    private static List<Stop> sending() {
-        return List.of(new Hook("output", true), new RouteSent());
+    private static List<TraceStop> sending() {
+        return List.of(new Hook("output", true), new TraceStop.RouteSent());
     }
 
     /** A chain being run: where it is, how deep, whether its end applies a policy (the hook's base chain). */
-    private static final class Frame {
+    private static final class Frame implements TraceFrame<Frame> {
         final NftablesRuleset.Table table;
         final NftablesRuleset.Chain chain;
         final int depth;
@@ -188,41 +167,48 @@ public final class NftablesEvaluator implements PacketEvaluator {
             this.base = base;
         }
 
-        Frame copy() {
+        @Override
+        public boolean done() {
+            return next >= chain.rules().size();
+        }
+
+        @Override
+        public Policy policy() {
+            if (base == null) {
+                return null;
+            }
+            NftablesRuleset.Chain baseChain = base.base.chain;
+            String policy = baseChain.hook().policy();
+            return new Policy("policy " + policy, baseChain.name(), policy, policy.equals("drop"),
+                    !baseChain.rules().isEmpty(), table.label());
+        }
+
+        @Override
+        public Step step(String rule, Step.Result result, String why, double reach) {
+            return new Step(table.label(), chain.name(), rule, result, why, depth, reach);
+        }
+
+        @Override
+        public Frame copy() {
             Frame copy = new Frame(table, chain, depth, base);
             copy.next = next;
             return copy;
         }
     }
 
-    /** One branch of a trace: the packet, where it is, and the share of packets that go this way. */
-    private static final class Branch {
-        final NftPacketState packet;
-        final ArrayDeque<Stop> stops;
-        final ArrayDeque<Frame> frames;
-        double reach;
-        int unevaluated;
+    /** One branch of a trace, with where it stands on NAT at the hook it is in. */
+    private static final class Branch extends TraceBranch<NftPacketState, Frame> {
         /** The hook whose NAT is set up: its other nat chains are skipped. */
         String natDone;
         /** The hook and base chain now running. */
         Call current;
-        /** What this branch (one side of a random choice) does first when it resumes; false if that ends it. */
-        Supplier<Boolean> resume;
 
-        Branch(NftPacketState packet, List<Stop> stops, double reach) {
-            this.packet = packet;
-            this.stops = new ArrayDeque<>(stops);
-            this.frames = new ArrayDeque<>();
-            this.reach = reach;
+        Branch(NftPacketState packet, List<TraceStop> stops) {
+            super(packet, stops);
         }
 
         private Branch(Branch other) {
-            this.packet = other.packet.copy();
-            this.stops = new ArrayDeque<>(other.stops);
-            this.frames = new ArrayDeque<>();
-            other.frames.descendingIterator().forEachRemaining(f -> this.frames.push(f.copy()));
-            this.reach = other.reach;
-            this.unevaluated = other.unevaluated;
+            super(other, other.packet.copy());
             this.natDone = other.natDone;
             this.current = other.current;
         }
@@ -233,123 +219,62 @@ public final class NftablesEvaluator implements PacketEvaluator {
     }
 
     /** One trace being run. */
-    private final class Walk {
-        private final Packet packet;
-        private final boolean recordPath;
-        private final IpFamily family;
+    private final class Walk extends TraceWalk<Branch, Frame> {
         private final int version;
-        private final List<Step> path = new ArrayList<>();
-        private final List<Outcome> outcomes = new ArrayList<>();
-        private final List<String> notes = new ArrayList<>(ruleset.notes());
-        private final Deque<Branch> pending = new ArrayDeque<>();
-        private long ruleTests;
-        private int branches = 1;
-        private boolean stopped;
 
         Walk(Packet packet, Detail detail) {
-            this.packet = packet;
-            this.recordPath = detail == Detail.PATH;
-            this.family = packet.family();
+            super(packet, detail, NftablesEvaluator.this.local, ruleset.notes());
             this.version = family == IpFamily.V4 ? 4 : 6;
         }
 
-        Trace run() {
-            IPAddress source = IpAddresses.parse(packet.source());
-            IPAddress destination = IpAddresses.parse(packet.destination());
-            NftPacketState state = new NftPacketState(source, packet.sourcePort(), destination, packet.port(),
-                    packet.protocol(), packet.origin().arrives() ? packet.inInterface() : null);
-            if (!packet.origin().arrives()) {
-                state.outInterface = local.isLocal(destination) ? "lo" : null;
-            }
-            pending.push(new Branch(state, packet.origin().arrives() ? arriving() : sending(), 1.0));
-            while (!pending.isEmpty() && !stopped) {
-                Branch branch = pending.pop();
-                if (branch.resume != null) {
-                    Supplier<Boolean> resume = branch.resume;
-                    branch.resume = null;
-                    if (!resume.get()) {
-                        continue;
-                    }
-                }
-                runBranch(branch);
-            }
-            if (stopped) {
-                notes.add("the trace stopped after " + branches + " branches and " + ruleTests
-                        + " rule tests; the outcomes listed are incomplete");
-            }
-            return new Trace(packet, path, outcomes, notes);
+        @Override
+        protected Branch start() {
+            return new Branch(new NftPacketState(packet, local), packet.origin().arrives() ? arriving() : sending());
         }
 
-        private void runBranch(Branch b) {
-            while (true) {
-                if (b.frames.isEmpty()) {
-                    Stop stop = b.stops.poll();
-                    if (stop == null) {
-                        throw new IllegalStateException("a trace branch ran out of stops");
+        @Override
+        protected void enter(Branch b, TraceStop stop) {
+            if (stop instanceof Hook hook) {
+                List<Base> bases = hooks.get(version == 4 ? 0 : 1).getOrDefault(hook.hook(), List.of());
+                for (int i = bases.size() - 1; i >= 0; i--) {
+                    Base base = bases.get(i);
+                    if (!base.nat || hook.nat()) {
+                        b.stops.push(new Call(base, hook.hook()));
                     }
-                    if (stop instanceof Leave leave) {
-                        leave(b, leave.how());
-                        return;
-                    }
-                    if (stop instanceof RouteArriving) {
-                        routeArriving(b);
-                        continue;
-                    }
-                    if (stop instanceof RouteSent) {
-                        routeSent(b);
-                        continue;
-                    }
-                    if (stop instanceof Hook hook) {
-                        List<Base> bases = hooks.get(version == 4 ? 0 : 1).getOrDefault(hook.hook(), List.of());
-                        for (int i = bases.size() - 1; i >= 0; i--) {
-                            Base base = bases.get(i);
-                            if (!base.nat || hook.nat()) {
-                                b.stops.push(new Call(base, hook.hook()));
-                            }
-                        }
-                        continue;
-                    }
-                    Call call = (Call) stop;
-                    if (call.base.nat && (b.packet.untracked || call.hook().equals(b.natDone))) {
-                        continue; // no conntrack entry, or this hook's NAT is already set up
-                    }
-                    b.current = call;
-                    b.frames.push(new Frame(call.base.table, call.base.chain, 0, call));
-                    continue;
                 }
-                Frame frame = b.frames.peek();
-                if (frame.next >= frame.chain.rules().size()) {
-                    b.frames.pop();
-                    if (frame.base != null && !applyPolicy(b, frame)) {
-                        return;
-                    }
-                    continue;
-                }
-                NftablesRule rule = frame.chain.rules().get(frame.next++);
-                if (++ruleTests > MAX_RULE_TESTS) {
-                    stopped = true;
-                    return;
-                }
-                if (!apply(b, frame, rule)) {
-                    return;
-                }
+                return;
             }
+            Call call = (Call) stop;
+            if (call.base.nat && (b.packet.untracked || call.hook().equals(b.natDone))) {
+                return; // no conntrack entry, or this hook's NAT is already set up
+            }
+            b.current = call;
+            b.frames.push(new Frame(call.base.table, call.base.chain, 0, call));
         }
 
-        /** Applies a base chain's policy; false when it ends the trace (drop). */
-        private boolean applyPolicy(Branch b, Frame frame) {
-            String policy = frame.base.base.chain.hook().policy();
-            boolean drop = policy.equals("drop");
-            if (drop || !frame.base.base.chain.rules().isEmpty()) {
-                record(() -> step(frame, "policy " + policy, Step.Result.POLICY, "end of base chain "
-                        + frame.base.base.chain.name() + ": its policy " + policy + " applies", b));
+        @Override
+        protected List<TraceStop> routed(boolean arrived, boolean toLocal) {
+            if (arrived) {
+                return toLocal ? List.of(new Hook("input", true), new TraceStop.Leave("delivered to a local socket"))
+                        : List.of(new Hook("forward", true), new Hook("postrouting", true),
+                        new TraceStop.Leave("forwarded"));
             }
-            if (drop) {
-                outcome(b, Verdict.DROP, frame.table.label() + " " + frame.base.base.chain.name() + " policy drop");
-                return false;
+            if (toLocal) {
+                // Back in over lo. NAT was settled in output and postrouting; nat chains are not run again.
+                return List.of(new Hook("postrouting", true), new Hook("prerouting", false), new Hook("input", false),
+                        new TraceStop.Leave("delivered to a local socket over lo"));
             }
-            b.frames.clear();
-            return true;
+            return List.of(new Hook("postrouting", true), new TraceStop.Leave("sent out by the node"));
+        }
+
+        @Override
+        protected String hookLabel(String hook) {
+            return hook;
+        }
+
+        @Override
+        protected boolean applyNext(Branch b, Frame frame) {
+            return apply(b, frame, frame.chain.rules().get(frame.next++));
         }
 
         /** Runs one rule; false when the branch ended. */
@@ -388,14 +313,14 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     if (dnat.target() == null) {
                         return cannot(b, frame, rule, "DNAT target " + dnat.address() + " is not an address");
                     }
-                    return dnat(b, frame, rule, dnat.target(), dnat.port() == 0 ? p.port : dnat.port(), "DNAT",
+                    return dnat(b, frame, rule, dnat.target(), dnat.port() == 0 ? p.port() : dnat.port(), "DNAT",
                             done);
                 } else if (statement instanceof Statement.DnatMap map) {
                     return dnatMap(b, frame, rule, map, done);
                 } else if (statement instanceof Statement.Redirect redirect) {
                     IPAddress address = IpAddresses.parse(packet.origin().arrives() ? local.primary(family)
                             : loopback());
-                    return dnat(b, frame, rule, address, redirect.port() == 0 ? p.port : redirect.port(),
+                    return dnat(b, frame, rule, address, redirect.port() == 0 ? p.port() : redirect.port(),
                             "redirect (to " + (packet.origin().arrives() ? "the incoming interface's address, "
                                     + "taken as the node's primary" : "loopback") + ")", done);
                 } else if (statement instanceof Statement.SourceNat snat) {
@@ -434,9 +359,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
             NftablesRuleset.Container set = frame.table.containers().get(match.set());
             String endpoint = endpointOf(frame.table, target);
             Affinity affinity = new Affinity(set.name(), set.timeoutSeconds(), target, endpoint);
-            if (!b.packet.affinity.contains(affinity)) {
-                b.packet.affinity.add(affinity);
-            }
+            b.packet.meetAffinity(affinity);
             String chain = target;
             record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "session affinity: assuming this client has "
                     + "no entry in @" + set.name() + " (a client seen within " + set.timeoutSeconds()
@@ -593,12 +516,8 @@ public final class NftablesEvaluator implements PacketEvaluator {
                                    List<LookupIndex.Entry> choices, List<String> done, Choice choice) {
             int n = choices.size();
             double share = 1.0 / n;
-            if (n > 1) {
-                branches += n - 1;
-                if (branches > MAX_BRANCHES) {
-                    stopped = true;
-                    return false;
-                }
+            if (n > 1 && !split(n - 1)) {
+                return false;
             }
             for (int v = n - 1; v >= 0; v--) {
                 Branch branch = v == 0 ? b : b.copy();
@@ -606,7 +525,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
                 LookupIndex.Entry entry = choices.get(v);
                 int choiceIndex = v;
                 long key = numgenKey(numgen, v);
-                Supplier<Boolean> take;
+                BooleanSupplier take;
                 if (entry == null) {
                     take = () -> {
                         record(() -> step(frame, rule.text(), Step.Result.NO_MATCH,
@@ -623,7 +542,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     };
                 }
                 if (v == 0) {
-                    return take.get();
+                    return take.getAsBoolean();
                 }
                 branch.resume = take;
                 pending.push(branch);
@@ -727,9 +646,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
             if ((to.isIPv4() ? 4 : 6) != p.version) {
                 return cannot(b, frame, rule, "DNAT to an address of the other IP family");
             }
-            p.setDestination(to, port);
-            p.dnatted = true;
-            p.endpoint = Packet.hostPort(IpAddresses.canonical(to), port);
+            p.dnatTo(to, port);
             if (!packet.origin().arrives()) {
                 p.outInterface = local.isLocal(to) ? "lo" : null;
             }
@@ -751,7 +668,7 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     return cannot(branch, frame, rule, "the element's value " + String.join(" . ",
                             entry.element().value()) + " is not an address and port");
                 }
-                int port = entry.port() == 0 ? branch.packet.port : entry.port();
+                int port = entry.port() == 0 ? branch.packet.port() : entry.port();
                 return dnat(branch, frame, rule, entry.target(), port, "DNAT", notes);
             };
             if (map.key().size() == 1 && map.key().get(0).kind() == Selector.Kind.NUMGEN) {
@@ -796,78 +713,12 @@ public final class NftablesEvaluator implements PacketEvaluator {
         }
 
         private boolean cannot(Branch b, Frame frame, NftablesRule rule, String why) {
-            b.unevaluated++;
-            record(() -> step(frame, rule.text(), Step.Result.CANNOT_EVALUATE, "cannot evaluate: " + why
-                    + "; treated as not matching", b));
-            return true;
+            return cannot(b, frame, rule.text(), why);
         }
 
         private void note(List<String> done, Supplier<String> what) {
             if (done != null) {
                 done.add(what.get());
-            }
-        }
-
-        private void routeArriving(Branch b) {
-            NftPacketState p = b.packet;
-            boolean toLocal = local.isLocal(p.destination);
-            String why = p.destinationText + (toLocal ? " is a local address: delivered (input)"
-                    : " is not a local address: forwarded (forward)");
-            record(() -> new Step("", "routing", "route " + p.destinationText, Step.Result.ROUTE, why, 0, b.reach));
-            b.stops.clear();
-            if (toLocal) {
-                p.outInterface = null;
-                b.stops.addAll(List.of(new Hook("input", true), new Leave("delivered to a local socket")));
-            } else {
-                b.stops.addAll(List.of(new Hook("forward", true), new Hook("postrouting", true),
-                        new Leave("forwarded")));
-            }
-        }
-
-        private void routeSent(Branch b) {
-            NftPacketState p = b.packet;
-            boolean toLocal = local.isLocal(p.destination);
-            p.outInterface = toLocal ? "lo" : null;
-            record(() -> new Step("", "routing", "route " + p.destinationText, Step.Result.ROUTE, p.destinationText
-                    + (toLocal ? " is a local address: out and back in over lo" : " is not a local address: sent out"),
-                    0, b.reach));
-            b.stops.clear();
-            b.stops.add(new Hook("postrouting", true));
-            if (toLocal) {
-                // Back in over lo. NAT was settled in output and postrouting; nat chains are not run again.
-                b.stops.addAll(List.of(new Hook("prerouting", false), new Hook("input", false),
-                        new Leave("delivered to a local socket over lo")));
-                p.inInterface = "lo";
-            } else {
-                b.stops.add(new Leave("sent out by the node"));
-            }
-        }
-
-        private void leave(Branch b, String how) {
-            outcome(b, b.packet.endpoint != null ? Verdict.DNAT : Verdict.ACCEPT, how);
-        }
-
-        private void outcome(Branch b, Verdict verdict, String decidedBy) {
-            boolean passes = verdict == Verdict.DNAT || verdict == Verdict.ACCEPT;
-            Outcome outcome = new Outcome(b.reach, verdict, verdict == Verdict.DNAT ? b.packet.endpoint : null,
-                    passes && b.packet.masqueraded, decidedBy, b.packet.affinity, b.unevaluated);
-            outcomes.add(outcome);
-            record(() -> new Step("", "end", verdict + (outcome.endpoint() != null ? " to " + outcome.endpoint() : "")
-                    + (passes ? (outcome.masquerade() ? ", masqueraded" : ", source kept") : ""), Step.Result.END,
-                    decidedBy, 0, b.reach));
-        }
-
-        private String loopback() {
-            return family == IpFamily.V4 ? "127.0.0.1" : "::1";
-        }
-
-        private Step step(Frame frame, String rule, Step.Result result, String why, Branch b) {
-            return new Step(frame.table.label(), frame.chain.name(), rule, result, why, frame.depth, b.reach);
-        }
-
-        private void record(Supplier<Step> step) {
-            if (recordPath) {
-                path.add(step.get());
             }
         }
     }
@@ -893,14 +744,5 @@ public final class NftablesEvaluator implements PacketEvaluator {
             }
         }
         return found;
-    }
-
-    /** "33.3%", "50%". */
-    static String percent(double share) {
-        double value = share * 100;
-        if (Math.abs(value - Math.rint(value)) < 1e-6) {
-            return String.format(Locale.ROOT, "%.0f%%", value);
-        }
-        return String.format(Locale.ROOT, value >= 1 ? "%.1f%%" : "%.3g%%", value);
     }
 }

@@ -1,5 +1,6 @@
 package dev.railyard.proxy.inspect.nftables;
 
+import dev.railyard.proxy.inspect.FoundFrontends;
 import dev.railyard.proxy.inspect.Frontend;
 import dev.railyard.proxy.inspect.LocalAddresses;
 import dev.railyard.proxy.model.IpAddresses;
@@ -7,14 +8,11 @@ import dev.railyard.proxy.model.Protocol;
 import inet.ipaddr.IPAddress;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,8 +33,7 @@ final class NftablesFrontends {
             "^(?:service|external|local|firewall)-[A-Z2-7]{8}-([^/]+)/([^/]+)/(?:tcp|udp|sctp)/(.*)$");
     private static final Pattern PORT_NAME = Pattern.compile("^[^/\\s]+/[^/\\s:]+(:[^\\s]*)?$");
 
-    private final Map<String, Frontend> frontends = new LinkedHashMap<>();
-    private final Map<String, Set<String>> sourceCidrs = new LinkedHashMap<>();
+    private final FoundFrontends found = new FoundFrontends();
     /** Per table: the addresses of kube-proxy's cluster-ips set and firewall-ips map, which label frontends. */
     private final Map<NftablesRuleset.Table, Set<String>> clusterIps = new java.util.IdentityHashMap<>();
     private final Map<NftablesRuleset.Table, Set<String>> firewallIps = new java.util.IdentityHashMap<>();
@@ -44,29 +41,19 @@ final class NftablesFrontends {
     private NftablesFrontends() {
     }
 
-    static NftablesFrontends of(NftablesRuleset ruleset, LocalAddresses local) {
-        NftablesFrontends found = new NftablesFrontends();
+    static FoundFrontends of(NftablesRuleset ruleset, LocalAddresses local) {
+        NftablesFrontends finder = new NftablesFrontends();
         for (NftablesRuleset.Table table : ruleset.tables()) {
             if (!table.sees(4) && !table.sees(6)) {
                 continue;
             }
             for (NftablesRuleset.Chain chain : table.chains().values()) {
                 for (NftablesRule rule : chain.rules()) {
-                    found.consider(table, rule, local);
+                    finder.consider(table, rule, local);
                 }
             }
         }
-        return found;
-    }
-
-    List<Frontend> frontends() {
-        List<Frontend> list = new ArrayList<>(frontends.values());
-        list.sort(Frontend.ORDER);
-        return list;
-    }
-
-    Set<String> sourceCidrs(Frontend frontend) {
-        return sourceCidrs.getOrDefault(frontend.key(), Set.of());
+        return finder.found;
     }
 
     private void consider(NftablesRuleset.Table table, NftablesRule rule, LocalAddresses local) {
@@ -177,14 +164,7 @@ final class NftablesFrontends {
     }
 
     private void add(Frontend frontend, NftablesRuleset.Table table, NftablesRule rule, String target) {
-        Frontend known = frontends.get(frontend.key());
-        if (known == null || known.name() == null && frontend.name() != null
-                || known.kind() == Frontend.Kind.SERVICE_IP && frontend.kind() != Frontend.Kind.SERVICE_IP) {
-            frontends.put(frontend.key(), new Frontend(frontend.address(), frontend.port(), frontend.protocol(),
-                    known != null && frontend.kind() == Frontend.Kind.SERVICE_IP ? known.kind() : frontend.kind(),
-                    frontend.name() != null ? frontend.name() : known == null ? null : known.name()));
-        }
-        collectSources(table, rule, target, sourceCidrs.computeIfAbsent(frontend.key(), k -> new TreeSet<>()));
+        collectSources(table, rule, target, found.add(frontend));
     }
 
     /**

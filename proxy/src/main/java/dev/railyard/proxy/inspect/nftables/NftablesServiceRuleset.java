@@ -1,41 +1,22 @@
 package dev.railyard.proxy.inspect.nftables;
 
-import dev.railyard.proxy.inspect.Frontend;
+import dev.railyard.proxy.inspect.EvaluatedServiceRuleset;
 import dev.railyard.proxy.inspect.LocalAddresses;
-import dev.railyard.proxy.inspect.Packet;
 import dev.railyard.proxy.inspect.RulesetInputException;
-import dev.railyard.proxy.inspect.ServiceRuleset;
-import dev.railyard.proxy.inspect.Trace;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.render.nftables.Layout;
 import dev.railyard.proxy.render.nftables.NftablesRenderer;
-
-import java.util.List;
-import java.util.Objects;
-import java.util.Set;
 
 /**
  * An nftables ruleset as one node has it, with the node's local addresses: from {@code nft list ruleset} output,
  * from an {@code add ...} script (what {@code railyard render --proxy-mode nftables} writes, or a knftables-style
  * dump), or from Railyard's own render of a cluster in either layout.
  */
-public final class NftablesServiceRuleset implements ServiceRuleset {
-    private final String description;
-    private final NftablesEvaluator evaluator;
-    /** Found on first use: a trace does not need them. */
-    private NftablesFrontends frontends;
+public final class NftablesServiceRuleset extends EvaluatedServiceRuleset<NftablesRuleset> {
 
     private NftablesServiceRuleset(String description, NftablesRuleset ruleset, LocalAddresses local) {
-        this.description = Objects.requireNonNull(description, "description");
-        this.evaluator = new NftablesEvaluator(ruleset, local);
-    }
-
-    private synchronized NftablesFrontends found() {
-        if (frontends == null) {
-            frontends = NftablesFrontends.of(evaluator.ruleset(), evaluator.localAddresses());
-        }
-        return frontends;
+        super(description, ruleset, ruleset.notes(), local, NftablesEvaluator::new, NftablesFrontends::of);
     }
 
     /**
@@ -62,7 +43,7 @@ public final class NftablesServiceRuleset implements ServiceRuleset {
 
     /** The same rules with other local addresses (e.g. every address a live node has). */
     public NftablesServiceRuleset withLocalAddresses(String newDescription, LocalAddresses local) {
-        return new NftablesServiceRuleset(newDescription, evaluator.ruleset(), local);
+        return new NftablesServiceRuleset(newDescription, ruleset(), local);
     }
 
     /** Whether {@code text} is nft's block syntax ("table ip x {") rather than one-line commands. */
@@ -75,39 +56,5 @@ public final class NftablesServiceRuleset implements ServiceRuleset {
             return l.startsWith("table ");
         }
         return false;
-    }
-
-    public NftablesRuleset ruleset() {
-        return evaluator.ruleset();
-    }
-
-    @Override
-    public Trace trace(Packet packet, Detail detail) {
-        return evaluator.trace(packet, detail);
-    }
-
-    @Override
-    public String description() {
-        return description;
-    }
-
-    @Override
-    public List<Frontend> frontends() {
-        return found().frontends();
-    }
-
-    @Override
-    public Set<String> sourceCidrs(Frontend frontend) {
-        return found().sourceCidrs(frontend);
-    }
-
-    @Override
-    public LocalAddresses localAddresses() {
-        return evaluator.localAddresses();
-    }
-
-    @Override
-    public List<String> notes() {
-        return evaluator.ruleset().notes();
     }
 }

@@ -1,5 +1,15 @@
 package dev.railyard.proxy.inspect.nftables;
 
+import static dev.railyard.proxy.inspect.DiffReports.assertMasqueradeLostOnSvc4ClusterIp;
+import static dev.railyard.proxy.inspect.DiffReports.assertSameMeaning;
+import static dev.railyard.proxy.inspect.DiffReports.assertSvc4EndpointsDiffer;
+import static dev.railyard.proxy.inspect.DiffReports.assertSvc4LostAnEndpoint;
+import static dev.railyard.proxy.inspect.DiffReports.assertSourceRangeDropLostOnSvc5;
+import static dev.railyard.proxy.inspect.DiffReports.difference;
+import static dev.railyard.proxy.inspect.DiffReports.frontend;
+import static dev.railyard.proxy.inspect.DiffReports.frontendsDiffering;
+import static dev.railyard.proxy.inspect.DiffReports.names;
+import static dev.railyard.proxy.inspect.DiffReports.replaceOnce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.proxy.inspect.Frontend;
@@ -14,7 +24,6 @@ import dev.railyard.proxy.source.ClusterSnapshot;
 import dev.railyard.proxy.source.ManifestLoader;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -42,14 +51,8 @@ class KubeProxyNftVectorsDiffTest {
         for (NftCompatCase testCase : cases) {
             for (Layout layout : Layout.values()) {
                 tests.add(DynamicTest.dynamicTest(testCase.name() + " " + layout, () -> {
-                    RulesetDiff.Report report = diff(kubeProxy(testCase, testCase.expectedWithoutLeftoverChains()),
-                            NftCompatRules.render(testCase, layout), testCase);
-
-                    assertThat(report.frontends()).as("frontends").isNotEmpty();
-                    assertThat(report.frontends()).allSatisfy(f -> assertThat(f.inA() && f.inB())
-                            .as(f.toString()).isTrue());
-                    assertThat(report.differing()).as("differences").isEmpty();
-                    assertThat(report.notes()).as("notes").noneMatch(n -> n.contains("cannot be evaluated"));
+                    assertSameMeaning(diff(kubeProxy(testCase, testCase.expectedWithoutLeftoverChains()),
+                            NftCompatRules.render(testCase, layout), testCase));
                 }));
             }
         }
@@ -86,11 +89,9 @@ class KubeProxyNftVectorsDiffTest {
 
         assertThat(names(report)).containsOnly("ns4/svc4:p80");
         assertThat(frontendsDiffering(report)).containsExactlyInAnyOrder("172.30.0.44:80/tcp", "192.168.99.33:80/tcp");
-        List<RulesetDiff.Difference> differences = frontend(report, "172.30.0.44:80/tcp").differences();
-        assertThat(differences).filteredOn(d -> d.aspect().equals("endpoints")).first()
-                .satisfies(d -> assertThat(d.a()).isEqualTo("{10.180.0.4:80 0.3333, 10.180.0.5:80 0.3333}"));
-        assertThat(differences).filteredOn(d -> d.aspect().equals("verdict")).first()
-                .satisfies(d -> assertThat(d.a()).isEqualTo("DNAT 0.6667, REJECT 0.3333"));
+        assertThat(difference(report, "172.30.0.44:80/tcp", "endpoints").a())
+                .isEqualTo("{10.180.0.4:80 0.3333, 10.180.0.5:80 0.3333}");
+        assertThat(difference(report, "172.30.0.44:80/tcp", "verdict").a()).isEqualTo("DNAT 0.6667, REJECT 0.3333");
     }
 
     @Test
@@ -102,11 +103,8 @@ class KubeProxyNftVectorsDiffTest {
         RulesetDiff.Report report = diff(kubeProxy(overall, changed),
                 NftCompatRules.render(overall, Layout.KUBE_PROXY), overall);
 
-        assertThat(names(report)).containsOnly("ns4/svc4:p80");
-        RulesetDiff.Difference difference = frontend(report, "172.30.0.44:80/tcp").differences().get(0);
-        assertThat(difference.aspect()).isEqualTo("endpoints");
-        assertThat(difference.a()).isEqualTo("{10.180.0.4:80 0.5, 10.180.0.6:80 0.5}");
-        assertThat(difference.b()).isEqualTo("{10.180.0.4:80 0.5, 10.180.0.5:80 0.5}");
+        assertSvc4EndpointsDiffer(report, "{10.180.0.4:80 0.5, 10.180.0.6:80 0.5}",
+                "{10.180.0.4:80 0.5, 10.180.0.5:80 0.5}");
     }
 
     @Test
@@ -115,16 +113,8 @@ class KubeProxyNftVectorsDiffTest {
         String changed = replaceOnce(overall.expected(), SVC4_VMAP, SVC4_VMAP.replace(
                 " , 1 : goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80", ""));
 
-        RulesetDiff.Report report = diff(kubeProxy(overall, changed),
-                NftCompatRules.render(overall, Layout.FLAT), overall);
-
-        assertThat(names(report)).containsOnly("ns4/svc4:p80");
-        List<RulesetDiff.Difference> differences = frontend(report, "172.30.0.44:80/tcp").differences();
-        assertThat(differences).extracting(RulesetDiff.Difference::aspect).contains("verdict", "endpoints");
-        assertThat(differences).filteredOn(d -> d.aspect().equals("endpoints")).first()
-                .satisfies(d -> assertThat(d.a()).isEqualTo("{10.180.0.4:80 0.5}"));
-        assertThat(differences).filteredOn(d -> d.aspect().equals("verdict")).first()
-                .satisfies(d -> assertThat(d.a()).isEqualTo("DNAT 0.5, REJECT 0.5"));
+        assertSvc4LostAnEndpoint(diff(kubeProxy(overall, changed), NftCompatRules.render(overall, Layout.FLAT),
+                overall), "DNAT 0.5, REJECT 0.5");
     }
 
     @Test
@@ -132,19 +122,9 @@ class KubeProxyNftVectorsDiffTest {
         NftCompatCase overall = NftCompatCase.named("overall-nftables-rules");
         String changed = replaceOnce(overall.expected(), SVC4_MASQUERADE, "");
 
-        RulesetDiff.Report report = diff(kubeProxy(overall, changed),
-                NftCompatRules.render(overall, Layout.FLAT), overall);
-
         // The external IP goes through external-LAUZTJTB, which marks for masquerade itself.
-        assertThat(frontendsDiffering(report)).containsExactly("172.30.0.44:80/tcp");
-        List<RulesetDiff.Difference> differences = frontend(report, "172.30.0.44:80/tcp").differences();
-        assertThat(differences).extracting(RulesetDiff.Difference::aspect).containsOnly("masquerade");
-        assertThat(differences).extracting(RulesetDiff.Difference::probe)
-                .anyMatch(p -> p.startsWith("from 203.0.113.200"))
-                .anyMatch(p -> p.startsWith("from the node"))
-                .noneMatch(p -> p.contains("(a pod)") || p.contains("in 10.0.0.0/8"));
-        assertThat(differences.get(0).a()).isEqualTo("10.180.0.4:80 no, 10.180.0.5:80 no");
-        assertThat(differences.get(0).b()).isEqualTo("10.180.0.4:80 yes, 10.180.0.5:80 yes");
+        assertMasqueradeLostOnSvc4ClusterIp(diff(kubeProxy(overall, changed),
+                NftCompatRules.render(overall, Layout.FLAT), overall));
     }
 
     @Test
@@ -153,16 +133,8 @@ class KubeProxyNftVectorsDiffTest {
         String changed = replaceOnce(overall.expected(), "add rule ip kube-proxy firewall-HVFWP5L3-ns5/svc5/tcp/p80 "
                 + "ip saddr != { 203.0.113.0/25 } drop\n", "");
 
-        RulesetDiff.Report report = diff(kubeProxy(overall, changed),
-                NftCompatRules.render(overall, Layout.KUBE_PROXY), overall);
-
-        assertThat(frontendsDiffering(report)).containsExactly("5.6.7.8:80/tcp");
-        assertThat(frontend(report, "5.6.7.8:80/tcp").differences()).anySatisfy(d -> {
-            assertThat(d.probe()).startsWith("from 203.0.113.200 (outside every source range)");
-            assertThat(d.aspect()).isEqualTo("verdict");
-            assertThat(d.a()).isEqualTo("DNAT");
-            assertThat(d.b()).isEqualTo("DROP");
-        });
+        assertSourceRangeDropLostOnSvc5(diff(kubeProxy(overall, changed),
+                NftCompatRules.render(overall, Layout.KUBE_PROXY), overall), "DNAT");
     }
 
     /**
@@ -241,25 +213,5 @@ class KubeProxyNftVectorsDiffTest {
     private static RulesetDiff.Report diff(ServiceRuleset a, ServiceRuleset b, NftCompatCase testCase) {
         return RulesetDiff.compare(a, b, new RulesetDiff.Settings(IpFamily.of(testCase.ipFamily()),
                 testCase.clusterCidr().orElse(null)));
-    }
-
-    private static RulesetDiff.FrontendComparison frontend(RulesetDiff.Report report, String describe) {
-        return report.frontends().stream().filter(f -> f.frontend().describe().equals(describe)).findFirst()
-                .orElseThrow(() -> new AssertionError("no frontend " + describe + " in " + report.frontends()));
-    }
-
-    private static List<String> frontendsDiffering(RulesetDiff.Report report) {
-        return report.differing().stream().map(f -> f.frontend().describe()).collect(Collectors.toList());
-    }
-
-    private static List<String> names(RulesetDiff.Report report) {
-        return report.differing().stream().map(f -> f.frontend().name()).distinct().collect(Collectors.toList());
-    }
-
-    private static String replaceOnce(String text, String target, String replacement) {
-        int at = text.indexOf(target);
-        assertThat(at).as("the vector contains %s", target).isNotNegative();
-        assertThat(text.indexOf(target, at + 1)).as("%s occurs once", target).isNegative();
-        return text.substring(0, at) + replacement + text.substring(at + target.length());
     }
 }
