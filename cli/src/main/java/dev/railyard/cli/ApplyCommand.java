@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * railyard apply: programs this node once from manifests, as {@code railyard proxy}'s first full sync would, so
@@ -95,69 +96,77 @@ final class ApplyCommand implements Callable<Integer> {
         // As the daemon does at start: what the other mode left would still catch the traffic.
         new ModeLeftovers(nftables ? ProxyMode.NFTABLES : ProxyMode.IPTABLES, backend, prefix).removeOtherModes();
         if (nftables) {
-            return applyNftables(configs, snapshot, prefix, err, out);
+            NftCommand nft = NftCommand.create().withCommandPrefix(prefix);
+            Layout layout = options.nftablesLayout();
+            return checkThenApply(configs, snapshot, err, out, config -> {
+                OneShotNftablesSync sync = OneShotNftablesSync.of(config, layout, nft);
+                return new FamilySync<>(sync::check, sync::apply, checked -> String.format(Locale.ROOT,
+                        "applied %d service ports, %d endpoints (nftables, %s layout); removed %d stale chains",
+                        checked.state().serviceCount(), checked.state().endpointCount(), layout,
+                        checked.staleChains()));
+            });
         }
-        List<OneShotSync> syncs = new ArrayList<>();
-        List<OneShotSync.Checked> checked = new ArrayList<>();
-        for (RenderConfig config : configs) {
+        return checkThenApply(configs, snapshot, err, out, config -> {
             OneShotSync sync = OneShotSync.of(config, backend, prefix);
+            return new FamilySync<>(sync::check, sync::apply, checked -> String.format(Locale.ROOT,
+                    "applied %d service ports, %d endpoints; deleted %d stale chains",
+                    checked.state().serviceCount(), checked.state().endpointCount(), checked.deletedChains()));
+        });
+    }
+
+    /**
+     * One family's one-shot sync in either mode, its steps as the mode's sync has them; {@code E} is how the mode
+     * refuses rules ({@link IptablesException}, {@link NftException}).
+     *
+     * @param check       renders the state and dry-runs it, changing nothing
+     * @param apply       programs what {@code check} returned
+     * @param appliedLine what is printed, after the family's name, once it is applied
+     */
+    private record FamilySync<C, E extends Exception>(Check<C, E> check, Apply<C, E> apply,
+                                                      Function<C, String> appliedLine) {
+        interface Check<C, E extends Exception> {
+            C check(ProxyState state) throws E, InterruptedException;
+        }
+
+        interface Apply<C, E extends Exception> {
+            void apply(C checked) throws E, InterruptedException;
+        }
+    }
+
+    /** Checks every family before applying any, so that rules iptables or nft refuse leave the node as it was. */
+    private <C, E extends Exception> int checkThenApply(List<RenderConfig> configs, ClusterSnapshot snapshot,
+                                                        PrintWriter err, PrintWriter out,
+                                                        Function<RenderConfig, FamilySync<C, E>> syncOf)
+            throws InterruptedException {
+        List<FamilySync<C, E>> syncs = new ArrayList<>();
+        List<C> checked = new ArrayList<>();
+        for (RenderConfig config : configs) {
+            FamilySync<C, E> sync = syncOf.apply(config);
             try {
-                checked.add(sync.check(options.state(snapshot, config)));
+                checked.add(sync.check().check(options.state(snapshot, config)));
                 syncs.add(sync);
-            } catch (IptablesException e) {
+            } catch (InterruptedException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) { // what is left is E, the mode's refusal: a catch cannot name a type variable
                 return fail(err, config.family().kubernetesName() + ": " + e.getMessage() + "; nothing was changed");
             }
         }
         List<String> applied = new ArrayList<>();
         for (int i = 0; i < syncs.size(); i++) {
-            IpFamily family = syncs.get(i).family();
+            IpFamily family = configs.get(i).family();
             try {
-                syncs.get(i).apply(checked.get(i));
-            } catch (IptablesException e) {
+                syncs.get(i).apply().apply(checked.get(i));
+            } catch (InterruptedException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) { // E, as above
                 // Past the dry run only the kernel can refuse (a missing nfacct counter, module...); the jump
                 // rules of this family may already be in place, jumping to chains that are still empty.
                 return fail(err, family.kubernetesName() + " rules were not applied: " + e.getMessage()
                         + (applied.isEmpty() ? "" : " (" + String.join(" and ", applied) + " rules were applied)"));
             }
             applied.add(family.kubernetesName());
-            ProxyState state = checked.get(i).state();
-            out.printf(Locale.ROOT, "%s: applied %d service ports, %d endpoints; deleted %d stale chains%n",
-                    family.kubernetesName(), state.serviceCount(), state.endpointCount(),
-                    checked.get(i).deletedChains());
-        }
-        out.flush();
-        return finish(snapshot, err);
-    }
-
-    private int applyNftables(List<RenderConfig> configs, ClusterSnapshot snapshot, List<String> prefix,
-                              PrintWriter err, PrintWriter out) throws InterruptedException {
-        NftCommand nft = NftCommand.create().withCommandPrefix(prefix);
-        Layout layout = options.nftablesLayout();
-        List<OneShotNftablesSync> syncs = new ArrayList<>();
-        List<OneShotNftablesSync.Checked> checked = new ArrayList<>();
-        for (RenderConfig config : configs) {
-            OneShotNftablesSync sync = OneShotNftablesSync.of(config, layout, nft);
-            try {
-                checked.add(sync.check(options.state(snapshot, config)));
-                syncs.add(sync);
-            } catch (NftException e) {
-                return fail(err, config.family().kubernetesName() + ": " + e.getMessage() + "; nothing was changed");
-            }
-        }
-        List<String> applied = new ArrayList<>();
-        for (int i = 0; i < syncs.size(); i++) {
-            IpFamily family = syncs.get(i).family();
-            try {
-                syncs.get(i).apply(checked.get(i));
-            } catch (NftException e) {
-                return fail(err, family.kubernetesName() + " rules were not applied: " + e.getMessage()
-                        + (applied.isEmpty() ? "" : " (" + String.join(" and ", applied) + " rules were applied)"));
-            }
-            applied.add(family.kubernetesName());
-            ProxyState state = checked.get(i).state();
-            out.printf(Locale.ROOT, "%s: applied %d service ports, %d endpoints (nftables, %s layout); removed %d "
-                            + "stale chains%n", family.kubernetesName(), state.serviceCount(), state.endpointCount(),
-                    layout, checked.get(i).staleChains());
+            out.printf(Locale.ROOT, "%s: %s%n", family.kubernetesName(),
+                    syncs.get(i).appliedLine().apply(checked.get(i)));
         }
         out.flush();
         return finish(snapshot, err);

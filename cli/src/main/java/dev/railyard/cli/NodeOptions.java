@@ -6,6 +6,7 @@ import dev.railyard.proxy.render.LocalTrafficDetector;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterSnapshot;
 import dev.railyard.proxy.source.NodeInfo;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
@@ -18,6 +19,11 @@ import java.util.Locale;
  * This node's settings that shape its rules, with kube-proxy's flag names: a picocli mixin shared by the commands
  * that render rules from manifests ({@code render} and {@code apply}, through {@link RenderOptions}) and those that
  * evaluate them ({@code trace} and {@code diff}, which take their rules from elsewhere too).
+ *
+ * <p>The options {@code railyard proxy} takes with the same declaration are mixins of their own, which it uses
+ * too. Its other node options differ on purpose: each may be left to its configuration file (so none has a
+ * default here), --masquerade-all and --iptables-localhost-nodeports take an explicit value as kube-proxy's do,
+ * and their help speaks of the daemon.
  */
 class NodeOptions {
     @Option(names = "--service-cidr", paramLabel = "CIDR", split = ",",
@@ -25,18 +31,15 @@ class NodeOptions {
                     + "objects); traffic to an address in them that no service holds is dropped.")
     List<String> serviceCidrs = new ArrayList<>();
 
-    @Option(names = "--hostname-override", paramLabel = "NAME",
-            description = "This node's name, which decides which endpoints are local (default: the host name).")
-    String hostname;
+    @Mixin
+    HostnameOverrideOption hostnameOverride;
 
     @Option(names = "--node-ip", paramLabel = "IP", split = ",",
             description = "This node's addresses; the first of each family is its primary. Repeatable.")
     List<String> nodeIps = new ArrayList<>();
 
-    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
-            description = "The pod network (one CIDR per family): traffic from outside it to a cluster IP is "
-                    + "masqueraded.")
-    List<String> clusterCidrs = new ArrayList<>();
+    @Mixin
+    ClusterCidrOption clusterCidr;
 
     @Option(names = "--masquerade-all", description = "Masquerade all traffic to cluster IPs.")
     boolean masqueradeAll;
@@ -69,13 +72,8 @@ class NodeOptions {
                     + "interface named --pod-interface-name-prefix...). Default: ${DEFAULT-VALUE}.")
     String detectLocalMode;
 
-    @Option(names = "--pod-bridge-interface", paramLabel = "NAME",
-            description = "With --detect-local-mode BridgeInterface: the bridge the node's pods are on.")
-    String podBridgeInterface;
-
-    @Option(names = "--pod-interface-name-prefix", paramLabel = "PREFIX",
-            description = "With --detect-local-mode InterfaceNamePrefix: the name prefix of the pods' interfaces.")
-    String podInterfaceNamePrefix;
+    @Mixin
+    PodInterfaceOptions podInterfaces;
 
     @Option(names = "--feature-gates", paramLabel = "GATE=BOOL", split = ",",
             description = "kube-proxy's feature gates this implements: PreferSameTrafficDistribution (default "
@@ -84,7 +82,7 @@ class NodeOptions {
 
     /** This node's name: --hostname-override, else the host name. */
     String nodeName() {
-        return hostname != null ? hostname : localHostname();
+        return hostnameOverride.hostname != null ? hostnameOverride.hostname : localHostname();
     }
 
     /**
@@ -113,7 +111,7 @@ class NodeOptions {
         return RenderConfig.builder(family)
                 .nodeName(nodeName())
                 .nodeIps(nodeIps)
-                .clusterCidrs(clusterCidrs)
+                .clusterCidrs(clusterCidr.orEmpty())
                 .masqueradeAll(masqueradeAll)
                 .masqueradeBit(masqueradeBit)
                 .nodePortAddresses(nodePortAddresses != null ? nodePortAddresses
@@ -122,8 +120,8 @@ class NodeOptions {
                 .localhostNodePorts(localhostNodePorts)
                 .randomFully(randomFully)
                 .nfacctCounters(nfacct)
-                .localDetector(LocalTrafficDetector.of(mode, family, clusterCidrs, podCidrs, podBridgeInterface,
-                        podInterfaceNamePrefix))
+                .localDetector(LocalTrafficDetector.of(mode, family, clusterCidr.orEmpty(), podCidrs,
+                        podInterfaces.bridgeInterface, podInterfaces.interfaceNamePrefix))
                 .preferSameTrafficDistribution(FeatureGates.parse(featureGates).preferSameTrafficDistribution())
                 .build();
     }
@@ -139,7 +137,7 @@ class NodeOptions {
 
     /** The families this node has, as {@code railyard proxy} decides them ({@link NodeFamilies}). */
     List<IpFamily> nodeFamilies() {
-        return NodeFamilies.of(nodeIps, clusterCidrs, false);
+        return NodeFamilies.of(nodeIps, clusterCidr.orEmpty(), false);
     }
 
     /** kube-proxy's default node name: the host name, lower-cased. */

@@ -38,6 +38,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -136,9 +137,8 @@ final class ProxyCommand implements Callable<Integer> {
                     + "API server, following changes.")
     Path manifests;
 
-    @Option(names = "--hostname-override", paramLabel = "NAME",
-            description = "This node's name, which decides which endpoints are local (default: the host name).")
-    String hostnameOverride;
+    @Mixin
+    HostnameOverrideOption hostnameOverride;
 
     @Option(names = "--node-ip", paramLabel = "IP", split = ",",
             description = "This node's addresses, the first of each family its primary; an IPv6 one enables IPv6 "
@@ -148,10 +148,8 @@ final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--ipv6", description = "Program IPv6 rules too, even without an IPv6 --node-ip.")
     boolean ipv6;
 
-    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
-            description = "The pod network (one CIDR per family): traffic from outside it to a cluster IP is "
-                    + "masqueraded.")
-    List<String> clusterCidrs;
+    @Mixin
+    ClusterCidrOption clusterCidr;
 
     @Option(names = "--masquerade-all", arity = "0..1", fallbackValue = "true",
             description = "Masquerade all traffic to cluster IPs.")
@@ -193,13 +191,8 @@ final class ProxyCommand implements Callable<Integer> {
                     + "InterfaceNamePrefix (--pod-interface-name-prefix).")
     String detectLocalMode;
 
-    @Option(names = "--pod-bridge-interface", paramLabel = "NAME",
-            description = "With --detect-local-mode BridgeInterface: the bridge the node's pods are on.")
-    String podBridgeInterface;
-
-    @Option(names = "--pod-interface-name-prefix", paramLabel = "PREFIX",
-            description = "With --detect-local-mode InterfaceNamePrefix: the name prefix of the pods' interfaces.")
-    String podInterfaceNamePrefix;
+    @Mixin
+    PodInterfaceOptions podInterfaces;
 
     @Option(names = "--feature-gates", paramLabel = "GATE=BOOL", split = ",",
             description = "kube-proxy feature gates: PreferSameTrafficDistribution (default true: hints.forNodes "
@@ -497,13 +490,14 @@ final class ProxyCommand implements Callable<Integer> {
                     + "with " + (master != null ? "--master" : kubeconfig != null ? "--kubeconfig"
                     : "clientConnection.kubeconfig in " + config) + ", which name an API server; use one or the other");
         }
-        String nodeName = first(hostnameOverride, emptyToNull(file.hostnameOverride()), RenderOptions.localHostname());
+        String nodeName = first(hostnameOverride.hostname, emptyToNull(file.hostnameOverride()),
+                RenderOptions.localHostname());
         if (nodeName.isBlank()) {
             throw new IllegalArgumentException("cannot tell this node's name; set --hostname-override");
         }
         nodeName = nodeName.trim().toLowerCase(Locale.ROOT);
 
-        List<String> cidrs = clusterCidrs != null ? clusterCidrs
+        List<String> cidrs = clusterCidr.cidrs != null ? clusterCidr.cidrs
                 : file.clusterCidr() == null || file.clusterCidr().isBlank() ? List.of()
                 : List.of(file.clusterCidr().split(","));
         // kube-proxy's nftables mode answers NodePorts on the primary addresses unless told otherwise.
@@ -566,8 +560,8 @@ final class ProxyCommand implements Callable<Integer> {
                 nodeIps, cidrs, first(masqueradeAll, fileMasqueradeAll, false), resolvedNodePorts,
                 first(masqueradeBit, fileMasqueradeBit, 14), minSync, sync,
                 first(localhostNodePorts, file.localhostNodePorts(), true), healthz, metrics, families, prefix,
-                backend, bind, udpIdle, localMode, first(podBridgeInterface, file.bridgeInterface(), ""),
-                first(podInterfaceNamePrefix, file.interfaceNamePrefix(), ""), gates, conntrack);
+                backend, bind, udpIdle, localMode, first(podInterfaces.bridgeInterface, file.bridgeInterface(), ""),
+                first(podInterfaces.interfaceNamePrefix, file.interfaceNamePrefix(), ""), gates, conntrack);
         settings.renderConfigs(); // validates CIDRs, node-port addresses and the mark bit now, not at first sync
         return settings;
     }
