@@ -52,36 +52,14 @@ class UserspaceCaptureKernelTest {
     private static final Pattern COUNTER = Pattern.compile("^\\[(\\d+):\\d+\\] -A INPUT .*");
 
     /** A TCP NodePort service and a UDP service, both served by the web pod. */
-    private static final String WEB_AND_DNS = """
-            apiVersion: v1
-            kind: Service
-            metadata: {name: web, namespace: default}
-            spec:
-              type: NodePort
-              clusterIP: 10.96.0.10
-              ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]
-            ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-            addressType: IPv4
-            ports: [{name: http, protocol: TCP, port: 8080}]
-            endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: dns, namespace: kube-system}
-            spec:
-              clusterIP: 10.96.0.53
-              ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
-            ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
-            addressType: IPv4
-            ports: [{name: dns, protocol: UDP, port: 5353}]
-            endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
-            """;
+    private static final String WEB_AND_DNS = String.join("---\n",
+            serviceAndSlice("default", "web", """
+                    spec: {type: NodePort, clusterIP: 10.96.0.10,
+                           ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]}
+                    """, "http", "TCP", 8080, WEB_POD),
+            serviceAndSlice("kube-system", "dns", """
+                    spec: {clusterIP: 10.96.0.53, ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]}
+                    """, "dns", "UDP", 5353, WEB_POD));
 
     @TempDir
     Path manifests;
@@ -173,52 +151,23 @@ class UserspaceCaptureKernelTest {
 
     @Test
     void loadBalancerTrafficIsAdmittedOnlyFromTheSourceRanges() throws Exception {
-        Files.writeString(manifests.resolve("services.yaml"), """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: web, namespace: default}
-                spec:
-                  type: LoadBalancer
-                  clusterIP: 10.96.0.20
-                  loadBalancerSourceRanges: [10.244.2.2/32]
-                  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30081}]
-                status: {loadBalancer: {ingress: [{ip: 192.0.2.100}]}}
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-                addressType: IPv4
-                ports: [{name: http, protocol: TCP, port: 8080}]
-                endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
-                ---
-                apiVersion: v1
-                kind: Service
-                metadata: {name: dns, namespace: default}
-                spec:
-                  type: LoadBalancer
-                  clusterIP: 10.96.0.54
-                  loadBalancerSourceRanges: [10.244.2.2/32]
-                  ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353, nodePort: 30053}]
-                status: {loadBalancer: {ingress: [{ip: 192.0.2.100}]}}
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: dns-1, namespace: default, labels: {kubernetes.io/service-name: dns}}
-                addressType: IPv4
-                ports: [{name: dns, protocol: UDP, port: 5353}]
-                endpoints: [{addresses: [10.244.1.2], conditions: {ready: true}}]
-                """);
+        Files.writeString(manifests.resolve("services.yaml"), String.join("---\n",
+                serviceAndSlice("default", "web", """
+                        spec: {type: LoadBalancer, clusterIP: 10.96.0.20, loadBalancerSourceRanges: [10.244.2.2/32],
+                               ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30081}]}
+                        status: {loadBalancer: {ingress: [{ip: 192.0.2.100}]}}
+                        """, "http", "TCP", 8080, WEB_POD),
+                serviceAndSlice("default", "dns", """
+                        spec: {type: LoadBalancer, clusterIP: 10.96.0.54, loadBalancerSourceRanges: [10.244.2.2/32],
+                               ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353, nodePort: 30053}]}
+                        status: {loadBalancer: {ingress: [{ip: 192.0.2.100}]}}
+                        """, "dns", "UDP", 5353, WEB_POD)));
         String allowed = "10.244.2.2";
         String denied = "10.244.2.3";
         try (NetworkNamespace node = NetworkNamespace.create();
              NetworkNamespace webNs = NetworkNamespace.create();
              NetworkNamespace clientNs = NetworkNamespace.create()) {
-            VethLink.between(node, webNs).names("veth-web", "eth0").ipv4(NODE_TO_WEB + "/24", WEB_POD + "/24")
-                    .create().b().addRoute("default", NODE_TO_WEB);
-            VethLink toClient = VethLink.between(node, clientNs).names("veth-client", "eth0")
-                    .ipv4(NODE_TO_CLIENT + "/24", allowed + "/24").create();
-            toClient.b().addAddress(denied + "/24");
-            toClient.b().addRoute("default", NODE_TO_CLIENT);
+            linkIpv4(node, webNs, clientNs).b().addAddress(denied + "/24");
             // Counters in the endpoint pod: every connection or datagram the proxy relays arrives there.
             webNs.execChecked("iptables", "-A", "INPUT", "-p", "tcp", "--dport", "8080", "--syn", "-j", "ACCEPT");
             webNs.execChecked("iptables", "-A", "INPUT", "-p", "udp", "--dport", "5353", "-j", "ACCEPT");
@@ -278,40 +227,16 @@ class UserspaceCaptureKernelTest {
     @RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
             "ip6tables-save", "ip6tables", "ip"})
     void capturesIpv6ClusterIpNodePortAndUdpTraffic(String ipv6Flag) throws Exception {
-        Files.writeString(manifests.resolve("services.yaml"), """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: web, namespace: default}
-                spec:
-                  type: NodePort
-                  clusterIP: "fd00:96::10"
-                  clusterIPs: ["fd00:96::10"]
-                  ipFamilies: [IPv6]
-                  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-                addressType: IPv6
-                ports: [{name: http, protocol: TCP, port: 8080}]
-                endpoints: [{addresses: ["fd00:244:1::2"], conditions: {ready: true}}]
-                ---
-                apiVersion: v1
-                kind: Service
-                metadata: {name: dns, namespace: kube-system}
-                spec:
-                  clusterIP: "fd00:96::53"
-                  clusterIPs: ["fd00:96::53"]
-                  ipFamilies: [IPv6]
-                  ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
-                addressType: IPv6
-                ports: [{name: dns, protocol: UDP, port: 5353}]
-                endpoints: [{addresses: ["fd00:244:1::2"], conditions: {ready: true}}]
-                """);
+        Files.writeString(manifests.resolve("services.yaml"), String.join("---\n",
+                serviceAndSlice("default", "web", """
+                        spec: {type: NodePort, clusterIP: "fd00:96::10", clusterIPs: ["fd00:96::10"],
+                               ipFamilies: [IPv6],
+                               ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}]}
+                        """, "http", "TCP", 8080, "fd00:244:1::2"),
+                serviceAndSlice("kube-system", "dns", """
+                        spec: {clusterIP: "fd00:96::53", clusterIPs: ["fd00:96::53"], ipFamilies: [IPv6],
+                               ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]}
+                        """, "dns", "UDP", 5353, "fd00:244:1::2")));
         try (NetworkNamespace node = NetworkNamespace.create();
              NetworkNamespace webNs = NetworkNamespace.create();
              NetworkNamespace clientNs = NetworkNamespace.create()) {
@@ -353,12 +278,38 @@ class UserspaceCaptureKernelTest {
         }
     }
 
-    /** The web pod and the client pod, each on a link of its own to the node (see the class comment). */
-    private static void linkIpv4(NetworkNamespace node, NetworkNamespace webNs, NetworkNamespace clientNs) {
+    /**
+     * The web pod and the client pod (10.244.2.2), each on a link of its own to the node (see the class comment):
+     * the client's link.
+     */
+    private static VethLink linkIpv4(NetworkNamespace node, NetworkNamespace webNs, NetworkNamespace clientNs) {
         VethLink.between(node, webNs).names("veth-web", "eth0").ipv4(NODE_TO_WEB + "/24", WEB_POD + "/24")
                 .create().b().addRoute("default", NODE_TO_WEB);
-        VethLink.between(node, clientNs).names("veth-client", "eth0")
-                .ipv4(NODE_TO_CLIENT + "/24", "10.244.2.2/24").create().b().addRoute("default", NODE_TO_CLIENT);
+        VethLink toClient = VethLink.between(node, clientNs).names("veth-client", "eth0")
+                .ipv4(NODE_TO_CLIENT + "/24", "10.244.2.2/24").create();
+        toClient.b().addRoute("default", NODE_TO_CLIENT);
+        return toClient;
+    }
+
+    /**
+     * A Service and its EndpointSlice, as a manifest: {@code fields} are the Service's spec (and status), its one
+     * port named {@code port}, which the slice serves on {@code endpoint} at {@code podPort}.
+     */
+    private static String serviceAndSlice(String namespace, String name, String fields, String port, String protocol,
+                                          int podPort, String endpoint) {
+        return """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: %1$s, namespace: %2$s}
+                %3$s---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: %1$s-1, namespace: %2$s, labels: {kubernetes.io/service-name: %1$s}}
+                addressType: %4$s
+                ports: [{name: %5$s, protocol: %6$s, port: %7$d}]
+                endpoints: [{addresses: ["%8$s"], conditions: {ready: true}}]
+                """.formatted(name, namespace, fields, endpoint.contains(":") ? "IPv6" : "IPv4", port, protocol,
+                podPort, endpoint);
     }
 
     private String[] userspaceProxy(String... extra) {

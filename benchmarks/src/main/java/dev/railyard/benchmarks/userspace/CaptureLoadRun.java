@@ -1,13 +1,14 @@
 package dev.railyard.benchmarks.userspace;
 
-import dev.railyard.proxy.model.IpFamily;
-import dev.railyard.proxy.model.ProxyState;
-import dev.railyard.proxy.source.ClusterSnapshot;
-import dev.railyard.proxy.source.ManifestLoader;
+import static dev.railyard.benchmarks.userspace.LoadRuns.absoluteClassPath;
+import static dev.railyard.benchmarks.userspace.LoadRuns.firstLine;
+import static dev.railyard.benchmarks.userspace.LoadRuns.javaBin;
+import static dev.railyard.benchmarks.userspace.LoadRuns.median;
+import static dev.railyard.benchmarks.userspace.LoadRuns.range;
+import static dev.railyard.benchmarks.userspace.LoadRuns.twoDecimals;
+
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -102,17 +103,8 @@ public final class CaptureLoadRun {
     }
 
     public static void main(String[] args) throws Exception {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.err.println(HELP);
-            System.exit(2);
-            return;
-        }
+        Options o = LoadRuns.optionsOrExit(args, Options::parse, HELP);
         if (o == null) {
-            System.out.println(HELP);
             return;
         }
         if (!"root".equals(System.getProperty("user.name"))) {
@@ -149,10 +141,7 @@ public final class CaptureLoadRun {
 
     private int run() throws Exception {
         Files.createDirectories(out);
-        Path lua = out.resolve("wrk-report.lua");
-        try (InputStream in = ProxyLoadRun.class.getResourceAsStream("wrk-report.lua")) {
-            Files.write(lua, in.readAllBytes());
-        }
+        LoadRuns.writeWrkScript(out);
         line("date:        %s", DateTimeFormatter.ISO_INSTANT.format(Instant.now()));
         line("nproc:       %d, kernel %s, %s %s", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.version"), System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"));
@@ -314,29 +303,11 @@ public final class CaptureLoadRun {
         int httpPort = 20080;
         int bulkPort = 20081;
         Path cfg = out.resolve("haproxy.cfg");
-        Files.writeString(cfg, String.join("\n",
-                "# written by CaptureLoadRun: plain TCP forwarding, one server, no health checks, reached through a",
-                "# nat OUTPUT REDIRECT of " + HAPROXY_VIP + " (the same capture as railyard's)",
-                "global",
-                "    nbthread " + o.proxyThreads,
-                "    maxconn 4096",
-                "defaults",
-                "    mode tcp",
-                "    maxconn 4096",
-                "    timeout connect 5s",
-                "    timeout client 1h",
-                "    timeout server 1h",
-                "frontend http",
-                "    bind 0.0.0.0:" + httpPort,
-                "    default_backend http",
-                "backend http",
-                "    server b1 " + POD_IP + ":" + POD_HTTP,
-                "frontend bulk",
-                "    bind 0.0.0.0:" + bulkPort,
-                "    default_backend bulk",
-                "backend bulk",
-                "    server b1 " + POD_IP + ":" + POD_BULK,
-                ""));
+        Files.writeString(cfg, LoadRuns.haproxyConfig(List.of(
+                        "# written by CaptureLoadRun: plain TCP forwarding, one server, no health checks, reached through a",
+                        "# nat OUTPUT REDIRECT of " + HAPROXY_VIP + " (the same capture as railyard's)"),
+                o.proxyThreads, 4096, null, "0.0.0.0:" + httpPort, POD_IP + ":" + POD_HTTP, "0.0.0.0:" + bulkPort,
+                POD_IP + ":" + POD_BULK));
         for (int[] ports : new int[][]{{SERVICE_HTTP, httpPort}, {SERVICE_BULK, bulkPort}}) {
             nodeSh("iptables-nft", "-t", "nat", "-A", "OUTPUT", "-d", HAPROXY_VIP + "/32", "-p", "tcp", "--dport",
                     Integer.toString(ports[0]), "-j", "REDIRECT", "--to-ports", Integer.toString(ports[1]));
@@ -350,23 +321,11 @@ public final class CaptureLoadRun {
     }
 
     private Target startUnderTest() throws Exception {
-        Path manifests = Files.createDirectories(out.resolve("manifests"));
-        String yaml = manifests();
-        ClusterSnapshot snapshot = ManifestLoader.parse("loadrun.yaml", yaml);
-        ProxyState state = snapshot.state(IpFamily.V4, "loadrun-node");
-        if (!snapshot.problems().isEmpty() || state.entries().size() != 2
-                || state.entries().stream().anyMatch(e -> e.endpoints().size() != 1)) {
-            throw new IllegalStateException("the load run's own manifest does not load as intended: " + snapshot.problems());
-        }
-        Files.writeString(manifests.resolve("loadrun.yaml"), yaml);
+        Path manifests = LoadRuns.writeManifests(out, manifests());
         String command = o.command.replace("{manifests}", manifests.toString()).replace("{nodeIP}", NODE_IP)
                 .replace("{threads}", Integer.toString(o.proxyThreads)).replace("{out}", out.toString());
-        Map<String, String> env = new HashMap<>();
-        if (System.getenv("RAILYARD_JAVA_OPTS") == null) {
-            env.put("RAILYARD_JAVA_OPTS", "-Dio.netty.eventLoopThreads=" + o.proxyThreads);
-        }
         Proc proc = Proc.start(o.name, List.of("ip", "netns", "exec", nodeNs, "/bin/sh", "-c", command),
-                Path.of("").toAbsolutePath(), out.resolve(o.name + ".log"), env);
+                Path.of("").toAbsolutePath(), out.resolve(o.name + ".log"), LoadRuns.underTestEnv(o.proxyThreads));
         Target t = new Target(o.name, RAILYARD_VIP, SERVICE_HTTP, SERVICE_BULK, proc, -1, command);
         awaitHttp(t, proc, o.startTimeout);
         t.pid = processRunning(proc, "java");
@@ -374,35 +333,9 @@ public final class CaptureLoadRun {
     }
 
     static String manifests() {
-        return String.join("\n",
+        return LoadRuns.serviceManifests(
                 "# written by CaptureLoadRun: one ClusterIP service, its endpoint the pod namespace's backends",
-                "apiVersion: v1",
-                "kind: Service",
-                "metadata: {name: loadrun, namespace: bench}",
-                "spec:",
-                "  type: ClusterIP",
-                "  clusterIP: " + RAILYARD_VIP,
-                "  clusterIPs: [" + RAILYARD_VIP + "]",
-                "  ipFamilies: [IPv4]",
-                "  ports:",
-                "  - {name: http, port: " + SERVICE_HTTP + ", protocol: TCP, targetPort: " + POD_HTTP + "}",
-                "  - {name: bulk, port: " + SERVICE_BULK + ", protocol: TCP, targetPort: " + POD_BULK + "}",
-                "---",
-                "apiVersion: discovery.k8s.io/v1",
-                "kind: EndpointSlice",
-                "metadata:",
-                "  name: loadrun-1",
-                "  namespace: bench",
-                "  labels: {kubernetes.io/service-name: loadrun}",
-                "addressType: IPv4",
-                "endpoints:",
-                "- addresses: [" + POD_IP + "]",
-                "  nodeName: loadrun-node",
-                "  conditions: {ready: true, serving: true, terminating: false}",
-                "ports:",
-                "- {name: http, port: " + POD_HTTP + ", protocol: TCP}",
-                "- {name: bulk, port: " + POD_BULK + ", protocol: TCP}",
-                "");
+                RAILYARD_VIP, SERVICE_HTTP, SERVICE_BULK, POD_IP, "loadrun-node", POD_HTTP, POD_BULK);
     }
 
     /** The started process or its descendant whose executable is {@code exe} (ip netns exec, sh, the script). */
@@ -506,31 +439,12 @@ public final class CaptureLoadRun {
     }
 
     private JsonObject runWrk(Target t, int seconds, String logName) throws Exception {
-        List<String> cmd = List.of("ip", "netns", "exec", nodeNs, "wrk", "-t" + o.wrkThreads, "-c" + o.connections,
-                "-d" + seconds + "s", "--timeout", "5s", "--latency", "-s", out.resolve("wrk-report.lua").toString(),
-                "http://" + t.ip + ":" + t.httpPort + "/");
-        Proc wrk = Proc.start("wrk", cmd, out, out.resolve(logName + ".log"), Map.of());
-        int exit = wrk.waitFor((seconds + 30) * 1000L);
-        for (String l : wrk.output().split("\n")) {
-            if (l.startsWith("RAILYARD_WRK ")) {
-                return JsonParser.parseString(l.substring("RAILYARD_WRK ".length())).getAsJsonObject();
-            }
-        }
-        throw new IllegalStateException("wrk against " + t.name + " exited " + exit + " without a report:\n" + wrk.tail(20));
+        return LoadRuns.runWrk(List.of("ip", "netns", "exec", nodeNs), t.name, "http://" + t.ip + ":" + t.httpPort + "/",
+                o.wrkThreads, o.connections, seconds, out, logName);
     }
 
     private JsonObject runIperf(Target t, int seconds, String logName) throws Exception {
-        List<String> cmd = List.of("ip", "netns", "exec", nodeNs, "iperf3", "-c", t.ip, "-p", Integer.toString(t.bulkPort),
-                "-t", Integer.toString(seconds), "-O", "1", "-J");
-        Proc iperf = Proc.start("iperf3", cmd, out, out.resolve(logName + ".json"), Map.of());
-        int exit = iperf.waitFor((seconds + 31) * 1000L);
-        try {
-            return JsonParser.parseString(iperf.output()).getAsJsonObject();
-        } catch (RuntimeException e) {
-            JsonObject error = new JsonObject();
-            error.addProperty("error", "iperf3 exited " + exit + ": " + iperf.tail(5));
-            return error;
-        }
+        return LoadRuns.runIperf(List.of("ip", "netns", "exec", nodeNs), t.ip, t.bulkPort, seconds, out, logName);
     }
 
     /**
@@ -659,18 +573,18 @@ public final class CaptureLoadRun {
             p99[i] = (double) u.get(i).percentile(99) / h.get(i).percentile(99);
             cpu[i] = u.get(i).cpuPerRequest() / h.get(i).cpuPerRequest();
         }
-        double rpsMedian = ProxyLoadRun.median(rps);
-        double p99Median = ProxyLoadRun.median(p99);
+        double rpsMedian = median(rps);
+        double p99Median = median(p99);
         double cpuAll = cpuPerRequest(u) / cpuPerRequest(h);
         boolean rpsMet = rpsMedian >= 1.1 && Arrays.stream(rps).allMatch(r -> r >= 1.0);
         boolean p99Met = p99Median <= 1.0;
         boolean cpuMet = cpuAll <= 0.9;
         line("%s/haproxy req/s: per round %s, median %.2fx   target median >= 1.1x and every round >= 1.0x: %s",
-                underTest.name, fmt(rps), rpsMedian, rpsMet ? "met" : "NOT met");
-        line("%s/haproxy p99:   per round %s, median %.2fx   target <= 1.0x: %s", underTest.name, fmt(p99), p99Median,
+                underTest.name, twoDecimals(rps), rpsMedian, rpsMet ? "met" : "NOT met");
+        line("%s/haproxy p99:   per round %s, median %.2fx   target <= 1.0x: %s", underTest.name, twoDecimals(p99), p99Median,
                 p99Met ? "met" : "NOT met");
         line("%s/haproxy CPU per request: per round %s, all rounds %.2fx (%.1f vs %.1f µs)   target <= 0.9x: %s",
-                underTest.name, fmt(cpu), cpuAll, cpuPerRequest(u) * 1e6, cpuPerRequest(h) * 1e6, cpuMet ? "met" : "NOT met");
+                underTest.name, twoDecimals(cpu), cpuAll, cpuPerRequest(u) * 1e6, cpuPerRequest(h) * 1e6, cpuMet ? "met" : "NOT met");
         boolean bulkMet = true;
         if (!bulks.isEmpty()) {
             Map<String, double[]> gbps = new LinkedHashMap<>();
@@ -681,10 +595,10 @@ public final class CaptureLoadRun {
                 line("bulk %-10s %-26s Gbit/s%s", t.name, range(gbps.get(t.name), "%.2f"),
                         t.pid > 0 ? String.format(Locale.ROOT, ", proxy CPU %.2f s/GB", c / gb) : "");
             }
-            double ratio = ProxyLoadRun.median(gbps.get(underTest.name)) / ProxyLoadRun.median(gbps.get("direct"));
+            double ratio = median(gbps.get(underTest.name)) / median(gbps.get("direct"));
             bulkMet = ratio >= 0.9;
             line("bulk %s/direct %.2fx (haproxy %.2fx)   target >= 0.9x: %s", underTest.name, ratio,
-                    ProxyLoadRun.median(gbps.get(haproxy.name)) / ProxyLoadRun.median(gbps.get("direct")), bulkMet ? "met" : "NOT met");
+                    median(gbps.get(haproxy.name)) / median(gbps.get("direct")), bulkMet ? "met" : "NOT met");
         }
         int errors = rounds.stream().mapToInt(Round::errors).sum();
         if (errors > 0) {
@@ -695,8 +609,7 @@ public final class CaptureLoadRun {
         List<LatencyPlot.Series> series = new ArrayList<>();
         for (Target t : targets) {
             List<Round> rs = roundsOf(t);
-            double m = ProxyLoadRun.median(rs.stream().mapToDouble(Round::rps).toArray());
-            Round medianRound = rs.stream().min((a, b) -> Double.compare(Math.abs(a.rps() - m), Math.abs(b.rps() - m))).orElseThrow();
+            Round medianRound = WrkPhase.closestToMedianRps(rs);
             for (Round r : rs) {
                 series.add(new LatencyPlot.Series(t.name, r.round, r == medianRound, r.percentiles(), r.latencies()));
             }
@@ -715,13 +628,9 @@ public final class CaptureLoadRun {
         for (Round r : rounds) {
             csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.3f,%.1f,%d,%d,%d,%d,%d,%d,%.2f,%.2f,%d,%.3f,%.2f,%s%n", r.target.name,
                     r.round, r.requests(), r.seconds(), r.rps(), r.percentile(50), r.percentile(90), r.percentile(99),
-                    r.percentile(99.9), r.wrk.getAsJsonObject("latency_us").get("max").getAsLong(), r.errors(), r.proxyCpu,
+                    r.percentile(99.9), r.maxLatency(), r.errors(), r.proxyCpu,
                     r.cpuPerRequest() * 1e6, r.switches, r.switchesPerRequest(), r.backendCpu, r.load.replace(' ', '/')));
-            double[] p = r.percentiles();
-            long[] us = r.latencies();
-            for (int i = 0; i < p.length; i++) {
-                lat.append(String.format(Locale.ROOT, "%s,%d,%b,%.6f,%d%n", r.target.name, r.round, false, p[i], us[i]));
-            }
+            r.appendLatencyRows(lat, r.target.name, false);
         }
         Files.writeString(out.resolve("rounds.csv"), csv);
         Files.writeString(out.resolve("latency.csv"), lat);
@@ -750,37 +659,6 @@ public final class CaptureLoadRun {
         return ("      " + text.strip()).replace("\n", "\n      ");
     }
 
-    private static String firstLine(String s) {
-        return s == null ? "?" : s.strip().split("\n")[0].strip();
-    }
-
-    private static String range(double[] values, String format) {
-        if (values.length == 0) {
-            return "-";
-        }
-        double min = Arrays.stream(values).min().getAsDouble();
-        double max = Arrays.stream(values).max().getAsDouble();
-        return String.format(Locale.ROOT, format + " [" + format + "-" + format + "]", ProxyLoadRun.median(values), min, max);
-    }
-
-    private static String fmt(double[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (double v : values) {
-            sb.append(sb.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", v));
-        }
-        return sb.toString();
-    }
-
-    private static String absoluteClassPath() {
-        return Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .map(e -> Path.of(e).toAbsolutePath().toString())
-                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
-    }
-
-    private static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
     // ---------------------------------------------------------------------------------------------------------
 
     /** One way to reach the backends from the node namespace and, for a proxy, the process that forwards. */
@@ -804,58 +682,19 @@ public final class CaptureLoadRun {
         }
     }
 
-    /** One wrk phase of one path: wrk's report and the proxy's CPU time and context switches over it. */
-    static final class Round {
+    /** One wrk phase of one path: wrk's report and the proxy's CPU time, per thread group, and context switches over it. */
+    static final class Round extends WrkPhase {
         final Target target;
-        final int round;
-        final JsonObject wrk;
-        final double proxyCpu;
         final long switches;
-        final double backendCpu;
-        final String load;
         /** CPU seconds per thread group over the phase. */
         final Map<String, Double> threads;
-        private final ProxyLoadRun.Round stats;
 
         Round(Target target, int round, JsonObject wrk, double proxyCpu, long switches, double backendCpu, String load,
               Map<String, Double> threads) {
-            this.threads = threads;
+            super(round, wrk, proxyCpu, backendCpu, load);
             this.target = target;
-            this.round = round;
-            this.wrk = wrk;
-            this.proxyCpu = proxyCpu;
             this.switches = switches;
-            this.backendCpu = backendCpu;
-            this.load = load;
-            this.stats = new ProxyLoadRun.Round(null, round, 0, wrk, proxyCpu, backendCpu, load);
-        }
-
-        long requests() {
-            return stats.requests();
-        }
-
-        double seconds() {
-            return stats.seconds();
-        }
-
-        double rps() {
-            return stats.rps();
-        }
-
-        int errors() {
-            return stats.errors();
-        }
-
-        double[] percentiles() {
-            return stats.percentiles();
-        }
-
-        long[] latencies() {
-            return stats.latencies();
-        }
-
-        long percentile(double p) {
-            return stats.percentile(p);
+            this.threads = threads;
         }
 
         double cpuPerRequest() {
@@ -887,15 +726,7 @@ public final class CaptureLoadRun {
 
         static Options parse(String[] args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--help") || a.equals("-h")) {
-                    return null;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("missing value for " + a);
-                }
-                String v = args[++i];
+            boolean help = !LoadRuns.parseOptions(args, (a, v) -> {
                 switch (a) {
                     case "--under-test-cmd" -> o.command = v;
                     case "--under-test-name" -> o.name = v;
@@ -914,6 +745,9 @@ public final class CaptureLoadRun {
                     case "--out" -> o.out = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
+            });
+            if (help) {
+                return null;
             }
             return o;
         }

@@ -1,14 +1,15 @@
 package dev.railyard.benchmarks.userspace;
 
+import static dev.railyard.benchmarks.userspace.LoadRuns.absoluteClassPath;
+import static dev.railyard.benchmarks.userspace.LoadRuns.firstLine;
+import static dev.railyard.benchmarks.userspace.LoadRuns.javaBin;
+import static dev.railyard.benchmarks.userspace.LoadRuns.median;
+import static dev.railyard.benchmarks.userspace.LoadRuns.range;
+import static dev.railyard.benchmarks.userspace.LoadRuns.twoDecimals;
+
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dev.railyard.proxy.model.IpFamily;
-import dev.railyard.proxy.model.ProxyState;
-import dev.railyard.proxy.source.ClusterSnapshot;
-import dev.railyard.proxy.source.ManifestLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,7 +25,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -104,17 +104,8 @@ public final class ProxyLoadRun {
     }
 
     public static void main(String[] args) throws Exception {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.err.println(HELP);
-            System.exit(2);
-            return;
-        }
+        Options o = LoadRuns.optionsOrExit(args, Options::parse, HELP);
         if (o == null) {
-            System.out.println(HELP);
             return;
         }
         int status;
@@ -149,10 +140,7 @@ public final class ProxyLoadRun {
                     + " most %d connections: the idle run holds %d and extrapolates to %d%n", fdLimit, idleHeld, idleHeld,
                     o.idleConnections);
         }
-        Path lua = out.resolve("wrk-report.lua");
-        try (InputStream in = ProxyLoadRun.class.getResourceAsStream("wrk-report.lua")) {
-            Files.write(lua, in.readAllBytes());
-        }
+        LoadRuns.writeWrkScript(out);
 
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
         InetAddress haproxyIp = InetAddress.getByName(o.haproxyIp);
@@ -271,30 +259,10 @@ public final class ProxyLoadRun {
     private Target startHaproxy(String name, Kind kind, InetAddress ip, int httpPort, int bulkPort,
                                 InetSocketAddress backendHttp, InetSocketAddress backendBulk) throws Exception {
         Path cfg = out.resolve(name + ".cfg");
-        int maxconn = Math.max(4096, idleHeld + 100);
-        Files.writeString(cfg, String.join("\n",
-                "# written by ProxyLoadRun: plain TCP forwarding, one backend server, no health checks",
-                "global",
-                "    nbthread " + o.proxyThreads,
-                "    maxconn " + maxconn,
-                "defaults",
-                "    mode tcp",
-                "    maxconn " + maxconn,
-                "    timeout connect 5s",
-                "    timeout client 1h",
-                "    timeout server 1h",
-                o.haproxySplice == null ? "" : "    option splice-" + o.haproxySplice,
-                "frontend http",
-                "    bind " + ip.getHostAddress() + ":" + httpPort,
-                "    default_backend http",
-                "backend http",
-                "    server b1 " + hostPort(backendHttp),
-                "frontend bulk",
-                "    bind " + ip.getHostAddress() + ":" + bulkPort,
-                "    default_backend bulk",
-                "backend bulk",
-                "    server b1 " + hostPort(backendBulk),
-                ""));
+        Files.writeString(cfg, LoadRuns.haproxyConfig(
+                List.of("# written by ProxyLoadRun: plain TCP forwarding, one backend server, no health checks"),
+                o.proxyThreads, Math.max(4096, idleHeld + 100), o.haproxySplice, ip.getHostAddress() + ":" + httpPort,
+                hostPort(backendHttp), ip.getHostAddress() + ":" + bulkPort, hostPort(backendBulk)));
         List<String> cmd = List.of("haproxy", "-db", "-f", cfg.toString());
         Proc proc = Proc.start(name, cmd, out, out.resolve(name + ".log"), Map.of());
         Target t = new Target(name, kind, new InetSocketAddress(ip, httpPort), new InetSocketAddress(ip, bulkPort), proc,
@@ -306,15 +274,8 @@ public final class ProxyLoadRun {
 
     private Target startUnderTest(InetAddress clusterIp, int httpPort, int bulkPort, InetSocketAddress backendHttp,
                                   InetSocketAddress backendBulk) throws Exception {
-        Path manifests = Files.createDirectories(out.resolve("manifests"));
-        String yaml = manifests(clusterIp.getHostAddress(), httpPort, bulkPort, backendHttp.getPort(), backendBulk.getPort());
-        ClusterSnapshot snapshot = ManifestLoader.parse("loadrun.yaml", yaml);
-        ProxyState state = snapshot.state(IpFamily.V4, "loadrun-node");
-        if (!snapshot.problems().isEmpty() || state.entries().size() != 2
-                || state.entries().stream().anyMatch(e -> e.endpoints().size() != 1)) {
-            throw new IllegalStateException("the load run's own manifest does not load as intended: " + snapshot.problems());
-        }
-        Files.writeString(manifests.resolve("loadrun.yaml"), yaml);
+        Path manifests = LoadRuns.writeManifests(out,
+                manifests(clusterIp.getHostAddress(), httpPort, bulkPort, backendHttp.getPort(), backendBulk.getPort()));
 
         Map<String, String> vars = new LinkedHashMap<>();
         vars.put("{manifests}", manifests.toAbsolutePath().toString());
@@ -329,12 +290,8 @@ public final class ProxyLoadRun {
         for (Map.Entry<String, String> v : vars.entrySet()) {
             command = command.replace(v.getKey(), v.getValue());
         }
-        Map<String, String> env = new HashMap<>();
-        if (System.getenv("RAILYARD_JAVA_OPTS") == null) {
-            // Netty's default is 2 event loops per CPU; match HAProxy's nbthread unless the caller chose otherwise
-            env.put("RAILYARD_JAVA_OPTS", "-Dio.netty.eventLoopThreads=" + o.proxyThreads);
-        }
-        Proc proc = Proc.start(o.name, List.of("/bin/sh", "-c", command), o.workdir, out.resolve(o.name + ".log"), env);
+        Proc proc = Proc.start(o.name, List.of("/bin/sh", "-c", command), o.workdir, out.resolve(o.name + ".log"),
+                LoadRuns.underTestEnv(o.proxyThreads));
         Target t = new Target(o.name, Kind.UNDER_TEST, new InetSocketAddress(clusterIp, httpPort),
                 new InetSocketAddress(clusterIp, bulkPort), proc, command);
         t.pid = awaitListener(proc, t.http, o.startTimeout);
@@ -349,65 +306,21 @@ public final class ProxyLoadRun {
     }
 
     static String manifests(String clusterIp, int httpPort, int bulkPort, int backendHttpPort, int backendBulkPort) {
-        return String.join("\n",
+        return LoadRuns.serviceManifests(
                 "# written by ProxyLoadRun: one service on a loopback cluster IP, its endpoint the load run's backends",
-                "apiVersion: v1",
-                "kind: Service",
-                "metadata: {name: loadrun, namespace: bench}",
-                "spec:",
-                "  type: ClusterIP",
-                "  clusterIP: " + clusterIp,
-                "  clusterIPs: [" + clusterIp + "]",
-                "  ipFamilies: [IPv4]",
-                "  ports:",
-                "  - {name: http, port: " + httpPort + ", protocol: TCP, targetPort: " + backendHttpPort + "}",
-                "  - {name: bulk, port: " + bulkPort + ", protocol: TCP, targetPort: " + backendBulkPort + "}",
-                "---",
-                "apiVersion: discovery.k8s.io/v1",
-                "kind: EndpointSlice",
-                "metadata:",
-                "  name: loadrun-1",
-                "  namespace: bench",
-                "  labels: {kubernetes.io/service-name: loadrun}",
-                "addressType: IPv4",
-                "endpoints:",
-                "- addresses: [127.0.0.1]",
-                "  conditions: {ready: true, serving: true, terminating: false}",
-                "ports:",
-                "- {name: http, port: " + backendHttpPort + ", protocol: TCP}",
-                "- {name: bulk, port: " + backendBulkPort + ", protocol: TCP}",
-                "");
+                clusterIp, httpPort, bulkPort, "127.0.0.1", null, backendHttpPort, backendBulkPort);
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // wrk and iperf3
 
     private JsonObject runWrk(Target t, int seconds, String logName) throws Exception {
-        List<String> cmd = List.of("wrk", "-t" + o.wrkThreads, "-c" + o.connections, "-d" + seconds + "s", "--timeout", "5s",
-                "--latency", "-s", out.resolve("wrk-report.lua").toString(), "http://" + hostPort(t.http) + "/");
-        Proc wrk = Proc.start("wrk", cmd, out, out.resolve(logName + ".log"), Map.of());
-        int exit = wrk.waitFor((seconds + 30) * 1000L);
-        String output = wrk.output();
-        for (String line : output.split("\n")) {
-            if (line.startsWith("RAILYARD_WRK ")) {
-                return JsonParser.parseString(line.substring("RAILYARD_WRK ".length())).getAsJsonObject();
-            }
-        }
-        throw new IllegalStateException("wrk against " + t.name + " exited " + exit + " without a report:\n" + wrk.tail(20));
+        return LoadRuns.runWrk(List.of(), t.name, "http://" + hostPort(t.http) + "/", o.wrkThreads, o.connections, seconds,
+                out, logName);
     }
 
     private JsonObject runIperf(Target t, int seconds, String logName) throws Exception {
-        List<String> cmd = List.of("iperf3", "-c", t.bulk.getAddress().getHostAddress(), "-p", Integer.toString(t.bulk.getPort()),
-                "-t", Integer.toString(seconds), "-O", "1", "-J");
-        Proc iperf = Proc.start("iperf3", cmd, out, out.resolve(logName + ".json"), Map.of());
-        int exit = iperf.waitFor((seconds + 1 + 30) * 1000L);
-        try {
-            return JsonParser.parseString(iperf.output()).getAsJsonObject();
-        } catch (RuntimeException e) {
-            JsonObject error = new JsonObject();
-            error.addProperty("error", "iperf3 exited " + exit + ": " + iperf.tail(5));
-            return error;
-        }
+        return LoadRuns.runIperf(List.of(), t.bulk.getAddress().getHostAddress(), t.bulk.getPort(), seconds, out, logName);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -626,9 +539,9 @@ public final class ProxyLoadRun {
             ratios.addProperty("rps_ratio_median_of_rounds", median(roundRps));
             ratios.addProperty("p99_ratio_median_of_rounds", median(roundP99));
             sb.append(String.format(Locale.ROOT, "%s / haproxy req/s: %.2fx (per round %s, median %.2fx)   target >= 1.0x: %s%n",
-                    underTest.name, rpsRatio, fmt(roundRps), median(roundRps), rpsVerdict));
+                    underTest.name, rpsRatio, twoDecimals(roundRps), median(roundRps), rpsVerdict));
             sb.append(String.format(Locale.ROOT, "%s / haproxy p99:   %.2fx (per round %s, median %.2fx)   target <= 1.2x: %s%n",
-                    underTest.name, p99Ratio, fmt(roundP99), median(roundP99), p99Verdict));
+                    underTest.name, p99Ratio, twoDecimals(roundP99), median(roundP99), p99Verdict));
             sb.append(String.format(Locale.ROOT, "%s / haproxy CPU per request: %.2fx (%.1f vs %.1f µs)%n", underTest.name,
                     cpuRatio, u.proxyCpuPerRequest * 1e6, h.proxyCpuPerRequest * 1e6));
             sb.append(String.format(Locale.ROOT, "through a proxy / direct req/s: haproxy %.2fx, %s %.2fx%n",
@@ -704,14 +617,9 @@ public final class ProxyLoadRun {
         for (Round r : rounds) {
             csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%.1f,%d,%d,%d,%d,%d,%d,%.2f,%.2f,%.2f,%s%n", r.target.name,
                     r.round, r.order, r.requests(), r.seconds(), r.rps(), r.percentile(50), r.percentile(90), r.percentile(99),
-                    r.percentile(99.9), r.wrk.getAsJsonObject("latency_us").get("max").getAsLong(), r.errors(), r.proxyCpu,
+                    r.percentile(99.9), r.maxLatency(), r.errors(), r.proxyCpu,
                     r.proxyCpu / r.requests() * 1e6, r.backendCpu, r.load.replace(' ', '/')));
-            double[] p = r.percentiles();
-            long[] us = r.latencies();
-            for (int i = 0; i < p.length; i++) {
-                lat.append(String.format(Locale.ROOT, "%s,%d,%b,%.6f,%d%n", r.target.name, r.round,
-                        r.round == summaries.get(r.target).medianRound, p[i], us[i]));
-            }
+            r.appendLatencyRows(lat, r.target.name, r.round == summaries.get(r.target).medianRound);
         }
         Files.writeString(out.resolve("rounds.csv"), csv);
         Files.writeString(out.resolve("latency.csv"), lat);
@@ -805,10 +713,6 @@ public final class ProxyLoadRun {
         }
     }
 
-    private static String firstLine(String s) {
-        return s == null ? "?" : s.strip().split("\n")[0].strip();
-    }
-
     private static long awaitListener(Proc proc, InetSocketAddress address, int seconds) throws Exception {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -876,41 +780,12 @@ public final class ProxyLoadRun {
         return run(List.of("sh", "-c", "command -v " + tool), 10) != null;
     }
 
-    /** Our class path with absolute entries: the backend runs in the results directory. */
-    private static String absoluteClassPath() {
-        return Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .map(e -> Path.of(e).toAbsolutePath().toString())
-                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
-    }
-
-    private static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
     static String hostPort(InetSocketAddress a) {
         return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     private static String mb(long bytes) {
         return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);
-    }
-
-    static double median(double[] values) {
-        if (values.length == 0) {
-            return Double.NaN;
-        }
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static String range(double[] values, String format) {
-        if (values.length == 0) {
-            return "-";
-        }
-        double min = Arrays.stream(values).min().getAsDouble();
-        double max = Arrays.stream(values).max().getAsDouble();
-        return String.format(Locale.ROOT, format + " [" + format + "-" + format + "]", median(values), min, max);
     }
 
     /**
@@ -935,14 +810,6 @@ public final class ProxyLoadRun {
             r[i] = a[i] / b[i];
         }
         return r;
-    }
-
-    private static String fmt(double[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (double v : values) {
-            sb.append(sb.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", v));
-        }
-        return sb.toString();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -971,74 +838,15 @@ public final class ProxyLoadRun {
         }
     }
 
-    static final class Round {
+    /** One wrk phase of one path in the rounds, and where it stood in the round's rotating order. */
+    static final class Round extends WrkPhase {
         final Target target;
-        final int round;
         final int order;
-        final JsonObject wrk;
-        final double proxyCpu;
-        final double backendCpu;
-        final String load;
 
         Round(Target target, int round, int order, JsonObject wrk, double proxyCpu, double backendCpu, String load) {
+            super(round, wrk, proxyCpu, backendCpu, load);
             this.target = target;
-            this.round = round;
             this.order = order;
-            this.wrk = wrk;
-            this.proxyCpu = proxyCpu;
-            this.backendCpu = backendCpu;
-            this.load = load;
-        }
-
-        long requests() {
-            return wrk.get("requests").getAsLong();
-        }
-
-        double seconds() {
-            return wrk.get("duration_us").getAsLong() / 1e6;
-        }
-
-        double rps() {
-            return requests() / seconds();
-        }
-
-        int errors() {
-            int n = 0;
-            for (Map.Entry<String, JsonElement> e : wrk.getAsJsonObject("errors").entrySet()) {
-                n += e.getValue().getAsInt();
-            }
-            return n;
-        }
-
-        double[] percentiles() {
-            JsonArray a = wrk.getAsJsonArray("percentiles");
-            double[] p = new double[a.size()];
-            for (int i = 0; i < p.length; i++) {
-                p[i] = a.get(i).getAsJsonArray().get(0).getAsDouble();
-            }
-            return p;
-        }
-
-        long[] latencies() {
-            JsonArray a = wrk.getAsJsonArray("percentiles");
-            long[] us = new long[a.size()];
-            for (int i = 0; i < us.length; i++) {
-                us[i] = a.get(i).getAsJsonArray().get(1).getAsLong();
-            }
-            return us;
-        }
-
-        /** Latency in µs at the listed percentile closest to {@code p}. */
-        long percentile(double p) {
-            double[] ps = percentiles();
-            long[] us = latencies();
-            int best = 0;
-            for (int i = 1; i < ps.length; i++) {
-                if (Math.abs(ps[i] - p) < Math.abs(ps[best] - p)) {
-                    best = i;
-                }
-            }
-            return us[best];
         }
     }
 
@@ -1061,16 +869,7 @@ public final class ProxyLoadRun {
             long requests = rs.stream().mapToLong(Round::requests).sum();
             proxyCpuPerRequest = rs.stream().mapToDouble(r -> r.proxyCpu).sum() / requests;
             backendCpuPerRequest = rs.stream().mapToDouble(r -> r.backendCpu).sum() / requests;
-            double m = median(rps);
-            int best = rs.isEmpty() ? 0 : rs.get(0).round;
-            double bestDistance = Double.MAX_VALUE;
-            for (Round r : rs) {
-                if (Math.abs(r.rps() - m) < bestDistance) {
-                    bestDistance = Math.abs(r.rps() - m);
-                    best = r.round;
-                }
-            }
-            medianRound = best;
+            medianRound = rs.isEmpty() ? 0 : WrkPhase.closestToMedianRps(rs).round;
         }
     }
 
@@ -1180,15 +979,7 @@ public final class ProxyLoadRun {
         /** null for --help. */
         static Options parse(String[] args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--help") || a.equals("-h")) {
-                    return null;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("missing value for " + a);
-                }
-                String v = args[++i];
+            boolean help = !LoadRuns.parseOptions(args, (a, v) -> {
                 switch (a) {
                     case "--under-test-cmd" -> o.command = v;
                     case "--under-test-name" -> o.name = v;
@@ -1227,6 +1018,9 @@ public final class ProxyLoadRun {
                     case "--out" -> o.out = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
+            });
+            if (help) {
+                return null;
             }
             if (o.standin != null) {
                 o.name = "standin-haproxy";

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.railyard.proxy.source.kubernetes.TolerantWatch;
 import io.kubernetes.client.informer.ListerWatcher;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -12,14 +13,11 @@ import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ListMeta;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1NodeList;
-import io.kubernetes.client.openapi.models.V1Status;
 import io.kubernetes.client.util.CallGeneratorParams;
-import io.kubernetes.client.util.Watch;
 import io.kubernetes.client.util.Watchable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import okhttp3.Call;
@@ -84,7 +82,7 @@ final class NodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> {
         try {
             Response response = execute(call);
             failures = 0;
-            return new NodeWatch(call, response.body());
+            return new TolerantWatch<>(call, response.body(), NodeListerWatcher::watchedNode);
         } catch (ApiException | RuntimeException e) {
             failures++;
             throw e;
@@ -105,6 +103,14 @@ final class NodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> {
         }
     }
 
+    private static V1Node watchedNode(JsonElement object) {
+        V1Node node = SparseNodes.node(object);
+        if (node == null) {
+            throw new IllegalStateException("the event's object is not a Node");
+        }
+        return node;
+    }
+
     /** Runs a call as client-java does: I/O failures and non-2xx answers become ApiExceptions with the code. */
     private static Response execute(Call call) throws ApiException {
         Response response;
@@ -123,73 +129,5 @@ final class NodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> {
             throw new ApiException(response.code(), "HTTP " + response.code() + ": " + body);
         }
         return response;
-    }
-
-    /** One watch stream, read line by line; a Status object (ERROR events) becomes the response's status. */
-    private static final class NodeWatch implements Watchable<V1Node> {
-        private final Call call;
-        private final ResponseBody body;
-
-        NodeWatch(Call call, ResponseBody body) {
-            this.call = call;
-            this.body = body;
-        }
-
-        @Override
-        public boolean hasNext() {
-            try {
-                return !body.source().exhausted();
-            } catch (IOException e) {
-                // client-java's message, which its reflector takes for a broken connection
-                throw new RuntimeException("IO Exception during hasNext method.", e);
-            }
-        }
-
-        @Override
-        public Watch.Response<V1Node> next() {
-            String line;
-            try {
-                line = body.source().readUtf8Line();
-            } catch (IOException e) {
-                throw new RuntimeException("IO Exception during next method.", e);
-            }
-            if (line == null) {
-                throw new RuntimeException("Null response from the server.");
-            }
-            try {
-                JsonObject event = JsonParser.parseString(line).getAsJsonObject();
-                String type = event.get("type").getAsString();
-                JsonElement object = event.get("object");
-                if (object != null && object.isJsonObject() && "Status".equals(SparseNodes.string(object.getAsJsonObject(), "kind"))) {
-                    JsonObject s = object.getAsJsonObject();
-                    V1Status status = new V1Status().kind("Status").status(SparseNodes.string(s, "status"))
-                            .reason(SparseNodes.string(s, "reason")).message(SparseNodes.string(s, "message"));
-                    JsonElement code = s.get("code");
-                    if (code != null && code.isJsonPrimitive()) {
-                        status.code(code.getAsInt());
-                    }
-                    return new Watch.Response<>(type, status);
-                }
-                V1Node node = SparseNodes.node(object);
-                if (node == null) {
-                    throw new IllegalStateException("the event's object is not a Node");
-                }
-                return new Watch.Response<>(type, node);
-            } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
-                throw new RuntimeException("malformed node watch event: "
-                        + (line.length() > 200 ? line.substring(0, 200) + "..." : line), e);
-            }
-        }
-
-        @Override
-        public Iterator<Watch.Response<V1Node>> iterator() {
-            return this;
-        }
-
-        @Override
-        public void close() {
-            call.cancel();
-            body.close();
-        }
     }
 }

@@ -6,6 +6,11 @@ import static dev.railyard.proxy.daemon.Awaits.await;
 import static dev.railyard.proxy.daemon.Awaits.awaitOk;
 import static dev.railyard.proxy.daemon.Awaits.awaitQuiet;
 import static dev.railyard.proxy.daemon.Awaits.indexOf;
+import static dev.railyard.proxy.daemon.EndToEndCluster.CLIENT_POD;
+import static dev.railyard.proxy.daemon.EndToEndCluster.DUAL_STACK_WEB_MANIFEST;
+import static dev.railyard.proxy.daemon.EndToEndCluster.NODE;
+import static dev.railyard.proxy.daemon.EndToEndCluster.WEB_IP;
+import static dev.railyard.proxy.daemon.EndToEndCluster.WEB_POD;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.railyard.nftables.Family;
@@ -20,7 +25,6 @@ import dev.railyard.testkit.NftListing;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
-import dev.railyard.testkit.VethLink;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,11 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresPrivileges(commands = {"nft", "iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
         "ip6tables-save", "ip6tables", "ip"})
 class NftablesDaemonEndToEndTest {
-    private static final String NODE = "node-a";
-    private static final String WEB_IP = "10.96.0.10";
-    private static final String DB_IP = "10.96.0.11";
-    private static final String WEB_POD = "10.244.1.2";
-    private static final String CLIENT_POD = "10.244.2.2";
 
     /** The two ways nftables mode is run: as kube-proxy does, and as {@code railyard proxy} does by default. */
     enum Variant {
@@ -92,20 +91,10 @@ class NftablesDaemonEndToEndTest {
              NetworkNamespace webNs = NetworkNamespace.create();
              NetworkNamespace clientNs = NetworkNamespace.create();
              TestApiServer apiServer = TestApiServer.start()) {
-            node.sysctl("net.ipv4.ip_forward", "1");
-            node.sysctl("net.ipv4.conf.all.send_redirects", "0");
-            VethLink toWeb = VethLink.between(node, webNs).names("veth-web", "eth0")
-                    .ipv4("10.244.1.1/24", WEB_POD + "/24").create();
-            VethLink toClient = VethLink.between(node, clientNs).names("veth-client", "eth0")
-                    .ipv4("10.244.2.1/24", CLIENT_POD + "/24").create();
-            toWeb.b().addRoute("default", "10.244.1.1");
-            toClient.b().addRoute("default", "10.244.2.1");
+            EndToEndCluster.link(node, webNs, clientNs);
             node.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(10), UNRELATED_TABLE.getBytes());
 
-            apiServer.create(service("web", WEB_IP, 80));
-            apiServer.create(slice("web-1", "web", NODE, 8080, WEB_POD));
-            apiServer.create(service("db", DB_IP, 5432));
-            apiServer.create(slice("db-1", "db", NODE, 5432, "10.244.1.7"));
+            EndToEndCluster.createWebAndDb(apiServer);
 
             List<SyncResult> results = new CopyOnWriteArrayList<>();
             List<ProxyDaemon> daemons = new ArrayList<>();
@@ -202,31 +191,7 @@ class NftablesDaemonEndToEndTest {
     @Test
     void switchingModesLeavesNothingOfTheOtherMode(@TempDir Path manifests) throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create()) {
-            Files.writeString(manifests.resolve("web.yaml"), """
-                    apiVersion: v1
-                    kind: Service
-                    metadata: {name: web}
-                    spec:
-                      type: ClusterIP
-                      clusterIP: 10.96.0.10
-                      clusterIPs: [10.96.0.10, "fd00:96::10"]
-                      ipFamilies: [IPv4, IPv6]
-                      ports: [{protocol: TCP, port: 80}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: web-v4, labels: {kubernetes.io/service-name: web}}
-                    addressType: IPv4
-                    ports: [{protocol: TCP, port: 8080}]
-                    endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: web-v6, labels: {kubernetes.io/service-name: web}}
-                    addressType: IPv6
-                    ports: [{protocol: TCP, port: 8080}]
-                    endpoints: [{addresses: ["fd00:244::5"], conditions: {ready: true}}]
-                    """);
+            Files.writeString(manifests.resolve("web.yaml"), DUAL_STACK_WEB_MANIFEST);
             node.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(10), UNRELATED_TABLE.getBytes());
             node.execChecked("iptables", "-t", "filter", "-N", "UNRELATED");
             node.execChecked("iptables", "-t", "filter", "-A", "INPUT", "-s", "192.0.2.99", "-j", "UNRELATED");

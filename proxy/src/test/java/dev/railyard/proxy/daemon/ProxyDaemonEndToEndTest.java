@@ -11,7 +11,6 @@ import dev.railyard.testkit.AgentHandle;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
-import dev.railyard.testkit.VethLink;
 import io.kubernetes.client.openapi.models.V1Service;
 
 import java.nio.file.Files;
@@ -31,6 +30,11 @@ import static dev.railyard.proxy.daemon.Awaits.await;
 import static dev.railyard.proxy.daemon.Awaits.awaitOk;
 import static dev.railyard.proxy.daemon.Awaits.awaitQuiet;
 import static dev.railyard.proxy.daemon.Awaits.indexOf;
+import static dev.railyard.proxy.daemon.EndToEndCluster.CLIENT_POD;
+import static dev.railyard.proxy.daemon.EndToEndCluster.DUAL_STACK_WEB_MANIFEST;
+import static dev.railyard.proxy.daemon.EndToEndCluster.NODE;
+import static dev.railyard.proxy.daemon.EndToEndCluster.WEB_IP;
+import static dev.railyard.proxy.daemon.EndToEndCluster.WEB_POD;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,11 +49,6 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresPrivileges(commands = {"iptables-restore", "iptables-save", "iptables", "ip6tables-restore",
         "ip6tables-save", "ip6tables", "ip"})
 class ProxyDaemonEndToEndTest {
-    private static final String NODE = "node-a";
-    private static final String WEB_IP = "10.96.0.10";
-    private static final String DB_IP = "10.96.0.11";
-    private static final String WEB_POD = "10.244.1.2";
-    private static final String CLIENT_POD = "10.244.2.2";
     private static final Pattern SEP_DNAT = Pattern.compile("(?m)^-A (KUBE-SEP-\\w+) .*--to-destination "
             + Pattern.quote(WEB_POD) + ":8080$");
 
@@ -59,24 +58,14 @@ class ProxyDaemonEndToEndTest {
              NetworkNamespace webNs = NetworkNamespace.create();
              NetworkNamespace clientNs = NetworkNamespace.create();
              TestApiServer apiServer = TestApiServer.start()) {
-            node.sysctl("net.ipv4.ip_forward", "1");
-            node.sysctl("net.ipv4.conf.all.send_redirects", "0");
-            VethLink toWeb = VethLink.between(node, webNs).names("veth-web", "eth0")
-                    .ipv4("10.244.1.1/24", WEB_POD + "/24").create();
-            VethLink toClient = VethLink.between(node, clientNs).names("veth-client", "eth0")
-                    .ipv4("10.244.2.1/24", CLIENT_POD + "/24").create();
-            toWeb.b().addRoute("default", "10.244.1.1");
-            toClient.b().addRoute("default", "10.244.2.1");
+            EndToEndCluster.link(node, webNs, clientNs);
             // Someone else's rules, which the proxy and its cleanup must leave alone.
             node.execChecked("iptables", "-t", "filter", "-N", "UNRELATED");
             node.execChecked("iptables", "-t", "filter", "-A", "INPUT", "-s", "192.0.2.99", "-j", "UNRELATED");
             node.execChecked("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "198.51.100.0/24",
                     "-j", "MASQUERADE");
 
-            apiServer.create(service("web", WEB_IP, 80));
-            apiServer.create(slice("web-1", "web", NODE, 8080, WEB_POD));
-            apiServer.create(service("db", DB_IP, 5432));
-            apiServer.create(slice("db-1", "db", NODE, 5432, "10.244.1.7"));
+            EndToEndCluster.createWebAndDb(apiServer);
 
             List<SyncResult> results = new CopyOnWriteArrayList<>();
             List<ProxyDaemon> daemons = new ArrayList<>();
@@ -198,31 +187,7 @@ class ProxyDaemonEndToEndTest {
     @Test
     void dualStackFromManifestsAndChainsOfServicesDeletedWhileStopped(@TempDir Path manifests) throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create()) {
-            Files.writeString(manifests.resolve("web.yaml"), """
-                    apiVersion: v1
-                    kind: Service
-                    metadata: {name: web}
-                    spec:
-                      type: ClusterIP
-                      clusterIP: 10.96.0.10
-                      clusterIPs: [10.96.0.10, "fd00:96::10"]
-                      ipFamilies: [IPv4, IPv6]
-                      ports: [{protocol: TCP, port: 80}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: web-v4, labels: {kubernetes.io/service-name: web}}
-                    addressType: IPv4
-                    ports: [{protocol: TCP, port: 8080}]
-                    endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: web-v6, labels: {kubernetes.io/service-name: web}}
-                    addressType: IPv6
-                    ports: [{protocol: TCP, port: 8080}]
-                    endpoints: [{addresses: ["fd00:244::5"], conditions: {ready: true}}]
-                    """);
+            Files.writeString(manifests.resolve("web.yaml"), DUAL_STACK_WEB_MANIFEST);
             Files.writeString(manifests.resolve("db.yaml"), """
                     apiVersion: v1
                     kind: Service

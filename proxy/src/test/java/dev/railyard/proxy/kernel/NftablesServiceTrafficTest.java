@@ -7,6 +7,10 @@ import static dev.railyard.proxy.kernel.NodeTopology.V4;
 import static dev.railyard.proxy.kernel.NodeTopology.V6;
 import static dev.railyard.proxy.kernel.NodeTopology.addresses;
 import static dev.railyard.proxy.kernel.NodeTopology.connect;
+import static dev.railyard.proxy.kernel.TracePredictions.assertPredicted;
+import static dev.railyard.proxy.kernel.TracePredictions.inits;
+import static dev.railyard.proxy.kernel.TracePredictions.one;
+import static dev.railyard.proxy.kernel.TracePredictions.replies;
 import static dev.railyard.proxy.kernel.TrafficServices.DNS;
 import static dev.railyard.proxy.kernel.TrafficServices.ITP_LOCAL;
 import static dev.railyard.proxy.kernel.TrafficServices.LB_ALLOWED;
@@ -65,11 +69,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -150,11 +150,7 @@ class NftablesServiceTrafficTest {
                         .withCommandPrefix(topology.node().commandPrefix()).read());
             }
         } catch (Throwable e) {
-            try {
-                topology.close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            topology.closeAfter(e);
             throw e;
         }
     }
@@ -673,19 +669,8 @@ class NftablesServiceTrafficTest {
      */
     private Trace predict(Addresses net, String source, Origin origin, String destination, int port,
                           Protocol protocol) {
-        Packet packet = Packet.of(source, destination, port, protocol, origin);
-        Trace manifests = fromManifests.get(net.family()).trace(packet);
-        Trace live = fromNode.get(net.family()).trace(packet);
-        String description = packet.describe();
-        assertThat(live.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
-        assertThat(manifests.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
-        assertThat(live.verdicts()).as("%s: verdicts, live vs manifests", description)
-                .isEqualTo(manifests.verdicts());
-        assertThat(live.endpoints()).as("%s: endpoints, live vs manifests", description)
-                .isEqualTo(manifests.endpoints());
-        assertThat(live.affinity()).as("%s: affinity, live vs manifests", description)
-                .isEqualTo(manifests.affinity());
-        return live;
+        return TracePredictions.predict(fromManifests.get(net.family()), fromNode.get(net.family()),
+                Packet.of(source, destination, port, protocol, origin));
     }
 
     /** Every way the packet ends is a drop by kube-proxy's {@code chain} in base chain {@code base}. */
@@ -695,52 +680,5 @@ class NftablesServiceTrafficTest {
                 "ip6? kube-proxy " + java.util.regex.Pattern.quote(chain) + ".*"));
         assertThat(predicted.path()).as("the base chain on the way").anySatisfy(s ->
                 assertThat(s.chain()).isEqualTo(base));
-    }
-
-    private static Map<String, List<String>> replies(Map<String, List<ServerReply>> byPod) {
-        Map<String, List<String>> clients = new TreeMap<>();
-        byPod.forEach((pod, replies) -> clients.put(pod, replies.stream().map(ServerReply::clientIp).toList()));
-        return clients;
-    }
-
-    private static Map<String, List<String>> inits(Map<String, List<SctpInit>> byPod) {
-        Map<String, List<String>> clients = new TreeMap<>();
-        byPod.forEach((pod, inits) -> clients.put(pod, inits.stream().map(SctpInit::sourceIp).toList()));
-        return clients;
-    }
-
-    private static Map<String, List<String>> one(ServerReply reply) {
-        return Map.of(reply.serverName(), List.of(reply.clientIp()));
-    }
-
-    /**
-     * The pods that answered are among the predicted endpoints (all of them when {@code everyEndpointSeen}), on
-     * {@code podPort}, and each saw the client's own address exactly when the trace predicted no masquerade for
-     * its endpoint.
-     */
-    private static void assertPredicted(Addresses net, Trace predicted, Map<String, List<String>> clientsByPod,
-                                        String sourceIp, boolean everyEndpointSeen, int podPort) {
-        Map<String, String> podByIp = Map.of(net.pod1Ip(), "pod1", net.pod2Ip(), "pod2");
-        assertThat(predicted.verdicts()).as("predicted verdict").containsOnlyKeys(Verdict.DNAT);
-        Map<String, EndpointShare> byPod = new TreeMap<>();
-        for (EndpointShare endpoint : predicted.endpoints()) {
-            String ip = endpoint.address().substring(0, endpoint.address().lastIndexOf(':')).replace("[", "")
-                    .replace("]", "");
-            assertThat(endpoint.address()).isEqualTo(Packet.hostPort(ip, podPort));
-            byPod.put(podByIp.get(ip), endpoint);
-        }
-        Set<String> seen = new TreeSet<>(clientsByPod.keySet());
-        if (everyEndpointSeen) {
-            assertThat(seen).as("pods that answered vs predicted endpoints").isEqualTo(byPod.keySet());
-        } else {
-            assertThat(byPod.keySet()).as("predicted endpoints").containsAll(seen);
-        }
-        for (Map.Entry<String, List<String>> pod : clientsByPod.entrySet()) {
-            boolean masqueraded = byPod.get(pod.getKey()).masquerade();
-            Set<Boolean> sawOtherAddress = pod.getValue().stream().map(client -> !client.equals(sourceIp))
-                    .collect(Collectors.toSet());
-            assertThat(sawOtherAddress).as("%s saw a masqueraded source (predicted: %s)", pod.getKey(), masqueraded)
-                    .containsOnly(masqueraded);
-        }
     }
 }

@@ -102,12 +102,17 @@ final class NodeTopology implements AutoCloseable {
             topology.build();
             return topology;
         } catch (RuntimeException | Error e) {
-            try {
-                topology.close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            topology.closeAfter(e);
             throw e;
+        }
+    }
+
+    /** Closes the topology after {@code failure} (of its set-up), which keeps a failure to close as suppressed. */
+    void closeAfter(Throwable failure) {
+        try {
+            close();
+        } catch (RuntimeException cleanup) {
+            failure.addSuppressed(cleanup);
         }
     }
 

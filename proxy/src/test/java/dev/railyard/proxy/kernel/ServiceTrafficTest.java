@@ -3,6 +3,11 @@ package dev.railyard.proxy.kernel;
 import static dev.railyard.proxy.kernel.NodeTopology.DROP_PROBE_TIMEOUT;
 import static dev.railyard.proxy.kernel.NodeTopology.PROBE_TIMEOUT;
 import static dev.railyard.proxy.kernel.NodeTopology.connect;
+import static dev.railyard.proxy.kernel.TracePredictions.assertPredicted;
+import static dev.railyard.proxy.kernel.TracePredictions.clientsOf;
+import static dev.railyard.proxy.kernel.TracePredictions.inits;
+import static dev.railyard.proxy.kernel.TracePredictions.one;
+import static dev.railyard.proxy.kernel.TracePredictions.replies;
 import static dev.railyard.proxy.kernel.TrafficServices.DNS;
 import static dev.railyard.proxy.kernel.TrafficServices.ITP_LOCAL;
 import static dev.railyard.proxy.kernel.TrafficServices.LOCAL_NODE_PORT;
@@ -48,10 +53,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,11 +104,7 @@ class ServiceTrafficTest {
                             .state(IpFamily.V4, NodeTopology.NODE_NAME));
             fromNode = LiveNode.of(IpFamily.V4, IptablesBackend.AUTO).withCommandPrefix(node.commandPrefix()).read();
         } catch (Throwable e) {
-            try {
-                topology.close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            topology.closeAfter(e);
             throw e;
         }
     }
@@ -140,8 +137,8 @@ class ServiceTrafficTest {
         assertThat(fromClient.get("pod1")).extracting(ServerReply::clientIp).containsOnly(NET.pod1Gateway());
         assertThat(fromClient.get("pod2")).extracting(ServerReply::clientIp).containsOnly(NET.pod2Gateway());
 
-        assertPredicted(fromPod1Predicted, replies(fromPod1), NET.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
-        assertPredicted(fromClientPredicted, replies(fromClient), NET.clientIp(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, fromPod1Predicted, replies(fromPod1), NET.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, fromClientPredicted, replies(fromClient), NET.clientIp(), true, NodeTopology.POD_TCP_PORT);
         assertThat(fromPod1Predicted.endpoints()).extracting(EndpointShare::probability).containsOnly(0.5);
     }
 
@@ -153,7 +150,7 @@ class ServiceTrafficTest {
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         // externalTrafficPolicy Cluster: the source is masqueraded to the node.
         assertThat(reply.clientIp()).isIn(NET.pod1Gateway(), NET.pod2Gateway());
-        assertPredicted(predicted, one(reply), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, predicted, one(reply), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
     }
 
     @Test
@@ -162,7 +159,7 @@ class ServiceTrafficTest {
         ServerReply reply = client.tcpGet(EXTERNAL_IP, 80, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
-        assertPredicted(predicted, one(reply), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, predicted, one(reply), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
     }
 
     @Test
@@ -171,7 +168,7 @@ class ServiceTrafficTest {
         Trace deniedPredicted = predict(NET.clientIp(), Origin.EXTERNAL, LB_DENIED_IP, 80, Protocol.TCP);
         ServerReply allowed = client.tcpGet(LB_ALLOWED_IP, 80, PROBE_TIMEOUT).serverReply();
         assertThat(allowed.serverName()).isIn("pod1", "pod2");
-        assertPredicted(allowedPredicted, one(allowed), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, allowedPredicted, one(allowed), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
 
         long droppedBefore = firewallDropPackets(LB_DENIED_IP);
         ProbeResult denied = client.tcpGet(LB_DENIED_IP, 80, DROP_PROBE_TIMEOUT);
@@ -191,7 +188,7 @@ class ServiceTrafficTest {
 
         assertThat(byPod).as("15 connections with sessionAffinity ClientIP, by serving pod").hasSize(1);
         // A new client is balanced over both; the affinity check that keeps it on its first pod is reported.
-        assertPredicted(predicted, replies(byPod), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, predicted, replies(byPod), NET.clientIp(), false, NodeTopology.POD_TCP_PORT);
         assertThat(predicted.endpoints()).hasSize(2);
         assertThat(predicted.affinity()).extracting(a -> a.seconds()).containsOnly(60L);
         assertThat(predicted.affinity()).extracting(a -> a.endpoint()).containsExactlyInAnyOrder(
@@ -208,7 +205,8 @@ class ServiceTrafficTest {
 
         assertThat(replies).extracting(ServerReply::serverName).as("serving pod").containsOnly("pod1");
         assertThat(replies).extracting(ServerReply::clientIp).as("source seen by pod1").containsOnly(NET.clientIp());
-        assertPredicted(predicted, Map.of("pod1", clientsOf(replies)), NET.clientIp(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, predicted, Map.of("pod1", clientsOf(replies)), NET.clientIp(), true,
+                NodeTopology.POD_TCP_PORT);
     }
 
     @Test
@@ -230,7 +228,7 @@ class ServiceTrafficTest {
 
         assertThat(reply.serverName()).isIn("pod1", "pod2");
         assertThat(reply.clientIp()).isIn(NET.pod1Gateway(), NET.pod2Gateway());
-        assertPredicted(predicted, one(reply), NET.clientIp(), false, NodeTopology.POD_UDP_PORT);
+        assertPredicted(NET, predicted, one(reply), NET.clientIp(), false, NodeTopology.POD_UDP_PORT);
     }
 
     /** SCTP INITs, sent and recorded through raw sockets (the kernel here has no SCTP sockets, but NATs SCTP). */
@@ -242,9 +240,7 @@ class ServiceTrafficTest {
         assertThat(byPod).containsOnlyKeys("pod1", "pod2");
         assertThat(byPod.get("pod1")).extracting(SctpInit::destinationPort).containsOnly(NodeTopology.POD_SCTP_PORT);
         assertThat(byPod.get("pod2")).extracting(SctpInit::sourceIp).containsOnly(NET.pod2Gateway());
-        Map<String, List<String>> clients = new TreeMap<>();
-        byPod.forEach((pod, inits) -> clients.put(pod, inits.stream().map(SctpInit::sourceIp).toList()));
-        assertPredicted(predicted, clients, NET.clientIp(), true, NodeTopology.POD_SCTP_PORT);
+        assertPredicted(NET, predicted, inits(byPod), NET.clientIp(), true, NodeTopology.POD_SCTP_PORT);
     }
 
     @Test
@@ -253,7 +249,7 @@ class ServiceTrafficTest {
         Map<String, List<ServerReply>> byPod = connect(pod1, NET.serviceIp(ITP_LOCAL), 80, 15);
 
         assertThat(byPod).as("pod1 -> internalTrafficPolicy Local service, by serving pod").containsOnlyKeys("pod1");
-        assertPredicted(predicted, replies(byPod), NET.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, predicted, replies(byPod), NET.pod1Ip(), true, NodeTopology.POD_TCP_PORT);
     }
 
     @Test
@@ -262,7 +258,7 @@ class ServiceTrafficTest {
         ServerReply reply = client.tcpGet(NET.serviceIp(TERMINATING), 80, PROBE_TIMEOUT).serverReply();
 
         assertThat(reply.serverName()).isEqualTo("pod2");
-        assertPredicted(predicted, one(reply), NET.clientIp(), true, NodeTopology.POD_TCP_PORT);
+        assertPredicted(NET, predicted, one(reply), NET.clientIp(), true, NodeTopology.POD_TCP_PORT);
     }
 
     @Test
@@ -288,64 +284,8 @@ class ServiceTrafficTest {
      * from the node's own rules, which is what is returned.
      */
     private static Trace predict(String source, Origin origin, String destination, int port, Protocol protocol) {
-        Packet packet = Packet.of(source, destination, port, protocol, origin);
-        Trace manifests = fromManifests.trace(packet);
-        Trace live = fromNode.trace(packet);
-        String description = packet.describe();
-        assertThat(live.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
-        assertThat(manifests.unevaluated()).as("%s: rules that cannot be evaluated", description).isEmpty();
-        assertThat(live.verdicts()).as("%s: verdicts, live vs manifests", description)
-                .isEqualTo(manifests.verdicts());
-        assertThat(live.endpoints()).as("%s: endpoints, live vs manifests", description)
-                .isEqualTo(manifests.endpoints());
-        assertThat(live.affinity()).as("%s: affinity, live vs manifests", description)
-                .isEqualTo(manifests.affinity());
-        return live;
-    }
-
-    /** The client address each pod saw, by pod. */
-    private static Map<String, List<String>> replies(Map<String, List<ServerReply>> byPod) {
-        Map<String, List<String>> clients = new TreeMap<>();
-        byPod.forEach((pod, replies) -> clients.put(pod, clientsOf(replies)));
-        return clients;
-    }
-
-    private static Map<String, List<String>> one(ServerReply reply) {
-        return Map.of(reply.serverName(), List.of(reply.clientIp()));
-    }
-
-    private static List<String> clientsOf(List<ServerReply> replies) {
-        return replies.stream().map(ServerReply::clientIp).toList();
-    }
-
-    /**
-     * The pods that answered are among the predicted endpoints (all of them when {@code everyEndpointSeen}), on
-     * {@code podPort}, and each saw the client's own address exactly when the trace predicted no masquerade for
-     * its endpoint.
-     */
-    private static void assertPredicted(Trace predicted, Map<String, List<String>> clientsByPod, String sourceIp,
-                                        boolean everyEndpointSeen, int podPort) {
-        Map<String, String> podByIp = Map.of(NET.pod1Ip(), "pod1", NET.pod2Ip(), "pod2");
-        assertThat(predicted.verdicts()).as("predicted verdict").containsOnlyKeys(Verdict.DNAT);
-        Map<String, EndpointShare> byPod = new TreeMap<>();
-        for (EndpointShare endpoint : predicted.endpoints()) {
-            String ip = endpoint.address().substring(0, endpoint.address().lastIndexOf(':'));
-            assertThat(endpoint.address()).isEqualTo(ip + ":" + podPort);
-            byPod.put(podByIp.get(ip), endpoint);
-        }
-        Set<String> seen = new TreeSet<>(clientsByPod.keySet());
-        if (everyEndpointSeen) {
-            assertThat(seen).as("pods that answered vs predicted endpoints").isEqualTo(byPod.keySet());
-        } else {
-            assertThat(byPod.keySet()).as("predicted endpoints").containsAll(seen);
-        }
-        for (Map.Entry<String, List<String>> pod : clientsByPod.entrySet()) {
-            boolean masqueraded = byPod.get(pod.getKey()).masquerade();
-            Set<Boolean> sawOtherAddress = pod.getValue().stream().map(client -> !client.equals(sourceIp))
-                    .collect(Collectors.toSet());
-            assertThat(sawOtherAddress).as("%s saw a masqueraded source (predicted: %s)", pod.getKey(), masqueraded)
-                    .containsOnly(masqueraded);
-        }
+        return TracePredictions.predict(fromManifests, fromNode,
+                Packet.of(source, destination, port, protocol, origin));
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -9,23 +9,35 @@ import io.kubernetes.client.util.Watch;
 import io.kubernetes.client.util.Watchable;
 import java.io.IOException;
 import java.util.Iterator;
+import java.util.function.Function;
 import okhttp3.Call;
 import okhttp3.ResponseBody;
 
 /**
- * One watch stream, read line by line like client-java's {@link Watch} but parsed with {@link TolerantJson}.
- * Failures carry client-java's messages, which its reflector tells apart: an I/O error while waiting means a
- * broken connection (relist quietly), anything else is reported.
+ * One watch stream, read line by line like client-java's {@link Watch} but with a reader that tolerates fields
+ * newer than client-java's models ({@link TolerantJson} here, the overlay's sparse Node reader there). A Status
+ * object (ERROR events) is read with {@link TolerantJson} and becomes the response's status. Failures carry
+ * client-java's messages, which its reflector tells apart: an I/O error while waiting means a broken connection
+ * (relist quietly), anything else is reported.
  */
-final class TolerantWatch<T> implements Watchable<T> {
+public final class TolerantWatch<T> implements Watchable<T> {
     private final Call call;
     private final ResponseBody body;
-    private final Class<T> objectType;
+    private final Function<JsonElement, T> objectReader;
 
+    /** A watch whose objects {@link TolerantJson} reads into {@code objectType}. */
     TolerantWatch(Call call, ResponseBody body, Class<T> objectType) {
+        this(call, body, object -> TolerantJson.<T>parse(object, objectType));
+    }
+
+    /**
+     * A watch whose objects {@code objectReader} reads; it signals an object it cannot read by throwing
+     * {@link IllegalStateException} or {@link JsonParseException}, which become a malformed-event failure.
+     */
+    public TolerantWatch(Call call, ResponseBody body, Function<JsonElement, T> objectReader) {
         this.call = call;
         this.body = body;
-        this.objectType = objectType;
+        this.objectReader = objectReader;
     }
 
     @Override
@@ -55,7 +67,7 @@ final class TolerantWatch<T> implements Watchable<T> {
             if (isStatus(object)) {
                 return new Watch.Response<>(type, TolerantJson.<V1Status>parse(object, V1Status.class));
             }
-            return new Watch.Response<>(type, TolerantJson.<T>parse(object, objectType));
+            return new Watch.Response<>(type, objectReader.apply(object));
         } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
             throw new RuntimeException("malformed watch event: " + abbreviate(line), e);
         }
