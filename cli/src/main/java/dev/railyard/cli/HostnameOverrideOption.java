@@ -1,5 +1,6 @@
 package dev.railyard.cli;
 
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
@@ -11,4 +12,12 @@ final class HostnameOverrideOption {
     @Option(names = "--hostname-override", paramLabel = "NAME",
             description = "This node's name, which decides which endpoints are local (default: the host name).")
     String hostname;
+
+    /**
+     * A node name as kube-proxy takes it (nodeutil.GetHostname): trimmed and lower-cased, given or from the host,
+     * so that every command matches an endpoint's {@code nodeName} the same way.
+     */
+    static String asNodeName(String name) {
+        return name.trim().toLowerCase(Locale.ROOT);
+    }
 }

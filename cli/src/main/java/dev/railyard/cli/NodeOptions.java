@@ -80,9 +80,10 @@ class NodeOptions {
                     + "true: endpoints' hints.forNodes are honoured).")
     List<String> featureGates = new ArrayList<>();
 
-    /** This node's name: --hostname-override, else the host name. */
+    /** This node's name: --hostname-override, else the host name; trimmed and lower-cased as in {@code proxy}. */
     String nodeName() {
-        return hostnameOverride.hostname != null ? hostnameOverride.hostname : localHostname();
+        return HostnameOverrideOption.asNodeName(
+                hostnameOverride.hostname != null ? hostnameOverride.hostname : localHostname());
     }
 
     /**

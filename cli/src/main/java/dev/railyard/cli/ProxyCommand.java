@@ -53,7 +53,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -495,7 +494,7 @@ final class ProxyCommand implements Callable<Integer> {
         if (nodeName.isBlank()) {
             throw new IllegalArgumentException("cannot tell this node's name; set --hostname-override");
         }
-        nodeName = nodeName.trim().toLowerCase(Locale.ROOT);
+        nodeName = HostnameOverrideOption.asNodeName(nodeName);
 
         List<String> cidrs = clusterCidr.cidrs != null ? clusterCidr.cidrs
                 : file.clusterCidr() == null || file.clusterCidr().isBlank() ? List.of()

@@ -58,6 +58,20 @@ class RenderCommandTest {
     }
 
     @Test
+    void theNodeNameIsTakenTrimmedAndLowerCasedAsTheProxyTakesIt() throws Exception {
+        Path example = Path.of("../examples/cluster.yaml");
+        Path exact = dir.resolve("exact.rules");
+        Path typed = dir.resolve("typed.rules");
+        assertThat(run("render", example.toString(), "--hostname-override", "node-a", "--node-ip", "192.168.10.11",
+                "--cluster-cidr", "10.244.0.0/16", "--output", exact.toString())).isZero();
+        assertThat(run("render", example.toString(), "--hostname-override", " Node-A ", "--node-ip",
+                "192.168.10.11", "--cluster-cidr", "10.244.0.0/16", "--output", typed.toString())).isZero();
+        assertThat(err.toString()).isEmpty();
+        assertThat(Files.readString(exact)).contains("KUBE-SVL-");
+        assertThat(Files.readString(typed)).isEqualTo(Files.readString(exact));
+    }
+
+    @Test
     void writesTheOutputFileAndSelectsTheFamily() throws Exception {
         Path manifest = write("dual.yaml", """
                 apiVersion: v1
