@@ -27,8 +27,8 @@ import java.util.function.Consumer;
  * is written until both Services and EndpointSlices have synced, so a half-listed cluster never replaces good
  * rules. The first sync, the first after any failure, one asked for (the daemon's {@link IptablesCanary} asks when
  * the tables were flushed), one at least every hour (kube-proxy's FullSyncPeriod, or the sync period when longer)
- * and one where the large-cluster mode flips are full: every chain is rewritten and the jump rules from the built-in chains are
- * ensured. The others are partial: only the per-service chains of changed services are rewritten. Chains of
+ * and one where the large-cluster mode flips are full: every chain is rewritten and the jump rules from the
+ * built-in chains are ensured. The others are partial: only the per-service chains of changed services are rewritten. Chains of
  * services that went away are deleted by comparing with the chains of the last successful sync (plus, after a
  * failure, those the failed sync may have created).
  *
@@ -103,11 +103,6 @@ public final class IptablesSyncer extends ScheduledSyncer {
     /** Per-service nat chains that may be in the kernel: those of the last successful sync, plus a failed one's. */
     public Set<String> activeNatChains() {
         return knownNatChains;
-    }
-
-    @Override
-    Duration fullSyncPeriod() {
-        return kubeProxyFullSyncPeriod();
     }
 
     @Override

@@ -58,16 +58,6 @@ public final class NftablesSyncer extends ScheduledSyncer {
     }
 
     /**
-     * A full sync lists the kernel's table and rewrites every service, ~10 s of kernel work at 10,000 services: once
-     * an hour, as kube-proxy's nftables proxier. The table is the proxy's own, and a partial sync the kernel
-     * refuses (its table deleted, say) makes the next one full.
-     */
-    @Override
-    Duration fullSyncPeriod() {
-        return kubeProxyFullSyncPeriod();
-    }
-
-    /**
      * Lists the kernel's table (its chains, sets and maps, and the elements of the shared sets and maps) for the
      * renderer, before a split full sync that must know them; the error, or null.
      */

@@ -148,21 +148,18 @@ abstract class ScheduledSyncer implements Syncer {
     }
 
     /**
-     * The most time between two full syncs while nothing asks for one: by default the sync period (the userspace
-     * mode's capture rules are few).
+     * The most time between two full syncs while nothing asks for one: kube-proxy's FullSyncPeriod (an hour), or
+     * the sync period when longer. A full sync of iptables or nftables mode is seconds of work at 10,000 services,
+     * and a loss of rules is noticed otherwise (a refused partial sync, the iptables canary).
      */
     Duration fullSyncPeriod() {
-        return settings.syncPeriod();
-    }
-
-    /**
-     * kube-proxy's FullSyncPeriod (an hour), or the sync period when longer: for the modes whose full sync is
-     * seconds of work at 10,000 services and whose loss of rules is noticed otherwise (a refused partial sync, the
-     * iptables canary).
-     */
-    final Duration kubeProxyFullSyncPeriod() {
         Duration syncPeriod = settings.syncPeriod();
         return syncPeriod.compareTo(KUBE_PROXY_FULL_SYNC_PERIOD) > 0 ? syncPeriod : KUBE_PROXY_FULL_SYNC_PERIOD;
+    }
+
+    /** The sync period itself, for a mode whose full sync is cheap. */
+    final Duration syncPeriod() {
+        return settings.syncPeriod();
     }
 
     private SyncResult publish(SyncResult result) {

@@ -64,6 +64,12 @@ public final class UserspaceSyncer extends ScheduledSyncer {
         this.capture = capture;
     }
 
+    /** Every sync period, as before: the listeners' reconcile and the capture rules are small. */
+    @Override
+    Duration fullSyncPeriod() {
+        return syncPeriod();
+    }
+
     @Override
     SyncResult apply(StateUpdate update, Instant startedAt, boolean full, Map<String, Instant> changeTimes) {
         ProxyState state = update.state();
