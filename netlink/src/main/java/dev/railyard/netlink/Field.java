@@ -1,11 +1,20 @@
 package dev.railyard.netlink;
 
 /**
- * A packet field a rule can load into registers: payload at a fixed offset from a header, or a meta key. Knows
- * its nft data type (for set keys) and how nft describes it in a {@code typeof} set declaration.
+ * A value a rule can load into registers as (part of) a key: payload at a fixed offset from a header, a meta key,
+ * or a {@code numgen random} number. Knows its nft data type (for set keys) and how nft describes it in a
+ * {@code typeof} set declaration.
+ *
+ * @param base   payload base; for numgen, the modulus
+ * @param offset payload offset or meta key; for numgen, the offset added to the number (unsigned 32-bit)
  */
-public record Field(String nftName, DataType type, boolean meta, int base, int offset, int length,
+public record Field(String nftName, DataType type, Source source, int base, int offset, int length,
                     Integer typeofDescriptor, int typeofField) {
+
+    /** Where the value comes from. */
+    public enum Source {
+        PAYLOAD, META, NUMGEN
+    }
 
     // Payload descriptor and field ids as nft numbers them in typeof user data (proto_desc_id, *_hdr_fields).
     private static final int DESC_UDP = 6;
@@ -26,16 +35,39 @@ public record Field(String nftName, DataType type, boolean meta, int base, int o
     public static final Field TCP_DPORT = payload("tcp dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_TCP, 2);
     public static final Field UDP_DPORT = payload("udp dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_UDP, 2);
     public static final Field SCTP_DPORT = payload("sctp dport", DataType.INET_SERVICE, Expr.PAYLOAD_TRANSPORT, 2, 2, DESC_SCTP, 2);
-    public static final Field META_L4PROTO = new Field("meta l4proto", DataType.INET_PROTO, true, 0, Expr.META_L4PROTO, 1, null, -1);
-    public static final Field META_MARK = new Field("meta mark", DataType.MARK, true, 0, Expr.META_MARK, 4, null, -1);
+    public static final Field META_L4PROTO = new Field("meta l4proto", DataType.INET_PROTO, Source.META, 0, Expr.META_L4PROTO, 1, null, -1);
+    public static final Field META_MARK = new Field("meta mark", DataType.MARK, Source.META, 0, Expr.META_MARK, 4, null, -1);
 
     private static Field payload(String name, DataType type, int base, int offset, int length, int desc, int field) {
-        return new Field(name, type, false, base, offset, length, desc, field);
+        return new Field(name, type, Source.PAYLOAD, base, offset, length, desc, field);
+    }
+
+    /**
+     * {@code numgen random mod MODULUS offset OFFSET}. With modulus 1 it is always OFFSET: the way to put a
+     * constant into a concatenated key, which nft refuses as a literal ({@code ip saddr . numgen random mod 1
+     * offset 7 @set}) but accepts, and lists back, in this form.
+     *
+     * @param offset unsigned 32-bit
+     */
+    public static Field numgenRandom(int modulus, int offset) {
+        if (modulus <= 0) {
+            throw new IllegalArgumentException("numgen modulus must be positive, got " + modulus);
+        }
+        String name = "numgen random mod " + modulus + (offset == 0 ? "" : " offset " + Integer.toUnsignedString(offset));
+        return new Field(name, DataType.INTEGER, Source.NUMGEN, modulus, offset, 4, null, -1);
+    }
+
+    public boolean meta() {
+        return source == Source.META;
     }
 
     /** The expression loading this field into {@code dreg}. */
     public Expr load(int dreg) {
-        return meta ? new Expr.Meta(offset, dreg) : new Expr.Payload(base, offset, length, dreg);
+        return switch (source) {
+            case META -> new Expr.Meta(offset, dreg);
+            case PAYLOAD -> new Expr.Payload(base, offset, length, dreg);
+            case NUMGEN -> new Expr.Numgen(dreg, base, true, offset);
+        };
     }
 
     /** A value of this field as nft would write it (addresses, ports, protocol numbers), else hex. */

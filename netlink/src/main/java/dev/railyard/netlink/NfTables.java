@@ -273,7 +273,7 @@ public final class NfTables implements AutoCloseable {
             }
             Attributes.Attr udata = Attributes.find(attrs, NFTA_SET_USERDATA);
             String comment = udata == null ? null : udataComment(udata.bytes(), UDATA_SET_COMMENT);
-            sets.add(new SetSpec(name.string(), key, data, kept, timeout, comment, null, null));
+            sets.add(new SetSpec(name.string(), key, data, kept, timeout, comment, null, null, 0));
         });
         return sets;
     }

@@ -320,16 +320,22 @@ public final class NfTablesBatch {
             w.attrString(NFTA_SET_NAME, set.name());
             w.attrU32BigEndian(NFTA_SET_FLAGS, set.kernelFlags());
             writeTypes(w, set.keyType(), set.dataType());
-            if (set.keyType().isConcat() && set.flags().contains(SetSpec.Flag.INTERVAL)) {
-                // Interval sets with concatenated keys (the pipapo backend) need every field's length.
+            boolean concatIntervals = set.keyType().isConcat() && set.flags().contains(SetSpec.Flag.INTERVAL);
+            if (concatIntervals || set.size() > 0) {
                 int desc = w.beginNested(NFTA_SET_DESC);
-                int concat = w.beginNested(NFTA_SET_DESC_CONCAT);
-                for (DataType field : set.keyType().fields()) {
-                    int elem = w.beginNested(NFTA_LIST_ELEM);
-                    w.attrU32BigEndian(NFTA_SET_FIELD_LEN, field.length());
-                    w.endNested(elem);
+                if (set.size() > 0) {
+                    w.attrU32BigEndian(NFTA_SET_DESC_SIZE, set.size());
                 }
-                w.endNested(concat);
+                if (concatIntervals) {
+                    // Interval sets with concatenated keys (the pipapo backend) need every field's length.
+                    int concat = w.beginNested(NFTA_SET_DESC_CONCAT);
+                    for (DataType field : set.keyType().fields()) {
+                        int elem = w.beginNested(NFTA_LIST_ELEM);
+                        w.attrU32BigEndian(NFTA_SET_FIELD_LEN, field.length());
+                        w.endNested(elem);
+                    }
+                    w.endNested(concat);
+                }
                 w.endNested(desc);
             }
             w.attrU32BigEndian(NFTA_SET_ID, id);

@@ -113,7 +113,7 @@ public final class Rule {
          */
         public Builder matchPrefix(Field field, CmpOp op, Prefix prefix) {
             byte[] address = prefix.address();
-            if (address.length != field.length() || field.meta()) {
+            if (address.length != field.length() || field.source() != Field.Source.PAYLOAD) {
                 throw new IllegalArgumentException("prefix " + prefix + " does not fit " + field);
             }
             if (prefix.length() == 0) {
@@ -234,9 +234,21 @@ public final class Rule {
 
         /** {@code update @set { FIELD . FIELD }}: refresh (or add) the key with the set's default timeout. */
         public Builder updateSet(String set, Field... key) {
+            return updateSet(set, 0, key);
+        }
+
+        /**
+         * {@code update @set { FIELD . FIELD timeout Ns }}: refresh (or add) the key, to expire {@code timeoutSeconds}
+         * after this packet; 0 for the set's default timeout.
+         */
+        public Builder updateSet(String set, long timeoutSeconds, Field... key) {
+            if (timeoutSeconds < 0) {
+                throw new IllegalArgumentException("update @" + set + ": negative timeout " + timeoutSeconds);
+            }
             int first = loadConcat(key);
-            expressions.add(new Expr.Dynset(SetRef.named(set), Expr.DYNSET_OP_UPDATE, first, 0));
-            return describeStatements ? say("update @" + set + " { " + names(key) + " }") : this;
+            expressions.add(new Expr.Dynset(SetRef.named(set), Expr.DYNSET_OP_UPDATE, first, timeoutSeconds * 1000));
+            return describeStatements ? say("update @" + set + " { " + names(key)
+                    + (timeoutSeconds > 0 ? " timeout " + timeoutSeconds + "s" : "") + " }") : this;
         }
 
         /** {@code dnat to ADDRESS[:PORT]} ({@code port < 0}: address only) for the ip or ip6 family. */

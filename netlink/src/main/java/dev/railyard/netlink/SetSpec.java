@@ -11,7 +11,7 @@ import java.util.Set;
  * needs for keys such as {@code numgen random mod 1}. Build with {@link #set(String)} / {@link #map(String)}.
  */
 public record SetSpec(String name, DataType keyType, DataType dataType, Set<Flag> flags, Duration timeout,
-                      String comment, TypeOf keyTypeof, TypeOf dataTypeof) {
+                      String comment, TypeOf keyTypeof, TypeOf dataTypeof, int size) {
 
     /** Set flags as nft spells them. Map and anonymous are implied by the kind of set. */
     public enum Flag {
@@ -39,6 +39,9 @@ public record SetSpec(String name, DataType keyType, DataType dataType, Set<Flag
             throw new IllegalArgumentException("set " + name + ": timeout must be positive, got " + timeout);
         }
         Names.checkComment(comment, "set " + name);
+        if (size < 0) {
+            throw new IllegalArgumentException("set " + name + ": negative size " + size);
+        }
     }
 
     public static Builder set(String name) {
@@ -77,6 +80,7 @@ public record SetSpec(String name, DataType keyType, DataType dataType, Set<Flag
         private String comment;
         private TypeOf keyTypeof;
         private TypeOf dataTypeof;
+        private int size;
 
         private Builder(String name, boolean map) {
             this.name = name;
@@ -121,6 +125,12 @@ public record SetSpec(String name, DataType keyType, DataType dataType, Set<Flag
             return this;
         }
 
+        /** The most elements the set may hold ({@code size N}); 0 for the kernel's default, no limit. */
+        public Builder size(int elements) {
+            this.size = elements;
+            return this;
+        }
+
         public Builder comment(String text) {
             this.comment = text;
             return this;
@@ -133,7 +143,7 @@ public record SetSpec(String name, DataType keyType, DataType dataType, Set<Flag
             if (!map && dataType != null) {
                 throw new IllegalArgumentException("set " + name + ": a set has no data type (use SetSpec.map)");
             }
-            return new SetSpec(name, keyType, dataType, flags, timeout, comment, keyTypeof, dataTypeof);
+            return new SetSpec(name, keyType, dataType, flags, timeout, comment, keyTypeof, dataTypeof, size);
         }
     }
 }

@@ -2,7 +2,7 @@ package dev.railyard.nftables;
 
 import java.util.List;
 
-/** What sets and maps write alike: knftables' "{ type T ; flags a,b ; timeout Ns ; comment "c" ; }". */
+/** What sets and maps write alike: knftables' "{ type T ; flags a,b ; timeout Ns ; size N ; comment "c" ; }". */
 final class ContainerProperties {
     private ContainerProperties() {
     }
@@ -16,7 +16,8 @@ final class ContainerProperties {
 
     /** @param typeKeyword "type" or "typeof" */
     static void write(Verb verb, String kind, Family family, String table, String name, String typeKeyword,
-                      String type, List<String> flags, long timeoutSeconds, String comment, StringBuilder out) {
+                      String type, List<String> flags, long timeoutSeconds, int size, String comment,
+                      StringBuilder out) {
         if (verb == Verb.INSERT) {
             throw new IllegalArgumentException("nft cannot insert a " + kind);
         }
@@ -31,6 +32,9 @@ final class ContainerProperties {
         }
         if (timeoutSeconds > 0) {
             out.append(" timeout ").append(timeoutSeconds).append("s ;");
+        }
+        if (size > 0) {
+            out.append(" size ").append(size).append(" ;");
         }
         if (comment != null) {
             out.append(" comment \"").append(comment).append("\" ;");

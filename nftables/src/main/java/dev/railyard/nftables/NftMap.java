@@ -44,7 +44,7 @@ public record NftMap(String name, String type, boolean typeOf, List<String> flag
 
     @Override
     public void writeOperation(Verb verb, Family family, String table, StringBuilder out) {
-        ContainerProperties.write(verb, "map", family, table, name, typeOf ? "typeof" : "type", type, flags, 0,
+        ContainerProperties.write(verb, "map", family, table, name, typeOf ? "typeof" : "type", type, flags, 0, 0,
                 comment, out);
     }
 

@@ -19,7 +19,7 @@ public final class ScriptParser {
             "^(\\S+)(?: \\{(?: type (\\S+) hook (\\S+) priority (-?\\d+) ;)?(?: comment \"([^\"]*)\" ;)? \\})?$");
     private static final Pattern RULE = Pattern.compile("^(\\S+) ([^\"]*?)(?: comment \"([^\"]*)\")?$");
     private static final Pattern CONTAINER = Pattern.compile("^(\\S+)(?: \\{ (type|typeof) ([^;]*) ;(?: flags ([^;]*) ;)?"
-            + "(?: timeout (\\d+)s ;)?(?: comment \"([^\"]*)\" ;)? \\})?$");
+            + "(?: timeout (\\d+)s ;)?(?: size (\\d+) ;)?(?: comment \"([^\"]*)\" ;)? \\})?$");
     /** The key may hold IPv6 addresses (':'); only " : " separates it from the value, as nft writes it. */
     private static final Pattern ELEMENT = Pattern.compile(
             "^(\\S+) \\{ ([^\"]*?)(?: comment \"([^\"]*)\")?(?: : (.*))? \\}$");
@@ -101,13 +101,11 @@ public final class ScriptParser {
         boolean typeOf = m.group(2).equals("typeof");
         List<String> flags = m.group(4) == null ? List.of() : Arrays.asList(m.group(4).split(","));
         if (kind.equals("map")) {
-            return new NftMap(m.group(1), m.group(3), typeOf, flags, m.group(6));
-        }
-        if (typeOf) {
-            throw new IllegalArgumentException("typeof sets are not part of this model");
+            return new NftMap(m.group(1), m.group(3), typeOf, flags, m.group(7));
         }
         long timeout = m.group(5) == null ? 0 : Long.parseLong(m.group(5));
-        return new NftSet(m.group(1), m.group(3), flags, timeout, m.group(6));
+        int size = m.group(6) == null ? 0 : Integer.parseInt(m.group(6));
+        return new NftSet(m.group(1), m.group(3), typeOf, flags, timeout, size, m.group(7));
     }
 
     private static Element element(String text) {

@@ -237,6 +237,9 @@ public final class RuleCompiler {
         private Field field() {
             int at = next;
             String word = take();
+            if (word.equals("numgen")) {
+                return numgenField();
+            }
             String second = next < words.length ? words[next] : "";
             Field field = null;
             if (word.equals(ipKeyword)) {
@@ -250,7 +253,7 @@ public final class RuleCompiler {
             }
             if (field == null) {
                 throw unexpected(at, "a field (" + ipKeyword + " saddr, " + ipKeyword
-                        + " daddr, meta l4proto, th dport)");
+                        + " daddr, meta l4proto, th dport, numgen random mod N [offset O])");
             }
             next++;
             return field;
@@ -342,6 +345,27 @@ public final class RuleCompiler {
             terminal = "vmap";
         }
 
+        /** After {@code numgen} in a key: {@code random mod N [offset O]}. */
+        private Field numgenField() {
+            int modulus = numgenRandomMod();
+            return Field.numgenRandom(modulus, numgenOffset());
+        }
+
+        /** An optional {@code offset O}, O from 0 to 2^32-1; 0 when absent. */
+        private int numgenOffset() {
+            if (words.length <= next || !words[next].equals("offset")) {
+                return 0;
+            }
+            next++;
+            int offsetAt = next;
+            String text = take();
+            try {
+                return Integer.parseUnsignedInt(text);
+            } catch (NumberFormatException e) {
+                throw unexpected(offsetAt, "an offset from 0 to 4294967295");
+            }
+        }
+
         /** After {@code numgen}: {@code random mod N}; returns N. */
         private int numgenRandomMod() {
             expect("random");
@@ -354,7 +378,7 @@ public final class RuleCompiler {
             return modulus;
         }
 
-        /** {@code update @S { FIELD [. FIELD] }}. */
+        /** {@code update @S { FIELD [. FIELD] [timeout Ns] }}. */
         private void update() {
             String set = setName(take(), next - 1);
             expect("{");
@@ -364,8 +388,21 @@ public final class RuleCompiler {
                 next++;
                 key.add(field());
             }
+            long timeoutSeconds = 0;
+            if (words.length > next && words[next].equals("timeout")) {
+                next++;
+                int at = next;
+                String text = take();
+                if (!text.endsWith("s") || text.length() < 2) {
+                    throw unexpected(at, "a timeout in seconds (600s)");
+                }
+                timeoutSeconds = number(text.substring(0, text.length() - 1), at);
+                if (timeoutSeconds <= 0) {
+                    throw unexpected(at, "a positive timeout");
+                }
+            }
             expect("}");
-            rule.updateSet(set, key.toArray(Field[]::new));
+            rule.updateSet(set, timeoutSeconds, key.toArray(Field[]::new));
         }
 
         /**
@@ -408,17 +445,7 @@ public final class RuleCompiler {
                 expect("to");
                 expect("numgen");
                 int modulus = numgenRandomMod();
-                int offset = 0;
-                if (words.length > next && words[next].equals("offset")) {
-                    next++;
-                    int offsetAt = next;
-                    String text = take();
-                    try {
-                        offset = Integer.parseUnsignedInt(text);
-                    } catch (NumberFormatException e) {
-                        throw unexpected(offsetAt, "an offset from 0 to 4294967295");
-                    }
-                }
+                int offset = numgenOffset();
                 expect("map");
                 String map = setName(take(), next - 1);
                 if (!transportMatched) {

@@ -51,14 +51,19 @@ public final class SetTypes {
         }
     }
 
-    /** {@code add set}: type, flags, timeout and comment. */
+    /** {@code add set}: type (or typeof), flags, timeout, size and comment. */
     public static SetSpec spec(NftSet set) {
-        SetSpec.Builder builder = SetSpec.set(set.name()).key(types(set.type(), set.name()));
+        SetSpec.Builder builder = SetSpec.set(set.name());
+        if (set.typeOf()) {
+            builder.keyTypeof(typeOf(set.type(), set.name()));
+        } else {
+            builder.key(types(set.type(), set.name()));
+        }
         flags(builder, set.flags(), set.name());
         if (set.timeoutSeconds() > 0) {
             builder.timeout(Duration.ofSeconds(set.timeoutSeconds()));
         }
-        return builder.comment(set.comment()).build();
+        return builder.size(set.size()).comment(set.comment()).build();
     }
 
     /** {@code add map}: {@code type K : V} or {@code typeof K : V}, flags and comment. */
@@ -285,7 +290,7 @@ public final class SetTypes {
             default -> null;
         };
         if (field == null) {
-            throw new IllegalArgumentException("map " + container + ": typeof \"" + part + "\" in \"" + text
+            throw new IllegalArgumentException("set or map " + container + ": typeof \"" + part + "\" in \"" + text
                     + "\" is not supported (numgen random mod N, ip/ip6 saddr/daddr, th/tcp/udp/sctp dport)");
         }
         return TypeOf.field(field);

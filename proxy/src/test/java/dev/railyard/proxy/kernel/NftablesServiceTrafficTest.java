@@ -596,23 +596,28 @@ class NftablesServiceTrafficTest {
         return new Destination(net.serviceIp(UNALLOCATED), 80);
     }
 
-    /** One client address remembered in an affinity set, with the endpoint chain that fills it and its timeout. */
+    /**
+     * One client address remembered in an affinity set, with the endpoint chain that fills it and the entry's
+     * timeout: the set's default (kube-proxy's layout, a set per endpoint) or the entry's own (the flat layout's
+     * one set, keyed by client and endpoint key, with the timeout given by the update).
+     */
     record AffinityEntry(String set, String chain, String client, String setTimeout) {
     }
 
-    private static final Pattern SET = Pattern.compile(
-            "\\tset (affinity-\\S+) \\{\\n(?:[^}]*?)timeout (\\S+)\\n(?:[^}]*?elements = \\{ ([^}]*?) \\}\\n)?");
-
+    private static final Pattern SET = Pattern.compile("\\tset (\\S+) \\{\\n(.*?)\\n\\t}", Pattern.DOTALL);
+    private static final Pattern SET_TIMEOUT = Pattern.compile("^\\t\\ttimeout (\\S+)$", Pattern.MULTILINE);
+    private static final Pattern ELEMENTS = Pattern.compile("elements = \\{([^}]*)}");
     private static final Pattern CHAIN = Pattern.compile("^\\tchain (\\S+) \\{$");
-    private static final Pattern AFFINITY_UPDATE = Pattern.compile("update @(affinity-\\S+) \\{");
+    private static final Pattern AFFINITY_UPDATE = Pattern.compile(
+            "update @(\\S+) \\{ ip6? saddr(?: \\. numgen random mod 1 offset (\\d+))?(?: timeout \\S+)? }");
 
     /**
-     * The entries of the affinity sets that the endpoint chains of {@code servicePrefix} ("ns/sticky/") fill: a set
-     * is found through its chain, as the flat layout names its sets by hash alone.
+     * The entries of the affinity sets that the endpoint chains of {@code servicePrefix} ("ns/sticky/") fill: a
+     * set, or an endpoint's key in the flat layout's shared set, is found through the chain that updates it.
      */
     private List<AffinityEntry> affinityEntries(IpFamily family, String servicePrefix) throws Exception {
         String listing = nft.listTable(family == IpFamily.V4 ? Family.IP : Family.IP6, NftablesLayout.TABLE);
-        Map<String, String> chainOfSet = new HashMap<>();
+        Map<String, String> chainOfKey = new HashMap<>(); // "set" or "set key" -> chain
         String chain = "";
         for (String line : listing.split("\n")) {
             Matcher chainLine = CHAIN.matcher(line);
@@ -621,19 +626,30 @@ class NftablesServiceTrafficTest {
             }
             Matcher update = AFFINITY_UPDATE.matcher(line);
             if (update.find() && chain.contains(servicePrefix)) {
-                chainOfSet.put(update.group(1), chain);
+                chainOfKey.put(update.group(2) == null ? update.group(1) : update.group(1) + " " + update.group(2),
+                        chain);
             }
         }
-        assertThat(chainOfSet).as("affinity sets filled by the chains of %s", servicePrefix).isNotEmpty();
+        assertThat(chainOfKey).as("affinity updates in the chains of %s", servicePrefix).isNotEmpty();
         List<AffinityEntry> entries = new ArrayList<>();
-        Matcher matcher = SET.matcher(listing);
-        while (matcher.find()) {
-            if (!chainOfSet.containsKey(matcher.group(1)) || matcher.group(3) == null) {
+        Matcher set = SET.matcher(listing);
+        while (set.find()) {
+            Matcher elements = ELEMENTS.matcher(set.group(2));
+            if (!elements.find()) {
                 continue;
             }
-            for (String element : matcher.group(3).split(",")) {
-                entries.add(new AffinityEntry(matcher.group(1), chainOfSet.get(matcher.group(1)),
-                        element.strip().split("\\s+")[0], matcher.group(2)));
+            Matcher defaultTimeout = SET_TIMEOUT.matcher(set.group(2));
+            String setTimeout = defaultTimeout.find() ? defaultTimeout.group(1) : null;
+            for (String element : elements.group(1).split(",")) {
+                List<String> words = List.of(element.strip().split("\\s+"));
+                boolean keyed = words.size() > 2 && words.get(1).equals(".");
+                String endpointChain = chainOfKey.get(keyed ? set.group(1) + " " + words.get(2) : set.group(1));
+                if (endpointChain == null) {
+                    continue;
+                }
+                int timeout = words.indexOf("timeout");
+                entries.add(new AffinityEntry(set.group(1), endpointChain, words.get(0),
+                        timeout >= 0 ? words.get(timeout + 1) : setTimeout));
             }
         }
         return entries;

@@ -111,7 +111,18 @@ public final class NftablesRenderer {
             }
         }
         strayHairpinSet = layout != Layout.FLAT && existing.sets().contains(HAIRPIN_IPS);
+        adoptStrayClientAffinity(existing);
         endpointMaps = endpointMaps(existing);
+    }
+
+    /**
+     * The flat layout's affinity set, left by a run in that layout, goes as a per-service set does: at the end of
+     * the next full sync, once the endpoint chains whose rules name it have been rewritten or flushed.
+     */
+    private void adoptStrayClientAffinity(NftApplier.TableObjects objects) {
+        if (layout != Layout.FLAT && objects.sets().contains(NftablesLayout.CLIENT_AFFINITY)) {
+            serviceSets.add(NftablesLayout.CLIENT_AFFINITY);
+        }
     }
 
     private static Set<String> endpointMaps(NftApplier.TableObjects objects) {
@@ -161,6 +172,7 @@ public final class NftablesRenderer {
         objects.sets().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceSets::add);
         objects.maps().stream().filter(NftablesLayout::isServiceContainer).forEach(serviceMaps::add);
         strayHairpinSet = layout != Layout.FLAT && objects.sets().contains(HAIRPIN_IPS);
+        adoptStrayClientAffinity(objects);
         endpointMaps = endpointMaps(objects);
         if (layout == Layout.FLAT) {
             List<Long> keys = new ArrayList<>();

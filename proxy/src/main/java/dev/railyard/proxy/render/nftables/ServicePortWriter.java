@@ -131,7 +131,7 @@ final class ServicePortWriter {
             if (endpointChains) {
                 chain(ep.nftablesChainName(), chainNames);
             }
-            if (affinity) {
+            if (affinity && layout == Layout.KUBE_PROXY) {
                 setNames.add(affinitySet(ep));
             }
             if (layout == Layout.FLAT) {
@@ -258,7 +258,11 @@ final class ServicePortWriter {
                 Endpoint ep = selection.reachable(i);
                 String chain = ep.nftablesChainName();
                 rule(chain, ipX + " saddr " + ep.ip() + " " + markForMasquerade);
-                if (affinity) {
+                if (affinity && layout == Layout.FLAT) {
+                    rule(chain, "update @" + NftablesLayout.CLIENT_AFFINITY + " { "
+                            + NftablesLayout.clientAffinityKey(syntax, ep) + " timeout "
+                            + service.affinityTimeoutSeconds() + "s }");
+                } else if (affinity) {
                     rule(chain, "update @" + affinitySet(ep) + " { " + ipX + " saddr }");
                 }
                 rule(chain, "meta l4proto " + protocol + " dnat to " + ep.hostPort());
@@ -314,7 +318,9 @@ final class ServicePortWriter {
         if (affinity) {
             for (int i = 0; i < count; i++) {
                 Endpoint ep = local ? selection.local(i) : selection.cluster(i);
-                rule(chain, syntax.ipX() + " saddr @" + affinitySet(ep) + " goto " + ep.nftablesChainName());
+                rule(chain, (layout == Layout.FLAT
+                        ? NftablesLayout.clientAffinityKey(syntax, ep) + " @" + NftablesLayout.CLIENT_AFFINITY
+                        : syntax.ipX() + " saddr @" + affinitySet(ep)) + " goto " + ep.nftablesChainName());
             }
         }
         StringBuilder body = new StringBuilder("numgen random mod ").append(count).append(" vmap { ");
@@ -350,15 +356,8 @@ final class ServicePortWriter {
         return sources.toString();
     }
 
-    /**
-     * The endpoint's affinity set. kube-proxy's layout: its chain's name with the affinity prefix, as kube-proxy
-     * names them. Flat layout: the prefix and the endpoint's 16-character KUBE-SEP hash (80 bits), because the
-     * kernel finds a set by walking the table's list of sets and measuring each name: with 6,000 affinity sets
-     * at 10,000 services, names of ~60 characters made a full sync a third slower than names of 25.
-     */
-    private String affinitySet(Endpoint ep) {
-        return layout == Layout.FLAT
-                ? NftablesLayout.flatAffinitySet(ep)
-                : AFFINITY_PREFIX + ep.nftablesChainName().substring(ENDPOINT_PREFIX.length());
+    /** kube-proxy's layout: the endpoint's affinity set, its chain's name with the affinity prefix. */
+    private static String affinitySet(Endpoint ep) {
+        return AFFINITY_PREFIX + ep.nftablesChainName().substring(ENDPOINT_PREFIX.length());
     }
 }

@@ -82,6 +82,8 @@ final class TableSetup {
                     "endpoint addresses, whose traffic to themselves through a service is masqueraded"));
             tx.add(Rule.of(NAT_POSTROUTING, "ct status dnat " + ipX + " saddr . " + ipX + " daddr @" + HAIRPIN_IPS
                     + " mark set mark or " + mark));
+            // Never flushed: clients keep their endpoints across full syncs, as in kube-proxy's per-endpoint sets.
+            tx.add(NftablesLayout.clientAffinityDeclaration(syntax));
         } else if (removeHairpinSet) {
             // The flat layout's postrouting rule that used it went with the flush of the base chains above.
             tx.delete(NftSet.named(HAIRPIN_IPS));
