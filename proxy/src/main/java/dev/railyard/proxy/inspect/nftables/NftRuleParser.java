@@ -141,7 +141,7 @@ final class NftRuleParser {
                 } else if (peek().equals("name")) {
                     at += 2;
                 }
-                return new Statement.Observe("counter", null, since(start));
+                return Statement.Observe.of("counter", since(start));
             }
             case "log" -> {
                 at++;
@@ -154,7 +154,7 @@ final class NftRuleParser {
                         next();
                     }
                 }
-                return new Statement.Observe("log", null, since(start));
+                return Statement.Observe.of("log", since(start));
             }
             case "comment" -> {
                 at++;
@@ -200,8 +200,7 @@ final class NftRuleParser {
                 }
                 at++;
                 String set = next().substring(1);
-                skipBraces();
-                return new Statement.Observe(word + " @" + set, set, since(start));
+                return setWrite(start, word, set);
             }
             case "limit" -> throw new Unmodelled("a rate limit depends on the traffic before this packet");
             case "quota" -> throw new Unmodelled("a quota depends on the traffic before this packet");
@@ -225,17 +224,30 @@ final class NftRuleParser {
         }
     }
 
-    private void skipBraces() throws Unmodelled {
+    /**
+     * {@code { KEY [timeout T] }} after {@code update @set}: the key and timeout are kept when they are all the
+     * braces hold (a session-affinity check takes its timeout from them); anything else in them (a counter, a
+     * key the evaluator does not read) leaves the key unknown, which changes nothing about where the packet goes.
+     */
+    private Statement setWrite(int start, String verb, String set) throws Unmodelled {
         expect("{");
-        int depth = 1;
-        while (depth > 0) {
-            String token = next();
-            if (token.equals("{")) {
-                depth++;
-            } else if (token.equals("}")) {
-                depth--;
+        int close = closing(at - 1);
+        List<Selector> key = null;
+        long timeout = 0;
+        try {
+            List<Selector> read = selectors();
+            if (peek().equals("timeout") && at + 1 < close) {
+                at++;
+                timeout = NftListingParser.seconds(next());
             }
+            if (at == close) {
+                key = read;
+            }
+        } catch (Unmodelled | IllegalArgumentException e) {
+            // Not a key the evaluator reads; the statement is still only an observation.
         }
+        at = close + 1;
+        return new Statement.Observe(verb + " @" + set, set, verb, key, key == null ? 0 : timeout, since(start));
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -62,6 +62,9 @@ public final class NftScriptReader {
                         + "delete): " + line);
             }
             String key = words[2] + " " + words[3];
+            if (words[1].equals("set") && (words[0].equals("add") || words[0].equals("create"))) {
+                line = setForModel(line);
+            }
             byTable.computeIfAbsent(key, k -> new String[lines.length])[i] = line;
             onlyAdds &= words[0].equals("add");
             if ((words[0].equals("add") || words[0].equals("create")) && words[1].equals("chain") && words.length > 4) {
@@ -168,6 +171,68 @@ public final class NftScriptReader {
             elements.add(new NftablesRuleset.Element(element.key(), element.value(), element.comment()));
         }
         return elements;
+    }
+
+    /**
+     * A set declaration as the nftables model reads it ({@code { type T ; flags F ; timeout Ns ; comment "C" ; }}),
+     * from what nft also accepts: a {@code typeof} key (the flat layout's shared affinity set is keyed by {@code
+     * ip saddr . numgen random mod 1}, which has no type name) becomes the type text, as nft's listing is read (a
+     * lookup reads elements by the rule's key, not the set's type); a {@code size} is dropped (it only bounds how
+     * many elements the kernel keeps); a timeout in nft's spelling ({@code 10m}, {@code 1h30m}) is written in
+     * seconds. Other clauses are left for the model to accept or refuse.
+     */
+    static String setForModel(String line) {
+        int open = line.indexOf('{');
+        int close = line.lastIndexOf('}');
+        if (open < 0 || close < open) {
+            return line;
+        }
+        List<String> clauses = new ArrayList<>();
+        int from = open + 1;
+        boolean quoted = false;
+        for (int i = from; i < close; i++) {
+            char c = line.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ';' && !quoted) {
+                clauses.add(line.substring(from, i).strip());
+                from = i + 1;
+            }
+        }
+        clauses.add(line.substring(from, close).strip());
+        List<String> kept = new ArrayList<>();
+        for (String clause : clauses) {
+            if (clause.isEmpty() || clause.startsWith("size ")) {
+                continue;
+            }
+            if (clause.startsWith("typeof ")) {
+                kept.add("type " + clause.substring(7).strip());
+            } else if (clause.startsWith("timeout ")) {
+                String time = clause.substring(8).strip();
+                long seconds = NftListingParser.seconds(time);
+                kept.add(seconds > 0 ? "timeout " + seconds + "s" : clause);
+            } else {
+                kept.add(clause);
+            }
+        }
+        kept.sort(java.util.Comparator.comparingInt(NftScriptReader::clauseOrder));
+        StringBuilder out = new StringBuilder(line.substring(0, open)).append('{');
+        for (String clause : kept) {
+            out.append(' ').append(clause).append(" ;");
+        }
+        return out.append(" }").append(line.substring(close + 1)).toString();
+    }
+
+    /** The order the model writes a set's clauses in; others keep theirs, after them. */
+    private static int clauseOrder(String clause) {
+        String word = clause.split("\\s+", 2)[0];
+        return switch (word) {
+            case "type" -> 0;
+            case "flags" -> 1;
+            case "timeout" -> 2;
+            case "comment" -> 3;
+            default -> 4;
+        };
     }
 
     /** The first five words of a command line (verb, kind, family, table, name), split at blanks. */

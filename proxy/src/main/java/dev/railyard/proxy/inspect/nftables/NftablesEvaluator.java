@@ -47,9 +47,10 @@ import java.util.function.Supplier;
  * numgen random mod N map @m}, which split the trace into N branches of 1/N each (a value without an element
  * does not match); {@code dnat to}, {@code redirect}, {@code masquerade}, {@code snat}, {@code meta mark set},
  * {@code notrack}, {@code counter}, {@code log}, {@code update @set}, verdicts, jumps and gotos. A lookup of the
- * packet's source in a dynamic set whose rule jumps or goes to an endpoint's chain is ClientIP affinity: the trace
- * assumes a new client and reports the check. Anything else is reported on its rule as "cannot evaluate" and the
- * rule is treated as not matching.
+ * packet's source (alone, or with a constant {@code numgen random mod 1 offset K}: the flat layout's one shared
+ * set) in a dynamic set whose rule jumps or goes to an endpoint's chain is ClientIP affinity: the trace assumes a
+ * new client and reports the check, with the timeout that chain's {@code update @set} gives (else the set's).
+ * Anything else is reported on its rule as "cannot evaluate" and the rule is treated as not matching.
  */
 public final class NftablesEvaluator implements PacketEvaluator {
     /** nft refuses deeper jump stacks (NFT_JUMP_STACK_SIZE is 16); a loop stops here. */
@@ -358,19 +359,19 @@ public final class NftablesEvaluator implements PacketEvaluator {
             }
             NftablesRuleset.Container set = frame.table.containers().get(match.set());
             String endpoint = endpointOf(frame.table, target);
-            Affinity affinity = new Affinity(set.name(), set.timeoutSeconds(), target, endpoint);
+            long seconds = affinitySeconds(frame.table, target, set, match.key());
+            Affinity affinity = new Affinity(set.name(), seconds, target, endpoint);
             b.packet.meetAffinity(affinity);
             String chain = target;
             record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "session affinity: assuming this client has "
-                    + "no entry in @" + set.name() + " (a client seen within " + set.timeoutSeconds()
-                    + " s would go to " + chain + (endpoint == null ? "" : ", " + endpoint) + ")", b));
+                    + "no entry in @" + set.name() + " (a client seen " + (seconds > 0 ? "within " + seconds + " s"
+                    : "before") + " would go to " + chain + (endpoint == null ? "" : ", " + endpoint) + ")", b));
             return Boolean.TRUE;
         }
 
         /** The chain an affinity check sends a remembered client to, or null when the match is not one. */
         private String affinityTarget(NftablesRuleset.Table table, Statement.Match match, List<Statement> statements) {
-            if (match.set() == null || match.negated() || match.key().size() != 1
-                    || match.key().get(0).kind() != Selector.Kind.SADDR) {
+            if (match.set() == null || match.negated() || !affinityKey(match.key())) {
                 return null;
             }
             NftablesRuleset.Container set = table.containers().get(match.set());
@@ -383,6 +384,39 @@ public final class NftablesEvaluator implements PacketEvaluator {
                 }
             }
             return null;
+        }
+
+        /**
+         * The client's address alone (kube-proxy's layout, one set per endpoint), or the client's address and the
+         * endpoint's own constant ({@code ip saddr . numgen random mod 1 offset K}: a numgen of modulus 1 always
+         * reads K, so one shared set holds every endpoint's clients). A larger modulus is a random value, not an
+         * endpoint's key.
+         */
+        private static boolean affinityKey(List<Selector> key) {
+            if (key.isEmpty() || key.size() > 2 || key.get(0).kind() != Selector.Kind.SADDR) {
+                return false;
+            }
+            return key.size() == 1 || key.get(1).kind() == Selector.Kind.NUMGEN && key.get(1).modulus() == 1;
+        }
+
+        /**
+         * How long the target chain keeps a client: the timeout its {@code update @set} of the checked key gives,
+         * else the set's default (0 for none).
+         */
+        private long affinitySeconds(NftablesRuleset.Table table, String target, NftablesRuleset.Container set,
+                                     List<Selector> key) {
+            NftablesRuleset.Chain chain = table.chains().get(target);
+            if (chain != null) {
+                for (NftablesRule rule : chain.rules()) {
+                    for (Statement statement : rule.statements()) {
+                        if (statement instanceof Statement.Observe observe && observe.refreshes(set.name(), key)
+                                && observe.timeoutSeconds() > 0) {
+                            return observe.timeoutSeconds();
+                        }
+                    }
+                }
+            }
+            return set.timeoutSeconds();
         }
 
         private NftPacketState.Result test(NftablesRuleset.Table table, Statement.Match match, NftPacketState p,

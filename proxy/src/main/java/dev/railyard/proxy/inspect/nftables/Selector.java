@@ -1,5 +1,6 @@
 package dev.railyard.proxy.inspect.nftables;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -31,6 +32,25 @@ record Selector(Kind kind, String text, int ipFamily, int protocol, int modulus,
         boolean isNumber() {
             return this == L4PROTO || this == SPORT || this == DPORT || this == MARK || this == NUMGEN;
         }
+    }
+
+    /**
+     * Whether two keys read the same packet fields the same way (kind, family, protocol, numgen modulus and
+     * offset), however they are spelt.
+     */
+    static boolean sameFields(List<Selector> a, List<Selector> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            Selector x = a.get(i);
+            Selector y = b.get(i);
+            if (x.kind != y.kind || x.ipFamily != y.ipFamily || x.protocol != y.protocol || x.modulus != y.modulus
+                    || x.offset != y.offset) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static Selector of(Kind kind, String text) {

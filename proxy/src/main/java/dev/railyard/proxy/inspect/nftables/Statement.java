@@ -88,8 +88,30 @@ sealed interface Statement {
     record NoTrack(String text) implements Statement {
     }
 
-    /** Something that does not change where the packet goes: counter, log, {@code update @set {...}}. */
-    record Observe(String what, String set, String text) implements Statement {
+    /**
+     * Something that does not change where the packet goes: counter, log, {@code update @set { KEY [timeout T] }}
+     * (also {@code add} and {@code delete}).
+     *
+     * @param set            the set written, or null for counter and log
+     * @param verb           update, add or delete; null for counter and log
+     * @param key            the key written to the set; null when there is none or it is not one the evaluator reads
+     * @param timeoutSeconds the element timeout the statement gives; 0 for none (the set's default applies)
+     */
+    record Observe(String what, String set, String verb, List<Selector> key, long timeoutSeconds, String text)
+            implements Statement {
+        public Observe {
+            key = key == null ? null : List.copyOf(key);
+        }
+
+        /** Counter, log: nothing written anywhere. */
+        static Observe of(String what, String text) {
+            return new Observe(what, null, null, null, 0, text);
+        }
+
+        /** Whether it writes {@code key} to {@code set} and refreshes the element's timeout when it is there. */
+        boolean refreshes(String setName, List<Selector> checked) {
+            return "update".equals(verb) && setName.equals(set) && key != null && Selector.sameFields(key, checked);
+        }
     }
 
     /** What the evaluator does not model; a rule holding one cannot be evaluated. */
