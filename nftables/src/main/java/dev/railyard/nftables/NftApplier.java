@@ -11,6 +11,19 @@ public interface NftApplier {
      */
     void apply(Transaction tx) throws NftException, InterruptedException;
 
+    /**
+     * Applies {@code transactions} in order, each as {@link #apply} does, stopping at the first that fails;
+     * {@code committed} runs after each one the kernel took. An applier may prepare the next transaction while the
+     * kernel works on the one before.
+     */
+    default void applyInOrder(java.util.List<Transaction> transactions, Runnable committed)
+            throws NftException, InterruptedException {
+        for (Transaction tx : transactions) {
+            apply(tx);
+            committed.run();
+        }
+    }
+
     /** The names of a table's chains, sets and maps; {@code exists} false when there is no such table. */
     TableObjects listObjects(Family family, String table) throws NftException, InterruptedException;
 

@@ -207,53 +207,159 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
         return "netlink " + kernel.socket();
     }
 
+    /**
+     * Compiles transaction i+1 on another thread while the kernel commits transaction i: in a full sync of 10,000
+     * services, compiling (~1 s, the JIT still cold) and committing (~1.5 s of kernel time) then overlap on two
+     * cores. The next one is compiled against the set and map types the current one leaves; when it names a set
+     * neither declares, it waits and is compiled after the commit, from the kernel's listing, as alone.
+     */
+    @Override
+    public void applyInOrder(List<Transaction> transactions, Runnable committed) throws NftException {
+        lock.lock();
+        try {
+            Compiling next = null;
+            try {
+                for (int i = 0; i < transactions.size(); i++) {
+                    Transaction tx = transactions.get(i);
+                    Compiled current = null;
+                    if (next != null) {
+                        current = next.result();
+                        next = null;
+                    } else if (!tx.isEmpty()) {
+                        current = compile(tx);
+                    }
+                    if (current != null) {
+                        Transaction following = i + 1 < transactions.size() ? transactions.get(i + 1) : null;
+                        if (following != null && !following.isEmpty()) {
+                            Map<String, ContainerType> after = current.compilation.containersAfter() != null
+                                    ? current.compilation.containersAfter() : current.known;
+                            if (key(following.family(), following.table()).equals(current.tableKey)
+                                    && !lacksContainers(following, after)) {
+                                next = new Compiling(following, after);
+                            }
+                        }
+                        commit(current, true);
+                    }
+                    committed.run();
+                }
+            } finally {
+                if (next != null) {
+                    next.awaitQuietly();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A transaction compiled, with the types it was compiled against. */
+    private record Compiled(Transaction tx, String tableKey, Map<String, ContainerType> known,
+                            TransactionCompiler.Compiled compilation, long compileNanos) {
+    }
+
+    /** A compilation running on a thread of its own. */
+    private final class Compiling {
+        private final java.util.concurrent.CompletableFuture<Compiled> future;
+
+        Compiling(Transaction tx, Map<String, ContainerType> known) {
+            String tableKey = key(tx.family(), tx.table());
+            RuleCompiler rules = compiler(tx.family());
+            future = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                long start = System.nanoTime();
+                TransactionCompiler.Compiled compilation = TransactionCompiler.compile(tx, known, rules, true);
+                return new Compiled(tx, tableKey, known, compilation, System.nanoTime() - start);
+            }, COMPILER);
+        }
+
+        Compiled result() {
+            try {
+                return future.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw e;
+            }
+        }
+
+        /** Lets a compilation no one will commit finish, so that the next compile does not run beside it. */
+        void awaitQuietly() {
+            try {
+                future.join();
+            } catch (RuntimeException e) {
+                // reported by nobody: its transaction is not applied
+            }
+        }
+    }
+
+    /** One daemon thread for the compilations ahead of a commit, shared by every applier of the process. */
+    private static final java.util.concurrent.Executor COMPILER = java.util.concurrent.Executors
+            .newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, "netlink-compile");
+                thread.setDaemon(true);
+                return thread;
+            });
+
     private void run(Transaction tx, boolean commit) throws NftException {
         if (tx.isEmpty()) {
             return;
         }
         lock.lock();
         try {
-            long start = System.nanoTime();
-            String tableKey = key(tx.family(), tx.table());
-            Map<String, ContainerType> known = containers.get(tableKey);
-            if (known == null || lacksContainers(tx, known)) {
-                known = loadContainers(tx.family(), tx.table());
-                containers.put(tableKey, known);
-            }
-            TransactionCompiler.Compiled compilation = TransactionCompiler.compile(tx, known, compiler(tx.family()),
-                    true);
-            long compiled = System.nanoTime();
-            CommitResult result;
-            try {
-                if (compilation.unresolved() >= 0) {
-                    // The kernel would refuse this operation; whether it refuses an earlier one first, a dry run
-                    // of those says.
-                    result = kernel.check(compilation.batch());
-                } else {
-                    result = commit ? kernel.commit(compilation.batch()) : kernel.check(compilation.batch());
-                }
-            } catch (NetlinkException e) {
-                containers.remove(tableKey);
-                throw new NftException("netlink: the transaction on table " + tx.family() + " "
-                        + tx.table() + " could not be sent or its outcome read (" + e.getMessage() + ")", e);
-            }
-            NfTables.CommitTimings phases = kernel.lastCommitTimings();
-            lastTimings = new ApplyTimings(tx.size(), compilation.batch().messageCount(), result.bytesSent(),
-                    compiled - start, phases.prepareNanos(), phases.sendNanos(), phases.ackNanos());
-            if (!result.committed()) {
-                containers.remove(tableKey);
-                throw refusal(tx, known, compilation, result);
-            }
-            if (compilation.unresolved() >= 0) {
-                Transaction.Operation op = tx.operations().get(compilation.unresolved());
-                throw new NftException(compilation.unresolvedReason(), "netlink: " + compilation.unresolvedMessage(),
-                        compilation.unresolved(), tx.line(op));
-            }
-            if (commit && compilation.containersAfter() != null) {
-                containers.put(tableKey, compilation.containersAfter());
-            }
+            commit(compile(tx), commit);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Compiles {@code tx} against the types of the table's sets and maps, listing them first when needed. */
+    private Compiled compile(Transaction tx) throws NftException {
+        long start = System.nanoTime();
+        String tableKey = key(tx.family(), tx.table());
+        Map<String, ContainerType> known = containers.get(tableKey);
+        if (known == null || lacksContainers(tx, known)) {
+            known = loadContainers(tx.family(), tx.table());
+            containers.put(tableKey, known);
+        }
+        TransactionCompiler.Compiled compilation = TransactionCompiler.compile(tx, known, compiler(tx.family()),
+                true);
+        return new Compiled(tx, tableKey, known, compilation, System.nanoTime() - start);
+    }
+
+    /** Sends a compiled transaction: committed, or with {@code commit} false only checked. */
+    private void commit(Compiled compiled, boolean commit) throws NftException {
+        Transaction tx = compiled.tx;
+        String tableKey = compiled.tableKey;
+        Map<String, ContainerType> known = compiled.known;
+        TransactionCompiler.Compiled compilation = compiled.compilation;
+        CommitResult result;
+        try {
+            if (compilation.unresolved() >= 0) {
+                // The kernel would refuse this operation; whether it refuses an earlier one first, a dry run
+                // of those says.
+                result = kernel.check(compilation.batch());
+            } else {
+                result = commit ? kernel.commit(compilation.batch()) : kernel.check(compilation.batch());
+            }
+        } catch (NetlinkException e) {
+            containers.remove(tableKey);
+            throw new NftException("netlink: the transaction on table " + tx.family() + " "
+                    + tx.table() + " could not be sent or its outcome read (" + e.getMessage() + ")", e);
+        }
+        NfTables.CommitTimings phases = kernel.lastCommitTimings();
+        lastTimings = new ApplyTimings(tx.size(), compilation.batch().messageCount(), result.bytesSent(),
+                compiled.compileNanos, phases.prepareNanos(), phases.sendNanos(), phases.ackNanos());
+        if (!result.committed()) {
+            containers.remove(tableKey);
+            throw refusal(tx, known, compilation, result);
+        }
+        if (compilation.unresolved() >= 0) {
+            Transaction.Operation op = tx.operations().get(compilation.unresolved());
+            throw new NftException(compilation.unresolvedReason(), "netlink: " + compilation.unresolvedMessage(),
+                    compilation.unresolved(), tx.line(op));
+        }
+        if (commit && compilation.containersAfter() != null) {
+            containers.put(tableKey, compilation.containersAfter());
         }
     }
 

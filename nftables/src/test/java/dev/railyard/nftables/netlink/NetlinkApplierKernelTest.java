@@ -162,6 +162,67 @@ class NetlinkApplierKernelTest {
     }
 
     @Test
+    void transactionsInOrderSeeWhatTheOnesBeforeDeclaredAndLeaveWhatOneByOneWould() throws Exception {
+        // The second names a set the first declares, the third a map only the kernel knew (made in setUp), the
+        // fourth a set the third made differently typed; each is compiled while the one before is committed.
+        List<Transaction> transactions = List.of(
+                tx().add(NftSet.of("pairs", "ipv4_addr . inet_service", null)),
+                tx().add(Element.ofSet("pairs", List.of("10.0.0.1", "80"))),
+                tx().add(Element.ofMap("service-ips", List.of("10.96.0.7", "tcp", "443"), "goto svc-a", null))
+                        .delete(NftSet.named("pairs")).add(NftSet.of("pairs", "inet_service", null)),
+                tx(),
+                tx().add(Element.ofSet("pairs", List.of("8080"))));
+        List<Integer> committed = new ArrayList<>();
+        applier.applyInOrder(transactions, () -> committed.add(committed.size()));
+        assertThat(committed).hasSize(transactions.size());
+
+        try (NetworkNamespace other = NetworkNamespace.create();
+             NetlinkApplier oneByOne = NetlinkApplier.open(other.name())) {
+            oneByOne.apply(tx().add(new Table("test"))
+                    .add(new Chain("nat-prerouting", new BaseChain("nat", "prerouting", BaseChain.DSTNAT), null))
+                    .add(Chain.named("services")).add(Chain.named("svc-a"))
+                    .add(NftMap.of("service-ips", VMAP, null)).add(NftSet.of("cluster-ips", "ipv4_addr", null))
+                    .add(Rule.of("nat-prerouting", "jump services"))
+                    .add(Rule.of("services", "ip daddr . meta l4proto . th dport vmap @service-ips"))
+                    .add(Element.ofMap("service-ips", List.of("10.96.0.1", "tcp", "80"), "goto svc-a", null)));
+            for (Transaction tx : transactions) {
+                oneByOne.apply(tx);
+            }
+            assertThat(ruleset()).isEqualTo(other.execChecked("nft", "list", "ruleset").stdout())
+                    .contains("elements = { 8080 }").contains("10.96.0.7 . tcp . 443 : goto svc-a");
+        }
+    }
+
+    @Test
+    void transactionsInOrderStopAtTheFirstRefusedOneWithWhatCameBeforeCommitted() throws Exception {
+        List<Transaction> transactions = List.of(
+                tx().add(Element.ofSet("cluster-ips", List.of("10.96.0.2"))),
+                tx().add(Element.ofSet("cluster-ips", List.of("10.96.0.3"))).add(Rule.of("services", "jump nowhere")),
+                tx().add(Element.ofSet("cluster-ips", List.of("10.96.0.4"))));
+        List<Integer> committed = new ArrayList<>();
+        NftException e = org.junit.jupiter.api.Assertions.assertThrows(NftException.class,
+                () -> applier.applyInOrder(transactions, () -> committed.add(committed.size())));
+        assertThat(committed).as("transactions committed").hasSize(1);
+        assertThat(e.operationLine()).isEqualTo("add rule ip t services jump nowhere");
+        assertThat(ruleset()).contains("10.96.0.2").doesNotContain("10.96.0.3").doesNotContain("10.96.0.4");
+        // And the applier goes on as before.
+        applier.applyInOrder(List.of(transactions.get(2)), () -> { });
+        assertThat(ruleset()).contains("10.96.0.4");
+    }
+
+    @Test
+    void aTransactionOutsideTheGrammarStopsTheOrderBeforeItIsSent() throws Exception {
+        List<Transaction> transactions = List.of(
+                tx().add(Element.ofSet("cluster-ips", List.of("10.96.0.2"))),
+                tx().add(Rule.of("services", "ip daddr 10.0.0.300 drop")));
+        List<Integer> committed = new ArrayList<>();
+        assertThatThrownBy(() -> applier.applyInOrder(transactions, () -> committed.add(committed.size())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"10.0.0.300\"");
+        assertThat(committed).hasSize(1);
+        assertThat(ruleset()).contains("10.96.0.2");
+    }
+
+    @Test
     void aRefusalLeavesTheApplierUsable() throws Exception {
         refusal(tx().add(Rule.of("services", "jump nowhere")));
         applier.apply(tx().add(Element.ofMap("service-ips", List.of("10.96.0.9", "udp", "53"), "goto svc-a", null)));

@@ -101,7 +101,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         }
         NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
         long applyStart = System.nanoTime();
-        int applied = 0;
+        java.util.concurrent.atomic.AtomicInteger committed = new java.util.concurrent.atomic.AtomicInteger();
         boolean cleanupFailed = false;
         try {
             if (error != null) {
@@ -118,10 +118,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
                     cleanupFailed = true;
                 }
             }
-            for (Transaction tx : plan.transactions()) {
-                applier.apply(tx);
-                applied++;
-            }
+            applier.applyInOrder(plan.transactions(), committed::incrementAndGet);
         } catch (NftException e) {
             error = e.getMessage();
         } catch (InterruptedException e) {
@@ -139,7 +136,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
                 syncAfter(NftablesRenderer.STALE_CHAIN_GRACE.plus(STALE_CHAIN_MARGIN));
             }
         } else {
-            renderer.failed(plan, applied);
+            renderer.failed(plan, committed.get());
         }
         NftablesRenderer.Counts counts = plan.counts();
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
