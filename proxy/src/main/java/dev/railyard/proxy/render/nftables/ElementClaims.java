@@ -26,9 +26,9 @@ final class ElementClaims {
 
     /**
      * An element to add to or delete from the kernel; {@code owner} is the port the added (or replaced) element is
-     * for, null for a deletion no port asks for.
+     * for, null for a deletion no port asks for; {@code newKey} for an addition of a key the kernel does not hold.
      */
-    record Operation(Element element, boolean delete, ServicePortName owner) {
+    record Operation(Element element, boolean delete, ServicePortName owner, boolean newKey) {
     }
 
     /**
@@ -169,10 +169,10 @@ final class ElementClaims {
                 boolean same = held != null && winner != null && winner.element().value().equals(held.value());
                 if (held != null && !same) {
                     result.add(new Operation(Element.keyOf(container, held.key()), true,
-                            winner == null ? null : winner.owner()));
+                            winner == null ? null : winner.owner(), false));
                 }
                 if (winner != null && !same) {
-                    result.add(new Operation(winner.element(), false, winner.owner()));
+                    result.add(new Operation(winner.element(), false, winner.owner(), held == null));
                 }
             }));
             return result;

@@ -207,6 +207,11 @@ public final class NftablesRenderer {
         return containers;
     }
 
+    /** The maps of verdicts that lead to the ports' chains, or to reject and drop. */
+    private static final Set<String> DISPATCH_MAPS = Set.of(NftablesLayout.SERVICE_IPS,
+            NftablesLayout.SERVICE_NODEPORTS, NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES,
+            NftablesLayout.NO_ENDPOINT_NODEPORTS);
+
     private static final List<String> SHARED = List.of(NftablesLayout.CLUSTER_IPS, NftablesLayout.SERVICE_IPS,
             NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES, NftablesLayout.NO_ENDPOINT_NODEPORTS,
             NftablesLayout.SERVICE_NODEPORTS);
@@ -451,11 +456,15 @@ public final class NftablesRenderer {
         if (split) {
             changes.releaseUnclaimed();
         }
-        // Elements after every chain they may point to exists: each in its port's transaction when split.
+        // Elements after every chain they may point to exists: each in its port's transaction when split. New
+        // keys of the dispatch maps wait for the last one: a commit that adds a jump or goto makes the kernel
+        // validate every chain reachable from the base chains, and reachable through these maps is every port
+        // written before. Sent with its port, each would make the first full sync's validation quadratic.
         int elementsAdded = 0;
         int elementsDeleted = 0;
         for (ElementClaims.Operation op : changes.operations()) {
-            Transaction into = !split ? tx : op.owner() == null ? last : transactionOf.get(op.owner());
+            Transaction into = !split ? tx : op.owner() == null || op.newKey()
+                    && DISPATCH_MAPS.contains(op.element().container()) ? last : transactionOf.get(op.owner());
             if (op.delete()) {
                 into.delete(op.element());
                 elementsDeleted++;

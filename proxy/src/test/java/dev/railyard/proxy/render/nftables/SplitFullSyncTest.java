@@ -71,6 +71,42 @@ class SplitFullSyncTest {
     }
 
 
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void newDispatchKeysWaitForTheLastTransactionSoThatNoPortsCommitValidatesThePortsBefore(Layout layout)
+            throws Exception {
+        NftablesRenderer split = new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none())
+                .splitFullSyncs(7);
+        split.adoptKernelView(NftApplier.TableObjects.none(), Map.of());
+        NftablesRenderer.Plan plan = split.plan(cluster(45, 0), null, Instant.EPOCH);
+        List<Transaction> transactions = plan.transactions();
+        assertThat(transactions).as("setup, 45 ports by 7, then the dispatch").hasSize(1 + 7 + 1);
+
+        java.util.Set<String> dispatchMaps = java.util.Set.of(NftablesLayout.SERVICE_IPS,
+                NftablesLayout.SERVICE_NODEPORTS, NftablesLayout.FIREWALL_IPS, NftablesLayout.NO_ENDPOINT_SERVICES,
+                NftablesLayout.NO_ENDPOINT_NODEPORTS);
+        for (Transaction tx : transactions.subList(0, transactions.size() - 1)) {
+            assertThat(tx.operations()).as("a port's transaction").noneMatch(op -> op.object() instanceof Element e
+                    && dispatchMaps.contains(e.container()) && op.verb() == dev.railyard.nftables.Verb.ADD);
+        }
+        Transaction last = transactions.get(transactions.size() - 1);
+        assertThat(last.operations().stream().filter(op -> op.object() instanceof Element e
+                && e.container().equals(NftablesLayout.SERVICE_IPS)).count()).as("cluster IPs").isEqualTo(45);
+        assertThat(last.operations().stream().filter(op -> op.object() instanceof Element e
+                && e.container().equals(NftablesLayout.SERVICE_NODEPORTS)).count()).as("node ports").isEqualTo(9);
+
+        Ruleset kernel = new Ruleset();
+        for (Transaction tx : transactions) {
+            kernel.apply(tx);
+        }
+        split.committed(plan);
+        Ruleset whole = new Ruleset();
+        RenderedSyncs.applyFull(new NftablesRenderer(CONFIG, layout, NftApplier.TableObjects.none()), whole,
+                cluster(45, 0), 0);
+        assertThat(kernel.dump().split("\n")).containsExactlyInAnyOrder(whole.dump().split("\n"));
+    }
+
+
     /**
      * Every verdict element of service-ips goes to a chain that is whole: with the rules it had before the sync or
      * those it has after, never a mix; and in the flat layout the endpoint map its rule reads is whole too.
