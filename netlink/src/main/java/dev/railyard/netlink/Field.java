@@ -57,10 +57,6 @@ public record Field(String nftName, DataType type, Source source, int base, int 
         return new Field(name, DataType.INTEGER, Source.NUMGEN, modulus, offset, 4, null, -1);
     }
 
-    public boolean meta() {
-        return source == Source.META;
-    }
-
     /** The expression loading this field into {@code dreg}. */
     public Expr load(int dreg) {
         return switch (source) {
