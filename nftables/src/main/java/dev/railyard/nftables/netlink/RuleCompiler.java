@@ -109,7 +109,14 @@ public final class RuleCompiler {
                 case "ct" -> ct();
                 case "fib" -> fib();
                 case "mark" -> mark();
-                case "numgen" -> numgenVerdictMap(start);
+                case "numgen" -> {
+                    if (inlineVerdictMapFollowsNumgen(start)) {
+                        numgenVerdictMap(start);
+                    } else {
+                        next = start;
+                        match();
+                    }
+                }
                 case "update" -> update();
                 case "dnat" -> dnat(start);
                 case "masquerade" -> {
@@ -179,9 +186,11 @@ public final class RuleCompiler {
             } else if (field == saddr || field == daddr) {
                 next = at;
                 addressMatch(field, op);
+            } else if (field.source() == Field.Source.NUMGEN) {
+                rule.match(field, op, dev.railyard.netlink.Values.u32Host(number(word, at)));
             } else {
                 throw unexpected(start, "a field this grammar matches values of (" + ipKeyword
-                        + " saddr/daddr, meta l4proto)");
+                        + " saddr/daddr, meta l4proto, numgen random mod N)");
             }
         }
 
@@ -312,6 +321,15 @@ public final class RuleCompiler {
             } else {
                 throw unexpected(at, "set or and");
             }
+        }
+
+        /** Whether {@code numgen random mod N [offset O]} at {@code start} is followed by {@code vmap { }}. */
+        private boolean inlineVerdictMapFollowsNumgen(int start) {
+            int after = start + 4;
+            if (after < words.length && words[after].equals("offset")) {
+                after += 2;
+            }
+            return after + 1 < words.length && words[after].equals("vmap") && words[after + 1].equals("{");
         }
 
         /** {@code numgen random mod N vmap { 0 : VERDICT , 1 : VERDICT ... }}, keys 0..N-1 in order. */

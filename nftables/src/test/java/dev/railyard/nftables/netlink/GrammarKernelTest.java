@@ -111,7 +111,14 @@ class GrammarKernelTest {
             "meta l4proto tcp dnat %ip addr . port to numgen random mod 3 map @endpoints-x",
             "meta l4proto udp dnat %ip addr . port to numgen random mod 1 map @endpoints-x",
             "ct status dnat %ip saddr . %ip daddr @hairpin-ips mark set mark or 0x4000",
-            "ct status dnat %ip saddr . %ip daddr @hairpin-ips mark set mark or 0x00004000");
+            "ct status dnat %ip saddr . %ip daddr @hairpin-ips mark set mark or 0x00004000",
+            "numgen random mod 3 0 goto endpoint-x",
+            "numgen random mod 2 0 goto x",
+            "numgen random mod 4 != 0 goto x",
+            "numgen random mod 5 offset 7 9 drop",
+            "%ip saddr %net16 return",
+            "%ip saddr %single return",
+            "drop");
 
     private static Transaction containers(Words w) {
         Transaction tx = new Transaction(w.family(), "t");

@@ -75,6 +75,15 @@ final class ElementClaims {
         return claims;
     }
 
+    /** How many keys of {@code container} the kernel holds. */
+    int heldKeys(String container) {
+        int held = 0;
+        for (Object slot : slots.getOrDefault(container, Map.of()).values()) {
+            held += heldOf(slot) != null ? 1 : 0;
+        }
+        return held;
+    }
+
     /** Every element the kernel holds, by container. */
     Map<String, List<Element>> held() {
         Map<String, List<Element>> result = new HashMap<>();

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  * if X ended in a verdict, so does this chain; after a {@code goto} that did not, this chain returns (its caller goes
  * on). {@code return} returns.</li>
  * <li>{@code numgen random mod N vmap { 0 : goto A , 1 : goto B }} runs every endpoint chain in order, collecting every
- * DNAT, and then ends the chain.</li>
+ * DNAT, and then ends the chain. The flat layout's cascade ({@code numgen random mod N 0 goto A}, ..., {@code goto Z})
+ * runs A and goes on with the next rule, so that every endpoint is collected.</li>
  * <li>{@code drop}/{@code reject} output "DROP"/"REJECT" and end the trace of that chain; {@code meta l4proto P dnat to
  * D} outputs D and ends it.</li>
  * <li>Anything else is an "unmatched rule" error, an unknown chain an "unknown chain" error, a bad address in a rule a
@@ -89,6 +90,7 @@ public final class KubeProxyNftTracer {
     private static final Pattern SOURCE_ADDR_LOOKUP = Pattern.compile("^ip6* saddr (!= )?\\{([^}]*)\\}");
     private static final Pattern SOURCE_ADDR_LOCAL = Pattern.compile("^fib saddr type local");
     private static final Pattern ENDPOINT_VMAP = Pattern.compile("^numgen random mod [0-9]+ vmap \\{(.*)\\}\\z");
+    private static final Pattern ENDPOINT_CASCADE = Pattern.compile("^numgen random mod [0-9]+ 0 goto (" + S + "+)\\z");
     private static final Pattern ENDPOINT_VMAP_ENTRY = Pattern.compile("[0-9]+ : goto (" + S + "+)");
     private static final Pattern MASQUERADE = Pattern.compile("^jump " + MARK_MASQ_CHAIN + "\\z");
     /** The flat layout sets the mark in place instead of jumping to mark-for-masquerade: the same flag. */
@@ -374,6 +376,11 @@ public final class KubeProxyNftTracer {
                         matches.add(ruleObj.rule());
                         outputs.add(m.group(2));
                         return true;
+                    } else if ((m = ENDPOINT_CASCADE.matcher(rule)).find()) {
+                        // the flat layout's random cascade: run each endpoint's chain to collect it, then go on
+                        matches.add(ruleObj.rule());
+                        runChain(m.group(1), sourceIp, protocol, destIp, destPort);
+                        rule = "";
                     } else if ((m = ENDPOINT_VMAP.matcher(rule)).find()) {
                         Matcher entry = ENDPOINT_VMAP_ENTRY.matcher(m.group(1));
                         while (entry.find()) {

@@ -129,6 +129,11 @@ class NetlinkAppliedRulesetKernelTest {
                 List<String> containers = new ArrayList<>(model.setNames(table, NftablesLayout.TABLE));
                 containers.addAll(model.mapNames(table, NftablesLayout.TABLE));
                 if (family == IpFamily.V4) { // the example's endpoints are IPv4 only
+                    // shop/checkout: sticky sessions over three endpoints and one source range, with no set but
+                    // the shared ones
+                    assertThat(listed(ours)).contains("numgen random mod 3 0 goto endpoint-",
+                            "numgen random mod 2 0 goto endpoint-", "ip saddr 203.0.113.0/24 return")
+                            .doesNotContain("vmap {", "saddr != {");
                     assertThat(containers).contains("endpoints-tcp-0", "endpoints-udp-0", "endpoints-sctp-0");
                     assertThat(model.elements(table, NftablesLayout.TABLE, "endpoints-tcp-0")).isNotEmpty();
                 }
