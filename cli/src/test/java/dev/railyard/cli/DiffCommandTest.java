@@ -199,6 +199,31 @@ class DiffCommandTest {
     }
 
     @Test
+    void aNumgenCascadeMeansWhatTheVerdictMapItReplacesAndAWrongShareIsReported() throws Exception {
+        Path vmap = TraceCommandTest.NODE_A_LISTING.resolveSibling("node-a-flat-layout-with-handles.nft");
+        Path cascade = dir.resolve("cascade.nft");
+        Files.writeString(cascade, TraceCommandTest.flatListingWithCascade("numgen random mod 3 0"),
+                StandardCharsets.UTF_8);
+        Path wrong = dir.resolve("wrong.nft");
+        Files.writeString(wrong, TraceCommandTest.flatListingWithCascade("numgen random mod 2 0"),
+                StandardCharsets.UTF_8);
+        String[] node = {"--node-ip", "192.168.10.11", "--cluster-cidr", "10.244.0.0/16"};
+
+        int same = run(vmap.toString(), cascade.toString(), node);
+        String sameOut = out.toString();
+        out.getBuffer().setLength(0);
+        int differs = run(vmap.toString(), wrong.toString(), node);
+
+        assertThat(same).as(sameOut + "\n" + err).isZero();
+        assertThat(sameOut).contains("no difference: 13 frontends");
+        assertThat(differs).as(err.toString()).isEqualTo(1);
+        assertThat(out.toString())
+                .contains("  endpoints: A {10.244.0.31:8443 0.3333, 10.244.1.32:8443 0.3333, 10.244.1.33:8443 0.3333} "
+                        + "vs B {10.244.0.31:8443 0.5, 10.244.1.32:8443 0.25, 10.244.1.33:8443 0.25}\n")
+                .endsWith("3 of 13 frontends differ (69 probes each)\n");
+    }
+
+    @Test
     void badInputExitsWithTwo() throws Exception {
         Path nft = dir.resolve("ruleset.nft");
         Files.writeString(nft, "add table ip kube-proxy\nadd rule ip kube-proxy nowhere accept\n");

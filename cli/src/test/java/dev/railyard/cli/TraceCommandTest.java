@@ -74,6 +74,51 @@ class TraceCommandTest {
                 """);
     }
 
+    /** node-a's flat-layout listing with shop/checkout's verdict map replaced by a cascade of numgen rules. */
+    static String flatListingWithCascade(String first) throws Exception {
+        String a = "endpoint-H2O5H4NC-shop/checkout/tcp/https__10.244.0.31/8443";
+        String b = "endpoint-IXTNODKI-shop/checkout/tcp/https__10.244.1.32/8443";
+        String c = "endpoint-QPALKZTE-shop/checkout/tcp/https__10.244.1.33/8443";
+        String vmap = "\t\tnumgen random mod 3 vmap { 0 : goto " + a + ", 1 : goto " + b + ", 2 : goto " + c
+                + " } # handle 89\n";
+        String listing = Files.readString(NODE_A_LISTING.resolveSibling("node-a-flat-layout-with-handles.nft"),
+                StandardCharsets.UTF_8);
+        assertThat(listing).contains(vmap);
+        return listing.replace(vmap, "\t\t" + first + " goto " + a + " # handle 89\n"
+                + "\t\tnumgen random mod 2 0 goto " + b + " # handle 120\n"
+                + "\t\tgoto " + c + " # handle 121\n");
+    }
+
+    @Test
+    void aCascadeOfNumgenRulesShowsEachRandomChoiceAndAThirdPerEndpoint() throws Exception {
+        Path listing = dir.resolve("cascade.nft");
+        Files.writeString(listing, flatListingWithCascade("numgen random mod 3 0"), StandardCharsets.UTF_8);
+
+        int status = run("trace", "--nft-ruleset", listing.toString(), "--node-ip", "192.168.10.11",
+                "--cluster-cidr", "10.244.0.0/16", "--src", "203.0.113.7", "--dst", "198.51.100.20:443", "--brief");
+
+        assertThat(status).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .contains("[33.3%]     match     numgen random mod 3 0 goto endpoint-H2O5H4NC-shop/checkout/tcp/"
+                        + "https__10.244.0.31/8443   # random choice: numgen random mod 3 gives 0 (1 of its 3 values: "
+                        + "33.3% of the packets that get here); go to endpoint-H2O5H4NC-shop/checkout/tcp/"
+                        + "https__10.244.0.31/8443\n")
+                .contains("[66.7%]     no match  numgen random mod 3 0 goto endpoint-H2O5H4NC-shop/checkout/tcp/"
+                        + "https__10.244.0.31/8443   # random choice: numgen random mod 3 gives 1 or 2 (2 of its 3 "
+                        + "values: 66.7% of the packets that get here), which does not match \"numgen random mod 3 "
+                        + "0\"\n")
+                .endsWith("""
+                        verdict: DNAT
+                        endpoints:
+                          10.244.0.31:8443   33.3%  masquerade: yes
+                          10.244.1.32:8443   33.3%  masquerade: yes
+                          10.244.1.33:8443   33.3%  masquerade: yes
+                        masquerade: yes
+                        affinity: ClientIP, 600 s (traced as a new client; a client seen within that time returns to its endpoint)
+                        cannot evaluate: none
+                        """);
+    }
+
     @Test
     void jsonHasTheVerdictEndpointsMasqueradeAndPath() {
         int status = run(concat(new String[] {"trace", EXAMPLE}, concat(NODE_A, "--src", "10.244.1.5", "--dst", "10.101.22.9:443",

@@ -336,7 +336,8 @@ final class NftRuleParser {
             throw new Unmodelled("comparing " + key.get(0).text() + " with " + operator + " is not modelled");
         }
         long value = number.low();
-        long max = key.get(0).kind() == Selector.Kind.MARK ? 0xffffffffL : 65535;
+        Selector.Kind kind = key.get(0).kind();
+        long max = kind == Selector.Kind.MARK || kind == Selector.Kind.NUMGEN ? 0xffffffffL : 65535;
         return switch (operator) {
             case "<", "lt" -> new Value.Num(0, value - 1);
             case "<=", "le" -> new Value.Num(0, value);

@@ -45,8 +45,10 @@ import java.util.function.Supplier;
  * {@code oifname} when known, {@code meta nfproto}; values, prefixes, ranges, anonymous sets, named sets and
  * concatenations; {@code vmap} (named or inline), {@code numgen random mod N vmap {...}} and {@code dnat ... to
  * numgen random mod N map @m}, which split the trace into N branches of 1/N each (a value without an element
- * does not match); {@code dnat to}, {@code redirect}, {@code masquerade}, {@code snat}, {@code meta mark set},
- * {@code notrack}, {@code counter}, {@code log}, {@code update @set}, verdicts, jumps and gotos. A lookup of the
+ * does not match); a comparison of {@code numgen random mod N} with constants ({@code numgen random mod 3 0 goto
+ * ...}, {@code != 0}, a set, a range), which splits it in two: the share of the N values that match goes on with
+ * the rule, the rest with the next rule; {@code dnat to}, {@code redirect}, {@code masquerade}, {@code snat},
+ * {@code meta mark set}, {@code notrack}, {@code counter}, {@code log}, {@code update @set}, verdicts, jumps and gotos. A lookup of the
  * packet's source (alone, or with a constant {@code numgen random mod 1 offset K}: the flat layout's one shared
  * set) in a dynamic set whose rule jumps or goes to an endpoint's chain is ClientIP affinity: the trace assumes a
  * new client and reports the check, with the timeout that chain's {@code update @set} gives (else the set's).
@@ -65,6 +67,8 @@ public final class NftablesEvaluator implements PacketEvaluator {
             new IdentityHashMap<>();
     /** The index each lookup statement uses (by statement identity), so that a trace finds it in one probe. */
     private final Map<Statement, LookupIndex> statementIndexes = new IdentityHashMap<>();
+    /** What each comparison of a numgen random value with constants matches, worked out once (by identity). */
+    private final Map<Statement, NumgenComparison> numgenComparisons = new IdentityHashMap<>();
 
     /** A base chain of a table, ready to run. */
     private record Base(NftablesRuleset.Table table, NftablesRuleset.Chain chain, boolean nat, int order) {
@@ -106,7 +110,12 @@ public final class NftablesEvaluator implements PacketEvaluator {
         for (NftablesRule rule : chain.rules()) {
             for (Statement statement : rule.statements()) {
                 LookupIndex index = null;
-                if (statement instanceof Statement.Match match && match.set() != null) {
+                if (statement instanceof Statement.Match match && match.set() == null) {
+                    NumgenComparison numgen = NumgenComparison.of(match);
+                    if (numgen != null) {
+                        numgenComparisons.put(statement, numgen);
+                    }
+                } else if (statement instanceof Statement.Match match) {
                     index = index(table.containers().get(match.set()), match.key());
                 } else if (statement instanceof Statement.VerdictMap map) {
                     index = index(map.inline() != null ? map.inline() : table.containers().get(map.map()), map.key());
@@ -294,6 +303,14 @@ public final class NftablesEvaluator implements PacketEvaluator {
                     if (affinity != null) {
                         return true;
                     }
+                    NumgenComparison numgen = numgenComparisons.get(match);
+                    if (numgen != null) {
+                        Boolean ruleOver = randomMatch(b, frame, rule, match, numgen, done);
+                        if (ruleOver != null) {
+                            return ruleOver;
+                        }
+                        continue;
+                    }
                     String[] why = new String[1];
                     NftPacketState.Result result = test(frame.table, match, p, why);
                     if (result == NftPacketState.Result.UNKNOWN) {
@@ -345,6 +362,46 @@ public final class NftablesEvaluator implements PacketEvaluator {
             record(() -> step(frame, rule.text(), Step.Result.MATCH, done.isEmpty() ? "no verdict: the chain goes "
                     + "on" : String.join("; ", done) + "; the chain goes on", b));
             return true;
+        }
+
+        /**
+         * A comparison of a random number: this branch goes on with the rule's next statement as the share of the
+         * packets that match (null is returned); the rest, a branch of its own, waits and then goes on with the
+         * next rule. When every value or none matches there is no split. Otherwise what {@link #apply} returns.
+         */
+        private Boolean randomMatch(Branch b, Frame frame, NftablesRule rule, Statement.Match match,
+                                    NumgenComparison numgen, List<String> done) {
+            if (numgen.unknown() != null) {
+                return cannot(b, frame, rule, numgen.unknown());
+            }
+            String gives = numgen.numgen().text() + " gives ";
+            if (numgen.matching() == 0) {
+                record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, gives + numgen.unmatched()
+                        + ", none of which matches \"" + match.text() + "\"", b));
+                return Boolean.TRUE;
+            }
+            if (numgen.matching() == numgen.modulus()) {
+                note(done, () -> gives + numgen.matched() + ", all of which match");
+                return null;
+            }
+            if (!split(1)) {
+                return Boolean.FALSE;
+            }
+            long others = numgen.modulus() - numgen.matching();
+            Branch rest = b.copy();
+            rest.reach = b.reach * others / numgen.modulus();
+            rest.resume = () -> {
+                record(() -> step(frame, rule.text(), Step.Result.NO_MATCH, "random choice: " + gives
+                        + numgen.unmatched() + " (" + others + " of its " + numgen.modulus() + " values: "
+                        + percent((double) others / numgen.modulus()) + " of the packets that get here), which "
+                        + "does not match \"" + match.text() + "\"", rest));
+                return true;
+            };
+            pending.push(rest);
+            b.reach = b.reach * numgen.matching() / numgen.modulus();
+            note(done, () -> "random choice: " + gives + numgen.matched() + " (" + numgen.matching() + " of its "
+                    + numgen.modulus() + " values: " + percent(numgen.share()) + " of the packets that get here)");
+            return null;
         }
 
         /**
