@@ -32,13 +32,13 @@ final class EndpointKeyBlocks {
     /**
      * Keys per endpoint map ({@link NftablesLayout#endpointMap}). Every rule that names a map makes the kernel
      * walk the table's list of sets until it finds it, so fewer maps make every rule cheaper: at 50,000 services,
-     * 3,200 maps of 512 keys spent ~65% of a re-sync's kernel time in that walk (apply 20 s), 400 of 4,096 keys
-     * 10.7 s, with the first full sync and partial syncs no slower. One map for all is the other extreme: binding
-     * a map to a new chain's rule walks its elements (with 100,000 endpoints in one map a full sync of 10,000
-     * services spent ~100 s there). Blocks are aligned to their size, so a block of up to this many keys lies in
-     * one shard, and a bigger one starts a run of shards of its own.
+     * 3,200 maps of 512 keys spent ~65% of a re-sync's kernel time in that walk (apply 20 s; 800 maps of 2,048
+     * keys: 12 s). Binding a map to a new chain's rule walks the map's elements, which bigger maps make dearer:
+     * one map for all (100,000 endpoints) made a 10,000-service full sync spend ~100 s there, and at 10,000
+     * services 4,096 keys per map were ~200 ms slower than 1,024 or 2,048. Blocks are aligned to their size, so a
+     * block of up to this many keys lies in one shard, and a bigger one starts a run of shards of its own.
      */
-    static final long SHARD_KEYS = 4096;
+    static final long SHARD_KEYS = 2048;
 
     /** A block of keys: base .. base+size-1. */
     record Block(long base, long size) {

@@ -404,7 +404,19 @@ public final class NftablesRenderer {
         Set<String> endpointMapsRead = new HashSet<>();
         int rewritten = 0;
         int j = 0;
+        List<UnchangedRuns.Run> runs = full ? null : UnchangedRuns.between(entries, before, changedServices);
+        int nextRun = 0;
         for (int i = 0; i < entries.size(); i++) {
+            if (runs != null && nextRun < runs.size() && runs.get(nextRun).entryStart() == i) {
+                UnchangedRuns.Run run = runs.get(nextRun++);
+                while (j < run.ruleStart()) { // ports of a changed service that are gone
+                    forgetUnlessFull(false, before[j++], changes, usage);
+                }
+                System.arraycopy(before, run.ruleStart(), after, i, run.length());
+                j = run.ruleStart() + run.length();
+                i += run.length() - 1;
+                continue;
+            }
             ProxyState.Entry entry = entries.get(i);
             ServicePortName name = entry.service().name();
             ServicePortRules previous = null;
