@@ -27,9 +27,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * changed services: it must end where a full sync of the same state does, and write nothing for the others.
  */
 class PartialSyncRunsTest {
-    private static final RenderConfig CONFIG = RenderConfig.builder(IpFamily.V4).nodeName("node-a")
-            .nodeIps(List.of("192.0.2.1")).clusterCidrs(List.of("10.244.0.0/16"))
-            .serviceCidrs(List.of("10.96.0.0/16")).nodePortAddresses(List.of("primary")).build();
+    private static final RenderConfig CONFIG = RenderedSyncs.NODE_A;
 
     @ParameterizedTest
     @EnumSource(Layout.class)
@@ -86,7 +84,7 @@ class PartialSyncRunsTest {
         assertThat(RulesetConsistency.problems(kernel, renderer.family(), NftablesLayout.TABLE)).allMatch(problem ->
                 renderer.staleChains().stream().anyMatch(chain -> problem.startsWith("chain " + chain + " "))
                         || problem.contains(NftablesLayout.CLIENT_AFFINITY + " is not used"));
-        assertThat(withoutKeys(withoutChainsOf(kernel.dump(), renderer.staleChains())).split("\n"))
+        assertThat(withoutKeys(RenderedSyncs.withoutChains(kernel.dump(), renderer.staleChains())).split("\n"))
                 .containsExactlyInAnyOrder(withoutKeys(expected.dump()).split("\n"));
         return all;
     }
@@ -96,15 +94,6 @@ class PartialSyncRunsTest {
                 .replaceAll("(endpoints-[a-z]+-[0-9]+) \\{ [0-9]+ : ", "$1 { KEY : ");
     }
 
-    private static String withoutChainsOf(String dump, java.util.Collection<String> chains) {
-        StringBuilder out = new StringBuilder();
-        for (String line : dump.split("\n")) {
-            if (chains.stream().noneMatch(chain -> line.startsWith("add chain ip kube-proxy " + chain))) {
-                out.append(line).append('\n');
-            }
-        }
-        return out.toString();
-    }
 
     /** {@code services} ClusterIP services of 3 endpoints; {@code moved} ones shifted, {@code twoPorts} get metrics. */
     private static ProxyState cluster(int services, IntPredicate moved, IntPredicate twoPorts) {

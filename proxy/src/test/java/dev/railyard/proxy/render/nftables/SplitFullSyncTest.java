@@ -29,9 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * dispatch maps points at a chain whose rules are already complete, and no map is emptied to be filled again.
  */
 class SplitFullSyncTest {
-    private static final RenderConfig CONFIG = RenderConfig.builder(IpFamily.V4).nodeName("node-a")
-            .nodeIps(List.of("192.0.2.1")).clusterCidrs(List.of("10.244.0.0/16"))
-            .serviceCidrs(List.of("10.96.0.0/16")).nodePortAddresses(List.of("primary")).build();
+    private static final RenderConfig CONFIG = RenderedSyncs.NODE_A;
 
     @ParameterizedTest
     @EnumSource(Layout.class)
@@ -69,8 +67,8 @@ class SplitFullSyncTest {
         }
         split.committed(plan);
         // Elements are listed in the order they were added, which the split changes: compare the lines as a set.
-        assertThat(withoutStaleChains(kernel.dump(), split).split("\n")).containsExactlyInAnyOrder(
-                withoutStaleChains(expected.dump(), whole).split("\n"));
+        assertThat(RenderedSyncs.withoutChains(kernel.dump(), split.staleChains()).split("\n")).containsExactlyInAnyOrder(
+                RenderedSyncs.withoutChains(expected.dump(), whole.staleChains()).split("\n"));
     }
 
 
@@ -151,17 +149,6 @@ class SplitFullSyncTest {
     }
 
     /** The dump without chains still waiting for deletion, which depend on when each sync ran. */
-    private static String withoutStaleChains(String dump, NftablesRenderer renderer) {
-        StringBuilder out = new StringBuilder();
-        for (String line : dump.split("\n")) {
-            boolean stale = renderer.staleChains().stream().anyMatch(chain -> line.startsWith(
-                    "add chain ip kube-proxy " + chain));
-            if (!stale) {
-                out.append(line).append('\n');
-            }
-        }
-        return out.toString();
-    }
 
     /** {@code services} ClusterIP services of 3 endpoints each, their addresses shifted by {@code shift}. */
     private static ProxyState cluster(int services, int shift) {
