@@ -384,7 +384,6 @@ final class ServicePortWriter {
         return sources;
     }
 
-
     /** kube-proxy's layout: the endpoint's affinity set, its chain's name with the affinity prefix. */
     private static String affinitySet(Endpoint ep) {
         return AFFINITY_PREFIX + ep.nftablesChainName().substring(ENDPOINT_PREFIX.length());
