@@ -17,11 +17,7 @@ import dev.railyard.proxy.inspect.Trace;
 import dev.railyard.proxy.inspect.Verdict;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
-import dev.railyard.testkit.CommandResult;
-import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.RequiresPrivileges;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
@@ -291,15 +287,7 @@ class NumgenMatchTest {
     @Test
     @RequiresPrivileges(commands = {"nft", "ip"})
     void nftListsTheCascadeAndReturnRulesAsTheTraceReadsThem() throws Exception {
-        String listing;
-        try (NetworkNamespace ns = NetworkNamespace.create()) {
-            CommandResult load = ns.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(60),
-                    SCRIPT.getBytes(StandardCharsets.UTF_8));
-            assertThat(load.succeeded()).as(load.stderr()).isTrue();
-            CommandResult list = ns.exec(List.of("nft", "list", "ruleset"), Duration.ofSeconds(60), null);
-            assertThat(list.succeeded()).as(list.stderr()).isTrue();
-            listing = list.stdout();
-        }
+        String listing = NftListing.afterLoading(SCRIPT);
         assertThat(listing).contains("numgen random mod 3 0 goto endpoint-a", "numgen random mod 2 0 goto endpoint-b",
                 "ip saddr 192.168.1.1 return");
         NftablesServiceRuleset listed = NftablesServiceRuleset.fromText("nft list", "nft list", listing, NODE_A);

@@ -13,11 +13,7 @@ import dev.railyard.proxy.inspect.Step;
 import dev.railyard.proxy.inspect.Trace;
 import dev.railyard.proxy.model.IpFamily;
 import dev.railyard.proxy.model.Protocol;
-import dev.railyard.testkit.CommandResult;
-import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.RequiresPrivileges;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -365,15 +361,7 @@ class SharedAffinitySetTest {
     @Test
     @RequiresPrivileges(commands = {"nft", "ip"})
     void nftListsTheNewScriptAsTheHandWrittenListingReads() throws Exception {
-        String listing;
-        try (NetworkNamespace ns = NetworkNamespace.create()) {
-            CommandResult load = ns.exec(List.of("nft", "-f", "-"), Duration.ofSeconds(60),
-                    NEW_SCRIPT.getBytes(StandardCharsets.UTF_8));
-            assertThat(load.succeeded()).as(load.stderr()).isTrue();
-            CommandResult list = ns.exec(List.of("nft", "list", "ruleset"), Duration.ofSeconds(60), null);
-            assertThat(list.succeeded()).as(list.stderr()).isTrue();
-            listing = list.stdout();
-        }
+        String listing = NftListing.afterLoading(NEW_SCRIPT);
         assertThat(listing).contains("typeof ip saddr . numgen random mod 1", "offset 3735928559 timeout 10m }",
                 "offset 7 timeout 3h }");
 
