@@ -203,13 +203,16 @@ final class LoadRuns {
         return manifests;
     }
 
-    /** The proxy under test's environment: unless the caller chose otherwise, as many event loops as HAProxy's nbthread. */
+    /**
+     * The proxy under test's environment: as many event loops as HAProxy's nbthread. The count goes in
+     * JAVA_TOOL_OPTIONS, not RAILYARD_JAVA_OPTS, because setting the latter replaces the launcher's own JVM flags
+     * (collector, JIT) and the run would not measure what {@code ./railyard proxy} ships with.
+     */
     static Map<String, String> underTestEnv(int proxyThreads) {
         Map<String, String> env = new HashMap<>();
-        if (System.getenv("RAILYARD_JAVA_OPTS") == null) {
-            // Netty's default is 2 event loops per CPU
-            env.put("RAILYARD_JAVA_OPTS", "-Dio.netty.eventLoopThreads=" + proxyThreads);
-        }
+        String inherited = System.getenv("JAVA_TOOL_OPTIONS");
+        env.put("JAVA_TOOL_OPTIONS", (inherited == null ? "" : inherited + " ")
+                + "-Drailyard.userspace.eventLoopThreads=" + proxyThreads);
         return env;
     }
 
