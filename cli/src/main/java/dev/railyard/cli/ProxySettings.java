@@ -102,6 +102,7 @@ record ProxySettings(ProxyMode mode, NftablesOptions nftables, Path kubeconfig, 
             nodeAddresses.add(IpAddresses.parse(ip.trim()).toInetAddress()); // validated by renderConfigs()
         }
         return settings.withUserspace(UserspaceConfig.builder(nodeName, bindAddress, listen)
-                .nodeIps(nodeAddresses).udpIdleTimeout(udpTimeout).build());
+                .nodeIps(nodeAddresses).udpIdleTimeout(udpTimeout)
+                .relayWarmupExchanges(UserspaceConfig.DEFAULT_RELAY_WARMUP_EXCHANGES).build());
     }
 }

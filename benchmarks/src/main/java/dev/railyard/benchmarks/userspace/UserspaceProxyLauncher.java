@@ -60,8 +60,8 @@ public final class UserspaceProxyLauncher {
         for (Listener listener : proxier.listeners()) {
             System.out.println("listener " + listener);
         }
-        System.out.printf("userspace proxier: %d service ports, %d event loop threads, epoll %b%n", state.serviceCount(),
-                threads, proxier.usesEpoll());
+        System.out.printf("userspace proxier: %d service ports, %d event loop threads, transport %s%n",
+                state.serviceCount(), threads, proxier.transportName());
         System.out.flush();
         stopped.await();
     }

@@ -17,6 +17,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
@@ -25,14 +26,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Netty's native epoll transport when it loads (fewer syscalls and copies, and IP_FREEBIND), NIO otherwise.
- * {@code -Drailyard.userspace.transport=io_uring} selects Netty's io_uring transport instead, for measurements
- * (see docs/performance.md: it was not faster here, and the relay's half-close handling is proven on epoll).
+ * Which of Netty's transports the relay runs on: io_uring when the kernel offers it, else epoll, else NIO.
+ * {@code -Drailyard.userspace.transport=io_uring|epoll|nio} picks one (falling back the same way if it does not
+ * load).
+ *
+ * <p>io_uring first because on the capture path (issue 14, docs/performance.md) it relays a keep-alive request with
+ * ~1 syscall instead of ~4.5 (one io_uring_enter submits and reaps many reads and writes) and half the wake-ups:
+ * 0.76-0.82x HAProxy's CPU per request against epoll's 0.99-1.03x. Containers whose seccomp profile forbids
+ * io_uring (Docker's and containerd's defaults do) or hosts with {@code kernel.io_uring_disabled} get epoll.
  */
 final class Transport {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
-    enum Kind { EPOLL, IO_URING, NIO }
+    enum Kind { IO_URING, EPOLL, NIO }
 
     private final Kind kind;
 
@@ -41,23 +47,41 @@ final class Transport {
     }
 
     static Transport detect() {
-        if ("io_uring".equals(System.getProperty("railyard.userspace.transport"))) {
+        return detect(System.getProperty("railyard.userspace.transport", "io_uring"));
+    }
+
+    /** @param wanted io_uring, epoll or nio: the first that loads of it and those after it in that order */
+    static Transport detect(String wanted) {
+        Kind first = switch (wanted) {
+            case "io_uring" -> Kind.IO_URING;
+            case "epoll" -> Kind.EPOLL;
+            case "nio" -> Kind.NIO;
+            default -> {
+                log.warn("userspace proxy: unknown transport {} (io_uring, epoll or nio): using io_uring",
+                        wanted.replaceAll("[^A-Za-z0-9_]", "?"));
+                yield Kind.IO_URING;
+            }
+        };
+        if (first == Kind.IO_URING) {
             if (IoUring.isAvailable()) {
                 log.info("userspace proxy: native io_uring transport");
                 return new Transport(Kind.IO_URING);
             }
-            log.warn("userspace proxy: io_uring unavailable ({}), using epoll or NIO", String.valueOf(IoUring.unavailabilityCause()));
+            log.info("userspace proxy: io_uring unavailable ({})", String.valueOf(IoUring.unavailabilityCause()));
         }
-        if (Epoll.isAvailable()) {
-            log.info("userspace proxy: native epoll transport");
-            return new Transport(Kind.EPOLL);
+        if (first != Kind.NIO) {
+            if (Epoll.isAvailable()) {
+                log.info("userspace proxy: native epoll transport");
+                return new Transport(Kind.EPOLL);
+            }
+            log.info("userspace proxy: epoll unavailable ({})", String.valueOf(Epoll.unavailabilityCause()));
         }
-        log.info("userspace proxy: NIO transport (epoll unavailable: {})", String.valueOf(Epoll.unavailabilityCause()));
+        log.info("userspace proxy: NIO transport");
         return new Transport(Kind.NIO);
     }
 
-    boolean isEpoll() {
-        return kind == Kind.EPOLL;
+    Kind kind() {
+        return kind;
     }
 
     EventLoopGroup newEventLoopGroup(int threads) {
@@ -95,8 +119,10 @@ final class Transport {
 
     /** Lets a listener bind an address that is not (yet) on the host, without root; only epoll can. */
     void allowNonLocalBind(AbstractBootstrap<?, ?> bootstrap) {
-        if (kind == Kind.EPOLL) {
-            bootstrap.option(EpollChannelOption.IP_FREEBIND, true);
+        switch (kind) {
+            case IO_URING -> bootstrap.option(IoUringChannelOption.IP_FREEBIND, true);
+            case EPOLL -> bootstrap.option(EpollChannelOption.IP_FREEBIND, true);
+            case NIO -> { }
         }
     }
 }

@@ -25,11 +25,20 @@ import java.util.Objects;
  * @param maxUdpSessions     per UDP listener; datagrams from further clients are dropped
  * @param maxAffinityEntries client IPs remembered per service port under ClientIP affinity
  * @param eventLoopThreads   threads serving every listener and connection
+ * @param relayWarmupExchanges synthetic exchanges relayed through a loopback listener when the proxier starts, so
+ *                           that the relay is compiled before real traffic (0: none)
  */
 public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAddress bindAddress,
                               ListenMode listenMode, Duration connectTimeout, int maxConnectAttempts,
                               Duration udpIdleTimeout, int maxUdpSessions, int maxAffinityEntries,
-                              int eventLoopThreads) {
+                              int eventLoopThreads, int relayWarmupExchanges) {
+    /**
+     * What the daemon relays at start: about 1-2 s of one CPU at start-up, enough for C2 to compile the relay's
+     * path (its threshold is 10,000 calls) with the connection paths in its profile. {@code
+     * -Drailyard.userspace.relayWarmupExchanges=N} overrides it (0: none).
+     */
+    public static final int DEFAULT_RELAY_WARMUP_EXCHANGES =
+            Integer.getInteger("railyard.userspace.relayWarmupExchanges", 30_000);
     private static final InetAddress IPV4_ANY = anyAddress(new byte[4]);
     private static final InetAddress IPV6_ANY = anyAddress(new byte[16]);
 
@@ -44,6 +53,9 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
         requireAtLeastOne(maxUdpSessions, "maxUdpSessions");
         requireAtLeastOne(maxAffinityEntries, "maxAffinityEntries");
         requireAtLeastOne(eventLoopThreads, "eventLoopThreads");
+        if (relayWarmupExchanges < 0) {
+            throw new IllegalArgumentException("relayWarmupExchanges must not be negative: " + relayWarmupExchanges);
+        }
     }
 
     /** The first of {@link #nodeIps} of this family, or null when there is none. */
@@ -113,6 +125,8 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
         /** One per CPU; {@code -Drailyard.userspace.eventLoopThreads=N} overrides it (measurements, small nodes). */
         private int eventLoopThreads = Integer.getInteger("railyard.userspace.eventLoopThreads",
                 Runtime.getRuntime().availableProcessors());
+        /** None unless asked for: the daemon asks ({@link #DEFAULT_RELAY_WARMUP_EXCHANGES}), tests need not wait. */
+        private int relayWarmupExchanges = 0;
 
         private Builder(String nodeName, InetAddress bindAddress, ListenMode listenMode) {
             this.nodeName = nodeName;
@@ -155,9 +169,14 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
             return this;
         }
 
+        public Builder relayWarmupExchanges(int value) {
+            this.relayWarmupExchanges = value;
+            return this;
+        }
+
         public UserspaceConfig build() {
             return new UserspaceConfig(nodeName, nodeIps, bindAddress, listenMode, connectTimeout, maxConnectAttempts,
-                    udpIdleTimeout, maxUdpSessions, maxAffinityEntries, eventLoopThreads);
+                    udpIdleTimeout, maxUdpSessions, maxAffinityEntries, eventLoopThreads, relayWarmupExchanges);
         }
     }
 }

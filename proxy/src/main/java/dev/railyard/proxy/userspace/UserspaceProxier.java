@@ -21,7 +21,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,6 +46,8 @@ import java.util.function.LongSupplier;
 public final class UserspaceProxier implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UserspaceProxier.class);
     private static final long BIND_TIMEOUT_MILLIS = 5_000;
+    /** The warm-up gives up after this long, e.g. on a node whose CPUs are taken by others. */
+    private static final Duration WARMUP_BUDGET = Duration.ofSeconds(15);
 
     private final UserspaceConfig config;
     private final LongSupplier nanoTime;
@@ -55,6 +59,7 @@ public final class UserspaceProxier implements AutoCloseable {
     private final Map<RouteKey, ServiceEntry> services = new HashMap<>();
     private final Set<ServicePortName> skippedSctp = new HashSet<>();
     private volatile List<Listener> listeners = List.of();
+    private final RelayWarmup warmup;
     private boolean closed;
 
     public UserspaceProxier(UserspaceConfig config) {
@@ -77,6 +82,13 @@ public final class UserspaceProxier implements AutoCloseable {
                 config.maxConnectAttempts(), connections, tuning);
         log.debug("userspace proxy: relay tuning {}", tcp.tuning());
         this.udp = new UdpSettings(transport, config.udpIdleTimeout().toNanos(), config.maxUdpSessions(), nanoTime);
+        this.warmup = config.relayWarmupExchanges() == 0 ? null
+                : new RelayWarmup(config.relayWarmupExchanges(), WARMUP_BUDGET);
+        if (warmup != null) {
+            warmup.start(route -> bind(route, new BindTarget(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TrafficKind.INTERNAL, "relay warm-up"))
+                    .syncUninterruptibly().channel());
+        }
     }
 
     private record RouteKey(IpFamily family, ServicePortName name) {
@@ -305,9 +317,19 @@ public final class UserspaceProxier implements AutoCloseable {
         return stats;
     }
 
-    /** Whether the native epoll transport is in use (else NIO). */
-    public boolean usesEpoll() {
-        return transport.isEpoll();
+    /** The start-up relay warm-up, or null if the config asked for none. */
+    RelayWarmup warmup() {
+        return warmup;
+    }
+
+    /** The Netty transport in use: io_uring, epoll or nio. */
+    public String transportName() {
+        return transport.kind().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Proxied channels open now, both sides of each connection. */
+    int openConnections() {
+        return connections.size();
     }
 
     /** Bytes written by the relay but not yet taken by the kernel, over every proxied connection. */
@@ -329,6 +351,9 @@ public final class UserspaceProxier implements AutoCloseable {
             return;
         }
         closed = true;
+        if (warmup != null) {
+            warmup.stop();
+        }
         List<ChannelFuture> closing = new ArrayList<>();
         for (ServiceEntry entry : services.values()) {
             for (Bound bound : entry.bound) {
