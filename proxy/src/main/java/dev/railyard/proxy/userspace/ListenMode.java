@@ -5,7 +5,7 @@ public enum ListenMode {
     /**
      * On the service's own addresses: clusterIP:port, each external IP and load-balancer IP :port, and
      * bindAddress:nodePort. Needs no iptables and no root, so the proxy can run anywhere; an address that is not
-     * on the host is bound with IP_FREEBIND where the epoll transport is available.
+     * on the host is bound with IP_FREEBIND where a native transport (io_uring, epoll) is available.
      */
     SERVICE_ADDRESSES,
     /**

@@ -28,17 +28,18 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
- * Relays synthetic loopback traffic through a throwaway listener when the proxier starts, so that the JIT compiles
- * the relay with connections opening, half-closing, closing and resetting in its profile, before real traffic.
+ * Relays synthetic loopback traffic through a throwaway listener after the proxier's first sync, so that the JIT
+ * compiles the relay with connections opening, half-closing, closing and resetting in its profile, before real
+ * traffic.
  *
  * <p>Why: C2 leaves out the branches its profile never saw taken. Compiled under a few long-lived connections,
  * the event loop's hot methods lack the accept and close paths; the first new connection after that traps, the
  * whole relay path drops back to the interpreter and is compiled again while it serves traffic. In the capture
- * load run (issue 14) that cost the first round after the warm-up 1.14x HAProxy's CPU per request and 2.7x its
- * p99, every run, while later rounds were at 0.84-0.99x.
+ * load run (issue 14) that cost the first round after the run's own 20 s wrk warm-up 1.14x HAProxy's CPU per
+ * request and 2.7x its p99, every run, while later rounds were at 0.84-0.99x (epoll; io_uring without this
+ * warm-up: 0.97x and 1.01x HAProxy's req/s in the first two rounds, 1.13-1.14x after).
  *
  * <p>The clients and the endpoint are plain blocking JDK sockets on their own threads, so the only Netty code the
  * traffic runs (and profiles) is the proxier's own: accept, dial, relay, close. Bounded by an exchange count and a
@@ -52,6 +53,9 @@ final class RelayWarmup {
     private static final int EXCHANGES_PER_CONNECTION = 40;
     private static final int MESSAGE_BYTES = 128;
     private static final int SOCKET_TIMEOUT_MILLIS = 2_000;
+    /** A warm-up is not worth a fight: a client gives up after this many failed connections in a row. */
+    private static final int MAX_FAILURES_IN_A_ROW = 5;
+    private static final long RETRY_PAUSE_MILLIS = 100;
 
     private final int exchanges;
     private final Duration budget;
@@ -75,12 +79,13 @@ final class RelayWarmup {
         this.budget = budget;
     }
 
-    /**
-     * Runs the warm-up on its own threads and returns at once.
-     *
-     * @param listen opens a listener for a route (as a service port's listener is opened), returning its channel
-     */
-    void start(Function<ServiceRoute, Channel> listen) {
+    /** Opens a listener for a route, as a service port's listener is opened. */
+    interface Listen {
+        Channel open(ServiceRoute route) throws IOException;
+    }
+
+    /** Runs the warm-up on its own threads and returns at once. */
+    void start(Listen listen) {
         threads.execute(() -> {
             try {
                 run(listen);
@@ -104,7 +109,10 @@ final class RelayWarmup {
         return connections.get();
     }
 
-    /** Ends the warm-up: closes its listener and endpoint; the client threads see their sockets fail and leave. */
+    /**
+     * Ends the warm-up: closes its listener and endpoint and interrupts its threads; a client leaves at its next
+     * exchange, or when the proxier closes the relay's connections.
+     */
     void stop() {
         if (!stopped.compareAndSet(false, true)) {
             return;
@@ -117,33 +125,49 @@ final class RelayWarmup {
         threads.shutdownNow();
     }
 
+    /** Whether the warm-up's listener is open (it is closed once the warm-up ends). */
+    boolean listening() {
+        Channel channel = listener;
+        return channel != null && channel.isOpen();
+    }
+
     /** Whether every thread of the warm-up has finished. */
     boolean awaitTermination(Duration timeout) throws InterruptedException {
         return threads.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void run(Function<ServiceRoute, Channel> listen) throws IOException {
+    private void run(Listen listen) throws IOException {
         long started = System.nanoTime();
         long deadline = started + budget.toNanos();
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        ServerSocket echo = new ServerSocket(0, CLIENTS * 4, loopback);
-        endpoint = echo;
-        threads.execute(() -> acceptEchoes(echo));
-
-        ServicePortName name = ServicePortName.of("railyard", "relay-warmup", "tcp", Protocol.TCP);
-        ServicePort service = ServicePort.builder(name, loopback.getHostAddress(), echo.getLocalPort()).build();
-        Endpoint target = Endpoint.builder(name, loopback.getHostAddress(), echo.getLocalPort()).build();
-        ServiceRoute route = new ServiceRoute(IpFamily.V4, service,
-                UsableEndpoints.select(service, List.of(target), ""), 1, System::nanoTime, null);
-        Channel channel = listen.apply(route);
-        listener = channel;
-        if (stopped.get()) {
-            channel.close();
-            return;
+        try (ServerSocket echo = new ServerSocket(0, CLIENTS * 4, loopback)) {
+            endpoint = echo;
+            if (stopped.get()) {
+                return;
+            }
+            threads.execute(() -> acceptEchoes(echo));
+            ServicePortName name = ServicePortName.of("railyard", "relay-warmup", "tcp", Protocol.TCP);
+            ServicePort service = ServicePort.builder(name, loopback.getHostAddress(), echo.getLocalPort()).build();
+            Endpoint target = Endpoint.builder(name, loopback.getHostAddress(), echo.getLocalPort()).build();
+            ServiceRoute route = new ServiceRoute(IpFamily.V4, service,
+                    UsableEndpoints.select(service, List.of(target), ""), 1, System::nanoTime, null);
+            Channel channel = listen.open(route);
+            listener = channel;
+            try {
+                if (stopped.get()) {
+                    return;
+                }
+                relay(new InetSocketAddress(loopback, ((InetSocketAddress) channel.localAddress()).getPort()),
+                        deadline);
+            } finally {
+                channel.close();
+            }
         }
-        InetSocketAddress address = new InetSocketAddress(loopback,
-                ((InetSocketAddress) channel.localAddress()).getPort());
+        log.info("userspace proxy: relay warm-up: {} exchanges over {} connections in {} ms", exchanged.get(),
+                connections.get(), (System.nanoTime() - started) / 1_000_000);
+    }
 
+    private void relay(InetSocketAddress address, long deadline) {
         List<Future<?>> clients = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
             clients.add(threads.submit(() -> runClient(address, deadline)));
@@ -158,14 +182,13 @@ final class RelayWarmup {
                 log.debug("userspace proxy: relay warm-up client failed: {}", e.getCause().toString());
             }
         }
-        log.info("userspace proxy: relay warm-up: {} exchanges over {} connections in {} ms", exchanged.get(),
-                connections.get(), (System.nanoTime() - started) / 1_000_000);
     }
 
     private void runClient(InetSocketAddress address, long deadline) {
         byte[] request = new byte[MESSAGE_BYTES];
         byte[] reply = new byte[MESSAGE_BYTES];
         int ending = 0;
+        int failuresInARow = 0;
         while (!stopped.get() && exchanged.get() < exchanges && System.nanoTime() < deadline) {
             try (Socket socket = new Socket()) {
                 socket.setTcpNoDelay(true);
@@ -181,11 +204,17 @@ final class RelayWarmup {
                     exchanged.incrementAndGet();
                 }
                 end(socket, in, ending++ % 3);
+                failuresInARow = 0;
             } catch (IOException e) {
-                if (stopped.get()) {
+                if (stopped.get() || ++failuresInARow >= MAX_FAILURES_IN_A_ROW) {
                     return;
                 }
                 log.debug("userspace proxy: relay warm-up connection failed: {}", e.toString());
+                try {
+                    Thread.sleep(RETRY_PAUSE_MILLIS);
+                } catch (InterruptedException interrupted) {
+                    return; // stop() interrupts
+                }
             }
         }
     }

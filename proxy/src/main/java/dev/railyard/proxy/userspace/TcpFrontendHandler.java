@@ -26,7 +26,8 @@ import java.util.List;
  * The endpoint connection runs on the accepted channel's event loop, so the relay never crosses threads.
  *
  * <p>One exception to "nothing is read": epoll reads what is left in the socket when the client's FIN arrives
- * (EPOLLRDHUP), autoRead or not. Those reads and the end of input are kept and replayed into the relay.
+ * (EPOLLRDHUP), autoRead or not (io_uring may too, with a read already queued). Those reads and the end of input
+ * are kept and replayed into the relay.
  */
 final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TcpFrontendHandler.class);
@@ -121,7 +122,8 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
         tune(backend, tuning);
         replayEarlyInput(inbound);
         if (!earlyInputShutdown) {
-            // (Asking epoll to read a socket whose input has ended fails: its registration is gone.)
+            // (Asking epoll to read a socket whose input has ended fails: its registration is gone. Not asking is
+            // right on every transport: nothing more can come.)
             inbound.config().setAutoRead(true);
         }
         backend.config().setAutoRead(true);

@@ -25,6 +25,8 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Locale;
+
 /**
  * Which of Netty's transports the relay runs on: io_uring when the kernel offers it, else epoll, else NIO.
  * {@code -Drailyard.userspace.transport=io_uring|epoll|nio} picks one (falling back the same way if it does not
@@ -47,37 +49,56 @@ final class Transport {
     }
 
     static Transport detect() {
-        return detect(System.getProperty("railyard.userspace.transport", "io_uring"));
+        return detect(System.getProperty("railyard.userspace.transport"));
     }
 
-    /** @param wanted io_uring, epoll or nio: the first that loads of it and those after it in that order */
+    /**
+     * @param wanted io_uring, epoll or nio (any case), or null for the default: the first of it and those after it
+     *               in that order that loads; an explicit choice that does not load is a warning
+     */
     static Transport detect(String wanted) {
-        Kind first = switch (wanted) {
-            case "io_uring" -> Kind.IO_URING;
+        Kind first = wanted == null ? Kind.IO_URING : switch (wanted.trim().toLowerCase(Locale.ROOT)) {
+            case "io_uring", "iouring", "io-uring" -> Kind.IO_URING;
             case "epoll" -> Kind.EPOLL;
             case "nio" -> Kind.NIO;
             default -> {
-                log.warn("userspace proxy: unknown transport {} (io_uring, epoll or nio): using io_uring",
-                        wanted.replaceAll("[^A-Za-z0-9_]", "?"));
+                log.warn("userspace proxy: unknown transport \"{}\" (io_uring, epoll or nio): using the default",
+                        printable(wanted));
+                wanted = null;
                 yield Kind.IO_URING;
             }
         };
+        boolean explicit = wanted != null;
         if (first == Kind.IO_URING) {
             if (IoUring.isAvailable()) {
                 log.info("userspace proxy: native io_uring transport");
                 return new Transport(Kind.IO_URING);
             }
-            log.info("userspace proxy: io_uring unavailable ({})", String.valueOf(IoUring.unavailabilityCause()));
+            unavailable(explicit, "io_uring", IoUring.unavailabilityCause());
         }
         if (first != Kind.NIO) {
             if (Epoll.isAvailable()) {
                 log.info("userspace proxy: native epoll transport");
                 return new Transport(Kind.EPOLL);
             }
-            log.info("userspace proxy: epoll unavailable ({})", String.valueOf(Epoll.unavailabilityCause()));
+            unavailable(explicit && first == Kind.EPOLL, "epoll", Epoll.unavailabilityCause());
         }
         log.info("userspace proxy: NIO transport");
         return new Transport(Kind.NIO);
+    }
+
+    private static void unavailable(boolean asked, String transport, Throwable cause) {
+        if (asked) {
+            log.warn("userspace proxy: {} was asked for but is unavailable ({})", transport, String.valueOf(cause));
+        } else {
+            log.info("userspace proxy: {} unavailable ({})", transport, String.valueOf(cause));
+        }
+    }
+
+    /** A system property echoed into the log: letters, digits and '_' only, and not much of it. */
+    private static String printable(String value) {
+        String kept = value.replaceAll("[^A-Za-z0-9_]", "?");
+        return kept.length() > 32 ? kept.substring(0, 32) + "..." : kept;
     }
 
     Kind kind() {
@@ -117,7 +138,7 @@ final class Transport {
         };
     }
 
-    /** Lets a listener bind an address that is not (yet) on the host, without root; only epoll can. */
+    /** Lets a listener bind an address that is not (yet) on the host, without root (IP_FREEBIND); NIO cannot. */
     void allowNonLocalBind(AbstractBootstrap<?, ?> bootstrap) {
         switch (kind) {
             case IO_URING -> bootstrap.option(IoUringChannelOption.IP_FREEBIND, true);

@@ -33,8 +33,8 @@ public record UserspaceConfig(String nodeName, List<InetAddress> nodeIps, InetAd
                               Duration udpIdleTimeout, int maxUdpSessions, int maxAffinityEntries,
                               int eventLoopThreads, int relayWarmupExchanges) {
     /**
-     * What the daemon relays at start: about 1-2 s of one CPU at start-up, enough for C2 to compile the relay's
-     * path (its threshold is 10,000 calls) with the connection paths in its profile. {@code
+     * What the daemon relays after its first sync: about 4 s of one CPU on a 2-CPU node, enough for C2 to compile
+     * the relay's path (its threshold is 10,000 calls) with the connection paths in its profile. {@code
      * -Drailyard.userspace.relayWarmupExchanges=N} overrides it (0: none).
      */
     public static final int DEFAULT_RELAY_WARMUP_EXCHANGES =

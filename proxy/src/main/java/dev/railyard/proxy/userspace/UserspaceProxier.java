@@ -21,6 +21,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -30,6 +31,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +62,7 @@ public final class UserspaceProxier implements AutoCloseable {
     private final Set<ServicePortName> skippedSctp = new HashSet<>();
     private volatile List<Listener> listeners = List.of();
     private final RelayWarmup warmup;
+    private boolean warmupStarted;
     private boolean closed;
 
     public UserspaceProxier(UserspaceConfig config) {
@@ -84,11 +87,18 @@ public final class UserspaceProxier implements AutoCloseable {
         this.udp = new UdpSettings(transport, config.udpIdleTimeout().toNanos(), config.maxUdpSessions(), nanoTime);
         this.warmup = config.relayWarmupExchanges() == 0 ? null
                 : new RelayWarmup(config.relayWarmupExchanges(), WARMUP_BUDGET);
-        if (warmup != null) {
-            warmup.start(route -> bind(route, new BindTarget(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), TrafficKind.INTERNAL, "relay warm-up"))
-                    .syncUninterruptibly().channel());
+    }
+
+    /** The warm-up's listener, opened as a service's would be, on loopback. */
+    private Channel warmupListener(ServiceRoute route) throws IOException {
+        ChannelFuture bound = bind(route, new BindTarget(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TrafficKind.INTERNAL, "relay warm-up"));
+        if (bound.awaitUninterruptibly(BIND_TIMEOUT_MILLIS) && bound.isSuccess()) {
+            return bound.channel();
         }
+        bound.channel().close();
+        throw new IOException("cannot listen on loopback: "
+                + (bound.cause() == null ? "timed out" : bound.cause().toString()));
     }
 
     private record RouteKey(IpFamily family, ServicePortName name) {
@@ -178,6 +188,11 @@ public final class UserspaceProxier implements AutoCloseable {
             finishBind(pending);
         }
         listeners = snapshotListeners();
+        if (warmup != null && !warmupStarted) {
+            // After the first sync, not before: the services' listeners and capture come first.
+            warmupStarted = true;
+            warmup.start(this::warmupListener);
+        }
     }
 
     /** Keeps the listeners that are still wanted, closes the others, and notes the missing ones. */
@@ -324,7 +339,7 @@ public final class UserspaceProxier implements AutoCloseable {
 
     /** The Netty transport in use: io_uring, epoll or nio. */
     public String transportName() {
-        return transport.kind().name().toLowerCase(java.util.Locale.ROOT);
+        return transport.kind().name().toLowerCase(Locale.ROOT);
     }
 
     /** Proxied channels open now, both sides of each connection. */
@@ -353,6 +368,11 @@ public final class UserspaceProxier implements AutoCloseable {
         closed = true;
         if (warmup != null) {
             warmup.stop();
+            try {
+                warmup.awaitTermination(Duration.ofMillis(BIND_TIMEOUT_MILLIS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         List<ChannelFuture> closing = new ArrayList<>();
         for (ServiceEntry entry : services.values()) {
