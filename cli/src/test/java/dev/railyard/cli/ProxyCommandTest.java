@@ -217,6 +217,8 @@ class ProxyCommandTest {
         assertThat(direct.mode()).isEqualTo(ProxyMode.USERSPACE);
         assertThat(direct.userspace().listenMode()).isEqualTo(ListenMode.SERVICE_ADDRESSES);
         assertThat(direct.userspace().udpIdleTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(direct.userspace().relayWarmupExchanges()).as("the daemon compiles its relay at start")
+                .isEqualTo(UserspaceConfig.DEFAULT_RELAY_WARMUP_EXCHANGES).isPositive();
 
         ProxyDaemonSettings capture = resolve("--proxy-mode", "userspace", "--iptables-backend", "legacy")
                 .daemonSettings();
