@@ -224,9 +224,7 @@ final class RelayWarmup {
         switch (how) {
             case 0 -> { // half-close, then wait for the endpoint's FIN relayed back
                 socket.shutdownOutput();
-                while (in.read() >= 0) {
-                    // drain until the relayed end of input
-                }
+                in.transferTo(OutputStream.nullOutputStream()); // until the relayed end of input
             }
             case 1 -> socket.setSoLinger(true, 0); // reset on close
             default -> { } // plain close
@@ -254,13 +252,7 @@ final class RelayWarmup {
     private static void echo(Socket socket) {
         try (socket) {
             socket.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            byte[] buffer = new byte[4096];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                out.write(buffer, 0, n);
-            }
+            socket.getInputStream().transferTo(socket.getOutputStream());
             socket.shutdownOutput();
         } catch (IOException e) {
             // the client reset, or the warm-up stopped
@@ -268,13 +260,8 @@ final class RelayWarmup {
     }
 
     private static void readFully(InputStream in, byte[] into) throws IOException {
-        int read = 0;
-        while (read < into.length) {
-            int n = in.read(into, read, into.length - read);
-            if (n < 0) {
-                throw new SocketException("relay ended early");
-            }
-            read += n;
+        if (in.readNBytes(into, 0, into.length) < into.length) {
+            throw new SocketException("relay ended early");
         }
     }
 

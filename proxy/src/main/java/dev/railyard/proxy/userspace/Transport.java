@@ -57,18 +57,9 @@ final class Transport {
      *               in that order that loads; an explicit choice that does not load is a warning
      */
     static Transport detect(String wanted) {
-        Kind first = wanted == null ? Kind.IO_URING : switch (wanted.trim().toLowerCase(Locale.ROOT)) {
-            case "io_uring", "iouring", "io-uring" -> Kind.IO_URING;
-            case "epoll" -> Kind.EPOLL;
-            case "nio" -> Kind.NIO;
-            default -> {
-                log.warn("userspace proxy: unknown transport \"{}\" (io_uring, epoll or nio): using the default",
-                        printable(wanted));
-                wanted = null;
-                yield Kind.IO_URING;
-            }
-        };
-        boolean explicit = wanted != null;
+        Kind asked = wanted == null ? null : parse(wanted);
+        boolean explicit = asked != null;
+        Kind first = explicit ? asked : Kind.IO_URING;
         if (first == Kind.IO_URING) {
             if (IoUring.isAvailable()) {
                 log.info("userspace proxy: native io_uring transport");
@@ -85,6 +76,20 @@ final class Transport {
         }
         log.info("userspace proxy: NIO transport");
         return new Transport(Kind.NIO);
+    }
+
+    /** The transport a property names, or null (with a warning) if it names none. */
+    private static Kind parse(String wanted) {
+        return switch (wanted.trim().toLowerCase(Locale.ROOT)) {
+            case "io_uring", "iouring", "io-uring" -> Kind.IO_URING;
+            case "epoll" -> Kind.EPOLL;
+            case "nio" -> Kind.NIO;
+            default -> {
+                log.warn("userspace proxy: unknown transport \"{}\" (io_uring, epoll or nio): using the default",
+                        printable(wanted));
+                yield null;
+            }
+        };
     }
 
     private static void unavailable(boolean asked, String transport, Throwable cause) {

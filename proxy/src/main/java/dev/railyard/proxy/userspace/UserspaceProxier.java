@@ -93,12 +93,20 @@ public final class UserspaceProxier implements AutoCloseable {
     private Channel warmupListener(ServiceRoute route) throws IOException {
         ChannelFuture bound = bind(route, new BindTarget(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 TrafficKind.INTERNAL, "relay warm-up"));
-        if (bound.awaitUninterruptibly(BIND_TIMEOUT_MILLIS) && bound.isSuccess()) {
-            return bound.channel();
+        String failure = awaitBound(bound);
+        if (failure != null) {
+            throw new IOException("cannot listen on loopback: " + failure);
         }
-        bound.channel().close();
-        throw new IOException("cannot listen on loopback: "
-                + (bound.cause() == null ? "timed out" : bound.cause().toString()));
+        return bound.channel();
+    }
+
+    /** Waits for a bind; null once bound, else why not (the channel is then closed). */
+    private static String awaitBound(ChannelFuture future) {
+        if (future.awaitUninterruptibly(BIND_TIMEOUT_MILLIS) && future.isSuccess()) {
+            return null;
+        }
+        future.channel().close();
+        return future.cause() == null ? "timed out" : future.cause().toString();
     }
 
     private record RouteKey(IpFamily family, ServicePortName name) {
@@ -294,17 +302,16 @@ public final class UserspaceProxier implements AutoCloseable {
     private void finishBind(PendingBind pending) {
         ChannelFuture future = pending.future();
         ServicePort service = pending.entry().service;
-        if (future.awaitUninterruptibly(BIND_TIMEOUT_MILLIS) && future.isSuccess()) {
+        String failure = awaitBound(future);
+        if (failure == null) {
             pending.entry().bound.add(new Bound(pending.target(), future.channel()));
             log.debug("userspace proxy: {} listening on {} ({})", service.name(), future.channel().localAddress(),
                     pending.target().field());
             return;
         }
-        future.channel().close();
         pending.entry().incomplete = true;
         log.warn("userspace proxy: {}/{}: cannot listen on {} ({}): {}", service.name(), service.protocol(),
-                pending.target().address(), pending.target().field(),
-                future.cause() == null ? "timed out" : future.cause().toString());
+                pending.target().address(), pending.target().field(), failure);
     }
 
     private List<Listener> snapshotListeners() {
