@@ -160,7 +160,8 @@ final class RelayWarmup {
                 relay(new InetSocketAddress(loopback, ((InetSocketAddress) channel.localAddress()).getPort()),
                         deadline);
             } finally {
-                channel.close();
+                // Waited for, so that a finished warm-up has no listener left (its close runs on the event loop).
+                channel.close().awaitUninterruptibly(SOCKET_TIMEOUT_MILLIS);
             }
         }
         log.info("userspace proxy: relay warm-up: {} exchanges over {} connections in {} ms", exchanged.get(),
