@@ -33,10 +33,11 @@ import java.util.Locale;
  * load).
  *
  * <p>io_uring first because on the capture path (issue 14, docs/performance.md) it relays a keep-alive request with
- * ~1 syscall instead of ~4.5 (one io_uring_enter submits and reaps many reads and writes) and half the wake-ups:
+ * ~1 syscall instead of ~4.5 (one io_uring_enter submits and reaps many reads and writes) and fewer wake-ups:
  * 0.76-0.82x HAProxy's CPU per request against epoll's 0.99-1.03x on one 2-vCPU host, 0.87-0.88x against 1.00x on
- * another, where a sleep and wake-up of an event loop costs more than a request's TCP work. Containers whose seccomp profile forbids
- * io_uring (Docker's and containerd's defaults do) or hosts with {@code kernel.io_uring_disabled} get epoll.
+ * another, where a sleep and wake-up of an event loop costs more than a request's TCP work. Containers whose
+ * seccomp profile forbids io_uring (Docker's and containerd's defaults do) or hosts with
+ * {@code kernel.io_uring_disabled} get epoll.
  */
 final class Transport {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
