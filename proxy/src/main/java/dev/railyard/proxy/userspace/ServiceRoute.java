@@ -78,7 +78,9 @@ final class ServiceRoute {
 
     /**
      * The endpoints to try, in order, for a new connection from this client: the sticky or next round-robin
-     * endpoint first, then the ones after it. Empty when the service has no usable endpoint for this traffic.
+     * endpoint first, then the ones after it, starting over at the first while attempts are left (as kube-proxy's
+     * userspace mode dialled a lone endpoint again: a SYN dropped by a full accept queue is not a dead endpoint).
+     * Empty when the service has no usable endpoint for this traffic.
      */
     InetSocketAddress[] plan(TrafficKind kind, InetAddress client, int maxAttempts) {
         Snapshot snapshot = current;
@@ -95,7 +97,7 @@ final class ServiceRoute {
             AtomicInteger next = kind.usesExternalPolicy() ? nextExternal : nextInternal;
             first = Math.floorMod(next.getAndIncrement(), count);
         }
-        InetSocketAddress[] plan = new InetSocketAddress[Math.min(count, maxAttempts)];
+        InetSocketAddress[] plan = new InetSocketAddress[maxAttempts];
         for (int i = 0; i < plan.length; i++) {
             plan[i] = endpoints[(first + i) % count];
         }

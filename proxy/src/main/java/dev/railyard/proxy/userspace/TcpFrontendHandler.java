@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -20,9 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The first handler of an accepted connection: connects to an endpoint, trying the next one when a connect
- * fails, up to the configured attempts; then hands the connection to a pair of {@link TcpRelayHandler}s and
- * leaves. The accepted channel does not read (autoRead is off) until then, so nothing is buffered meanwhile.
+ * The first handler of an accepted connection: connects to an endpoint, trying the next one in the plan when a
+ * connect fails, up to the configured attempts; then hands the connection to a pair of {@link TcpRelayHandler}s and
+ * leaves. An endpoint that refused (or is unreachable) is not dialled again for this connection; one that timed
+ * out is, since its SYN may only have met a full accept queue. The accepted channel does not read (autoRead is off) until then, so nothing is buffered meanwhile.
  * The endpoint connection runs on the accepted channel's event loop, so the relay never crosses threads.
  *
  * <p>One exception to "nothing is read": epoll reads what is left in the socket when the client's FIN arrives
@@ -98,13 +100,34 @@ final class TcpFrontendHandler extends ChannelInboundHandlerAdapter {
             counters.connectErrors.increment();
             log.debug("userspace proxy: {}: cannot connect to {}: {}", route.service().name(), endpoint,
                     future.cause().toString());
-            if (attempt + 1 < plan.length && inbound.isActive()) {
-                connect(ctx, attempt + 1);
+            if (!(future.cause() instanceof ConnectTimeoutException)) {
+                dropLaterAttempts(endpoint, attempt);
+            }
+            int next = nextAttempt(attempt);
+            if (next >= 0 && inbound.isActive()) {
+                connect(ctx, next);
             } else if (inbound.isActive()) {
                 counters.rejected.increment();
                 TcpRelayHandler.abort(inbound);
             }
         });
+    }
+
+    private void dropLaterAttempts(InetSocketAddress endpoint, int attempt) {
+        for (int i = attempt + 1; i < plan.length; i++) {
+            if (endpoint.equals(plan[i])) {
+                plan[i] = null;
+            }
+        }
+    }
+
+    private int nextAttempt(int attempt) {
+        for (int i = attempt + 1; i < plan.length; i++) {
+            if (plan[i] != null) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void relay(ChannelHandlerContext ctx, Channel backend, InetSocketAddress endpoint) {

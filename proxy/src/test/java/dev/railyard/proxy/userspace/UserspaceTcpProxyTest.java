@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,6 +233,66 @@ class UserspaceTcpProxyTest {
         assertResetOnConnectOrFirstRead(at("127.77.4.3"));
         Await.until("rejection counted", Duration.ofSeconds(5), () -> stats(service.name()).rejected() == 1);
         assertThat(stats(service.name()).connectErrors()).isEqualTo(3); // maxConnectAttempts
+    }
+
+    @Test
+    void loneEndpointWhoseAcceptQueueIsFullIsDialledAgain() throws Exception {
+        proxier = new UserspaceProxier(UserspaceConfig.builder(Services.NODE, InetAddress.getByName("127.0.0.1"),
+                        ListenMode.SERVICE_ADDRESSES).eventLoopThreads(2).connectTimeout(Duration.ofMillis(250))
+                .maxConnectAttempts(4).build(), clock::get);
+        try (ServerSocket backlogged = new ServerSocket(0, 1, InetAddress.getByName("127.78.0.3"))) {
+            List<Integer> queuedPorts = fillAcceptQueue((InetSocketAddress) backlogged.getLocalSocketAddress());
+            ServicePort service = service("backlogged", "127.77.4.9").build();
+            proxier.sync(Services.single(service, List.of(Services.endpoint(service.name(),
+                    (InetSocketAddress) backlogged.getLocalSocketAddress()))));
+
+            try (Socket client = Clients.connect(at("127.77.4.9"))) {
+                Await.until("the first attempt timed out on the full queue", Duration.ofSeconds(5),
+                        () -> stats(service.name()).connectErrors() >= 1);
+                backlogged.setSoTimeout(5_000);
+                try (Socket fromProxy = acceptSkipping(backlogged, queuedPorts)) {
+                    fromProxy.getOutputStream().write("dialled again\n".getBytes(StandardCharsets.UTF_8));
+                    assertThat(Clients.readLine(client)).isEqualTo("dialled again");
+                }
+            }
+            assertThat(stats(service.name()).rejected()).isZero();
+        }
+    }
+
+    /**
+     * Connects to the listener until a SYN goes unanswered (its accept queue is full, so the kernel drops SYNs);
+     * returns the local ports of those connections. They stay open until the test's cleanup.
+     */
+    private List<Integer> fillAcceptQueue(InetSocketAddress listener) throws IOException {
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            SocketChannel queued = SocketChannel.open();
+            closeAfter.add(queued);
+            queued.configureBlocking(false);
+            queued.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            ports.add(((InetSocketAddress) queued.getLocalAddress()).getPort());
+            if (queued.connect(listener)) {
+                continue;
+            }
+            try (Selector selector = Selector.open()) {
+                queued.register(selector, SelectionKey.OP_CONNECT);
+                if (selector.select(300) == 0) {
+                    return ports;
+                }
+                queued.finishConnect();
+            }
+        }
+        throw new AssertionError("the accept queue of " + listener + " never filled");
+    }
+
+    private static Socket acceptSkipping(ServerSocket listener, List<Integer> skippedPorts) throws IOException {
+        while (true) {
+            Socket accepted = listener.accept();
+            if (!skippedPorts.contains(accepted.getPort())) {
+                return accepted;
+            }
+            accepted.close();
+        }
     }
 
     @Test
