@@ -73,24 +73,29 @@ public final class ConnectionLoadPeer {
         }
     }
 
-    private String open(int count, InetSocketAddress address) throws IOException {
+    private String open(int count, InetSocketAddress address) {
         ByteBuffer one = ByteBuffer.allocate(1);
         int first = clients.size();
-        for (int i = 0; i < count; i++) {
-            SocketChannel client = SocketChannel.open(address);
-            clients.add(client);
-            client.write(one.clear().put((byte) i).flip());
-        }
-        for (int i = 0; i < count; i++) {
-            one.clear();
-            while (one.hasRemaining()) {
-                if (clients.get(first + i).read(one) < 0) {
-                    return "error connection " + i + " closed before its echo";
+        int i = 0;
+        try {
+            for (; i < count; i++) {
+                SocketChannel client = SocketChannel.open(address);
+                clients.add(client);
+                client.write(one.clear().put((byte) i).flip());
+            }
+            for (i = 0; i < count; i++) {
+                one.clear();
+                while (one.hasRemaining()) {
+                    if (clients.get(first + i).read(one) < 0) {
+                        return "error connection " + i + " closed before its echo";
+                    }
+                }
+                if (one.get(0) != (byte) i) {
+                    return "error connection " + i + " echoed " + one.get(0);
                 }
             }
-            if (one.get(0) != (byte) i) {
-                return "error connection " + i + " echoed " + one.get(0);
-            }
+        } catch (IOException e) {
+            return "error connection " + i + " of " + count + ": " + e;
         }
         return "ok " + count;
     }

@@ -61,8 +61,9 @@ class UserspaceConnectionLoadTest {
             long baseline = openDescriptors();
             int connections = connectionsTheLimitAllows(baseline);
             commands.println("open " + connections + " 127.77.30.1 8080");
-            assertThat(answers.readLine()).as("every connection echoed through the proxy")
-                    .isEqualTo("ok " + connections);
+            String answer = answers.readLine();
+            assertThat(answer).as("every connection echoed through the proxy (its counters: %s)",
+                    proxier.trafficStats().get(0)).isEqualTo("ok " + connections);
 
             assertThat(proxier.trafficStats().get(0).connectionsActive()).isEqualTo(connections);
             long peak = openDescriptors();
