@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -45,6 +46,8 @@ public final class ManifestReader {
      * a whole subtree); past this, they are expanding exponentially ("billion laughs"), not describing a cluster.
      */
     private static final int VALUES_BEYOND_TEXT = 4096;
+    /** The tags a mapping or list may carry and still be read as one (YAML's own collection types). */
+    private static final Set<Tag> COLLECTION_TAGS = Set.of(Tag.MAP, Tag.OMAP, Tag.PAIRS, Tag.SET, Tag.SEQ);
 
     private ManifestReader() {
     }
@@ -52,6 +55,10 @@ public final class ManifestReader {
     public static List<ManifestObject> read(String source, String text) throws ManifestSyntaxException {
         LoaderOptions options = new LoaderOptions();
         options.setCodePointLimit(MAX_DOCUMENT_BYTES);
+        // SnakeYAML refuses global tags ("!!python/object") for the whole stream. Nothing here builds objects from
+        // tags (scalars go through SafeConstructor, collections are read as plain maps and lists and a foreign tag
+        // is their object's defect), so let them through and cost only the object that carries one.
+        options.setTagInspector(tag -> true);
         ScalarValues scalars = new ScalarValues(options);
         Yaml yaml = new Yaml(options);
         List<ManifestObject> objects = new ArrayList<>();
@@ -148,6 +155,9 @@ public final class ManifestReader {
             if (!ancestors.add(node)) {
                 defect(path, "refers to itself (a recursive YAML alias)");
                 return JsonNull.INSTANCE;
+            }
+            if (!COLLECTION_TAGS.contains(node.getTag())) {
+                defect(path, "cannot be read: the YAML tag " + node.getTag() + " is not a mapping or a list");
             }
             try {
                 return node instanceof MappingNode ? mapping((MappingNode) node, path)

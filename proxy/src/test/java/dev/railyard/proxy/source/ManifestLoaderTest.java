@@ -253,6 +253,22 @@ class ManifestLoaderTest {
                   kind: Service
                   metadata: {name: in-list, namespace: ns}
                   spec: {clusterIP: 10.96.0.8, ports: [{port: 80}]}
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: global-tag, namespace: ns}
+                  spec: !!python/object {clusterIP: 10.96.0.9, ports: [{port: 80}]}
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: global-scalar-tag, namespace: ns}
+                  spec: {clusterIP: !!java.io.File 10.96.0.10, ports: [{port: 80}]}
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: local-list-tag, namespace: ns}
+                  spec: {clusterIP: 10.96.0.11, ports: !ports [{port: 80}]}
+                - apiVersion: v1
+                  kind: Service
+                  metadata: {name: after-tags, namespace: ns}
+                  spec: {clusterIP: 10.96.0.12, ports: [{port: 80}]}
                 """;
 
         ClusterSnapshot snapshot = ManifestLoader.parse("odd.yaml", yaml);
@@ -266,8 +282,14 @@ class ManifestLoaderTest {
                 "odd.yaml:26: Service ns/list-key: metadata: has a key that is not a string",
                 "odd.yaml:35: Service ns/twice: spec.clusterIP: appears twice",
                 "odd.yaml:37: object (unnamed): not a Kubernetes object: expected a mapping, found a list",
-                "odd.yaml:43: object (unnamed): not a Kubernetes object: expected a mapping, found a single value");
-        assertThat(serviceNames(snapshot)).containsExactly("ns/good:http", "ns/in-list");
+                "odd.yaml:43: object (unnamed): not a Kubernetes object: expected a mapping, found a single value",
+                "odd.yaml:51: Service ns/global-tag: spec: cannot be read: "
+                        + "the YAML tag tag:yaml.org,2002:python/object is not a mapping or a list",
+                "odd.yaml:55: Service ns/global-scalar-tag: spec.clusterIP: cannot be read: "
+                        + "could not determine a constructor for the tag tag:yaml.org,2002:java.io.File",
+                "odd.yaml:59: Service ns/local-list-tag: spec.ports: cannot be read: "
+                        + "the YAML tag !ports is not a mapping or a list");
+        assertThat(serviceNames(snapshot)).containsExactly("ns/good:http", "ns/in-list", "ns/after-tags");
     }
 
     /** Aliases that expand exponentially would take the memory of the node; the file is refused instead. */
