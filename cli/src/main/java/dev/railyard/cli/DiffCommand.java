@@ -63,8 +63,8 @@ final class DiffCommand implements Callable<Integer> {
             description = "Which mode's rules to render for manifests. Default: ${DEFAULT-VALUE}.")
     private String proxyMode;
 
-    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat", defaultValue = "kube-proxy",
-            description = "With --proxy-mode nftables: the layout to render manifests in. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat",
+            description = "With --proxy-mode nftables: the layout to render manifests in. Default: kube-proxy.")
     private String nftablesLayout;
 
     @Option(names = {"-o", "--output"}, paramLabel = "text|json", defaultValue = "text",

@@ -31,29 +31,38 @@ final class RenderOptions extends NodeOptions {
                     + "nftables (table kube-proxy). Default: ${DEFAULT-VALUE}.")
     String proxyMode;
 
-    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat", defaultValue = "kube-proxy",
+    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat",
             description = "nftables mode: kube-proxy's own layout (a chain per endpoint), or flat (endpoints in data "
-                    + "maps: the same meaning, cheaper changes at scale). Default: ${DEFAULT-VALUE}.")
+                    + "maps: the same meaning, cheaper changes at scale). Default: kube-proxy.")
     String nftablesLayout;
 
     /**
      * Whether nftables mode was asked for.
      *
-     * @throws IllegalArgumentException for a mode other than iptables or nftables
+     * @throws IllegalArgumentException for a mode other than iptables or nftables, or an nftables-only option
+     *                                  given in iptables mode (it would be ignored without a word)
      */
     boolean nftables() {
-        return switch (proxyMode) {
+        boolean nftables = switch (proxyMode) {
             case "iptables" -> false;
             case "nftables" -> true;
             default -> throw new IllegalArgumentException("--proxy-mode: \"" + proxyMode + "\" is not supported; "
                     + "use iptables or nftables");
         };
+        if (!nftables && nftablesLayout != null) {
+            throw new IllegalArgumentException("--nftables-layout only applies to --proxy-mode nftables");
+        }
+        if (!nftables && !serviceCidrs.isEmpty()) {
+            throw new IllegalArgumentException("--service-cidr only applies to --proxy-mode nftables (iptables mode "
+                    + "does not drop traffic to unallocated cluster IPs)");
+        }
+        return nftables;
     }
 
     /** nftables mode's layout; IllegalArgumentException naming the option for an unknown one. */
     Layout nftablesLayout() {
         try {
-            return Layout.fromFlag(nftablesLayout);
+            return Layout.fromFlag(nftablesLayout == null ? "kube-proxy" : nftablesLayout);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--nftables-layout: " + e.getMessage());
         }

@@ -52,7 +52,7 @@ final class RulesetInputs {
         }
 
         /**
-         * --proxy-mode and --nftables-layout.
+         * --proxy-mode and --nftables-layout (null: not given, kube-proxy's layout).
          *
          * @throws BadInputException naming the option whose value is wrong
          */
@@ -60,12 +60,17 @@ final class RulesetInputs {
             String mode = proxyMode.strip().toLowerCase(java.util.Locale.ROOT);
             Layout layout;
             try {
-                layout = Layout.fromFlag(nftablesLayout);
+                layout = Layout.fromFlag(nftablesLayout == null ? "kube-proxy" : nftablesLayout);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--nftables-layout: " + e.getMessage());
             }
             return switch (mode) {
-                case "iptables" -> IPTABLES;
+                case "iptables" -> {
+                    if (nftablesLayout != null) {
+                        throw new BadInputException("--nftables-layout only applies to --proxy-mode nftables");
+                    }
+                    yield IPTABLES;
+                }
                 case "nftables" -> new Mode(layout);
                 default -> throw new BadInputException("--proxy-mode: \"" + proxyMode + "\" (must be iptables or "
                         + "nftables)");

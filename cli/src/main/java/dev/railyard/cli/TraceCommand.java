@@ -79,9 +79,9 @@ final class TraceCommand implements Callable<Integer> {
                     + "iptables).")
     private String proxyMode;
 
-    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat", defaultValue = "kube-proxy",
+    @Option(names = "--nftables-layout", paramLabel = "kube-proxy|flat",
             description = "With manifests and --proxy-mode nftables: kube-proxy's layout or the flat one. "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "Default: kube-proxy.")
     private String nftablesLayout;
 
     @Option(names = "--src", required = true, paramLabel = "IP[:PORT]", description = "The packet's source.")

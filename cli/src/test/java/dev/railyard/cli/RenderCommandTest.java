@@ -33,6 +33,28 @@ class RenderCommandTest {
         return file;
     }
 
+    /** An nftables-only option in iptables mode would be ignored without a word; it is refused instead. */
+    @Test
+    void nftablesOnlyOptionsAreRefusedInIptablesMode() {
+        String example = "../examples/cluster.yaml";
+        for (String command : new String[] {"render", "trace", "diff"}) {
+            String[] args = switch (command) {
+                case "trace" -> new String[] {command, example, "--nftables-layout", "flat", "--src", "10.0.0.1",
+                        "--dst", "10.96.0.1:443"};
+                case "diff" -> new String[] {command, example, example, "--nftables-layout", "flat"};
+                default -> new String[] {command, example, "--nftables-layout", "flat"};
+            };
+            err.getBuffer().setLength(0);
+            assertThat(run(args)).as(command).isEqualTo(2);
+            assertThat(err.toString()).as(command).contains("--nftables-layout only applies to --proxy-mode nftables");
+        }
+        err.getBuffer().setLength(0);
+        assertThat(run("render", example, "--service-cidr", "10.96.0.0/12")).isEqualTo(2);
+        assertThat(err.toString()).contains("--service-cidr only applies to --proxy-mode nftables");
+        assertThat(run("render", example, "--proxy-mode", "nftables", "--nftables-layout", "flat", "--service-cidr",
+                "10.96.0.0/12", "-o", dir.resolve("flat.nft").toString())).isZero();
+    }
+
     @Test
     void rendersTheBuiltInExampleToStandardOutput() throws Exception {
         Path example = Path.of("../examples/cluster.yaml");
