@@ -18,8 +18,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
@@ -94,7 +97,7 @@ final class RenderCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             err.println("railyard render: cannot write " + (output == null ? "output" : output) + ": "
-                    + e.getMessage());
+                    + whyNotWritten(e, output));
             return ExitCodes.USAGE;
         }
 
@@ -112,6 +115,21 @@ final class RenderCommand implements Callable<Integer> {
     private static RestoreInput nftScript(RenderConfig config, Layout layout, ProxyState state) {
         byte[] script = NftablesRenderer.script(config, layout, state).script().getBytes(StandardCharsets.US_ASCII);
         return out -> out.write(script);
+    }
+
+    /** The reason in words: the exceptions of java.nio.file name only the file (here a temporary one). */
+    private static String whyNotWritten(IOException e, Path target) {
+        if (e instanceof NoSuchFileException && target != null) {
+            Path parent = target.toAbsolutePath().getParent();
+            return "no such directory " + (parent == null ? "/" : parent);
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return e.getMessage();
     }
 
     private static void writeAtomically(Path target, RestoreInput rules) throws IOException {

@@ -33,6 +33,14 @@ class RenderCommandTest {
         return file;
     }
 
+    @Test
+    void anOutputInAMissingDirectorySaysSo() {
+        Path target = dir.resolve("missing").resolve("rules.txt");
+        assertThat(run("render", "../examples/cluster.yaml", "-o", target.toString())).isEqualTo(2);
+        assertThat(err.toString().strip()).isEqualTo("railyard render: cannot write " + target
+                + ": no such directory " + target.getParent());
+    }
+
     /** An nftables-only option in iptables mode would be ignored without a word; it is refused instead. */
     @Test
     void nftablesOnlyOptionsAreRefusedInIptablesMode() {
