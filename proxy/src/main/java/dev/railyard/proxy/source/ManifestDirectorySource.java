@@ -112,7 +112,7 @@ public final class ManifestDirectorySource implements ClusterSource {
 
         @Override
         public String toString() {
-            return kind + " " + namespace + "/" + name;
+            return ManifestObject.clusterScoped(kind) ? kind + " " + name : kind + " " + namespace + "/" + name;
         }
     }
 

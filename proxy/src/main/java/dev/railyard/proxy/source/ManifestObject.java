@@ -69,7 +69,15 @@ public final class ManifestObject {
         return string("apiVersion");
     }
 
-    /** "kind namespace/name" as far as the object says. */
+    /** Kinds without a namespace, named "Kind name" rather than "Kind namespace/name". */
+    private static final java.util.Set<String> CLUSTER_SCOPED = java.util.Set.of("Node", "ServiceCIDR", "Namespace");
+
+    /** Whether objects of this kind have no namespace (a Node, a ServiceCIDR). */
+    public static boolean clusterScoped(String kind) {
+        return CLUSTER_SCOPED.contains(kind);
+    }
+
+    /** "kind namespace/name" as far as the object says ("kind name" for a cluster-scoped kind). */
     public String describe() {
         String kind = kind() == null ? "object" : kind();
         JsonElement metadata = json.get("metadata");
@@ -81,6 +89,9 @@ public final class ManifestObject {
         }
         if (name == null) {
             return kind + " (unnamed)";
+        }
+        if (clusterScoped(kind)) {
+            return kind + " " + name;
         }
         return kind + " " + (namespace == null ? "default" : namespace) + "/" + name;
     }

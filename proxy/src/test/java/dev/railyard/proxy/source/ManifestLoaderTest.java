@@ -292,6 +292,23 @@ class ManifestLoaderTest {
         assertThat(serviceNames(snapshot)).containsExactly("ns/good:http", "ns/in-list", "ns/after-tags");
     }
 
+    @Test
+    void clusterScopedObjectsAreNamedWithoutANamespace() throws Exception {
+        String yaml = GOOD_SERVICE + """
+                ---
+                apiVersion: networking.k8s.io/v1
+                kind: ServiceCIDR
+                metadata: {name: bad}
+                spec: {cidrs: [10.96.0.0/33]}
+                """;
+
+        ClusterSnapshot snapshot = ManifestLoader.parse("scoped.yaml", yaml);
+
+        assertThat(snapshot.problems()).extracting(Problem::toString).containsExactly(
+                "scoped.yaml:11: ServiceCIDR bad: spec.cidrs[0]: \"10.96.0.0/33\" is not a valid CIDR");
+        assertThat(serviceNames(snapshot)).containsExactly("ns/good:http");
+    }
+
     /** Aliases that expand exponentially would take the memory of the node; the file is refused instead. */
     @Test
     void aliasesThatExpandFarBeyondTheFileAreRefused() {

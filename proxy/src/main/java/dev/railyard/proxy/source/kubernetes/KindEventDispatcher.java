@@ -180,7 +180,7 @@ final class KindEventDispatcher<T extends KubernetesObject> implements ResourceE
 
     private static String keyOf(KubernetesObject object) {
         V1ObjectMeta metadata = object.getMetadata();
-        return metadata.getNamespace() + "/" + metadata.getName();
+        return metadata.getNamespace() == null ? metadata.getName() : metadata.getNamespace() + "/" + metadata.getName();
     }
 
     private static boolean sameVersion(KubernetesObject a, KubernetesObject b) {
