@@ -6,21 +6,22 @@ package dev.railyard.nftables;
  */
 public interface NftApplier {
     /**
+     * @return the bytes handed over for it: the netlink batch, or the script written to {@code nft} (0 for an
+     *         empty transaction)
      * @throws NftException naming the refused operation when the kernel refused the batch (nothing applied), or
      *                      why the batch could not be sent
      */
-    void apply(Transaction tx) throws NftException, InterruptedException;
+    int apply(Transaction tx) throws NftException, InterruptedException;
 
     /**
      * Applies {@code transactions} in order, each as {@link #apply} does, stopping at the first that fails;
-     * {@code committed} runs after each one the kernel took. An applier may prepare the next transaction while the
-     * kernel works on the one before.
+     * {@code committed} gets, after each one the kernel took, the bytes {@link #apply} would return for it. An
+     * applier may prepare the next transaction while the kernel works on the one before.
      */
-    default void applyInOrder(java.util.List<Transaction> transactions, Runnable committed)
+    default void applyInOrder(java.util.List<Transaction> transactions, java.util.function.IntConsumer committed)
             throws NftException, InterruptedException {
         for (Transaction tx : transactions) {
-            apply(tx);
-            committed.run();
+            committed.accept(apply(tx));
         }
     }
 

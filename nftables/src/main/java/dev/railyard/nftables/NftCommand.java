@@ -54,10 +54,8 @@ public final class NftCommand implements NftApplier {
 
     /** Applies {@code tx} as one batch. An empty transaction runs nothing. */
     @Override
-    public void apply(Transaction tx) throws NftException, InterruptedException {
-        if (!tx.isEmpty()) {
-            runScript(tx, false);
-        }
+    public int apply(Transaction tx) throws NftException, InterruptedException {
+        return tx.isEmpty() ? 0 : runScript(tx, false);
     }
 
     /** Checks {@code tx} with {@code nft -c}: parsed and validated by the kernel, nothing committed. */
@@ -143,12 +141,13 @@ public final class NftCommand implements NftApplier {
         throw failure("nft delete table " + family + " " + table, result);
     }
 
-    private void runScript(Transaction tx, boolean checkOnly) throws NftException, InterruptedException {
+    /** Runs the script; its length in bytes. */
+    private int runScript(Transaction tx, boolean checkOnly) throws NftException, InterruptedException {
         byte[] script = tx.script().getBytes(StandardCharsets.US_ASCII);
         List<String> args = checkOnly ? List.of("-c", "-f", "-") : List.of("-f", "-");
         CommandRunner.Result result = run(args, out -> out.write(script));
         if (result.exitCode() == 0) {
-            return;
+            return script.length;
         }
         String output = (result.stderr() + "\n" + result.stdout()).strip();
         Matcher error = ERROR_LINE.matcher(output);

@@ -96,8 +96,8 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
      *                                  nothing was sent
      */
     @Override
-    public void apply(Transaction tx) throws NftException {
-        run(tx, true);
+    public int apply(Transaction tx) throws NftException {
+        return run(tx, true);
     }
 
     /**
@@ -214,7 +214,8 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
      * neither declares, it waits and is compiled after the commit, from the kernel's listing, as alone.
      */
     @Override
-    public void applyInOrder(List<Transaction> transactions, Runnable committed) throws NftException {
+    public void applyInOrder(List<Transaction> transactions, java.util.function.IntConsumer committed)
+            throws NftException {
         lock.lock();
         try {
             Compiling next = null;
@@ -222,6 +223,7 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
                 for (int i = 0; i < transactions.size(); i++) {
                     Transaction tx = transactions.get(i);
                     Compiled current = null;
+                    int bytes = 0;
                     if (next != null) {
                         current = next.result();
                         next = null;
@@ -238,9 +240,9 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
                                 next = new Compiling(following, after);
                             }
                         }
-                        commit(current, true);
+                        bytes = commit(current, true);
                     }
-                    committed.run();
+                    committed.accept(bytes);
                 }
             } finally {
                 if (next != null) {
@@ -300,13 +302,13 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
                 return thread;
             });
 
-    private void run(Transaction tx, boolean commit) throws NftException {
+    private int run(Transaction tx, boolean commit) throws NftException {
         if (tx.isEmpty()) {
-            return;
+            return 0;
         }
         lock.lock();
         try {
-            commit(compile(tx), commit);
+            return commit(compile(tx), commit);
         } finally {
             lock.unlock();
         }
@@ -326,8 +328,8 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
         return new Compiled(tx, tableKey, known, compilation, System.nanoTime() - start);
     }
 
-    /** Sends a compiled transaction: committed, or with {@code commit} false only checked. */
-    private void commit(Compiled compiled, boolean commit) throws NftException {
+    /** Sends a compiled transaction: committed, or with {@code commit} false only checked; the bytes sent. */
+    private int commit(Compiled compiled, boolean commit) throws NftException {
         Transaction tx = compiled.tx;
         String tableKey = compiled.tableKey;
         Map<String, ContainerType> known = compiled.known;
@@ -361,6 +363,7 @@ public final class NetlinkApplier implements NftApplier, AutoCloseable {
         if (commit && compilation.containersAfter() != null) {
             containers.put(tableKey, compilation.containersAfter());
         }
+        return result.bytesSent();
     }
 
     /** Whether an element operation names a set or map neither known nor declared by the transaction. */

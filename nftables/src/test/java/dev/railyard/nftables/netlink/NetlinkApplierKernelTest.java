@@ -173,7 +173,7 @@ class NetlinkApplierKernelTest {
                 tx(),
                 tx().add(Element.ofSet("pairs", List.of("8080"))));
         List<Integer> committed = new ArrayList<>();
-        applier.applyInOrder(transactions, () -> committed.add(committed.size()));
+        applier.applyInOrder(transactions, bytes -> committed.add(committed.size()));
         assertThat(committed).hasSize(transactions.size());
 
         try (NetworkNamespace other = NetworkNamespace.create();
@@ -201,12 +201,12 @@ class NetlinkApplierKernelTest {
                 tx().add(Element.ofSet("cluster-ips", List.of("10.96.0.4"))));
         List<Integer> committed = new ArrayList<>();
         NftException e = org.junit.jupiter.api.Assertions.assertThrows(NftException.class,
-                () -> applier.applyInOrder(transactions, () -> committed.add(committed.size())));
+                () -> applier.applyInOrder(transactions, bytes -> committed.add(committed.size())));
         assertThat(committed).as("transactions committed").hasSize(1);
         assertThat(e.operationLine()).isEqualTo("add rule ip t services jump nowhere");
         assertThat(ruleset()).contains("10.96.0.2").doesNotContain("10.96.0.3").doesNotContain("10.96.0.4");
         // And the applier goes on as before.
-        applier.applyInOrder(List.of(transactions.get(2)), () -> { });
+        applier.applyInOrder(List.of(transactions.get(2)), bytes -> { });
         assertThat(ruleset()).contains("10.96.0.4");
     }
 
@@ -216,7 +216,7 @@ class NetlinkApplierKernelTest {
                 tx().add(Element.ofSet("cluster-ips", List.of("10.96.0.2"))),
                 tx().add(Rule.of("services", "ip daddr 10.0.0.300 drop")));
         List<Integer> committed = new ArrayList<>();
-        assertThatThrownBy(() -> applier.applyInOrder(transactions, () -> committed.add(committed.size())))
+        assertThatThrownBy(() -> applier.applyInOrder(transactions, bytes -> committed.add(committed.size())))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"10.0.0.300\"");
         assertThat(committed).hasSize(1);
         assertThat(ruleset()).contains("10.96.0.2");

@@ -102,6 +102,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
         long applyStart = System.nanoTime();
         java.util.concurrent.atomic.AtomicInteger committed = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
         boolean cleanupFailed = false;
         try {
             if (error != null) {
@@ -109,7 +110,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
             }
             if (!plan.staleChainDeletion().isEmpty()) {
                 try {
-                    applier.apply(plan.staleChainDeletion());
+                    bytes.addAndGet(applier.apply(plan.staleChainDeletion()));
                     renderer.staleDeletionApplied(plan);
                 } catch (NftException e) {
                     LOG.warn("{} could not delete {} stale chains, will retry with a full sync: {}",
@@ -118,7 +119,10 @@ public final class NftablesSyncer extends ScheduledSyncer {
                     cleanupFailed = true;
                 }
             }
-            applier.applyInOrder(plan.transactions(), committed::incrementAndGet);
+            applier.applyInOrder(plan.transactions(), sent -> {
+                committed.incrementAndGet();
+                bytes.addAndGet(sent);
+            });
         } catch (NftException e) {
             error = e.getMessage();
         } catch (InterruptedException e) {
@@ -141,7 +145,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         NftablesRenderer.Counts counts = plan.counts();
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
                 startedAt, error, Duration.ofNanos(applyStart - renderStart), Duration.ofNanos(applyEnd - applyStart),
-                0, 0, counts.rulesWritten(), 0, counts.chainsWritten(), 0,
+                (int) Math.min(Integer.MAX_VALUE, bytes.get()), 0, counts.rulesWritten(), 0, counts.chainsWritten(), 0,
                 counts.staleChainsDeleted(), state.serviceCount(), state.endpointCount(),
                 full ? Set.of() : update.changedServices(), succeeded ? unreportedGoneUdp : List.of(),
                 succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state,

@@ -18,7 +18,7 @@ import java.util.Set;
  * @param error                why iptables-restore (or the jump rules) failed; null on success
  * @param renderTime           building the restore input
  * @param restoreTime          iptables-restore (and on full syncs ensuring the jump rules)
- * @param bytesWritten         size of the restore input
+ * @param bytesWritten         size of the restore input (nftables mode: the netlink batches, or nft's script)
  * @param filterRules          filter rules written (every sync writes the filter table whole)
  * @param natRulesWritten      nat rules written, including the {@code -X} lines of deleted chains
  * @param natRulesSkipped      nat rules a partial sync left as they are in the kernel: those of unchanged services,

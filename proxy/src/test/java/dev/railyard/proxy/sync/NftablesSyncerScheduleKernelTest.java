@@ -53,6 +53,8 @@ class NftablesSyncerScheduleKernelTest {
             SyncResult change = syncer.syncNow();
             assertThat(change.kind()).as("half an hour later, one endpoint changed").isEqualTo(PARTIAL);
             assertThat(change.succeeded()).isTrue();
+            assertThat(change.bytesWritten()).as("netlink bytes of the partial sync, logged as bytes=")
+                    .isPositive().isLessThan(first.bytesWritten());
             assertThat(applier.listElements(Family.IP, NftablesLayout.TABLE, endpointMap(applier)))
                     .extracting(e -> e.valueText()).containsExactly("10.244.1.6 . 8080");
 

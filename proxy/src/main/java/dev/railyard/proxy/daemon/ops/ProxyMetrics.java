@@ -159,7 +159,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         restoreDuration = histogram("railyard_sync_proxy_rules_restore_duration_seconds",
                 "Time spent in iptables-restore (and ensuring jump rules on full syncs), per sync", SYNC_BUCKETS);
         restoreBytes = gauge("railyard_sync_proxy_rules_restore_bytes",
-                "Size in bytes of the last iptables-restore input");
+                "Size in bytes of the last iptables-restore input (nftables mode: netlink batches or nft script)");
         services = gauge("railyard_sync_proxy_rules_services", "Service ports programmed by the last successful sync");
         endpoints = gauge("railyard_sync_proxy_rules_endpoints", "Endpoints known at the last successful sync");
         deletedChains = counter("railyard_sync_proxy_rules_deleted_chains_total",
