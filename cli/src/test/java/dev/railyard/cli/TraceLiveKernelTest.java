@@ -131,6 +131,26 @@ class TraceLiveKernelTest {
         }
     }
 
+    /** A namespace whose lo never came up has no local routing table at all ("FIB table does not exist"). */
+    @Test
+    void aNodeWhoseInterfacesNeverCameUpIsSaidToHaveNoAddress() throws Exception {
+        String name = NetworkNamespace.NAME_PREFIX + "nolo" + ProcessHandle.current().pid() % 100_000;
+        assertThat(new ProcessBuilder("ip", "netns", "add", name).inheritIO().start().waitFor()).isZero();
+        try {
+            assertThat(new ProcessBuilder("ip", "netns", "exec", name, "nft", "add table ip kube-proxy").inheritIO()
+                    .start().waitFor()).isZero();
+            for (String mode : List.of("iptables", "nftables")) {
+                StringWriter err = new StringWriter();
+                assertThat(run(new StringWriter(), err, "trace", "--live", "--netns", name, "--proxy-mode", mode,
+                        "--src", "203.0.113.7", "--dst", "10.96.0.10:53")).as(mode).isEqualTo(2);
+                assertThat(err.toString()).as(mode).contains("route show table local: the node has no local "
+                        + "routing table: no interface is up, not even lo").doesNotContain("Exception");
+            }
+        } finally {
+            new ProcessBuilder("ip", "netns", "del", name).inheritIO().start().waitFor();
+        }
+    }
+
     @Test
     void aNodeProgrammedByTheDaemonInTheFlatLayoutIsTracedAndDiffedLive() throws Exception {
         Path manifests = Files.createDirectories(dir.resolve("manifests"));

@@ -46,6 +46,17 @@ public final class LocalAddresses {
     }
 
     /**
+     * Why {@code ip route show table local} failed, in words: with every interface down, lo included, the kernel has
+     * no local table at all and says only "FIB table does not exist".
+     */
+    public static String whyUnreadable(int exitCode, String stderr) {
+        if (stderr.contains("FIB table does not exist")) {
+            return "the node has no local routing table: no interface is up, not even lo, so it has no address";
+        }
+        return "failed (exit code " + exitCode + "): " + stderr.strip();
+    }
+
+    /**
      * Parses {@code ip route show table local} (and {@code ip -6 route show table local}): {@code local} routes
      * are local addresses, {@code broadcast} routes broadcast ones. Lines of other types are ignored.
      */

@@ -47,8 +47,9 @@ public final class LiveNode {
                 : List.of("ip", "-6", "route", "show", "table", "local"));
         ProcessRunner.Result result = ProcessRunner.run(command, null, TIMEOUT);
         if (result.exitCode() != 0) {
-            throw new IptablesException(String.join(" ", command) + " failed (exit code " + result.exitCode() + "): "
-                    + result.stderr().strip(), command, result.exitCode(), result.stderr());
+            throw new IptablesException(String.join(" ", command) + ": "
+                    + LocalAddresses.whyUnreadable(result.exitCode(), result.stderr()), command, result.exitCode(),
+                    result.stderr());
         }
         return LocalAddresses.fromLocalRouteTable(result.stdout());
     }

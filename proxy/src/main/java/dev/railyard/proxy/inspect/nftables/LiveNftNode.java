@@ -65,8 +65,8 @@ public final class LiveNftNode {
             throw new RulesetInputException(String.join(" ", command), 0, e.getMessage());
         }
         if (result.exitCode() != 0) {
-            throw new RulesetInputException(String.join(" ", command), 0, "failed (exit code " + result.exitCode()
-                    + "): " + result.stderr().strip());
+            throw new RulesetInputException(String.join(" ", command), 0,
+                    LocalAddresses.whyUnreadable(result.exitCode(), result.stderr()));
         }
         return LocalAddresses.fromLocalRouteTable(result.stdout());
     }
