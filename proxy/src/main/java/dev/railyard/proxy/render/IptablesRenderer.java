@@ -429,6 +429,11 @@ public final class IptablesRenderer {
         return writtenFilterRules;
     }
 
+    /** filter rules the last (partial) render left out, as the kernel already has them. */
+    public int skippedFilterRuleCount() {
+        return filterRules.lines() - writtenFilterRules;
+    }
+
     /** Rules (not chain declarations) in the nat table written by the last render. */
     public int natRuleCount() {
         return writtenNatRules;

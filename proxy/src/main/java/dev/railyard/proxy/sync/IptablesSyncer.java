@@ -137,7 +137,7 @@ public final class IptablesSyncer extends ScheduledSyncer {
                 renderer.skippedNatChainCount(), renderer.deletedChainCount(), state.serviceCount(),
                 state.endpointCount(), full ? Set.of() : update.changedServices(),
                 succeeded ? unreportedGoneUdp : List.of(), succeeded ? unreportedNewlyActiveUdp : Set.of(),
-                succeeded ? changeTimes : Map.of(), state);
+                succeeded ? changeTimes : Map.of(), state, false, renderer.skippedFilterRuleCount());
         if (succeeded) {
             knownNatChains = active;
             appliedLargeCluster = IptablesRenderer.isLargeCluster(state);

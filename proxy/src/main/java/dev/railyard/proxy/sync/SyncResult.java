@@ -19,7 +19,8 @@ import java.util.Set;
  * @param renderTime           building the restore input
  * @param restoreTime          iptables-restore (and on full syncs ensuring the jump rules)
  * @param bytesWritten         size of the restore input (nftables mode: the netlink batches, or nft's script)
- * @param filterRules          filter rules written (every sync writes the filter table whole)
+ * @param filterRules          filter rules written (a partial sync leaves the filter table alone when none of its
+ *                             rules would change)
  * @param natRulesWritten      nat rules written, including the {@code -X} lines of deleted chains
  * @param natRulesSkipped      nat rules a partial sync left as they are in the kernel: those of unchanged services,
  *                             and the top-level ones when no changed service's lines in them differ
@@ -35,13 +36,15 @@ import java.util.Set;
  * @param state                the whole state this sync rendered (programmed if it succeeded); empty when skipped
  * @param cleanupFailed        nftables mode: the deletion of stale chains before the sync was refused
  *                             (kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total)
+ * @param filterRulesSkipped   filter rules a partial sync left as they are in the kernel
  */
 public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String error, Duration renderTime,
                          Duration restoreTime, int bytesWritten, int filterRules, int natRulesWritten,
                          int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
                          int services, int endpoints, Set<String> changedServices,
                          List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
-                         Map<String, Instant> firstChangeTimes, ProxyState state, boolean cleanupFailed) {
+                         Map<String, Instant> firstChangeTimes, ProxyState state, boolean cleanupFailed,
+                         int filterRulesSkipped) {
 
     public enum Kind {
         /** Not both kinds of source have synced: nothing was drained or written. */
@@ -68,6 +71,17 @@ public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String e
                       int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
                       int services, int endpoints, Set<String> changedServices,
                       List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
+                      Map<String, Instant> firstChangeTimes, ProxyState state, boolean cleanupFailed) {
+        this(family, kind, startedAt, error, renderTime, restoreTime, bytesWritten, filterRules, natRulesWritten,
+                natRulesSkipped, natChainsWritten, natChainsSkipped, deletedChains, services, endpoints,
+                changedServices, goneUdpEndpoints, newlyActiveUdpPorts, firstChangeTimes, state, cleanupFailed, 0);
+    }
+
+    public SyncResult(IpFamily family, Kind kind, Instant startedAt, String error, Duration renderTime,
+                      Duration restoreTime, int bytesWritten, int filterRules, int natRulesWritten,
+                      int natRulesSkipped, int natChainsWritten, int natChainsSkipped, int deletedChains,
+                      int services, int endpoints, Set<String> changedServices,
+                      List<StaleUdpEndpoint> goneUdpEndpoints, Set<ServicePortName> newlyActiveUdpPorts,
                       Map<String, Instant> firstChangeTimes, ProxyState state) {
         this(family, kind, startedAt, error, renderTime, restoreTime, bytesWritten, filterRules, natRulesWritten,
                 natRulesSkipped, natChainsWritten, natChainsSkipped, deletedChains, services, endpoints,
@@ -85,6 +99,11 @@ public record SyncResult(IpFamily family, Kind kind, Instant startedAt, String e
 
     public boolean failed() {
         return error != null;
+    }
+
+    /** filter rules in the kernel after a successful sync (sync_proxy_rules_iptables_total{table="filter"}). */
+    public int filterRulesTotal() {
+        return filterRules + filterRulesSkipped;
     }
 
     /** nat rules in the kernel after a successful sync, as kube-proxy's sync_proxy_rules_iptables_total counts. */

@@ -111,6 +111,8 @@ class PartialRenderTest {
         assertThat(renderer.natChainCount() + renderer.skippedNatChainCount())
                 .isEqualTo(reference.natChainCount() + renderer.deletedChainCount());
         assertThat(renderer.filterRuleCount()).isZero();
+        assertThat(renderer.skippedFilterRuleCount()).as("the filter rules left in the kernel")
+                .isPositive().isEqualTo(reference.filterRuleCount());
         assertThat(renderer.activeNatChains()).isEqualTo(chainsDeclaredIn(fullAfter));
     }
 

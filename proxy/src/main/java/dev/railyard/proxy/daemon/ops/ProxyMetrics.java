@@ -246,7 +246,7 @@ public final class ProxyMetrics implements Consumer<SyncResult> {
         Instant finishedAt = result.startedAt().plus(took);
         lastTimestamp.labelValues(f).set(epochSeconds(finishedAt));
         if (!nftables) {
-            iptablesTotal.labelValues(f, "filter").set(result.filterRules());
+            iptablesTotal.labelValues(f, "filter").set(result.filterRulesTotal());
             iptablesTotal.labelValues(f, "nat").set(result.natRulesTotal());
         }
         NoLocalEndpoints.Counts noLocal = NoLocalEndpoints.count(result.state(), nodeName);

@@ -112,6 +112,19 @@ class ProxyMetricsTest {
         assertThat(text.value("kubeproxy_sync_partial_proxy_rules_duration_seconds_count", V6)).isEqualTo(0);
     }
 
+    /** A partial sync that leaves the filter table alone still has its rules in the kernel. */
+    @Test
+    void filterRulesAPartialSyncLeftInTheKernelStillCount() {
+        metrics.accept(new SyncResult(IpFamily.V4, SyncResult.Kind.PARTIAL, T0, null, Duration.ZERO, Duration.ZERO,
+                12, 0, 3, 40, 1, 9, 0, 5, 5, Set.of("a/x"), List.of(), Set.of(), Map.of(), null, false, 6));
+
+        PrometheusText text = PrometheusText.parse(metrics.scrape());
+
+        assertThat(text.value("kubeproxy_sync_proxy_rules_iptables_total", labels(V4, "table", "filter"))).isEqualTo(6);
+        assertThat(text.value("kubeproxy_sync_proxy_rules_iptables_last", labels(V4, "table", "filter"))).isZero();
+        assertThat(text.value("kubeproxy_sync_proxy_rules_iptables_total", labels(V4, "table", "nat"))).isEqualTo(43);
+    }
+
     @Test
     void skippedSyncsOnlyCountAsSkipped() {
         metrics.accept(new SyncResult(IpFamily.V4, SyncResult.Kind.SKIPPED, T0, null, Duration.ZERO, Duration.ZERO,
