@@ -489,6 +489,11 @@ final class ProxyCommand implements Callable<Integer> {
                     + "with " + (master != null ? "--master" : kubeconfig != null ? "--kubeconfig"
                     : "clientConnection.kubeconfig in " + config) + ", which name an API server; use one or the other");
         }
+        if (manifests != null && !java.nio.file.Files.isDirectory(manifests)) {
+            // Checked here, with the other settings, so that nothing (sysctls, servers) is touched first.
+            throw new IllegalArgumentException("--manifests " + manifests + ": "
+                    + (java.nio.file.Files.exists(manifests) ? "not a directory" : "no such directory"));
+        }
         String nodeName = first(hostnameOverride.hostname, emptyToNull(file.hostnameOverride()),
                 RenderOptions.localHostname());
         if (nodeName.isBlank()) {

@@ -392,6 +392,9 @@ class ProxyCommandTest {
         assertFails(List.of("--proxy-mode", "userspace", "--bind-address", "localhost"), "--bind-address");
         assertFails(List.of("--proxy-mode", "userspace", "--udp-timeout", "0s"), "--udp-timeout must be positive");
         assertFails(List.of("--iptables-backend", "ebtables"), "unknown iptables backend \"ebtables\"");
+        assertFails(List.of("--manifests", dir.resolve("missing").toString()), "--manifests " + dir.resolve("missing")
+                + ": no such directory");
+        assertFails(List.of("--manifests", "../examples/cluster.yaml"), ": not a directory");
         assertFails(List.of("--manifests", dir.toString(), "--kubeconfig", "/etc/k.conf"),
                 "--manifests", "--kubeconfig", "cannot be combined");
         assertFails(List.of("--manifests", dir.toString(), "--master", "https://10.0.0.1:6443"),
