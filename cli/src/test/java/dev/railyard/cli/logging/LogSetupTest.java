@@ -69,6 +69,16 @@ class LogSetupTest {
     }
 
     @Test
+    void textKeepsAMultiLineMessageOnOneLine() {
+        LogSetup.configure(LogFormat.TEXT, 2, out);
+
+        log.warn("list/watch failed, will retry: {}", "Message: \nHTTP response code: 0\r\nHTTP response body: null");
+
+        assertThat(output()).hasLineCount(1)
+                .contains("will retry: Message: \\nHTTP response code: 0\\nHTTP response body: null");
+    }
+
+    @Test
     void verbosityFollowsKlogAndKeepsLibrariesQuiet() {
         Logger library = LoggerFactory.getLogger("io.kubernetes.client.informer.cache.ReflectorRunnable");
         LogSetup.configure(LogFormat.TEXT, 2, out);
