@@ -51,6 +51,11 @@ public final class LogSetup {
         appender.setOutputStream(out);
         appender.start();
 
+        InformerShutdownFilter shutdownNoise = new InformerShutdownFilter();
+        shutdownNoise.setContext(context);
+        shutdownNoise.start();
+        context.addTurboFilter(shutdownNoise);
+
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(level(verbosity));
         root.addAppender(appender);

@@ -79,6 +79,19 @@ class LogSetupTest {
     }
 
     @Test
+    void informersStoppedOnShutdownLogNoErrors() {
+        LogSetup.configure(LogFormat.TEXT, 2, out);
+        Logger controller = LoggerFactory.getLogger("io.kubernetes.client.informer.cache.Controller");
+        Logger processor = LoggerFactory.getLogger("io.kubernetes.client.informer.cache.ProcessorListener");
+
+        controller.error("DefaultController#processLoop get interrupted {}", (Object) null);
+        processor.error("processor interrupted: {}", (Object) null);
+        controller.error("DefaultController#processLoop failed: {}", "a real failure");
+
+        assertThat(output()).hasLineCount(1).contains("a real failure");
+    }
+
+    @Test
     void verbosityFollowsKlogAndKeepsLibrariesQuiet() {
         Logger library = LoggerFactory.getLogger("io.kubernetes.client.informer.cache.ReflectorRunnable");
         LogSetup.configure(LogFormat.TEXT, 2, out);
