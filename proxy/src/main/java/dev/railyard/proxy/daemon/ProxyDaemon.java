@@ -10,6 +10,7 @@ import dev.railyard.proxy.render.IptablesRenderer;
 import dev.railyard.proxy.render.RenderConfig;
 import dev.railyard.proxy.source.ClusterEventHandler;
 import dev.railyard.proxy.source.ClusterSource;
+import dev.railyard.proxy.source.ManifestDirectorySource;
 import dev.railyard.proxy.source.NodeInfo;
 import dev.railyard.proxy.source.Problem;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
@@ -91,7 +92,7 @@ public final class ProxyDaemon implements AutoCloseable {
                         }
                     }
                     created.forEach(Syncer::requestSync);
-                }, ProxyDaemon::reportProblem);
+                }, this::reportProblem);
         Consumer<SyncResult> listener = new SyncLog().andThen(result -> {
             try {
                 syncHook.accept(result);
@@ -375,7 +376,9 @@ public final class ProxyDaemon implements AutoCloseable {
         log.info("userspace proxy stopped; listeners closed");
     }
 
-    private static void reportProblem(Problem problem) {
+    private void reportProblem(Problem found) {
+        // The tracker knows only the source; a manifests directory can tell the file and line.
+        Problem problem = source instanceof ManifestDirectorySource manifests ? manifests.located(found) : found;
         // The object's name and the reason come from the cluster: as fields they are quoted or escaped whole.
         log.atWarn().setMessage("skipped invalid object").addKeyValue("object", problem.object())
                 .addKeyValue("field", problem.field()).addKeyValue("reason", problem.message())

@@ -87,6 +87,9 @@ public final class ManifestDirectorySource implements ClusterSource {
      * like every periodic scan, used to re-parse all of them.
      */
     private final Map<Path, FileStamp> cleanReads = new HashMap<>();
+    /** Files parsed again during this scan to locate a handler's problem ({@link #located}). */
+    private final Map<Path, List<ManifestObject>> reparsed = new HashMap<>();
+    private volatile Thread scannerThread;
     private volatile int filesParsed;
     private volatile Map<String, Problem> problems = Map.of();
     private volatile int scans;
@@ -136,8 +139,42 @@ public final class ManifestDirectorySource implements ClusterSource {
         this.scanner = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "railyard-manifest-scan");
             thread.setDaemon(true);
+            scannerThread = thread;
             return thread;
         });
+    }
+
+    /**
+     * The problem with its location narrowed from this directory to the file and line of the field, when a handler
+     * finds it in an object this source is delivering (on the scanner thread: the handler's own checks, such as a
+     * port out of range, know only the source); any other problem as it is. The file is parsed again for its
+     * lines, at most once per scan.
+     */
+    public Problem located(Problem problem) {
+        if (Thread.currentThread() != scannerThread || !problem.location().equals(directory.toString())) {
+            return problem;
+        }
+        for (Map.Entry<Path, Map<ObjectId, KubernetesObject>> file : lastGoodByFile.entrySet()) {
+            for (ObjectId id : file.getValue().keySet()) {
+                if (id.toString().equals(problem.object())) {
+                    for (ManifestObject object : reparsed.computeIfAbsent(file.getKey(), this::parseAgain)) {
+                        if (object.describe().equals(problem.object())) {
+                            return problem.withLocation(object.locate(problem.field()));
+                        }
+                    }
+                    return problem.withLocation(file.getKey().toString());
+                }
+            }
+        }
+        return problem;
+    }
+
+    private List<ManifestObject> parseAgain(Path file) {
+        try {
+            return ManifestReader.read(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException | ManifestSyntaxException | RuntimeException e) {
+            return List.of(); // changed since this scan read it: the next scan reports it
+        }
     }
 
     /**
@@ -299,6 +336,7 @@ public final class ManifestDirectorySource implements ClusterSource {
             }
         }
         deliver(wanted);
+        reparsed.clear();
         reportNewProblems(found);
         problems = Map.copyOf(found);
         scans++;

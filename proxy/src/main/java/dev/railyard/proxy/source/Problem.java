@@ -44,6 +44,11 @@ public final class Problem {
         return unexpected;
     }
 
+    /** The same problem found at a narrower location (a file and line instead of a directory). */
+    public Problem withLocation(String narrower) {
+        return new Problem(oneLine(narrower), object, field, message, unexpected);
+    }
+
     /** The same problem with {@code suffix} added to its message (e.g. what happens to the object now). */
     public Problem withMessageSuffix(String suffix) {
         return new Problem(location, object, field, message + oneLine(suffix), unexpected);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.railyard.proxy.sync.ChangeTracker;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
 
@@ -12,9 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -59,6 +63,25 @@ class ManifestDirectorySourceTest {
         write("cache.yaml", service("cache", "10.96.0.12", "6379"));
         await(() -> handler.events().contains("ADD Service default/cache"), "a new file's objects");
         assertThat(handler.events()).filteredOn(e -> e.startsWith("SYNCED")).hasSize(2);
+    }
+
+    /** The tracker's own checks know only the directory; the source narrows that to the field's file and line. */
+    @Test
+    void aProblemTheHandlerFindsIsLocatedAtItsFileAndLine() throws Exception {
+        write("web.yaml", service("web", "10.96.0.10", "80") + "---\n" + service("bad", "10.96.0.11", "99999"));
+        AtomicReference<ManifestDirectorySource> self = new AtomicReference<>();
+        List<Problem> reported = new CopyOnWriteArrayList<>();
+        ChangeTracker tracker = new ChangeTracker("node", dir.toString(), Clock.systemUTC(), () -> { },
+                problem -> reported.add(self.get().located(problem)));
+        source = new ManifestDirectorySource(dir, tracker, NO_PERIODIC_SCAN, Duration.ofMillis(50));
+        self.set(source);
+        source.start();
+        await(source::hasSynced, "synced");
+
+        assertThat(reported).extracting(Problem::toString).singleElement().asString()
+                .startsWith(dir.resolve("web.yaml") + ":23: Service default/bad: spec.ports[0].port: 99999 is out");
+        Problem elsewhere = new Problem(dir.toString(), "Service default/bad", "spec.ports[0].port", "off the scan");
+        assertThat(source.located(elsewhere)).as("not on the scanner thread").isSameAs(elsewhere);
     }
 
     @Test
