@@ -70,8 +70,13 @@ final class VxlanDevice {
             ip.run("ip", "link", "set", name, "address", mac);
         }
         if (ipv6) {
-            // as flannel: a router advertisement must not give the device addresses or routes of its own
-            ip.exec(ip.inNamespace(List.of("sysctl", "-q", "-w", "net.ipv6.conf." + name + ".accept_ra=0")), null);
+            // As flannel: a router advertisement must not give the device addresses or routes of its own. Slashes,
+            // not dots, separate the key: the device name "flannel-v6.1" has a dot of its own.
+            IpRunner.Output ra = ip.exec(ip.inNamespace(List.of("sysctl", "-q", "-w",
+                    "net/ipv6/conf/" + name + "/accept_ra=0")), null);
+            if (ra.exitCode() != 0) {
+                log.warn("cannot turn off accept_ra on {}: {}", name, ra.stderr().strip());
+            }
         }
         ip.run("ip", "link", "set", name, "mtu", String.valueOf(mtu), "up");
         mac = link().get("address").getAsString();

@@ -1,6 +1,7 @@
 package dev.railyard.overlay.cli;
 
 import dev.railyard.overlay.config.ConfigException;
+import dev.railyard.overlay.config.Ip6Range;
 import dev.railyard.overlay.config.NetworkConfig;
 import dev.railyard.overlay.daemon.DaemonOptions;
 import dev.railyard.overlay.daemon.OverlayDaemon;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -266,14 +268,27 @@ public final class OverlayCommand implements Callable<Integer> {
             }
             try (EtcdSubnetManager m = new EtcdSubnetManager(config.overlay.etcdOptions())) {
                 NetworkConfig c = m.putNetworkConfig(json);
-                spec.commandLine().getOut().printf("stored network config at %s: Network %s, SubnetLen %d, %d subnets, backend %s%n",
-                        m.keys().configKey(), c.network(), c.subnetLen(), c.subnetCount(), c.backend().type().flannelName());
+                spec.commandLine().getOut().printf("stored network config at %s: %s, backend %s%n",
+                        m.keys().configKey(), summary(c), c.backend().type().flannelName());
                 return 0;
             } catch (ConfigException | LeaseException | IllegalArgumentException e) {
                 err.println("railyard overlay config put: " + file + ": " + e.getMessage());
                 return 1;
             }
         }
+    }
+
+    /** Each enabled family's network, subnet length and subnet count (IPv4 may be disabled). */
+    static String summary(NetworkConfig c) {
+        List<String> parts = new ArrayList<>();
+        if (c.ipv4() != null) {
+            parts.add("Network " + c.network() + ", SubnetLen " + c.subnetLen() + ", " + c.subnetCount() + " subnets");
+        }
+        if (c.ipv6() != null) {
+            parts.add("IPv6Network " + c.ipv6Network() + ", IPv6SubnetLen " + c.ipv6().subnetLen() + ", "
+                    + c.ipv6().count() + (c.ipv6().count() >= Ip6Range.MAX_COUNT ? "+" : "") + " subnets");
+        }
+        return String.join("; ", parts);
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Print the stored network config.")
@@ -292,7 +307,7 @@ public final class OverlayCommand implements Callable<Integer> {
                     spec.commandLine().getErr().println("railyard overlay config get: no network config at " + m.keys().configKey());
                     return 1;
                 }
-                spec.commandLine().getOut().println(raw);
+                spec.commandLine().getOut().println(raw.stripTrailing()); // as stored, without a blank line
                 return 0;
             } catch (LeaseException | IllegalArgumentException e) {
                 spec.commandLine().getErr().println("railyard overlay config get: " + e.getMessage());

@@ -18,6 +18,8 @@ import java.util.Set;
  */
 public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend, boolean enableNFTables) {
 
+    /** flannel's vxlan options that change the wire or the device in ways Railyard does not implement. */
+    private static final Set<String> NOT_IMPLEMENTED_VXLAN_FIELDS = Set.of("MTU", "GBP", "Learning", "MacPrefix");
     private static final Set<String> KNOWN_FIELDS = Set.of(
             "Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", "EnableIPv4", "EnableIPv6",
             "IPv6Network", "IPv6SubnetLen", "IPv6SubnetMin", "IPv6SubnetMax", "EnableNFTables");
@@ -211,6 +213,7 @@ public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend,
             throw new ConfigException("network config field Backend.Type: missing (udp, host-gw or vxlan)");
         }
         BackendType type = BackendType.fromFlannelName(typeName.toLowerCase(Locale.ROOT));
+        checkBackendFields(bo, type);
         Integer vni = integer(bo, "VNI", "Backend.VNI");
         Integer port = integer(bo, "Port", "Backend.Port");
         boolean direct = bo.has("DirectRouting") && bool(bo, "DirectRouting", "Backend.DirectRouting");
@@ -218,6 +221,33 @@ public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend,
                 vni == null || vni == 0 ? BackendConfig.DEFAULT_VNI : vni,
                 port == null || port == 0 ? BackendConfig.defaultPort(type) : port,
                 direct);
+    }
+
+    /**
+     * Refuses a field the type does not read, as the top level does: a misspelt {@code "Vni"} or
+     * {@code "DirectRouteing"} would otherwise leave the default in place without a word. flannel's own fields
+     * that Railyard does not implement are named as such.
+     */
+    private static void checkBackendFields(JsonObject backend, BackendType type) {
+        Set<String> known = switch (type) {
+            case VXLAN -> Set.of("Type", "VNI", "Port", "DirectRouting");
+            case UDP -> Set.of("Type", "Port");
+            case HOST_GW -> Set.of("Type");
+        };
+        for (String key : backend.keySet()) {
+            if (known.contains(key)) {
+                continue;
+            }
+            if (type == BackendType.VXLAN && NOT_IMPLEMENTED_VXLAN_FIELDS.contains(key)) {
+                throw new ConfigException("network config field Backend." + key + ": flannel's vxlan option " + key
+                        + " is not supported by Railyard");
+            }
+            String hint = known.stream().filter(k -> k.equalsIgnoreCase(key)).findFirst()
+                    .map(k -> "; did you mean " + k + "?").orElse("");
+            throw new ConfigException("network config field Backend." + key + ": unknown field for backend "
+                    + type.flannelName() + " (known: " + String.join(", ", known.stream().sorted().toList()) + ")"
+                    + hint);
+        }
     }
 
     private static int addressField(JsonObject o, String field, int dflt) {

@@ -89,6 +89,28 @@ class OverlayCommandTest {
     }
 
     @Test
+    void configPutSummarisesEachEnabledFamily() throws Exception {
+        Path v6 = dir.resolve("v6.json");
+        Files.writeString(v6, "{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00:83::/56\","
+                + "\"Backend\":{\"Type\":\"host-gw\"}}");
+        Run put = run("config", "put", v6.toString(), "--etcd-endpoints", endpoints(), "--etcd-prefix", "/cli6");
+        assertThat(put.exit()).as(put.err()).isZero();
+        assertThat(put.out().strip()).isEqualTo("stored network config at /cli6/config: IPv6Network fd00:83::/56, "
+                + "IPv6SubnetLen 64, 255 subnets, backend host-gw");
+
+        Path dual = dir.resolve("dual.json");
+        Files.writeString(dual, "{\"Network\":\"10.91.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00:84::/56\","
+                + "\"Backend\":{\"Type\":\"vxlan\"}}\n");
+        Run both = run("config", "put", dual.toString(), "--etcd-endpoints", endpoints(), "--etcd-prefix", "/cli7");
+        assertThat(both.exit()).as(both.err()).isZero();
+        assertThat(both.out()).contains(": Network 10.91.0.0/16, SubnetLen 24, 255 subnets; IPv6Network "
+                + "fd00:84::/56, IPv6SubnetLen 64, 255 subnets, backend vxlan");
+
+        Run get = run("config", "get", "--etcd-endpoints", endpoints(), "--etcd-prefix", "/cli7");
+        assertThat(get.out()).as("the stored JSON and one line break").isEqualTo(Files.readString(dual));
+    }
+
+    @Test
     void badConfigIsRejectedNamingTheFileAndField() throws Exception {
         Path file = dir.resolve("bad.json");
         Files.writeString(file, "{\"Network\":\"10.0.0.0/16\",\"SubnetLen\":40}");

@@ -75,6 +75,15 @@ class NetworkConfigTest {
         assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{}}", "field Backend.Type: missing");
         assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"VNI\":16777216}}", "field Backend.VNI");
         assertError("{\"Network\":\"10.0.0.0/16\",\"Subnetlen\":24}", "field Subnetlen: unknown field");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Vni\":5}}",
+                "field Backend.Vni: unknown field for backend vxlan (known: DirectRouting, Port, Type, VNI); did you "
+                        + "mean VNI?");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"DirectRouteing\":true}}",
+                "field Backend.DirectRouteing: unknown field for backend vxlan");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"host-gw\",\"Port\":8472}}",
+                "field Backend.Port: unknown field for backend host-gw (known: Type)");
+        assertError("{\"Network\":\"10.0.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"GBP\":true}}",
+                "field Backend.GBP: flannel's vxlan option GBP is not supported by Railyard");
         assertError("{\"Network\":\"10.0.0.0/16\",\"EnableIPv6\":true}", "field IPv6Network: missing");
         assertError("{\"EnableIPv4\":false}", "both are false");
         assertError("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/48\"}",

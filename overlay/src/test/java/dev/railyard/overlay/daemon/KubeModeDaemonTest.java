@@ -70,6 +70,8 @@ class KubeModeDaemonTest {
                 assertThat(neigh(a, "flannel.1")).contains("10.88.50.0 lladdr aa:bb:cc:dd:00:01 PERMANENT");
                 assertThat(neigh(a, "flannel-v6.1")).contains("fd00:88:0:50:: lladdr aa:bb:cc:dd:00:02 PERMANENT");
             });
+            assertThat(a.ns().execChecked("cat", "/proc/sys/net/ipv6/conf/flannel-v6.1/accept_ra").stdout().strip())
+                    .as("router advertisements ignored, as flannel sets it").isEqualTo("0");
 
             // a reboot: the daemon stops and the devices are gone; the new ones carry the published MACs
             String mac4 = mac(a, "flannel.1");
