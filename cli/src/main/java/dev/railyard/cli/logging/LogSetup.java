@@ -3,11 +3,13 @@ package dev.railyard.cli.logging;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.jul.LevelChangePropagator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Layout;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 import java.io.OutputStream;
 
@@ -50,6 +52,17 @@ public final class LogSetup {
         appender.setEncoder(encoder);
         appender.setOutputStream(out);
         appender.start();
+
+        // java.util.logging (gRPC, under etcd's client) printed its own two-line records on stderr, INFO included.
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+        LevelChangePropagator julLevels = new LevelChangePropagator();
+        julLevels.setContext(context);
+        julLevels.setResetJUL(true);
+        julLevels.start();
+        context.addListener(julLevels);
 
         InformerShutdownFilter shutdownNoise = new InformerShutdownFilter();
         shutdownNoise.setContext(context);

@@ -92,6 +92,17 @@ class LogSetupTest {
     }
 
     @Test
+    void javaUtilLoggingOfLibrariesJoinsTheSameLinesAndLevels() {
+        LogSetup.configure(LogFormat.TEXT, 2, out);
+        java.util.logging.Logger grpc = java.util.logging.Logger.getLogger("io.grpc.netty.TcpMetrics");
+
+        grpc.info("Epoll available during static init of TcpMetrics:true");
+        grpc.warning("channel failed");
+
+        assertThat(output()).hasLineCount(1).contains(" WARN  [", "] io.grpc.netty.TcpMetrics: channel failed");
+    }
+
+    @Test
     void verbosityFollowsKlogAndKeepsLibrariesQuiet() {
         Logger library = LoggerFactory.getLogger("io.kubernetes.client.informer.cache.ReflectorRunnable");
         LogSetup.configure(LogFormat.TEXT, 2, out);
