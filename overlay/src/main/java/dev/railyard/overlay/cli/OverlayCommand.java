@@ -198,7 +198,8 @@ public final class OverlayCommand implements Callable<Integer> {
                 NodeAnnotations.withPrefix(kubeAnnotationPrefix), setNodeNetworkUnavailable, null);
         ApiClient client;
         try {
-            client = ApiClients.fromFlags(kubeconfigFile, kubeApiUrl);
+            client = ApiClients.fromFlags(kubeconfigFile, kubeApiUrl,
+                    new ApiClients.FlagNames("--kubeconfig-file", "--kube-api-url"));
         } catch (ClientConfigException e) {
             throw new ConfigException(e.getMessage(), e);
         }

@@ -26,18 +26,28 @@ public final class ApiClients {
     private ApiClients() {
     }
 
+    /** How a command names the two options in its errors: kube-proxy's, or flannel's for the overlay. */
+    public record FlagNames(String kubeconfig, String master) {
+        public static final FlagNames KUBE_PROXY = new FlagNames("--kubeconfig", "--master");
+    }
+
     /**
      * @param kubeconfig the {@code --kubeconfig} file, or null
      * @param master the {@code --master} URL, or null
      */
     public static ApiClient fromFlags(Path kubeconfig, String master) throws ClientConfigException {
+        return fromFlags(kubeconfig, master, FlagNames.KUBE_PROXY);
+    }
+
+    /** As {@link #fromFlags(Path, String)}, naming the options as {@code names} says. */
+    public static ApiClient fromFlags(Path kubeconfig, String master, FlagNames names) throws ClientConfigException {
         if (kubeconfig != null) {
-            return fromKubeconfig(kubeconfig, master);
+            return fromKubeconfig(kubeconfig, master, names.master());
         }
         if (master != null && !master.isBlank()) {
-            return fromMaster(master);
+            return fromMaster(master, names.master());
         }
-        return inCluster();
+        return inCluster(System.getenv(), Paths.get(Config.SERVICEACCOUNT_ROOT), names);
     }
 
     public static ApiClient fromKubeconfig(Path kubeconfig) throws ClientConfigException {
@@ -46,12 +56,17 @@ public final class ApiClients {
 
     /** The kubeconfig's current context, its server replaced by {@code masterOverride} when that is given. */
     public static ApiClient fromKubeconfig(Path kubeconfig, String masterOverride) throws ClientConfigException {
+        return fromKubeconfig(kubeconfig, masterOverride, FlagNames.KUBE_PROXY.master());
+    }
+
+    private static ApiClient fromKubeconfig(Path kubeconfig, String masterOverride, String masterFlag)
+            throws ClientConfigException {
         KubeConfig config = readKubeconfig(kubeconfig);
         String what = "kubeconfig " + kubeconfig;
         try {
             ClientBuilder builder = ClientBuilder.kubeconfig(config);
             if (masterOverride != null && !masterOverride.isBlank()) {
-                builder.setBasePath(checkedServerUrl(masterOverride, "--master"));
+                builder.setBasePath(checkedServerUrl(masterOverride, masterFlag));
             }
             return build(builder, what);
         } catch (IOException e) {
@@ -63,7 +78,11 @@ public final class ApiClients {
 
     /** An unauthenticated client for {@code masterUrl}, as kube-proxy's {@code --master} without kubeconfig. */
     public static ApiClient fromMaster(String masterUrl) throws ClientConfigException {
-        return build(new ClientBuilder().setBasePath(checkedServerUrl(masterUrl, "--master")), "--master " + masterUrl);
+        return fromMaster(masterUrl, FlagNames.KUBE_PROXY.master());
+    }
+
+    private static ApiClient fromMaster(String masterUrl, String flag) throws ClientConfigException {
+        return build(new ClientBuilder().setBasePath(checkedServerUrl(masterUrl, flag)), flag + " " + masterUrl);
     }
 
     /** The pod's service account: {@code KUBERNETES_SERVICE_HOST/PORT} and the mounted token and CA. */
@@ -73,10 +92,16 @@ public final class ApiClients {
 
     static ApiClient inCluster(Map<String, String> environment, Path serviceAccountDirectory)
             throws ClientConfigException {
+        return inCluster(environment, serviceAccountDirectory, FlagNames.KUBE_PROXY);
+    }
+
+    static ApiClient inCluster(Map<String, String> environment, Path serviceAccountDirectory, FlagNames names)
+            throws ClientConfigException {
         String host = environment.get(Config.ENV_SERVICE_HOST);
         String port = environment.get(Config.ENV_SERVICE_PORT);
         if (host == null || host.isBlank() || port == null || port.isBlank()) {
-            throw new ClientConfigException("neither --kubeconfig nor --master was given and this is not a pod: "
+            throw new ClientConfigException("neither " + names.kubeconfig() + " nor " + names.master()
+                    + " was given and this is not a pod: "
                     + Config.ENV_SERVICE_HOST + " and " + Config.ENV_SERVICE_PORT + " are not both set");
         }
         String server;

@@ -192,6 +192,16 @@ class ApiClientsTest {
     }
 
     @Test
+    void outsideAPodTheErrorNamesTheCommandsOwnOptions() {
+        assertThatThrownBy(() -> ApiClients.inCluster(Map.of(), directory,
+                new ApiClients.FlagNames("--kubeconfig-file", "--kube-api-url")))
+                .hasMessageStartingWith("neither --kubeconfig-file nor --kube-api-url was given and this is not a pod");
+        assertThatThrownBy(() -> ApiClients.fromFlags(null, "ftp://example.invalid",
+                new ApiClients.FlagNames("--kubeconfig-file", "--kube-api-url")))
+                .hasMessageContaining("--kube-api-url");
+    }
+
+    @Test
     void inClusterWithoutATokenNamesTheTokenFile() {
         Map<String, String> environment = Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1", "KUBERNETES_SERVICE_PORT", "443");
 
