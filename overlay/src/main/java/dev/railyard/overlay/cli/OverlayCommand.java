@@ -145,7 +145,7 @@ public final class OverlayCommand implements Callable<Integer> {
             etcd = kubeSubnetMgr ? null : etcdOptions();
             options = new DaemonOptions(new InterfaceSelector.Options(iface, ifaceRegex, ifaceCanReach, publicIp, publicIpv6),
                     subnetFile, ipMasq, duration(renewMargin, "--subnet-lease-renew-margin", "m"), netns, null);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IpException e) {
             err.println("railyard overlay: " + e.getMessage());
             return 2;
         }

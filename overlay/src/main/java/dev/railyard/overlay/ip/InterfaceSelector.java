@@ -38,6 +38,13 @@ public final class InterfaceSelector {
             canReach = blankToNull(canReach);
             publicIp = blankToNull(publicIp);
             publicIpv6 = blankToNull(publicIpv6);
+            // Checked here, at start, whatever the network's families: not only once etcd has answered.
+            if (publicIp != null) {
+                parse4(publicIp);
+            }
+            if (publicIpv6 != null) {
+                parse6(publicIpv6, "--public-ipv6");
+            }
         }
 
         boolean anySelector() {

@@ -91,6 +91,8 @@ public final class KubeSubnetManager implements SubnetManager {
     private LeaseListener listener;
     private boolean started;
     private volatile boolean closed;
+    /** Whether the wait for this node's Node to register has been logged (once per process). */
+    private volatile boolean waitingForNodeSaid;
 
     public KubeSubnetManager(ApiClient client, NetworkConfig config, Settings settings) {
         if (client.getReadTimeout() != 0) {
@@ -147,6 +149,12 @@ public final class KubeSubnetManager implements SubnetManager {
             V1Node node = informer.getIndexer().getByKey(settings.nodeName());
             if (node != null) {
                 return node;
+            }
+            if (!waitingForNodeSaid) {
+                // Said once: a kubelet registers its Node a little after start, but a wrong NODE_NAME never does.
+                log.warn("node {} is not in the API server (yet); waiting for it to register (is NODE_NAME right?)",
+                        settings.nodeName());
+                waitingForNodeSaid = true;
             }
             if (closed || System.nanoTime() > deadline) {
                 return null;

@@ -123,6 +123,17 @@ class OverlayCommandTest {
         assertThat(nofile.err()).contains("cannot read").contains("nope.json: no such file");
     }
 
+    /** Checked at start, before etcd is asked anything: an unreachable etcd must not hide a typo for minutes. */
+    @Test
+    void badPublicAddressesFailAtStart() {
+        Run v4 = run("--public-ip", "1.2.3", "--etcd-endpoints", "http://127.0.0.1:1");
+        assertThat(v4.exit()).isEqualTo(2);
+        assertThat(v4.err().strip()).startsWith("railyard overlay: --public-ip: ").contains("1.2.3");
+        Run v6 = run("--public-ipv6", "zz::1::2", "--etcd-endpoints", "http://127.0.0.1:1");
+        assertThat(v6.exit()).isEqualTo(2);
+        assertThat(v6.err().strip()).startsWith("railyard overlay: --public-ipv6: ").contains("zz::1::2");
+    }
+
     @Test
     void durationsAcceptFlannelMinutesAndUnits() {
         assertThat(OverlayCommand.duration("60", "--x", "m")).isEqualTo(Duration.ofMinutes(60));
