@@ -113,11 +113,13 @@ public final class VxlanBackend extends PeerBackend {
     @Override
     protected boolean accepts(Lease peer) {
         if (v4 != null && !directRoute(peer) && vtepMac(peer.attrs().backendData()) == null) {
-            log.warn("ignoring vxlan lease {} of {}: BackendData has no VtepMAC", peer.subnets(), peer.attrs().hostName());
+            log.warn("ignoring vxlan lease {} of {}: BackendData has no valid VtepMAC (a MAC such as "
+                    + "aa:bb:cc:dd:ee:ff): {}", peer.subnets(), peer.attrs().hostName(), peer.attrs().backendData());
             return false;
         }
         if (v6 != null && !directRoute6(peer) && vtepMac(peer.attrs().backendV6Data()) == null) {
-            log.warn("ignoring vxlan lease {} of {}: BackendV6Data has no VtepMAC", peer.subnets(), peer.attrs().hostName());
+            log.warn("ignoring vxlan lease {} of {}: BackendV6Data has no valid VtepMAC (a MAC such as "
+                    + "aa:bb:cc:dd:ee:ff): {}", peer.subnets(), peer.attrs().hostName(), peer.attrs().backendV6Data());
             return false;
         }
         return true;

@@ -105,7 +105,7 @@ public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend,
             }
             o = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new ConfigException("network config is not valid JSON: " + e.getMessage(), e);
+            throw new ConfigException("network config is not valid JSON: " + JsonErrors.describe(e), e);
         }
         for (String key : o.keySet()) {
             if (!KNOWN_FIELDS.contains(key)) {

@@ -23,7 +23,9 @@ import dev.railyard.overlay.lease.SubnetManager;
 import dev.railyard.overlay.masq.Masquerade;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -70,10 +72,11 @@ public final class OverlayDaemon implements AutoCloseable {
         StoredNodeState stored = manager.storedState();
         ExternalInterface ext = new InterfaceSelector(ip).select(interfaceOptions(stored), config.enableIPv4(),
                 config.enableIPv6());
-        log.info("using interface {} ({}{}), public IP {}{}, network {}{}, backend {}", ext.name(),
-                ext.hasIpv4() ? Ip4Net.formatAddress(ext.address()) : "", ext.hasIpv6() ? " " + ext.address6() : "",
-                ext.hasIpv4() ? Ip4Net.formatAddress(ext.publicIp()) : "", ext.hasIpv6() ? " " + ext.publicIpv6() : "",
-                config.enableIPv4() ? config.network() : "", config.enableIPv6() ? " " + config.ipv6Network() : "",
+        log.info("using interface {} ({}), public IP {}, network {}, backend {}", ext.name(),
+                both(ext.hasIpv4() ? Ip4Net.formatAddress(ext.address()) : null, ext.hasIpv6() ? ext.address6() : null),
+                both(ext.hasIpv4() ? Ip4Net.formatAddress(ext.publicIp()) : null,
+                        ext.hasIpv6() ? ext.publicIpv6() : null),
+                both(config.enableIPv4() ? config.network() : null, config.enableIPv6() ? config.ipv6Network() : null),
                 config.backend().type().flannelName());
         backend = switch (config.backend().type()) {
             case HOST_GW -> new HostGwBackend(ip, ext, config);
@@ -234,6 +237,11 @@ public final class OverlayDaemon implements AutoCloseable {
         }
     }
 
+    /** "v4 v6", "v4" or "v6": the families a node has, without the gap of a missing one. */
+    private static String both(Object ipv4, Object ipv6) {
+        return ipv4 == null ? String.valueOf(ipv6) : ipv6 == null ? ipv4.toString() : ipv4 + " " + ipv6;
+    }
+
     private static void sleep(Duration d, RuntimeException cause) {
         try {
             Thread.sleep(d.toMillis());
@@ -243,15 +251,21 @@ public final class OverlayDaemon implements AutoCloseable {
         }
     }
 
-    /** Passes peer events to the backend, and wakes the renewer if our own key disappears. */
+    /**
+     * Passes peer events to the backend, and wakes the renewer if our own key disappears. A lease whose subnet lies
+     * outside the configured network is not passed on: programming it would route someone else's addresses (a
+     * stray key for 192.168.0.0/24 would send the hosts' own LAN into the overlay).
+     */
     private final class OwnLeaseFilter implements LeaseListener {
+        private final Set<LeaseSubnets> refused = new HashSet<>();
+
         @Override
         public void reset(List<Lease> leases) {
             Lease me = lease;
             if (leases.stream().noneMatch(l -> l.subnets().equals(me.subnets()))) {
                 renewNow.release();
             }
-            backend.reset(leases);
+            backend.reset(leases.stream().filter(this::inNetwork).toList());
         }
 
         @Override
@@ -263,7 +277,19 @@ public final class OverlayDaemon implements AutoCloseable {
                     renewNow.release();
                 }
             }
-            backend.changed(events);
+            backend.changed(events.stream()
+                    .filter(e -> e.type() == LeaseEvent.Type.REMOVED || inNetwork(e.lease())).toList());
+        }
+
+        private boolean inNetwork(Lease l) {
+            boolean inside = (l.subnet() == null || config.network() == null || config.network().contains(l.subnet()))
+                    && (l.ipv6Subnet() == null || config.ipv6Network() == null
+                    || config.ipv6Network().contains(l.ipv6Subnet()));
+            if (!inside && refused.add(l.subnets())) {
+                log.warn("ignoring lease {} of {}: outside the network {}", l.subnets(), l.attrs().hostName(),
+                        both(config.network(), config.ipv6Network()));
+            }
+            return inside;
         }
     }
 

@@ -40,11 +40,17 @@ final class EtcdClients {
                 }
                 b.sslContext(ssl.build());
             } catch (IOException | IllegalArgumentException e) {
-                throw new LeaseException("cannot load etcd TLS files (--etcd-cafile " + ca + ", --etcd-certfile "
-                        + cert + ", --etcd-keyfile " + key + "; keys must be PEM PKCS#8): " + rootMessage(e), e);
+                throw new LeaseException("cannot load etcd TLS files (" + given("--etcd-cafile", ca)
+                        + given("--etcd-certfile", cert) + given("--etcd-keyfile", key)
+                        + "keys must be PEM PKCS#8): " + rootMessage(e), e);
             }
         }
         return b.build();
+    }
+
+    /** "--flag FILE, " for a flag that was given; nothing for one that was not. */
+    private static String given(String flag, Path file) {
+        return file == null ? "" : flag + " " + file + ", ";
     }
 
     private static Path readable(Path p, String flag) {

@@ -7,6 +7,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.railyard.overlay.config.Ip4Net;
 import dev.railyard.overlay.config.Ip6Address;
+import dev.railyard.overlay.config.JsonErrors;
 
 /**
  * What a host publishes about itself in its lease, stored as flannel's JSON
@@ -118,7 +119,8 @@ public record LeaseAttrs(int publicIp, Ip6Address publicIpv6, String backendType
             return new LeaseAttrs(publicIp, publicIpv6, backendType, data == null ? "null" : data.toString(),
                     data6 == null ? "null" : data6.toString());
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException("lease " + key + ": value is not valid JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException("lease " + key + ": value is not valid JSON: " + JsonErrors.describe(e),
+                    e);
         }
     }
 }

@@ -56,7 +56,8 @@ class NetworkConfigTest {
 
     @Test
     void badInputNamesTheField() {
-        assertError("not json", "not valid JSON");
+        assertError("not json", "network config is not valid JSON: malformed JSON at line 1 column 6");
+        assertError("{\"Network\":", "not valid JSON: unexpected end at line 1 column 12");
         assertError("[1]", "not a JSON object");
         assertError("{\"Backend\":{\"Type\":\"vxlan\"}}", "field Network: missing");
         assertError("{\"Network\":\"10.0.0.0\"}", "field Network: '10.0.0.0' is not a CIDR");

@@ -7,8 +7,12 @@ import dev.railyard.overlay.config.Ip4Net;
 import dev.railyard.overlay.etcd.EtcdCluster;
 import dev.railyard.overlay.etcd.RequiresEtcd;
 import dev.railyard.overlay.lease.EtcdSubnetManager;
+import dev.railyard.overlay.lease.SubnetKeys;
 import dev.railyard.testkit.ProbeResult;
 import dev.railyard.testkit.RequiresPrivileges;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -84,6 +88,24 @@ class MultiHostOverlayTest {
                     .contains(h2.subnet() + " via " + h2.link.ipv4() + " dev eth0")
                     .contains(hosts.host(1).subnet() + " via " + hosts.host(1).link.ipv4() + " dev eth0"));
             assertPodsReachEachOther(hosts);
+
+            // Stray keys: one inside the network is a peer like any other; one outside it (the hosts' own kind of
+            // address) must not be routed into the overlay.
+            SubnetKeys keys = new SubnetKeys(hosts.etcdOptions().prefix());
+            String inside = keys.subnetKey(Ip4Net.parse("10.50.250.0/24"));
+            String outside = keys.subnetKey(Ip4Net.parse("192.168.250.0/24"));
+            String attrs = "{\"PublicIP\":\"" + h2.link.ipv4() + "\",\"BackendType\":\"host-gw\"}";
+            try (Client etcd = Client.builder().endpoints(hosts.etcdOptions().endpoints().toArray(String[]::new))
+                    .build()) {
+                etcd.getKVClient().put(bytes(outside), bytes(attrs)).get();
+                etcd.getKVClient().put(bytes(inside), bytes(attrs)).get();
+                eventually(Duration.ofSeconds(10), () -> assertThat(h0.routes())
+                        .contains("10.50.250.0/24 via " + h2.link.ipv4() + " dev eth0"));
+                assertThat(h0.routes()).doesNotContain("192.168.250.0/24");
+                etcd.getKVClient().delete(bytes(outside)).get();
+                etcd.getKVClient().delete(bytes(inside)).get();
+                eventually(Duration.ofSeconds(10), () -> assertThat(h0.routes()).doesNotContain("10.50.250.0/24"));
+            }
 
             // host 0's lease vanishes (as if it expired): its daemon notices through the watch and takes
             // the same subnet again, and the peers' routes come back
@@ -219,5 +241,9 @@ class MultiHostOverlayTest {
             assertThat(nat.lines().filter(l -> l.contains("-j RAILYARD-POSTRTG")).count()).isEqualTo(1);
             assertThat(nat.lines().filter(l -> l.contains("MASQUERADE")).count()).isEqualTo(2);
         }
+    }
+
+    private static ByteSequence bytes(String text) {
+        return ByteSequence.from(text, StandardCharsets.UTF_8);
     }
 }
