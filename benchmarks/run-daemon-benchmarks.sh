@@ -23,9 +23,9 @@ NFT_SIZES=${NFT_SIZES:-1000,2000}
 CAP=${CAP:-120}
 MEMORY_SERVICES=${MEMORY_SERVICES:-10000}
 MEMORY_CHANGES=${MEMORY_CHANGES:-30}
-# ';'-separated JVM flags per run, runs separated by '|': the DaemonSet's (deploy/daemonset.yaml), then the
-# previous recommendation.
-MEMORY_FLAGS=${MEMORY_FLAGS:-"-XX:+UseSerialGC;-Xms32m;-Xmx208m;-XX:MaxNewSize=32m;-XX:MinHeapFreeRatio=20;-XX:MaxHeapFreeRatio=40;-XX:TrimNativeHeapInterval=10000;-XX:+ExitOnOutOfMemoryError|-XX:+UseSerialGC;-Xmx384m"}
+# ';'-separated JVM flags per run, runs separated by '|': the DaemonSet's (deploy/daemonset.yaml, whose
+# MALLOC_MMAP_THRESHOLD_ the first run also gets), then the previous recommendation.
+MEMORY_FLAGS=${MEMORY_FLAGS:-"-XX:+UseSerialGC;-Xms32m;-Xmx208m;-XX:MaxNewSize=32m;-XX:MinHeapFreeRatio=20;-XX:MaxHeapFreeRatio=40;-XX:TrimNativeHeapInterval=10000;-XX:TieredStopAtLevel=1;-XX:+ExitOnOutOfMemoryError|-XX:+UseSerialGC;-Xmx384m"}
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "run-daemon-benchmarks.sh needs root (network namespaces, iptables-restore)" >&2
@@ -63,7 +63,11 @@ if [[ -z "${SKIP_MEMORY:-}" ]]; then
     for flags in "${FLAG_SETS[@]}"; do
         i=$((i + 1))
         mkdir -p "$OUT/memory-$i"
-        timeout 900 java "${LOG[@]}" -cp "$CP" dev.railyard.benchmarks.daemon.DaemonMemoryRun \
+        daemon_env=()
+        if [[ $i -eq 1 ]]; then
+            daemon_env=(env MALLOC_MMAP_THRESHOLD_=131072) # the DaemonSet's, inherited through ip netns exec
+        fi
+        timeout 900 "${daemon_env[@]}" java "${LOG[@]}" -cp "$CP" dev.railyard.benchmarks.daemon.DaemonMemoryRun \
             cli/target/railyard.jar "$OUT/memory-$i" "$MEMORY_SERVICES" "$MEMORY_CHANGES" 300 "$flags" \
             | tee "$OUT/memory-$i.txt" || true
         rm -rf "$OUT/memory-$i/manifests"

@@ -13,17 +13,19 @@ cd "$(dirname "$0")/.."
 
 OUT="benchmarks/target/render-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
-MVN=(mvn -B -q ${MVN_OFFLINE--o})
+MVN=(./mvnw -B -q ${MVN_OFFLINE--o})
 JMH_ARGS=${JMH_ARGS:-"-wi 3 -i 5 -f 1 -w 2s -r 2s"}
 JVM_OPTS=${JVM_OPTS:-"-Xms1g -Xmx1g"}
 
 # --- build -------------------------------------------------------------------------------------------------
+# The jar and its dependencies, as every build of the benchmarks module leaves them (this script's or any other).
 CP="benchmarks/target/benchmarks.jar:benchmarks/target/lib/*"
 if [[ -z "${SKIP_BUILD:-}" ]]; then
     "${MVN[@]}" -pl benchmarks -am package -DskipTests > "$OUT/build.log" 2>&1
-    echo "$CP" > benchmarks/target/render-classpath.txt
-else
-    CP=$(cat benchmarks/target/render-classpath.txt)
+elif [[ ! -f benchmarks/target/benchmarks.jar ]]; then
+    echo "SKIP_BUILD=1 but benchmarks/target/benchmarks.jar is missing: build first" \
+        "(./mvnw -B -q -pl cli,benchmarks -am package -DskipTests)" >&2
+    exit 1
 fi
 
 # --- machine -----------------------------------------------------------------------------------------------

@@ -62,8 +62,9 @@ public final class CaptureLoadRun {
             "  --wrk-threads N --connections N   wrk -t / -c (default 2 / 32)",
             "  --bulk-rounds N          iperf3 rounds (default 3; 0 skips bulk)",
             "  --bulk-seconds S         seconds per iperf3 phase, after 1 omitted second (default 4)",
-            "  --profile-seconds S      after the rounds, one wrk phase per proxy under perf stat (syscalls) and one",
-            "                           under strace -c -f (default 0: no profile)",
+            "  --profile-seconds S      after the rounds, one wrk phase per proxy under perf stat (syscalls), one",
+            "                           under perf record -F 999 (by binary and symbol, JIT symbols included) and",
+            "                           one under strace -c -f (default 0: no profile)",
             "  --proxy-threads N        HAProxy nbthread and the proxy under test's event loops (JAVA_TOOL_OPTIONS",
             "                           -Drailyard.userspace.eventLoopThreads) / {threads} (default: number of CPUs)",
             "  --backend-threads N      event loops of the HTTP backend (default 2)",
@@ -452,7 +453,7 @@ public final class CaptureLoadRun {
      * phase, which ones (strace -c -f, which slows the proxy down a lot: its req/s are not comparable).
      */
     private void profile() throws Exception {
-        line("== profile: wrk %d s per proxy under perf stat, then under strace -c -f", o.profileSeconds);
+        line("== profile: wrk %d s per proxy under perf stat, perf record and strace -c -f", o.profileSeconds);
         for (Target t : List.of(haproxy, underTest)) {
             Path perfOut = out.resolve("perf-stat-" + t.name + ".txt");
             Proc perf = Proc.start("perf", List.of("perf", "stat", "-e", "raw_syscalls:sys_enter", "-e", "context-switches",
