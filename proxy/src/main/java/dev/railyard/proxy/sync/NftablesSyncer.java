@@ -45,6 +45,12 @@ public final class NftablesSyncer extends ScheduledSyncer {
     private final Clock clock;
     /** Set when the stale-chain deletion was refused: kube-proxy then makes the next sync full. */
     private boolean staleDeletionRefused;
+    /**
+     * The chains whose deletion the kernel refused last (EBUSY: something else still jumps to them). Refused again,
+     * they are retried at the sync period, not by a full sync every second: one foreign reference kept the table
+     * rewritten back to back.
+     */
+    private Set<String> refusedStaleChains = Set.of();
     /** What failed syncs drained, to be reported with the next successful one. */
     private final List<StaleUdpEndpoint> unreportedGoneUdp = new ArrayList<>();
     private final Set<ServicePortName> unreportedNewlyActiveUdp = new HashSet<>();
@@ -81,6 +87,16 @@ public final class NftablesSyncer extends ScheduledSyncer {
         }
     }
 
+    private static Set<String> chainNames(Transaction deletion) {
+        Set<String> names = new HashSet<>();
+        for (Transaction.Operation op : deletion.operations()) {
+            if (op.object() instanceof dev.railyard.nftables.Chain chain) {
+                names.add(chain.name());
+            }
+        }
+        return names;
+    }
+
     @Override
     boolean forcesFullSync(ProxyState state) {
         boolean refused = staleDeletionRefused;
@@ -112,10 +128,15 @@ public final class NftablesSyncer extends ScheduledSyncer {
                 try {
                     bytes.addAndGet(applier.apply(plan.staleChainDeletion()));
                     renderer.staleDeletionApplied(plan);
+                    refusedStaleChains = Set.of();
                 } catch (NftException e) {
-                    LOG.warn("{} could not delete {} stale chains, will retry with a full sync: {}",
-                            family().kubernetesName(), plan.staleChainDeletion().size(), e.getMessage());
-                    staleDeletionRefused = true;
+                    Set<String> refused = chainNames(plan.staleChainDeletion());
+                    boolean again = refusedStaleChains.containsAll(refused);
+                    LOG.warn("{} could not delete {} stale chains, will retry {}: {}", family().kubernetesName(),
+                            plan.staleChainDeletion().size(), again ? "at the sync period" : "with a full sync",
+                            e.getMessage());
+                    staleDeletionRefused = !again;
+                    refusedStaleChains = refused;
                     cleanupFailed = true;
                 }
             }
@@ -134,7 +155,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         boolean succeeded = error == null;
         if (succeeded) {
             renderer.committed(plan);
-            if (renderer.hasStaleChains()) {
+            if (renderer.hasStaleChains() && !refusedStaleChains.containsAll(renderer.staleChains())) {
                 // Flushed chains are deleted by the first sync after the grace; without one they would wait for
                 // the sync period.
                 syncAfter(NftablesRenderer.STALE_CHAIN_GRACE.plus(STALE_CHAIN_MARGIN));
@@ -146,7 +167,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,
                 startedAt, error, Duration.ofNanos(applyStart - renderStart), Duration.ofNanos(applyEnd - applyStart),
                 (int) Math.min(Integer.MAX_VALUE, bytes.get()), 0, counts.rulesWritten(), 0, counts.chainsWritten(), 0,
-                counts.staleChainsDeleted(), state.serviceCount(), state.endpointCount(),
+                cleanupFailed ? 0 : counts.staleChainsDeleted(), state.serviceCount(), state.endpointCount(),
                 full ? Set.of() : update.changedServices(), succeeded ? unreportedGoneUdp : List.of(),
                 succeeded ? unreportedNewlyActiveUdp : Set.of(), succeeded ? changeTimes : Map.of(), state,
                 cleanupFailed);

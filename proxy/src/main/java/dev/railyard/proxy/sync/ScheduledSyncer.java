@@ -79,7 +79,7 @@ abstract class ScheduledSyncer implements Syncer {
         } else if (result.failed()) {
             // What was drained is gone, so a partial sync could miss it: the next one is full.
             needFullSync = true;
-            LOG.warn("{} {} sync failed, retrying in {} with a full sync: {}", family.kubernetesName(),
+            LOG.warn("{} {} sync failed, the next sync is full, at the latest in {}: {}", family.kubernetesName(),
                     result.kind(), settings.retryInterval(), result.error());
             runner.retryAfter(settings.retryInterval());
         }

@@ -66,6 +66,57 @@ class NftablesSyncerScheduleKernelTest {
         }
     }
 
+    /**
+     * A stale chain something else still jumps to cannot be deleted (EBUSY). kube-proxy makes the next sync full;
+     * refused again, the deletion waits for the sync period instead of a full sync every second, and no chain is
+     * counted as deleted until one is.
+     */
+    @Test
+    void aStaleChainStillReferencedElsewhereDoesNotKeepForcingFullSyncs() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create();
+             NetlinkApplier applier = NetlinkApplier.open(node.name())) {
+            ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
+            ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
+            NftablesRenderer renderer = new NftablesRenderer(States.config(), Layout.KUBE_PROXY,
+                    NftApplier.TableObjects.none());
+            NftablesSyncer syncer = new NftablesSyncer(tracker, renderer, applier,
+                    new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
+            var web = Kube.service("web", "10.96.0.10", "TCP", 80);
+            var slice = Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5");
+            tracker.onServiceChange(null, web);
+            tracker.onEndpointSliceChange(null, slice);
+            tracker.onServicesSynced();
+            tracker.onEndpointSlicesSynced();
+            assertThat(syncer.syncNow().kind()).isEqualTo(FULL);
+            String serviceChain = applier.listObjects(Family.IP, NftablesLayout.TABLE).chains().stream()
+                    .filter(c -> c.startsWith("service-") && c.contains("/web/")).findFirst().orElseThrow();
+            node.execChecked("nft", "add chain ip kube-proxy foreign");
+            node.execChecked("nft", "add rule ip kube-proxy foreign jump " + serviceChain);
+
+            tracker.onEndpointSliceChange(slice, null);
+            tracker.onServiceChange(web, null);
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(syncer.syncNow().succeeded()).as("the service's chains flushed").isTrue();
+            clock.advance(Duration.ofSeconds(2));
+            SyncResult refused = syncer.syncNow();
+            assertThat(refused.cleanupFailed()).as("deletion refused: still referenced").isTrue();
+            assertThat(refused.deletedChains()).isZero();
+            clock.advance(Duration.ofSeconds(2));
+            assertThat(syncer.syncNow().kind()).as("kube-proxy's full sync after a refusal").isEqualTo(FULL);
+            clock.advance(Duration.ofSeconds(2));
+            SyncResult again = syncer.syncNow();
+            assertThat(again.kind()).as("refused again: no full sync every second").isEqualTo(PARTIAL);
+            assertThat(again.cleanupFailed()).isTrue();
+
+            node.execChecked("nft", "flush chain ip kube-proxy foreign");
+            clock.advance(SYNC_PERIOD);
+            SyncResult freed = syncer.syncNow();
+            assertThat(freed.cleanupFailed()).isFalse();
+            assertThat(freed.deletedChains()).isPositive();
+            assertThat(applier.listObjects(Family.IP, NftablesLayout.TABLE).chains()).doesNotContain(serviceChain);
+        }
+    }
+
     private static String endpointMap(NftApplier applier) throws Exception {
         return applier.listObjects(Family.IP, NftablesLayout.TABLE).maps().stream()
                 .filter(NftablesLayout::isEndpointMap).findFirst().orElseThrow();
