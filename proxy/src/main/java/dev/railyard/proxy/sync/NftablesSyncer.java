@@ -40,7 +40,16 @@ public final class NftablesSyncer extends ScheduledSyncer {
     /** After the grace, so that the chains flushed last are old enough to go. */
     private static final Duration STALE_CHAIN_MARGIN = Duration.ofMillis(100);
 
-    private final NftablesRenderer renderer;
+    /**
+     * Full syncs that failed in a row after which the next one deletes the table and writes it whole: an object of
+     * another type under one of our names (a set where we write a map) is refused by every ordinary full sync,
+     * which never deletes what it does not know. kube-proxy stays stuck there; the table is ours to replace.
+     */
+    static final int RECREATE_AFTER_FAILED_FULL_SYNCS = 2;
+
+    /** Replaced by a fresh one when the table is re-created. */
+    private NftablesRenderer renderer;
+    private int failedFullSyncs;
     private final NftApplier applier;
     private final Clock clock;
     /** Set when the stale-chain deletion was refused: kube-proxy then makes the next sync full. */
@@ -112,10 +121,17 @@ public final class NftablesSyncer extends ScheduledSyncer {
 
         long renderStart = System.nanoTime();
         String error = null;
-        if (full && renderer.needsKernelView()) {
+        boolean recreate = full && failedFullSyncs >= RECREATE_AFTER_FAILED_FULL_SYNCS;
+        NftablesRenderer planner = recreate ? renderer.forRecreatedTable() : renderer;
+        if (full && !recreate && renderer.needsKernelView()) {
             error = adoptKernelView();
         }
-        NftablesRenderer.Plan plan = renderer.plan(state, full ? null : update.changedServices(), clock.instant());
+        NftablesRenderer.Plan plan = recreate ? planner.planRecreation(state, clock.instant())
+                : renderer.plan(state, full ? null : update.changedServices(), clock.instant());
+        if (recreate) {
+            LOG.warn("{}: {} full syncs failed in a row; deleting table {} and writing it whole, in one transaction",
+                    family().kubernetesName(), failedFullSyncs, NftablesLayout.TABLE);
+        }
         long applyStart = System.nanoTime();
         java.util.concurrent.atomic.AtomicInteger committed = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
@@ -153,7 +169,13 @@ public final class NftablesSyncer extends ScheduledSyncer {
         long applyEnd = System.nanoTime();
 
         boolean succeeded = error == null;
+        if (full) {
+            failedFullSyncs = succeeded ? 0 : failedFullSyncs + 1;
+        }
         if (succeeded) {
+            if (recreate) {
+                renderer = planner; // the old one's view of the kernel went with the table
+            }
             renderer.committed(plan);
             if (renderer.hasStaleChains() && !refusedStaleChains.containsAll(renderer.staleChains())) {
                 // Flushed chains are deleted by the first sync after the grace; without one they would wait for
@@ -161,7 +183,8 @@ public final class NftablesSyncer extends ScheduledSyncer {
                 syncAfter(NftablesRenderer.STALE_CHAIN_GRACE.plus(STALE_CHAIN_MARGIN));
             }
         } else {
-            renderer.failed(plan, committed.get());
+            // A refused re-creation changed nothing (one transaction); the old renderer's view still holds.
+            planner.failed(plan, committed.get());
         }
         NftablesRenderer.Counts counts = plan.counts();
         SyncResult result = new SyncResult(family(), full ? SyncResult.Kind.FULL : SyncResult.Kind.PARTIAL,

@@ -117,6 +117,49 @@ class NftablesSyncerScheduleKernelTest {
         }
     }
 
+    /**
+     * Someone put a set where kube-proxy's layout has a map: every ordinary full sync is refused (EEXIST), since it
+     * never deletes what it does not know. After two in a row the table is deleted and written whole, atomically.
+     */
+    @Test
+    void aTableOthersBrokeIsRecreatedAfterRepeatedFullSyncFailures() throws Exception {
+        try (NetworkNamespace node = NetworkNamespace.create();
+             NetlinkApplier applier = NetlinkApplier.open(node.name())) {
+            node.execChecked("nft", "add table ip kube-proxy");
+            node.execChecked("nft", "add set ip kube-proxy service-ips { type ipv4_addr ; }");
+            ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
+            ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
+            NftablesRenderer renderer = new NftablesRenderer(States.config(), Layout.KUBE_PROXY,
+                    applier.listObjects(Family.IP, NftablesLayout.TABLE)).splitFullSyncs(100);
+            NftablesSyncer syncer = new NftablesSyncer(tracker, renderer, applier,
+                    new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
+            tracker.onServiceChange(null, Kube.service("web", "10.96.0.10", "TCP", 80));
+            tracker.onEndpointSliceChange(null, Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"));
+            tracker.onServicesSynced();
+            tracker.onEndpointSlicesSynced();
+
+            for (int attempt = 1; attempt <= NftablesSyncer.RECREATE_AFTER_FAILED_FULL_SYNCS; attempt++) {
+                SyncResult refused = syncer.syncNow();
+                assertThat(refused.kind()).isEqualTo(FULL);
+                assertThat(refused.error()).as("attempt %d", attempt).contains("service-ips");
+            }
+            SyncResult recreated = syncer.syncNow();
+            assertThat(recreated.succeeded()).as(String.valueOf(recreated.error())).isTrue();
+            NftApplier.TableObjects table = applier.listObjects(Family.IP, NftablesLayout.TABLE);
+            assertThat(table.maps()).contains("service-ips");
+            assertThat(table.sets()).doesNotContain("service-ips");
+            assertThat(applier.listElements(Family.IP, NftablesLayout.TABLE, "service-ips"))
+                    .extracting(e -> e.keyText()).anySatisfy(key -> assertThat(key).startsWith("10.96.0.10 . tcp . 80"));
+
+            tracker.onEndpointSliceChange(Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"),
+                    Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.6"));
+            clock.advance(SYNC_PERIOD);
+            SyncResult next = syncer.syncNow();
+            assertThat(next.kind()).as("ordinary syncs again").isEqualTo(PARTIAL);
+            assertThat(next.succeeded()).isTrue();
+        }
+    }
+
     private static String endpointMap(NftApplier applier) throws Exception {
         return applier.listObjects(Family.IP, NftablesLayout.TABLE).maps().stream()
                 .filter(NftablesLayout::isEndpointMap).findFirst().orElseThrow();

@@ -140,6 +140,36 @@ public final class NftablesRenderer {
      * maps are not flushed then; only what differs is written, so traffic never meets an empty map. 0: one
      * transaction, with the sets and maps flushed and filled again in it, as kube-proxy does.
      */
+    /**
+     * A renderer for the same node, layout and split that knows nothing of the kernel's table, for a sync that
+     * deletes the table and writes it whole ({@link #planRecreation}); it takes over once that sync is committed.
+     */
+    public NftablesRenderer forRecreatedTable() {
+        NftablesRenderer fresh = new NftablesRenderer(config, layout, NftApplier.TableObjects.none());
+        fresh.baseChainsRecreated = true; // the table goes first, its base chains with it
+        fresh.servicePortsPerTransaction = servicePortsPerTransaction;
+        return fresh;
+    }
+
+    /**
+     * The table deleted and written whole in one transaction, as {@link #script} does: the kernel takes all of it
+     * or none, so traffic never meets a half-written table, whatever the split of ordinary full syncs. For a renderer
+     * from {@link #forRecreatedTable}.
+     */
+    public Plan planRecreation(ProxyState state, Instant now) {
+        int split = servicePortsPerTransaction;
+        servicePortsPerTransaction = 0;
+        try {
+            Plan plan = plan(state, null, now);
+            Transaction tx = new Transaction(family(), TABLE);
+            tx.add(new Table(TABLE_COMMENT)).delete(new Table(TABLE_COMMENT));
+            tx.addAll(plan.sync());
+            return new Plan(plan.full(), plan.staleChainDeletion(), List.of(tx), plan.counts(), plan.pending());
+        } finally {
+            servicePortsPerTransaction = split;
+        }
+    }
+
     public NftablesRenderer splitFullSyncs(int servicePorts) {
         if (servicePorts < 0) {
             throw new IllegalArgumentException("service ports per transaction must not be negative");
