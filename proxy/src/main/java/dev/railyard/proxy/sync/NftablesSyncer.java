@@ -175,6 +175,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
         if (succeeded) {
             if (recreate) {
                 renderer = planner; // the old one's view of the kernel went with the table
+                refusedStaleChains = Set.of(); // and so did what jumped to its stale chains
             }
             renderer.committed(plan);
             if (renderer.hasStaleChains() && !refusedStaleChains.containsAll(renderer.staleChains())) {
