@@ -61,8 +61,13 @@ final class RenderOptions extends NodeOptions {
 
     /** nftables mode's layout; IllegalArgumentException naming the option for an unknown one. */
     Layout nftablesLayout() {
+        return layout(nftablesLayout);
+    }
+
+    /** A --nftables-layout value, kube-proxy's layout when none was given; IllegalArgumentException naming it. */
+    static Layout layout(String flag) {
         try {
-            return Layout.fromFlag(nftablesLayout == null ? "kube-proxy" : nftablesLayout);
+            return Layout.fromFlag(flag == null ? "kube-proxy" : flag);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--nftables-layout: " + e.getMessage());
         }

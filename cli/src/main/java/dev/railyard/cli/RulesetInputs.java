@@ -60,9 +60,9 @@ final class RulesetInputs {
             String mode = proxyMode.strip().toLowerCase(java.util.Locale.ROOT);
             Layout layout;
             try {
-                layout = Layout.fromFlag(nftablesLayout == null ? "kube-proxy" : nftablesLayout);
+                layout = RenderOptions.layout(nftablesLayout);
             } catch (IllegalArgumentException e) {
-                throw new BadInputException("--nftables-layout: " + e.getMessage());
+                throw new BadInputException(e.getMessage());
             }
             return switch (mode) {
                 case "iptables" -> {

@@ -110,8 +110,7 @@ public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend,
         for (String key : o.keySet()) {
             if (!KNOWN_FIELDS.contains(key)) {
                 // flannel ignores unknown fields; a typo like "Subnetlen" would silently be ignored, so name it.
-                throw new ConfigException("network config field " + key + ": unknown field (known: "
-                        + String.join(", ", KNOWN_FIELDS.stream().sorted().toList()) + ")");
+                throw unknownField(key, KNOWN_FIELDS, "", "");
             }
         }
         boolean enable4 = !o.has("EnableIPv4") || o.get("EnableIPv4").isJsonNull() || bool(o, "EnableIPv4", "EnableIPv4");
@@ -242,12 +241,16 @@ public record NetworkConfig(Ip4Range ipv4, Ip6Range ipv6, BackendConfig backend,
                 throw new ConfigException("network config field Backend." + key + ": flannel's vxlan option " + key
                         + " is not supported by Railyard");
             }
-            String hint = known.stream().filter(k -> k.equalsIgnoreCase(key)).findFirst()
-                    .map(k -> "; did you mean " + k + "?").orElse("");
-            throw new ConfigException("network config field Backend." + key + ": unknown field for backend "
-                    + type.flannelName() + " (known: " + String.join(", ", known.stream().sorted().toList()) + ")"
-                    + hint);
+            throw unknownField(key, known, "Backend.", " for backend " + type.flannelName());
         }
+    }
+
+    /** A field not among {@code known}, named with the known ones and, when only its case is wrong, the right one. */
+    private static ConfigException unknownField(String key, Set<String> known, String prefix, String scope) {
+        String hint = known.stream().filter(k -> k.equalsIgnoreCase(key)).findFirst()
+                .map(k -> "; did you mean " + k + "?").orElse("");
+        return new ConfigException("network config field " + prefix + key + ": unknown field" + scope + " (known: "
+                + String.join(", ", known.stream().sorted().toList()) + ")" + hint);
     }
 
     private static int addressField(JsonObject o, String field, int dflt) {

@@ -430,7 +430,7 @@ public final class ManifestDirectorySource implements ClusterSource {
                 object.checkReadable();
                 KubernetesObject bound = RetainedObjects.trim(KubeObjects.bind(object.json(), type));
                 // The id's strings, so that the key and the object share one copy of each.
-                if (!clusterScoped(kind)) {
+                if (!ManifestObject.clusterScoped(kind)) {
                     bound.getMetadata().setNamespace(id.namespace());
                 }
                 bound.getMetadata().setName(id.name());
@@ -470,10 +470,6 @@ public final class ManifestDirectorySource implements ClusterSource {
         }
         String namespace = string(metadata.getAsJsonObject().get("namespace"));
         return new ObjectId(kind, namespace == null || namespace.isEmpty() ? "default" : namespace, name);
-    }
-
-    private static boolean clusterScoped(String kind) {
-        return "Node".equals(kind) || "ServiceCIDR".equals(kind);
     }
 
     private static String string(JsonElement element) {

@@ -3,7 +3,6 @@ package dev.railyard.proxy.sync;
 import dev.railyard.nftables.Element;
 import dev.railyard.nftables.NftApplier;
 import dev.railyard.nftables.NftException;
-import dev.railyard.nftables.Transaction;
 import dev.railyard.proxy.render.nftables.NftablesLayout;
 import dev.railyard.proxy.model.ProxyState;
 import dev.railyard.proxy.model.ServicePortName;
@@ -96,16 +95,6 @@ public final class NftablesSyncer extends ScheduledSyncer {
         }
     }
 
-    private static Set<String> chainNames(Transaction deletion) {
-        Set<String> names = new HashSet<>();
-        for (Transaction.Operation op : deletion.operations()) {
-            if (op.object() instanceof dev.railyard.nftables.Chain chain) {
-                names.add(chain.name());
-            }
-        }
-        return names;
-    }
-
     @Override
     boolean forcesFullSync(ProxyState state) {
         boolean refused = staleDeletionRefused;
@@ -146,7 +135,7 @@ public final class NftablesSyncer extends ScheduledSyncer {
                     renderer.staleDeletionApplied(plan);
                     refusedStaleChains = Set.of();
                 } catch (NftException e) {
-                    Set<String> refused = chainNames(plan.staleChainDeletion());
+                    Set<String> refused = plan.staleChainNames();
                     boolean again = refusedStaleChains.containsAll(refused);
                     LOG.warn("{} could not delete {} stale chains, will retry {}: {}", family().kubernetesName(),
                             plan.staleChainDeletion().size(), again ? "at the sync period" : "with a full sync",

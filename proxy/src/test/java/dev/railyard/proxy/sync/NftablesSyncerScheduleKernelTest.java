@@ -13,6 +13,8 @@ import dev.railyard.proxy.render.nftables.NftablesRenderer;
 import dev.railyard.testkit.ManualClock;
 import dev.railyard.testkit.NetworkNamespace;
 import dev.railyard.testkit.RequiresPrivileges;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Service;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -26,20 +28,38 @@ import org.junit.jupiter.api.Test;
 class NftablesSyncerScheduleKernelTest {
     private static final Duration SYNC_PERIOD = Duration.ofSeconds(30);
 
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
+    private final ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
+
+    private NftablesSyncer syncer(NftablesRenderer renderer, NftApplier applier) {
+        return new NftablesSyncer(tracker, renderer, applier,
+                new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
+    }
+
+    /** Service web (10.96.0.10:80) with one endpoint, then both kinds listed: syncs may begin. */
+    private void webListed() {
+        tracker.onServiceChange(null, web());
+        tracker.onEndpointSliceChange(null, webSlice("10.244.1.5"));
+        tracker.onServicesSynced();
+        tracker.onEndpointSlicesSynced();
+    }
+
+    private static V1Service web() {
+        return Kube.service("web", "10.96.0.10", "TCP", 80);
+    }
+
+    private static V1EndpointSlice webSlice(String endpoint) {
+        return Kube.slice("web-1", "web", "TCP", 8080, endpoint);
+    }
+
     @Test
     void aFullSyncEveryHourAndPartialOnesEverySyncPeriodInBetween() throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create();
              NetlinkApplier applier = NetlinkApplier.open(node.name())) {
-            ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
-            ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
             NftablesRenderer renderer = new NftablesRenderer(States.config(), Layout.FLAT,
                     NftApplier.TableObjects.none()).splitFullSyncs(100);
-            NftablesSyncer syncer = new NftablesSyncer(tracker, renderer, applier,
-                    new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
-            tracker.onServiceChange(null, Kube.service("web", "10.96.0.10", "TCP", 80));
-            tracker.onEndpointSliceChange(null, Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"));
-            tracker.onServicesSynced();
-            tracker.onEndpointSlicesSynced();
+            NftablesSyncer syncer = syncer(renderer, applier);
+            webListed();
 
             SyncResult first = syncer.syncNow();
             assertThat(first.succeeded()).isTrue();
@@ -47,8 +67,7 @@ class NftablesSyncerScheduleKernelTest {
 
             clock.advance(SYNC_PERIOD.plusSeconds(1));
             assertThat(syncer.syncNow().kind()).as("a sync period later, nothing asked for").isEqualTo(PARTIAL);
-            tracker.onEndpointSliceChange(Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"),
-                    Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.6"));
+            tracker.onEndpointSliceChange(webSlice("10.244.1.5"), webSlice("10.244.1.6"));
             clock.advance(Duration.ofMinutes(30));
             SyncResult change = syncer.syncNow();
             assertThat(change.kind()).as("half an hour later, one endpoint changed").isEqualTo(PARTIAL);
@@ -75,26 +94,18 @@ class NftablesSyncerScheduleKernelTest {
     void aStaleChainStillReferencedElsewhereDoesNotKeepForcingFullSyncs() throws Exception {
         try (NetworkNamespace node = NetworkNamespace.create();
              NetlinkApplier applier = NetlinkApplier.open(node.name())) {
-            ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
-            ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
             NftablesRenderer renderer = new NftablesRenderer(States.config(), Layout.KUBE_PROXY,
                     NftApplier.TableObjects.none());
-            NftablesSyncer syncer = new NftablesSyncer(tracker, renderer, applier,
-                    new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
-            var web = Kube.service("web", "10.96.0.10", "TCP", 80);
-            var slice = Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5");
-            tracker.onServiceChange(null, web);
-            tracker.onEndpointSliceChange(null, slice);
-            tracker.onServicesSynced();
-            tracker.onEndpointSlicesSynced();
+            NftablesSyncer syncer = syncer(renderer, applier);
+            webListed();
             assertThat(syncer.syncNow().kind()).isEqualTo(FULL);
             String serviceChain = applier.listObjects(Family.IP, NftablesLayout.TABLE).chains().stream()
                     .filter(c -> c.startsWith("service-") && c.contains("/web/")).findFirst().orElseThrow();
             node.execChecked("nft", "add chain ip kube-proxy foreign");
             node.execChecked("nft", "add rule ip kube-proxy foreign jump " + serviceChain);
 
-            tracker.onEndpointSliceChange(slice, null);
-            tracker.onServiceChange(web, null);
+            tracker.onEndpointSliceChange(webSlice("10.244.1.5"), null);
+            tracker.onServiceChange(web(), null);
             clock.advance(Duration.ofSeconds(1));
             assertThat(syncer.syncNow().succeeded()).as("the service's chains flushed").isTrue();
             clock.advance(Duration.ofSeconds(2));
@@ -127,16 +138,10 @@ class NftablesSyncerScheduleKernelTest {
              NetlinkApplier applier = NetlinkApplier.open(node.name())) {
             node.execChecked("nft", "add table ip kube-proxy");
             node.execChecked("nft", "add set ip kube-proxy service-ips { type ipv4_addr ; }");
-            ManualClock clock = new ManualClock(Instant.parse("2026-12-03T10:00:00Z"));
-            ChangeTracker tracker = new ChangeTracker(States.NODE, "test", clock, () -> { }, p -> { });
             NftablesRenderer renderer = new NftablesRenderer(States.config(), Layout.KUBE_PROXY,
                     applier.listObjects(Family.IP, NftablesLayout.TABLE)).splitFullSyncs(100);
-            NftablesSyncer syncer = new NftablesSyncer(tracker, renderer, applier,
-                    new IptablesSyncer.Settings(Duration.ZERO, SYNC_PERIOD, SYNC_PERIOD), clock, r -> { });
-            tracker.onServiceChange(null, Kube.service("web", "10.96.0.10", "TCP", 80));
-            tracker.onEndpointSliceChange(null, Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"));
-            tracker.onServicesSynced();
-            tracker.onEndpointSlicesSynced();
+            NftablesSyncer syncer = syncer(renderer, applier);
+            webListed();
 
             for (int attempt = 1; attempt <= NftablesSyncer.RECREATE_AFTER_FAILED_FULL_SYNCS; attempt++) {
                 SyncResult refused = syncer.syncNow();
@@ -151,8 +156,7 @@ class NftablesSyncerScheduleKernelTest {
             assertThat(applier.listElements(Family.IP, NftablesLayout.TABLE, "service-ips"))
                     .extracting(e -> e.keyText()).anySatisfy(key -> assertThat(key).startsWith("10.96.0.10 . tcp . 80"));
 
-            tracker.onEndpointSliceChange(Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.5"),
-                    Kube.slice("web-1", "web", "TCP", 8080, "10.244.1.6"));
+            tracker.onEndpointSliceChange(webSlice("10.244.1.5"), webSlice("10.244.1.6"));
             clock.advance(SYNC_PERIOD);
             SyncResult next = syncer.syncNow();
             assertThat(next.kind()).as("ordinary syncs again").isEqualTo(PARTIAL);

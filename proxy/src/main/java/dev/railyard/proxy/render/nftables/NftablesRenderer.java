@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -334,6 +335,15 @@ public final class NftablesRenderer {
         public int operations() {
             return transactions.stream().mapToInt(Transaction::size).sum();
         }
+
+        /** The chains {@link #staleChainDeletion} deletes. */
+        public Set<String> staleChainNames() {
+            Set<String> names = new LinkedHashSet<>();
+            for (var op : staleChainDeletion.operations()) {
+                names.add(((Chain) op.object()).name());
+            }
+            return names;
+        }
     }
 
     /** What a plan writes, for logs and metrics. */
@@ -576,8 +586,7 @@ public final class NftablesRenderer {
      * becomes of the sync.
      */
     public void staleDeletionApplied(Plan plan) {
-        for (var op : plan.staleChainDeletion().operations()) {
-            String chain = ((Chain) op.object()).name();
+        for (String chain : plan.staleChainNames()) {
             staleChains.remove(chain);
             plan.pending().staleChains.remove(chain);
         }
